@@ -1,0 +1,49 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../version.js';
+import { createAgentRouter } from '../router/createAgentRouter.js';
+import type { AgentHandlers } from '../router/handlers.js';
+import { AgentHub, type AgentHubOptions, type NodeIdentity } from './AgentHub.js';
+import { serveAgentLink } from './serveAgentLink.js';
+
+/** A hub on an HTTP server on loopback, for the link's own tests. */
+export async function startTestHub(options: Partial<AgentHubOptions<NodeIdentity>> = {}) {
+  const hub = new AgentHub<NodeIdentity>({
+    authenticate: (request) => {
+      const node = new URL(request.url ?? '/', 'http://x').searchParams.get('node');
+      if (!node) throw new Error('no node');
+      return { nodeId: node };
+    },
+    ...options,
+  });
+  const server: Server = createServer((_, res) => res.writeHead(404).end());
+  server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    hub,
+    url: `ws://127.0.0.1:${port}/agent`,
+    async close() {
+      await hub.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface DialOptions {
+  protocolVersion?: string;
+  maxPayloadBytes?: number;
+}
+
+/** Dials `url` as node `nodeId` and serves `handlers` over the socket, as an agent does. */
+export function dialTestAgent(url: string, nodeId: string, handlers: AgentHandlers, options: DialOptions = {}): WebSocket {
+  const socket = new WebSocket(`${url}?node=${encodeURIComponent(nodeId)}`, {
+    headers: { [PROTOCOL_VERSION_HEADER]: options.protocolVersion ?? PROTOCOL_VERSION },
+    maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024,
+  });
+  socket.on('error', () => {});
+  serveAgentLink(socket, { router: createAgentRouter(handlers) });
+  return socket;
+}

@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import type { ContainerDetails, ContainerSummary, Inventory } from '../schemas/container.js';
+import type { ContainerEvent, WatchEventsInput } from '../schemas/events.js';
+import type { Heartbeat } from '../schemas/heartbeat.js';
+import type { Hello } from '../schemas/hello.js';
+import type { LogChunk, LogsInput } from '../schemas/logs.js';
+import type {
+  ContainerResult,
+  CreateContainerInput,
+  OperationEvent,
+  OperationStatus,
+  PullImageInput,
+  PullResult,
+  RemoveContainerInput,
+  RestartContainerInput,
+  StartContainerInput,
+  StopContainerInput,
+  WatchOperationInput,
+} from '../schemas/operation.js';
+
+/**
+ * What a subscription handler gets besides its input: the signal that ends the stream,
+ * and the link it streams over, for backpressure.
+ */
+export interface StreamContext {
+  signal: AbortSignal;
+  link: LinkPressure;
+}
+
+/** The socket's send buffer as a stream sees it. */
+export interface LinkPressure {
+  /** Bytes queued on the socket and not yet handed to the kernel. */
+  bufferedAmount(): number;
+}
+
+/** One event of a resumable stream, with the id a resumed stream starts after. */
+export interface Tracked<T> {
+  id: string;
+  data: T;
+}
+
+/**
+ * The agent's implementation of its router. The protocol package validates every input
+ * before a handler runs and every output before it leaves.
+ */
+export interface AgentHandlers {
+  hello(): Promise<Hello>;
+  inventory(): Promise<Inventory>;
+  containers: {
+    list(): Promise<ContainerSummary[]>;
+    inspect(id: string): Promise<ContainerDetails>;
+    create(input: z.output<typeof CreateContainerInput>): Promise<ContainerResult>;
+    start(input: z.output<typeof StartContainerInput>): Promise<ContainerResult>;
+    stop(input: z.output<typeof StopContainerInput>): Promise<ContainerResult>;
+    restart(input: z.output<typeof RestartContainerInput>): Promise<ContainerResult>;
+    remove(input: z.output<typeof RemoveContainerInput>): Promise<ContainerResult>;
+    events(input: z.output<typeof WatchEventsInput>, ctx: StreamContext): AsyncIterable<Tracked<ContainerEvent>>;
+    logs(input: z.output<typeof LogsInput>, ctx: StreamContext): AsyncIterable<Tracked<LogChunk>>;
+  };
+  images: {
+    pull(input: z.output<typeof PullImageInput>): Promise<PullResult>;
+  };
+  operations: {
+    get(operationId: string): Promise<OperationStatus>;
+    watch(input: z.output<typeof WatchOperationInput>, ctx: StreamContext): AsyncIterable<Tracked<OperationEvent>>;
+  };
+  node: {
+    heartbeats(ctx: StreamContext): AsyncIterable<Heartbeat>;
+  };
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { errorCodeNames } from '../errorCodes.js';
+
+/** One problem found while validating an input, in zod's own terms. */
+export const ValidationIssue = z.object({
+  code: z.string(),
+  path: z.array(z.union([z.string(), z.number()])),
+  message: z.string(),
+});
+export type ValidationIssue = z.infer<typeof ValidationIssue>;
+
+/**
+ * The machine-readable part of every error an agent returns. It travels in the tRPC
+ * error's `data.lormas`; the message beside it is for people.
+ */
+export const AgentErrorData = z.object({
+  code: z.enum(errorCodeNames),
+  /** For `POLICY_DENIED`: the rule that refused the request, e.g. `privileged`. */
+  rule: z.string().optional(),
+  /** For `BAD_INPUT`: every issue zod found. */
+  issues: z.array(ValidationIssue).optional(),
+  /** For `ENGINE_ERROR`: the Docker engine's HTTP status. */
+  engineStatus: z.number().int().optional(),
+});
+export type AgentErrorData = z.infer<typeof AgentErrorData>;
+
+/** An error as it appears inside other messages, e.g. a failed operation's progress event. */
+export const ErrorShape = AgentErrorData.extend({ message: z.string() });
+export type ErrorShape = z.infer<typeof ErrorShape>;

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { ContainerSpec } from './containerSpec.js';
+import { ErrorShape } from './error.js';
+
+/**
+ * Chosen by the caller for every mutating command. The agent remembers each id's result
+ * for a bounded window, so a command replayed after a reconnect is answered with its first
+ * result and never acts twice.
+ */
+export const OperationId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, "_", ".", ":" and "-"');
+export type OperationId = z.infer<typeof OperationId>;
+
+/** A managed container, named by Docker id, or by name. */
+export const ContainerRef = z.string().min(1).max(256);
+
+export const PullPolicy = z.enum(['missing', 'always', 'never']);
+
+export const CreateContainerInput = z.strictObject({
+  operationId: OperationId,
+  spec: ContainerSpec,
+  /** The server's own id for the container; stored as a label and reported back. */
+  serverId: z.string().min(1).max(128).optional(),
+  /** Start the container once created. */
+  start: z.boolean().default(false),
+  /** When to pull the image first. `missing` pulls only if the engine lacks it. */
+  pull: PullPolicy.default('missing'),
+});
+export type CreateContainerInput = z.input<typeof CreateContainerInput>;
+
+export const StartContainerInput = z.strictObject({ operationId: OperationId, id: ContainerRef });
+export const StopContainerInput = z.strictObject({
+  operationId: OperationId,
+  id: ContainerRef,
+  /** Seconds to wait after SIGTERM before SIGKILL; the container's own setting when absent. */
+  timeoutSeconds: z.number().int().min(0).max(3600).optional(),
+});
+export const RestartContainerInput = StopContainerInput;
+export const RemoveContainerInput = z.strictObject({
+  operationId: OperationId,
+  id: ContainerRef,
+  /** Kill a running container instead of refusing. */
+  force: z.boolean().default(false),
+  /** Also remove the container's anonymous volumes. */
+  removeVolumes: z.boolean().default(false),
+});
+export const PullImageInput = z.strictObject({ operationId: OperationId, image: z.string().min(1) });
+
+/** The result of a container command. */
+export const ContainerResult = z.object({
+  containerId: z.string(),
+  name: z.string(),
+  state: z.string(),
+});
+export type ContainerResult = z.infer<typeof ContainerResult>;
+
+export const PullResult = z.object({ image: z.string(), imageId: z.string() });
+export type PullResult = z.infer<typeof PullResult>;
+
+const eventBase = { operationId: OperationId, at: z.number() };
+
+/** One step of an operation, as the server watches it happen. */
+export const OperationEvent = z.discriminatedUnion('type', [
+  z.object({
+    ...eventBase,
+    type: z.literal('pulling'),
+    image: z.string(),
+    /** The layer id, absent for whole-image status lines. */
+    layer: z.string().optional(),
+    /** The engine's status text: `Downloading`, `Extracting`, `Pull complete`... */
+    status: z.string(),
+    currentBytes: z.number().optional(),
+    totalBytes: z.number().optional(),
+  }),
+  z.object({ ...eventBase, type: z.literal('pulled'), image: z.string(), imageId: z.string() }),
+  z.object({ ...eventBase, type: z.literal('creating'), name: z.string() }),
+  z.object({ ...eventBase, type: z.literal('created'), containerId: z.string() }),
+  z.object({ ...eventBase, type: z.literal('starting'), containerId: z.string() }),
+  z.object({ ...eventBase, type: z.literal('running'), containerId: z.string() }),
+  z.object({ ...eventBase, type: z.literal('stopping'), containerId: z.string() }),
+  z.object({ ...eventBase, type: z.literal('stopped'), containerId: z.string(), exitCode: z.number().int().nullable() }),
+  z.object({ ...eventBase, type: z.literal('removing'), containerId: z.string() }),
+  z.object({ ...eventBase, type: z.literal('removed'), containerId: z.string() }),
+  z.object({ ...eventBase, type: z.literal('succeeded'), result: z.union([ContainerResult, PullResult]) }),
+  z.object({ ...eventBase, type: z.literal('failed'), error: ErrorShape }),
+]);
+export type OperationEvent = z.infer<typeof OperationEvent>;
+export type OperationEventType = OperationEvent['type'];
+
+/** Distributes `Omit` over a union, so each event keeps its own fields. */
+export type OperationStep = OperationEvent extends infer E ? (E extends OperationEvent ? Omit<E, 'operationId' | 'at'> : never) : never;
+
+export const WatchOperationInput = z.object({
+  operationId: OperationId,
+  /** Set by tRPC when a watch resumes; the stream continues after that event. */
+  lastEventId: z.string().nullish(),
+});
+
+export const OperationStatus = z.object({
+  operationId: OperationId,
+  kind: z.enum(['create', 'start', 'stop', 'restart', 'remove', 'pull']),
+  state: z.enum(['running', 'succeeded', 'failed']),
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+  result: z.union([ContainerResult, PullResult]).nullable(),
+  error: ErrorShape.nullable(),
+});
+export type OperationStatus = z.infer<typeof OperationStatus>;

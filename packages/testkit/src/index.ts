@@ -1,0 +1,15 @@
+export { waitFor, nextEvent, WaitTimeout, type WaitOptions } from './waitFor.js';
+export {
+  DEFAULT_DOCKER_SOCKET,
+  TEST_IMAGE,
+  docker,
+  engineAnswers,
+  ensureEngine,
+  ensureTestImage,
+  requireEngine,
+  startRegistry,
+  startSecondEngine,
+  type Registry,
+  type SecondEngine,
+  type Started,
+} from './engine.js';
