@@ -9,7 +9,7 @@ import type { AgentHandlers, Tracked } from '../router/handlers.js';
 import type { ContainerEvent } from '../schemas/events.js';
 import type { Heartbeat } from '../schemas/heartbeat.js';
 import { PROTOCOL_VERSION } from '../version.js';
-import { dialTestAgent, startTestHub } from './testLink.js';
+import { dialTestAgent, startTestHub } from '../testing/testLink.js';
 
 const EVENT_COUNT = 40;
 

@@ -4,8 +4,8 @@ import { WebSocket } from 'ws';
 import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../version.js';
 import { createAgentRouter } from '../router/createAgentRouter.js';
 import type { AgentHandlers } from '../router/handlers.js';
-import { AgentHub, type AgentHubOptions, type NodeIdentity } from './AgentHub.js';
-import { serveAgentLink } from './serveAgentLink.js';
+import { AgentHub, type AgentHubOptions, type NodeIdentity } from '../link/AgentHub.js';
+import { serveAgentLink } from '../link/serveAgentLink.js';
 
 /** A hub on an HTTP server on loopback, for the link's own tests. */
 export async function startTestHub(options: Partial<AgentHubOptions<NodeIdentity>> = {}) {
