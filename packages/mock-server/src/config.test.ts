@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseDuration } from './config.js';
+
+function refusal(env: Record<string, string>, argv: string[] = []): ConfigError {
+  try {
+    loadConfig(env, argv);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error;
+  }
+  return assert.fail('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('defaults to 127.0.0.1:3000, in memory, info, tokens without expiry, and a generated admin token', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 3000);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.dataDir, null);
+    assert.equal(config.tokenTtlSeconds, null);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.adminTokenGenerated, true);
+    assert.ok(config.adminToken.length >= 32);
+    assert.notEqual(loadConfig({}).adminToken, config.adminToken);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({ PORT: '0', HOST: '::1', ADMIN_TOKEN: 'a-long-admin-token-0123', DATA_DIR: 'var/data', TOKEN_TTL: '12h', LOG_LEVEL: 'debug' });
+    assert.deepEqual(config, {
+      port: 0,
+      host: '::1',
+      adminToken: 'a-long-admin-token-0123',
+      adminTokenGenerated: false,
+      dataDir: resolve('var/data'),
+      tokenTtlSeconds: 43_200,
+      logLevel: 'debug',
+    });
+  });
+
+  it('takes --data-dir over DATA_DIR, in both spellings', () => {
+    assert.equal(loadConfig({ DATA_DIR: 'a' }, ['--data-dir', 'b']).dataDir, resolve('b'));
+    assert.equal(loadConfig({}, ['--data-dir=c']).dataDir, resolve('c'));
+  });
+
+  it('treats an empty variable as unset', () => {
+    assert.equal(loadConfig({ PORT: '', ADMIN_TOKEN: '' }).port, 3000);
+  });
+
+  for (const [variable, env, argv] of [
+    ['PORT', { PORT: 'http' }, []],
+    ['PORT', { PORT: '70000' }, []],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short' }, []],
+    ['TOKEN_TTL', { TOKEN_TTL: 'forever' }, []],
+    ['TOKEN_TTL', { TOKEN_TTL: '0' }, []],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, []],
+    ['--data-dir', {}, ['--data-dir']],
+    ['--verbose', {}, ['--verbose']],
+  ] as const) {
+    it(`refuses ${JSON.stringify(env)} ${argv.join(' ')} naming ${variable}`, () => {
+      const error = refusal({ ...env }, [...argv]);
+      assert.equal(error.variable, variable);
+      assert.ok(error.message.startsWith(variable));
+    });
+  }
+
+  it('never repeats a refused admin token in its message', () => {
+    assert.doesNotMatch(refusal({ ADMIN_TOKEN: 'secret12' }).message, /secret12/);
+  });
+});
+
+describe('parseDuration', () => {
+  it('reads seconds and s, m, h, d suffixes', () => {
+    assert.deepEqual(['90', '90s', '15m', '2h', '30d'].map(parseDuration), [90, 90, 900, 7_200, 2_592_000]);
+  });
+
+  it('refuses zero, negatives and unknown units', () => {
+    assert.deepEqual(['0', '-5', '5w', '1.5h', ''].map(parseDuration), [null, null, null, null, null]);
+  });
+});

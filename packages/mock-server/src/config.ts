@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+
+/** A bad setting, named by `variable`. `main` prints the message as one line and exits 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable} ${message}`);
+  }
+}
+
+/** The mock server's settings, from the environment and the command line. */
+export interface MockServerConfig {
+  /** @default 3000 */
+  port: number;
+  /** @default '127.0.0.1' */
+  host: string;
+  adminToken: string;
+  /** True when no ADMIN_TOKEN was set and one was made up; `main` prints it once. */
+  adminTokenGenerated: boolean;
+  /** Folder of the sqlite database; `null` keeps everything in memory. */
+  dataDir: string | null;
+  /** Lifetime of node tokens; `null` issues tokens without expiry. */
+  tokenTtlSeconds: number | null;
+  /** @default 'info' */
+  logLevel: LogLevel;
+}
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+
+/** `3600`, `90s`, `15m`, `12h` or `30d`, as seconds. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
+  if (!match) return null;
+  const seconds = Number(match[1]) * UNITS[match[2] || 's']!;
+  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : null;
+}
+
+/** Reads `--data-dir DIR` or `--data-dir=DIR`; anything else on the command line is refused. */
+function dataDirArgument(argv: readonly string[]): string | undefined {
+  let dataDir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--data-dir') {
+      const next = argv[++i];
+      if (!next) throw new ConfigError('--data-dir', 'needs a folder: --data-dir DIR');
+      dataDir = next;
+    } else if (arg.startsWith('--data-dir=')) {
+      dataDir = arg.slice('--data-dir='.length);
+      if (!dataDir) throw new ConfigError('--data-dir', 'needs a folder: --data-dir=DIR');
+    } else {
+      throw new ConfigError(arg, 'is not an option of lormas-mock (only --data-dir DIR)');
+    }
+  }
+  return dataDir;
+}
+
+const portSchema = z.coerce.number().int().min(0).max(65_535);
+
+/**
+ * Parses the settings; throws `ConfigError` naming the first bad one. `--data-dir` wins
+ * over DATA_DIR. An empty variable counts as unset.
+ */
+export function loadConfig(env: Record<string, string | undefined>, argv: readonly string[] = []): MockServerConfig {
+  const value = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+
+  const portText = value('PORT');
+  const port = portText === undefined ? 3000 : portSchema.safeParse(portText);
+  if (typeof port !== 'number' && !port.success) throw new ConfigError('PORT', `must be a port number 0-65535 (got "${portText}")`);
+
+  const host = value('HOST') ?? '127.0.0.1';
+
+  const given = value('ADMIN_TOKEN');
+  // Never echo the value: it is a secret even when it is too short.
+  if (given !== undefined && given.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
+  const adminToken = given ?? randomBytes(24).toString('base64url');
+
+  const dataDirText = dataDirArgument(argv) ?? value('DATA_DIR');
+
+  const ttlText = value('TOKEN_TTL');
+  const tokenTtlSeconds = ttlText === undefined ? null : parseDuration(ttlText);
+  if (ttlText !== undefined && tokenTtlSeconds === null) {
+    throw new ConfigError('TOKEN_TTL', `must be a positive duration such as 3600, 15m, 12h or 30d (got "${ttlText}")`);
+  }
+
+  const levelText = value('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(levelText as LogLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${levelText}")`);
+
+  return {
+    port: typeof port === 'number' ? port : port.data,
+    host,
+    adminToken,
+    adminTokenGenerated: given === undefined,
+    dataDir: dataDirText === undefined ? null : resolve(dataDirText),
+    tokenTtlSeconds,
+    logLevel: levelText as LogLevel,
+  };
+}

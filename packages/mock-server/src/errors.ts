@@ -1,0 +1,42 @@
+import type { ValidationIssue } from '@lormas/protocol';
+
+/**
+ * The server's own error codes, each with the HTTP status it answers with. An agent's
+ * refusal keeps the agent's code instead (see `agentErrorStatus`).
+ */
+export const ServerErrorCode = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  NOT_ACCEPTABLE: 406,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  NODE_OFFLINE: 503,
+  INTERNAL: 500,
+} as const;
+export type ServerErrorCodeName = keyof typeof ServerErrorCode;
+
+export interface ServerErrorOptions {
+  issues?: ValidationIssue[];
+  cause?: unknown;
+}
+
+/** An error the HTTP API answers with `{ error: { code, message, issues? } }`. */
+export class ServerError extends Error {
+  override name = 'ServerError';
+  readonly issues: ValidationIssue[] | undefined;
+
+  constructor(
+    readonly code: ServerErrorCodeName,
+    message: string,
+    options: ServerErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.issues = options.issues;
+  }
+
+  get status(): number {
+    return ServerErrorCode[this.code];
+  }
+}

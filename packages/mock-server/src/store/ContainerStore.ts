@@ -1,0 +1,114 @@
+import { ContainerSpec } from '@lormas/protocol';
+import type Database from 'better-sqlite3';
+import { ServerError } from '../errors.js';
+import { newId } from './ids.js';
+import { isUniqueViolation } from './isUniqueViolation.js';
+
+/** What the server wants of a container; failover and reconciliation act on it. */
+export type DesiredState = 'running' | 'stopped';
+
+export interface ContainerRecord {
+  /** The server's own id; it stays when the container moves to another node. */
+  id: string;
+  nodeId: string;
+  name: string;
+  spec: ContainerSpec;
+  /** Whether failover moves this container when its node is lost. */
+  ha: boolean;
+  desiredState: DesiredState;
+  /** Docker's id on the current node, once the agent created it. */
+  dockerId: string | null;
+  /** The last state the agent reported (`running`, `exited`...), or `missing` when its inventory lacks it. */
+  observedState: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface ContainerRow {
+  id: string;
+  node_id: string;
+  name: string;
+  spec: string;
+  ha: number;
+  desired_state: DesiredState;
+  docker_id: string | null;
+  observed_state: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const toRecord = (row: ContainerRow): ContainerRecord => ({
+  id: row.id,
+  nodeId: row.node_id,
+  name: row.name,
+  spec: ContainerSpec.parse(JSON.parse(row.spec)),
+  ha: row.ha === 1,
+  desiredState: row.desired_state,
+  dockerId: row.docker_id,
+  observedState: row.observed_state,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+/** The containers the server placed, with the spec it holds for each. */
+export class ContainerStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => number,
+  ) {}
+
+  /** Records a container before the agent is asked to create it; a taken name is a `CONFLICT`. */
+  create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; desiredState: DesiredState }): ContainerRecord {
+    const at = this.now();
+    const record: ContainerRecord = { id: newId('ctr'), name: input.spec.name, dockerId: null, observedState: null, createdAt: at, updatedAt: at, ...input };
+    try {
+      this.db
+        .prepare('INSERT INTO containers (id, node_id, name, spec, ha, desired_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(record.id, record.nodeId, record.name, JSON.stringify(record.spec), record.ha ? 1 : 0, record.desiredState, at, at);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ServerError('CONFLICT', `a container named "${input.spec.name}" exists already`);
+      throw error;
+    }
+    return record;
+  }
+
+  get(id: string): ContainerRecord | null {
+    const row = this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as ContainerRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  /** A container by server id or by name, or `NOT_FOUND`. */
+  require(idOrName: string): ContainerRecord {
+    const row = this.db.prepare('SELECT * FROM containers WHERE id = ? OR name = ? LIMIT 1').get(idOrName, idOrName) as ContainerRow | undefined;
+    if (!row) throw new ServerError('NOT_FOUND', `no container with id or name "${idOrName}"`);
+    return toRecord(row);
+  }
+
+  /** Every container, or those placed on `nodeId`. */
+  list(nodeId?: string): ContainerRecord[] {
+    const rows = nodeId === undefined
+      ? this.db.prepare('SELECT * FROM containers ORDER BY created_at, name').all()
+      : this.db.prepare('SELECT * FROM containers WHERE node_id = ? ORDER BY created_at, name').all(nodeId);
+    return (rows as ContainerRow[]).map(toRecord);
+  }
+
+  /** Changes the given fields; returns the record, or null when it is gone. */
+  update(id: string, changes: Partial<Pick<ContainerRecord, 'nodeId' | 'desiredState' | 'dockerId' | 'observedState'>>): ContainerRecord | null {
+    const current = this.get(id);
+    if (!current) return null;
+    const next = { ...current, ...changes, updatedAt: this.now() };
+    this.db
+      .prepare('UPDATE containers SET node_id = ?, desired_state = ?, docker_id = ?, observed_state = ?, updated_at = ? WHERE id = ?')
+      .run(next.nodeId, next.desiredState, next.dockerId, next.observedState, next.updatedAt, id);
+    return next;
+  }
+
+  remove(id: string): void {
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+
+  /** Forgets every container of a node, e.g. when the node is revoked. Returns how many. */
+  removeAllOf(nodeId: string): number {
+    return this.db.prepare('DELETE FROM containers WHERE node_id = ?').run(nodeId).changes;
+  }
+}

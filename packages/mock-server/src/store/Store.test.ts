@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ServerError } from '../errors.js';
+import { Store } from './Store.js';
+
+const spec = (name: string) => ({ name, image: 'busybox', env: {}, labels: {}, tty: false, mounts: [], privileged: false, capAdd: [], devices: [], securityOpt: [] });
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ServerError, String(error));
+    return error.code;
+  }
+  return assert.fail('expected a ServerError');
+}
+
+describe('Store', () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('refuses a second live node of the same name with CONFLICT, and frees the name on revocation', () => {
+    const store = new Store({ dataDir: null });
+    const first = store.nodes.create({ name: 'n1' });
+    assert.equal(code(() => store.nodes.create({ name: 'n1' })), 'CONFLICT');
+    store.nodes.revoke(first.id);
+    assert.notEqual(store.nodes.create({ name: 'n1' }).id, first.id);
+    assert.equal(store.nodes.get(first.id)?.revokedAt !== null, true);
+    assert.deepEqual(store.nodes.list().map((node) => node.name), ['n1']);
+    assert.equal(code(() => store.nodes.require(first.id)), 'NOT_FOUND');
+    store.close();
+  });
+
+  it('refuses a duplicate cluster name and finds a cluster by id or name', () => {
+    const store = new Store({ dataDir: null });
+    const cluster = store.clusters.create({ name: 'eu' });
+    assert.equal(code(() => store.clusters.create({ name: 'eu' })), 'CONFLICT');
+    assert.equal(store.clusters.find('eu')?.id, cluster.id);
+    assert.equal(store.clusters.find(cluster.id)?.name, 'eu');
+    assert.equal(store.clusters.find('us'), null);
+    store.close();
+  });
+
+  it('keeps a container spec, HA flag and states, finds it by id or name, and refuses a taken name', () => {
+    const store = new Store({ dataDir: null });
+    const node = store.nodes.create({ name: 'n' });
+    const created = store.containers.create({ nodeId: node.id, spec: spec('web'), ha: true, desiredState: 'running' });
+    assert.match(created.id, /^ctr_/);
+    assert.equal(code(() => store.containers.create({ nodeId: node.id, spec: spec('web'), ha: false, desiredState: 'running' })), 'CONFLICT');
+    store.containers.update(created.id, { dockerId: 'abc', observedState: 'running' });
+    const read = store.containers.require('web');
+    assert.deepEqual({ ...read, updatedAt: 0 }, { ...created, dockerId: 'abc', observedState: 'running', updatedAt: 0 });
+    assert.equal(code(() => store.containers.require('nope')), 'NOT_FOUND');
+    assert.equal(store.containers.removeAllOf(node.id), 1);
+    assert.deepEqual(store.containers.list(), []);
+    store.close();
+  });
+
+  it('keeps nodes, containers and the signing key in a data folder across a reopen', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lormas-mock-store-'));
+    dirs.push(dataDir);
+    const first = new Store({ dataDir });
+    const node = first.nodes.create({ name: 'kept', description: 'a node' });
+    first.containers.create({ nodeId: node.id, spec: spec('kept-web'), ha: false, desiredState: 'stopped' });
+    const key = first.keys.add({ kid: 'k1', alg: 'EdDSA', privateJwk: '{}', publicJwk: '{}' });
+    first.close();
+    const second = new Store({ dataDir });
+    assert.deepEqual(second.nodes.require(node.id), node);
+    assert.equal(second.containers.require('kept-web').desiredState, 'stopped');
+    assert.deepEqual(second.keys.current(), key);
+    second.close();
+  });
+});

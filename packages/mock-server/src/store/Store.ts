@@ -1,0 +1,53 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterStore } from './ClusterStore.js';
+import { ContainerStore } from './ContainerStore.js';
+import { KeyStore } from './KeyStore.js';
+import { NodeStore } from './NodeStore.js';
+import { MIGRATIONS } from './schema.js';
+
+/** File name of the database inside the data folder. */
+export const DATABASE_FILE = 'lormas-mock.sqlite';
+
+export interface StoreOptions {
+  /** Folder of the database file, created if missing; `null` keeps the database in memory. */
+  dataDir: string | null;
+  /** Clock for `created_at` and friends, epoch milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+/** The mock server's state: one sqlite database, in memory or in a file. */
+export class Store {
+  readonly db: Database.Database;
+  readonly keys: KeyStore;
+  readonly clusters: ClusterStore;
+  readonly nodes: NodeStore;
+  readonly containers: ContainerStore;
+
+  constructor(options: StoreOptions) {
+    const now = options.now ?? Date.now;
+    if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
+    this.db = new Database(options.dataDir === null ? ':memory:' : join(options.dataDir, DATABASE_FILE));
+    // WAL keeps readers and the one writer apart; a crash loses at most the last transaction.
+    if (options.dataDir !== null) this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    this.keys = new KeyStore(this.db, now);
+    this.clusters = new ClusterStore(this.db, now);
+    this.nodes = new NodeStore(this.db, now);
+    this.containers = new ContainerStore(this.db, now);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    this.db.transaction(() => {
+      for (let next = version; next < MIGRATIONS.length; next++) this.db.exec(MIGRATIONS[next]!);
+      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
+    })();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The database schema, versioned with `PRAGMA user_version`. The same schema serves an
+ * in-memory database and a file; a file written by an older version is migrated forward.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    private_jwk TEXT NOT NULL,
+    public_jwk TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE clusters (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE nodes (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT,
+    cluster_id TEXT REFERENCES clusters(id),
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  -- A revoked node's name may be registered again.
+  CREATE UNIQUE INDEX nodes_live_name ON nodes(name) WHERE revoked_at IS NULL;
+  CREATE TABLE containers (
+    id TEXT PRIMARY KEY,
+    node_id TEXT NOT NULL REFERENCES nodes(id),
+    -- Unique across the server, not only per node: a container keeps its name when it moves.
+    name TEXT NOT NULL UNIQUE,
+    spec TEXT NOT NULL,
+    ha INTEGER NOT NULL,
+    desired_state TEXT NOT NULL,
+    docker_id TEXT,
+    observed_state TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX containers_node ON containers(node_id);
+  `,
+];
