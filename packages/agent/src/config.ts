@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** A bad configuration value; `variable` names it. The process exits 2 with one line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const ms = (min: number) => z.coerce.number().int().min(min);
+const list = z
+  .string()
+  .transform((v) => v.split(/[,\s]+/).filter(Boolean));
+
+interface Variable {
+  schema: z.ZodType;
+  default?: string;
+  doc: string;
+}
+
+/**
+ * Every setting the agent reads, from the environment or `.env` in the working directory.
+ * This table is the single source for parsing, defaults and `--help`.
+ */
+export const VARIABLES = {
+  SERVER_URL: {
+    schema: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
+    default: 'ws://localhost:3000',
+    doc: 'WebSocket URL of the Lormas server',
+  },
+  NODE_TOKEN: { schema: z.string().trim().min(1, 'is required: the node JWT returned by POST /api/nodes'), doc: 'JWT node token (required)' },
+  NODE_NAME: { schema: z.string().trim().min(1).max(128), default: 'agent-node', doc: 'name this node reports to the server' },
+  LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }), default: 'info', doc: 'debug, info, warn or error' },
+  DOCKER_HOST: {
+    schema: z.string().regex(/^(unix:\/\/\/.+|tcp:\/\/[^/]+)$/, 'must be unix:///path/to/docker.sock or tcp://host:port'),
+    default: 'unix:///var/run/docker.sock',
+    doc: 'Docker engine address',
+  },
+  CA_FILE: { schema: z.string().min(1), doc: 'PEM file of extra CAs trusted for wss:// (NODE_EXTRA_CA_CERTS also works)' },
+  HEARTBEAT_INTERVAL_MS: { schema: ms(100), default: '5000', doc: 'milliseconds between heartbeats' },
+  RECONNECT_BASE_DELAY_MS: { schema: ms(1), default: '500', doc: 'first reconnect delay ceiling; doubles each failure (full jitter)' },
+  RECONNECT_MAX_DELAY_MS: { schema: ms(1), default: '30000', doc: 'cap of the reconnect delay' },
+  RECONNECT_REFUSED_DELAY_MS: { schema: ms(1), default: '60000', doc: 'delay after the server refused the agent (bad token, revoked, version)' },
+  PING_INTERVAL_MS: { schema: ms(100), default: '10000', doc: 'ping the server after this long without traffic' },
+  PONG_TIMEOUT_MS: { schema: ms(100), default: '5000', doc: 'drop the connection when no pong arrives within this' },
+  MAX_PAYLOAD_BYTES: { schema: ms(1024), default: String(16 * 1024 * 1024), doc: 'largest frame accepted from the server' },
+  SHUTDOWN_TIMEOUT_MS: { schema: ms(0), default: '10000', doc: 'how long SIGTERM waits for operations in flight' },
+  LOG_HIGH_WATER_MARK_BYTES: { schema: ms(1024), default: String(1024 * 1024), doc: 'log streams pause while the socket buffers more than this' },
+  ALLOW_PRIVILEGED: { schema: bool, default: 'false', doc: 'allow privileged containers' },
+  ALLOW_HOST_NETWORK: { schema: bool, default: 'false', doc: 'allow networkMode=host' },
+  ALLOW_HOST_PID: { schema: bool, default: 'false', doc: 'allow pidMode=host' },
+  ALLOW_HOST_IPC: { schema: bool, default: 'false', doc: 'allow ipcMode=host' },
+  ALLOW_HOST_UTS: { schema: bool, default: 'false', doc: 'allow utsMode=host' },
+  ALLOW_CONTAINER_NAMESPACES: { schema: bool, default: 'false', doc: "allow joining another container's namespaces (container:<id>)" },
+  ALLOWED_CAPABILITIES: { schema: list, default: '', doc: 'comma-separated capabilities that capAdd may name' },
+  ALLOW_DEVICES: { schema: bool, default: 'false', doc: 'allow host devices' },
+  BIND_ALLOW_LIST: { schema: list, default: '', doc: 'comma-separated host path prefixes allowed as bind sources' },
+  ALLOW_UNCONFINED_SECURITY_OPT: { schema: bool, default: 'false', doc: 'allow seccomp/apparmor unconfined and label=disable' },
+} satisfies Record<string, Variable>;
+
+type Vars = typeof VARIABLES;
+type Parsed = { [K in keyof Vars]: Vars[K] extends { default: string } ? z.output<Vars[K]['schema']> : z.output<Vars[K]['schema']> | undefined };
+
+export interface AgentConfig {
+  serverUrl: string;
+  nodeToken: string;
+  nodeName: string;
+  /** The node id: the token's `sub` claim, or the node name for a token without one. */
+  nodeId: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  dockerHost: string;
+  /** PEM text of extra trusted CAs, read from CA_FILE. */
+  ca: string | undefined;
+  heartbeatIntervalMs: number;
+  reconnect: { baseDelayMs: number; maxDelayMs: number; refusedDelayMs: number };
+  keepAlive: { pingIntervalMs: number; pongTimeoutMs: number };
+  maxPayloadBytes: number;
+  shutdownTimeoutMs: number;
+  logHighWaterMarkBytes: number;
+  guardRails: {
+    allowPrivileged: boolean;
+    allowHostNetwork: boolean;
+    allowHostPid: boolean;
+    allowHostIpc: boolean;
+    allowHostUts: boolean;
+    allowContainerNamespaces: boolean;
+    allowedCapabilities: string[];
+    allowDevices: boolean;
+    bindAllowList: string[];
+    allowUnconfinedSecurityOpt: boolean;
+  };
+}
+
+/** The `sub` claim of a JWT, read without verifying (the server verifies; the agent only labels with it). */
+export function tokenSubject(token: string): string | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown };
+    return typeof claims.sub === 'string' && claims.sub ? claims.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses the agent's settings; throws `ConfigError` naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): AgentConfig {
+  const parsed = {} as Record<string, unknown>;
+  for (const [name, variable] of Object.entries(VARIABLES) as [string, Variable][]) {
+    const raw = env[name] === undefined || env[name] === '' ? variable.default : env[name];
+    if (raw === undefined) {
+      if (name === 'NODE_TOKEN') throw new ConfigError(name, 'is required: the node JWT returned by POST /api/nodes');
+      continue;
+    }
+    const result = variable.schema.safeParse(raw);
+    // Never echo NODE_TOKEN's value; other values help the operator see the typo.
+    const shown = name === 'NODE_TOKEN' ? '' : ` (got "${raw}")`;
+    if (!result.success) throw new ConfigError(name, `${result.error.issues[0]?.message ?? 'is invalid'}${shown}`);
+    parsed[name] = result.data;
+  }
+  const v = parsed as Parsed;
+  let ca: string | undefined;
+  if (v.CA_FILE) {
+    try {
+      ca = readFileSync(v.CA_FILE, 'utf8');
+    } catch (error) {
+      throw new ConfigError('CA_FILE', `cannot be read: ${(error as Error).message}`);
+    }
+  }
+  return {
+    serverUrl: v.SERVER_URL,
+    nodeToken: v.NODE_TOKEN!,
+    nodeName: v.NODE_NAME,
+    nodeId: tokenSubject(v.NODE_TOKEN!) ?? v.NODE_NAME,
+    logLevel: v.LOG_LEVEL,
+    dockerHost: v.DOCKER_HOST,
+    ca,
+    heartbeatIntervalMs: v.HEARTBEAT_INTERVAL_MS,
+    reconnect: { baseDelayMs: v.RECONNECT_BASE_DELAY_MS, maxDelayMs: v.RECONNECT_MAX_DELAY_MS, refusedDelayMs: v.RECONNECT_REFUSED_DELAY_MS },
+    keepAlive: { pingIntervalMs: v.PING_INTERVAL_MS, pongTimeoutMs: v.PONG_TIMEOUT_MS },
+    maxPayloadBytes: v.MAX_PAYLOAD_BYTES,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    logHighWaterMarkBytes: v.LOG_HIGH_WATER_MARK_BYTES,
+    guardRails: {
+      allowPrivileged: v.ALLOW_PRIVILEGED,
+      allowHostNetwork: v.ALLOW_HOST_NETWORK,
+      allowHostPid: v.ALLOW_HOST_PID,
+      allowHostIpc: v.ALLOW_HOST_IPC,
+      allowHostUts: v.ALLOW_HOST_UTS,
+      allowContainerNamespaces: v.ALLOW_CONTAINER_NAMESPACES,
+      allowedCapabilities: v.ALLOWED_CAPABILITIES,
+      allowDevices: v.ALLOW_DEVICES,
+      bindAllowList: v.BIND_ALLOW_LIST,
+      allowUnconfinedSecurityOpt: v.ALLOW_UNCONFINED_SECURITY_OPT,
+    },
+  };
+}
+
+/** The `--help` text, generated from `VARIABLES`. */
+export function helpText(): string {
+  const rows = (Object.entries(VARIABLES) as [string, Variable][]).map(
+    ([name, v]) => `  ${name.padEnd(32)}${v.doc}${v.default !== undefined && v.default !== '' ? ` (default: ${v.default})` : ''}`,
+  );
+  return [
+    'Usage: lormas-agent [--help] [--version]',
+    '',
+    'Dials out to the Lormas server and lets it drive Docker on this node.',
+    'Settings come from the environment and from .env in the working directory.',
+    '',
+    ...rows,
+    '',
+  ].join('\n');
+}

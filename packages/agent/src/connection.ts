@@ -1,0 +1,135 @@
+import { AGENT_VERSION } from './version.js';
+import { backoffDelay } from './backoff.js';
+import type { Logger } from './logger.js';
+import { type AgentRouter, CloseCode, closeAction, closeCodeName, keepAlive, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, serveAgentLink } from '@lormas/protocol';
+import { WebSocket } from 'ws';
+
+export interface ConnectionOptions {
+  serverUrl: string;
+  token: string;
+  router: AgentRouter;
+  logger: Logger;
+  /** Extra trusted CAs (PEM) for wss://. Certificate checks are never turned off. */
+  ca?: string;
+  /** Largest frame accepted from the server; a bigger one closes the socket with 1009. */
+  maxPayloadBytes: number;
+  reconnect: { baseDelayMs: number; maxDelayMs: number; refusedDelayMs: number };
+  keepAlive: { pingIntervalMs: number; pongTimeoutMs: number };
+  /**
+   * A connection that stayed open this long resets the backoff to its first step.
+   * @default 10_000 (milliseconds)
+   */
+  stableAfterMs?: number;
+  /** Called when the link opens and closes, for heartbeats and fencing. */
+  onOpen?(): void;
+  onClose?(code: number): void;
+  random?: () => number;
+}
+
+/**
+ * The dial loop. Dials the server, serves the agent router over the socket, and dials
+ * again after every close, for as long as the agent runs: exponential backoff with full
+ * jitter for transient failures, the slow refused delay after a refusal that dialling
+ * faster cannot fix (see `closeAction`).
+ */
+export class AgentConnection {
+  private socket: WebSocket | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private attempt = 0;
+  private stopped = false;
+  private lastRefusal: string | null = null;
+  private readonly options: ConnectionOptions;
+
+  constructor(options: ConnectionOptions) {
+    this.options = options;
+  }
+
+  /** Whether the link to the server is open now. */
+  get connected(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.dial();
+  }
+
+  /** Closes the link with `code` and dials no more. Resolves once the socket is closed. */
+  async stop(code: number = CloseCode.Normal, reason = 'agent shutting down'): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+    else socket.close(code, reason);
+    const force = setTimeout(() => socket.terminate(), 2_000);
+    await closed;
+    clearTimeout(force);
+  }
+
+  private dial(): void {
+    const { logger } = this.options;
+    const url = new URL(this.options.serverUrl);
+    // The seed's servers read the token from the query; ours from the header. Send both.
+    url.searchParams.set('token', this.options.token);
+    const socket = new WebSocket(url, {
+      headers: {
+        authorization: `Bearer ${this.options.token}`,
+        [PROTOCOL_VERSION_HEADER]: PROTOCOL_VERSION,
+        'user-agent': `lormas-agent/${AGENT_VERSION}`,
+      },
+      maxPayload: this.options.maxPayloadBytes,
+      handshakeTimeout: 15_000,
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+    });
+    this.socket = socket;
+    // Served from the first tick, before any request can arrive.
+    serveAgentLink(socket, {
+      router: this.options.router,
+      onError: (error: Error, path: string | undefined) => logger.debug('call failed', { path, error }),
+    });
+    keepAlive(socket, this.options.keepAlive);
+
+    let openedAt = 0;
+    let httpStatus: number | null = null;
+    socket.on('open', () => {
+      openedAt = Date.now();
+      this.lastRefusal = null;
+      logger.info('connected to server', { server: this.options.serverUrl });
+      this.options.onOpen?.();
+    });
+    socket.on('error', (error) => {
+      const status = /Unexpected server response: (\d+)/.exec(error.message);
+      if (status) httpStatus = Number(status[1]);
+      logger.debug('socket error', { error });
+    });
+    socket.on('close', (code, reasonBuffer) => {
+      if (this.socket === socket) this.socket = null;
+      if (openedAt) this.options.onClose?.(code);
+      if (this.stopped) return;
+      const reason = reasonBuffer.toString();
+      const stable = openedAt > 0 && Date.now() - openedAt >= (this.options.stableAfterMs ?? 10_000);
+      if (stable) this.attempt = 0;
+      const refused = closeAction(code) === 'retry-slowly' || httpStatus === 401 || httpStatus === 403;
+      let delay: number;
+      if (refused) {
+        const what = httpStatus ? `HTTP ${httpStatus}` : `${closeCodeName(code)} (${code})`;
+        delay = this.options.reconnect.refusedDelayMs;
+        // A refusal is logged once clearly; repeats of the same one only at debug level.
+        const log = this.lastRefusal === what ? logger.debug : logger.error;
+        log('server refused this agent; retrying slowly', { refusal: what, reason, retryInMs: delay });
+        this.lastRefusal = what;
+      } else {
+        delay = backoffDelay(this.attempt++, this.options.reconnect, this.options.random);
+        logger.warn(openedAt ? 'connection closed; reconnecting' : 'could not connect; retrying', {
+          code,
+          reason: reason || undefined,
+          status: httpStatus ?? undefined,
+          retryInMs: delay,
+        });
+      }
+      this.timer = setTimeout(() => this.dial(), delay);
+    });
+  }
+}

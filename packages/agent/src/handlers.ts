@@ -1,0 +1,170 @@
+import {
+  AgentError,
+  type AgentHandlers,
+  type ContainerEvent,
+  type ContainerResult,
+  ManagedLabel,
+  type OperationStep,
+  PROTOCOL_VERSION,
+} from '@lormas/protocol';
+import type { AgentConfig } from './config.js';
+import type { ContainerRuntime } from './docker/ContainerRuntime.js';
+import type { Journal } from './journal.js';
+import type { Logger } from './logger.js';
+import { streamLogs } from './logs/index.js';
+import type { EngineWatch } from './node/engineWatch.js';
+import { heartbeats } from './node/heartbeats.js';
+import type { OperationLedger } from './operations/OperationLedger.js';
+import { assertManaged, checkSpec } from './policy/policy.js';
+import { runtimeInfo } from './runtimeInfo.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface AgentServices {
+  runtime: ContainerRuntime;
+  ledger: OperationLedger;
+  engine: EngineWatch;
+  events: Journal<ContainerEvent>;
+  logger: Logger;
+  config: Pick<AgentConfig, 'nodeId' | 'nodeName' | 'guardRails' | 'heartbeatIntervalMs' | 'logHighWaterMarkBytes'>;
+  startedAt: number;
+}
+
+type Emit = (step: OperationStep) => void;
+
+/** The labels that mark a container as this agent's. */
+export function managedLabels(nodeId: string): Record<string, string> {
+  return { [ManagedLabel.managed]: 'true', [ManagedLabel.node]: nodeId };
+}
+
+/**
+ * The agent's implementation of the router: guard rails first, then the ledger (so a
+ * replayed operation id never acts twice), then the engine. Also owns the shutdown gate:
+ * once closed, new commands are refused with SHUTTING_DOWN and `drain` waits for the
+ * commands in flight.
+ */
+export function createHandlers(services: AgentServices) {
+  const { runtime, ledger, engine, events, config } = services;
+  const labels = managedLabels(config.nodeId);
+  const inFlight = new Set<Promise<unknown>>();
+  let accepting = true;
+
+  /** Resolves a container reference to the id of a container this agent manages, or refuses. */
+  async function managed(idOrName: string): Promise<{ id: string; name: string }> {
+    const found = await runtime.labelsOf(idOrName);
+    assertManaged(found.labels, config.nodeId);
+    return found;
+  }
+
+  function mutating<R>(kind: Parameters<OperationLedger['run']>[1], input: { operationId: string }, work: (emit: Emit) => Promise<R>): Promise<R> {
+    if (!accepting) return Promise.reject(new AgentError('SHUTTING_DOWN', 'the agent is shutting down and takes no new commands'));
+    const { operationId, ...request } = input;
+    const promise = ledger.run(operationId, kind, JSON.stringify(request), work) as Promise<R>;
+    inFlight.add(promise);
+    void promise.catch(() => {}).finally(() => inFlight.delete(promise));
+    return promise;
+  }
+
+  async function pullImage(image: string, emit: Emit): Promise<string> {
+    const imageId = await runtime.pull(image, (progress) => emit({ type: 'pulling', image, ...progress }));
+    emit({ type: 'pulled', image, imageId });
+    return imageId;
+  }
+
+  const handlers: AgentHandlers = {
+    hello: async () => ({
+      agentVersion: AGENT_VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      nodeName: config.nodeName,
+      runtime: runtimeInfo(),
+      engineVersion: engine.engineVersion,
+      startedAt: services.startedAt,
+    }),
+    inventory: async () => ({ nodeName: config.nodeName, containers: await runtime.list(labels) }),
+    containers: {
+      list: () => runtime.list(labels),
+      inspect: async (id) => runtime.inspect((await managed(id)).id),
+      create: (input) =>
+        mutating('create', input, async (emit): Promise<ContainerResult> => {
+          const { spec } = input;
+          checkSpec(spec, config.guardRails);
+          if (input.pull === 'always' || (input.pull === 'missing' && !(await runtime.hasImage(spec.image)))) await pullImage(spec.image, emit);
+          emit({ type: 'creating', name: spec.name });
+          const containerId = await runtime.create(spec, input.serverId ? { ...labels, [ManagedLabel.serverId]: input.serverId } : labels);
+          emit({ type: 'created', containerId });
+          if (!input.start) return { containerId, name: spec.name, state: 'created' };
+          emit({ type: 'starting', containerId });
+          await runtime.start(containerId);
+          emit({ type: 'running', containerId });
+          return { containerId, name: spec.name, state: 'running' };
+        }),
+      start: (input) =>
+        mutating('start', input, async (emit) => {
+          const { id, name } = await managed(input.id);
+          emit({ type: 'starting', containerId: id });
+          await runtime.start(id);
+          emit({ type: 'running', containerId: id });
+          return { containerId: id, name, state: 'running' };
+        }),
+      stop: (input) =>
+        mutating('stop', input, async (emit) => {
+          const { id, name } = await managed(input.id);
+          emit({ type: 'stopping', containerId: id });
+          const exitCode = await runtime.stop(id, input.timeoutSeconds);
+          emit({ type: 'stopped', containerId: id, exitCode });
+          return { containerId: id, name, state: 'exited' };
+        }),
+      restart: (input) =>
+        mutating('restart', input, async (emit) => {
+          const { id, name } = await managed(input.id);
+          emit({ type: 'stopping', containerId: id });
+          await runtime.restart(id, input.timeoutSeconds);
+          emit({ type: 'running', containerId: id });
+          return { containerId: id, name, state: 'running' };
+        }),
+      remove: (input) =>
+        mutating('remove', input, async (emit) => {
+          const { id, name } = await managed(input.id);
+          emit({ type: 'removing', containerId: id });
+          await runtime.remove(id, { force: input.force, removeVolumes: input.removeVolumes });
+          emit({ type: 'removed', containerId: id });
+          return { containerId: id, name, state: 'removed' };
+        }),
+      events: (input, ctx) => events.read(input?.lastEventId, ctx.signal),
+      logs: async function* (input, ctx) {
+        const { id } = await managed(input.id);
+        yield* streamLogs(runtime, { ...input, id }, ctx, { highWaterMarkBytes: config.logHighWaterMarkBytes });
+      },
+    },
+    images: {
+      pull: (input) => mutating('pull', input, async (emit) => ({ image: input.image, imageId: await pullImage(input.image, emit) })),
+    },
+    operations: {
+      get: async (operationId) => ledger.status(operationId),
+      watch: (input, ctx) => ledger.watch(input.operationId, input.lastEventId, ctx.signal),
+    },
+    node: {
+      heartbeats: (ctx) =>
+        heartbeats(
+          { nodeName: config.nodeName, intervalMs: config.heartbeatIntervalMs, snapshot: () => engine.snapshot(), startedAt: services.startedAt },
+          ctx.signal,
+        ),
+    },
+  };
+
+  return {
+    handlers,
+    /** Refuses new commands from now on. */
+    stopAccepting(): void {
+      accepting = false;
+    },
+    /** Resolves when the commands in flight have finished, or after `timeoutMs`; tells which. */
+    async drain(timeoutMs: number): Promise<'drained' | 'timed-out'> {
+      if (inFlight.size === 0) return 'drained';
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timed-out'>((resolve) => (timer = setTimeout(() => resolve('timed-out'), timeoutMs)));
+      const result = await Promise.race([Promise.allSettled([...inFlight]).then(() => 'drained' as const), timeout]);
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
