@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { Store } from '../store/Store.js';
 import { issueNodeToken } from './issueNodeToken.js';
 import { loadSigningKey, type SigningKey } from './signingKey.js';
