@@ -1,0 +1,131 @@
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
+import { AgentError, type LogChunk, type LogEntry, type LogsInput, type StreamContext, type Tracked } from '@lormas/protocol';
+import type { z } from 'zod';
+import type { ContainerRuntime, RawLogsOptions } from '../docker/ContainerRuntime.js';
+import { Demultiplexer } from './demultiplex.js';
+import { sinceSecondsFor, toEngineSeconds } from './engineTime.js';
+import { CursorTracker, decodeCursor, resumeFilter } from './logCursor.js';
+import { LineSplitter } from './splitLines.js';
+import { waitReadable } from './waitReadable.js';
+import { resolveStreamLogsOptions, type StreamLogsOptions } from './streamLogsOptions.js';
+
+/** What an entry adds to a chunk besides its line: the JSON keys, stream and timestamp. */
+const ENTRY_OVERHEAD_BYTES = 72;
+
+/**
+ * A container's log as a resumable stream of chunks, each tracked with the position of its
+ * last entry (see `logCursor.ts`). Reads the engine only as fast as the link drains, yields
+ * to the event loop between chunks, and destroys the engine stream however it ends.
+ */
+export async function* streamLogs(
+  runtime: ContainerRuntime,
+  input: z.output<typeof LogsInput>,
+  ctx: StreamContext,
+  options: StreamLogsOptions = {},
+): AsyncGenerator<Tracked<LogChunk>, void, undefined> {
+  const config = resolveStreamLogsOptions(options);
+  const { signal, link } = ctx;
+  const cursor = input.lastEventId ? decodeCursor(input.lastEventId) : null;
+  if (!input.stdout && !input.stderr) throw new AgentError('BAD_INPUT', 'choose stdout, stderr or both');
+  if (signal.aborted) return;
+  const { id, tty } = await runtime.labelsOf(input.id);
+  const raw = engineOptions(input, cursor === null ? null : sinceSecondsFor(cursor.floor));
+  const stream = await runtime.logs(id, raw);
+  const destroy = () => stream.destroy();
+  signal.addEventListener('abort', destroy, { once: true });
+  try {
+    if (signal.aborted) return;
+    let batch: LogEntry[] = [];
+    let batchBytes = 0;
+    const keep = cursor ? resumeFilter(cursor) : () => true;
+    const tracker = new CursorTracker(cursor);
+    const onEntry = (entry: LogEntry) => {
+      if (!keep(entry)) return;
+      batch.push(entry);
+      tracker.record(entry);
+      batchBytes += entry.line.length + ENTRY_OVERHEAD_BYTES;
+    };
+    const maxLineBytes = config.maxLineBytes;
+    const splitters = {
+      stdout: new LineSplitter({ stream: 'stdout', tty, maxLineBytes, onEntry }),
+      stderr: new LineSplitter({ stream: 'stderr', tty, maxLineBytes, onEntry }),
+    };
+    const demux = tty ? null : new Demultiplexer((kind, bytes, frameEnd) => splitters[kind].pushFrame(bytes, frameEnd));
+    const take = (): Tracked<LogChunk> => {
+      const chunk = {
+        id: tracker.encode({ stdout: splitters.stdout.pendingTimestamp, stderr: splitters.stderr.pendingTimestamp }),
+        data: { entries: batch },
+      };
+      batch = [];
+      batchBytes = 0;
+      return chunk;
+    };
+    // Before each chunk: let timers and control traffic run, then wait while the socket is full.
+    const pace = async () => {
+      await nextTurn();
+      if (link.bufferedAmount() <= config.highWaterMarkBytes) return;
+      config.onBackpressure?.('paused', link.bufferedAmount());
+      while (!signal.aborted && link.bufferedAmount() > config.lowWaterMarkBytes) await delay(config.drainPollMs);
+      config.onBackpressure?.('resumed', link.bufferedAmount());
+    };
+
+    for (;;) {
+      if (signal.aborted) return;
+      const data = stream.read() as Buffer | string | null;
+      if (data === null) {
+        // The engine has nothing more buffered: send what there is rather than wait for a full chunk.
+        if (batch.length > 0) {
+          await pace();
+          if (signal.aborted) return;
+          yield take();
+          continue;
+        }
+        if ((await readOrFail(stream, signal)) === 'end') break;
+        continue;
+      }
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+      for (let offset = 0; offset < bytes.length; offset += config.maxChunkBytes) {
+        const slice = bytes.subarray(offset, offset + config.maxChunkBytes);
+        if (demux) demux.push(slice);
+        else splitters.stdout.pushRaw(slice);
+        if (batchBytes >= config.maxChunkBytes) {
+          await pace();
+          if (signal.aborted) return;
+          yield take();
+        }
+      }
+    }
+    if (signal.aborted) return;
+    splitters.stdout.end();
+    splitters.stderr.end();
+    if (batch.length > 0) yield take();
+  } finally {
+    signal.removeEventListener('abort', destroy);
+    stream.destroy();
+  }
+}
+
+function engineOptions(input: z.output<typeof LogsInput>, resumeSince: number | null): RawLogsOptions {
+  const raw: RawLogsOptions = { follow: input.follow, stdout: input.stdout, stderr: input.stderr };
+  try {
+    // A resumed stream starts at its cursor; `tail` counted from the end of the log then no longer applies.
+    if (resumeSince !== null) raw.since = resumeSince;
+    else {
+      if (input.tail !== undefined) raw.tail = input.tail;
+      if (input.since !== undefined) raw.since = toEngineSeconds(input.since);
+    }
+    if (input.until !== undefined) raw.until = toEngineSeconds(input.until);
+  } catch (error) {
+    throw new AgentError('BAD_INPUT', (error as Error).message, { cause: error });
+  }
+  return raw;
+}
+
+async function readOrFail(stream: Parameters<typeof waitReadable>[0], signal: AbortSignal): Promise<'readable' | 'end'> {
+  try {
+    return await waitReadable(stream);
+  } catch (error) {
+    if (signal.aborted) return 'end';
+    throw new AgentError('ENGINE_ERROR', `the engine's log stream failed: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,29 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Resolves when `stream` has data to `read()` (`'readable'`) or has nothing more to give
+ * (`'end'`: ended, or destroyed without an error); rejects with the stream's error. Reading
+ * with `read()` in a loop instead of `for await` lets the caller see when the engine has
+ * nothing buffered, which is when a partly filled chunk is worth sending.
+ */
+export function waitReadable(stream: Readable): Promise<'readable' | 'end'> {
+  if (stream.errored) return Promise.reject(stream.errored);
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve('end');
+  if (stream.readableLength > 0) return Promise.resolve('readable');
+  return new Promise((resolve, reject) => {
+    const settle = (outcome: () => void) => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('close', onEnd);
+      stream.off('error', onError);
+      outcome();
+    };
+    const onReadable = () => settle(() => resolve('readable'));
+    const onEnd = () => settle(() => (stream.errored ? reject(stream.errored) : resolve('end')));
+    const onError = (error: Error) => settle(() => reject(error));
+    stream.on('readable', onReadable);
+    stream.on('end', onEnd);
+    stream.on('close', onEnd);
+    stream.on('error', onError);
+  });
+}
