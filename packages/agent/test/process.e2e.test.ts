@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { CloseCode, type Heartbeat } from '@lormas/protocol';
+import { requireEngine, waitFor } from '@lormas/testkit';
+import { AGENT_DIR, type AgentProcess, type Rig, spawnAgent, startEngineProxy, startRig, testToken } from './support/rig.js';
+
+const run = promisify(execFile);
+const TSX = ['node', '--import', 'tsx', 'agent.ts'];
+const BUN = join(AGENT_DIR, 'node_modules', '.bin', 'bun');
+
+const fastEnv = (rig: Rig, nodeId: string, extra: Record<string, string> = {}) => ({
+  SERVER_URL: rig.url,
+  NODE_TOKEN: testToken(nodeId),
+  NODE_NAME: nodeId,
+  HEARTBEAT_INTERVAL_MS: '200',
+  RECONNECT_BASE_DELAY_MS: '50',
+  RECONNECT_MAX_DELAY_MS: '300',
+  ...extra,
+});
+
+async function exitOf(command: string[], env: Record<string, string>) {
+  const agent = spawnAgent(command, env);
+  const result = await agent.exited;
+  return { ...result, output: agent.output() };
+}
+
+describe('the agent as a process', () => {
+  let rig: Rig;
+  const running: AgentProcess[] = [];
+  const start = (command: string[], env: Record<string, string>) => {
+    const agent = spawnAgent(command, env);
+    running.push(agent);
+    return agent;
+  };
+
+  before(async () => {
+    await requireEngine();
+    rig = await startRig();
+  });
+  after(async () => {
+    await Promise.all(running.map((agent) => agent.stop(2_000)));
+    await rig.close();
+  });
+
+  describe('bad configuration stops it at once with one line naming the variable, exit 2', () => {
+    const cases: [string, Record<string, string>, RegExp][] = [
+      ['a missing token', {}, /^lormas-agent: NODE_TOKEN: is required/],
+      ['a malformed SERVER_URL', { NODE_TOKEN: 'x-token', SERVER_URL: 'http//nope' }, /^lormas-agent: SERVER_URL: /],
+      ['an unknown LOG_LEVEL', { NODE_TOKEN: 'x-token', LOG_LEVEL: 'chatty' }, /^lormas-agent: LOG_LEVEL: must be one of debug, info, warn, error \(got "chatty"\)/],
+    ];
+    for (const [what, env, line] of cases) {
+      it(what, async () => {
+        const { code, output } = await exitOf(TSX, env);
+        assert.equal(code, 2);
+        assert.equal(output.trim().split('\n').length, 1, output);
+        assert.match(output.trim(), line);
+      });
+    }
+  });
+
+  it('prints --version and --help', async () => {
+    const version = await exitOf([...TSX, '--version'], {});
+    assert.equal(version.code, 0);
+    assert.match(version.output.trim(), /^\d+\.\d+\.\d+$/);
+    const help = await exitOf([...TSX, '--help'], {});
+    assert.equal(help.code, 0);
+    assert.match(help.output, /SERVER_URL/);
+  });
+
+  it('connects, never logs its token, and on SIGTERM closes with a normal code and exits 0', async () => {
+    const nodeId = 'proc-sigterm';
+    const agent = start(TSX, fastEnv(rig, nodeId, { LOG_LEVEL: 'debug' }));
+    await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'the agent to connect', timeoutMs: 20_000 });
+    await rig.hub.client(nodeId).containers.stop.mutate({ operationId: 'op-x', id: 'no-such-container' }).catch(() => undefined);
+    const { code } = await agent.stop();
+    assert.equal(code, 0);
+    await waitFor(() => rig.disconnects.find((d) => d.nodeId === nodeId && d.code === CloseCode.Normal), { what: 'a normal close' });
+    const token = testToken(nodeId);
+    assert.ok(agent.output().length > 0);
+    assert.ok(!agent.output().includes(token), 'the token appears in the log');
+    for (const line of agent.output().trim().split('\n')) JSON.parse(line);
+  });
+
+  it('reconnects by itself when the server goes away and comes back', async () => {
+    const nodeId = 'proc-reconnect';
+    start(TSX, fastEnv(rig, nodeId));
+    await waitFor(() => rig.connects.filter((c) => c.nodeId === nodeId).length === 1, { what: 'first connect', timeoutMs: 20_000 });
+    await rig.stop();
+    await rig.restart();
+    await waitFor(() => rig.connects.filter((c) => c.nodeId === nodeId).length === 2, { what: 'the reconnect', timeoutMs: 20_000 });
+    assert.equal((await rig.hub.client(nodeId).hello.query()).nodeName, nodeId);
+  });
+
+  it('stays connected while the engine goes away, reports it down, and recovers when it returns', async () => {
+    const proxy = await startEngineProxy();
+    try {
+      const nodeId = 'proc-engine';
+      start(TSX, fastEnv(rig, nodeId, { DOCKER_HOST: proxy.dockerHost }));
+      await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'connect', timeoutMs: 20_000 });
+      const beats: Heartbeat[] = [];
+      const sub = rig.hub.client(nodeId).node.heartbeats.subscribe(undefined, { onData: (b) => beats.push(b) });
+      await waitFor(() => beats.at(-1)?.engine.up === true, { what: 'engine up' });
+      await proxy.down();
+      await waitFor(() => beats.at(-1)?.engine.up === false, { what: 'engine reported down', timeoutMs: 15_000 });
+      const failed = await rig.hub
+        .client(nodeId)
+        .containers.list.query()
+        .then(() => null, (e: { data?: { lormas?: { code?: string } } }) => e.data?.lormas?.code);
+      assert.equal(failed, 'ENGINE_UNAVAILABLE');
+      await proxy.up();
+      await waitFor(() => beats.at(-1)?.engine.up === true, { what: 'engine back up', timeoutMs: 15_000 });
+      assert.ok(Array.isArray(await rig.hub.client(nodeId).containers.list.query()));
+      sub.unsubscribe();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('runs as the built dist/agent.js under plain node', async () => {
+    await run('node', ['build.mjs'], { cwd: AGENT_DIR });
+    assert.ok(existsSync(join(AGENT_DIR, 'dist', 'agent.js')));
+    const nodeId = 'proc-dist';
+    const agent = start(['node', 'dist/agent.js'], fastEnv(rig, nodeId));
+    await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'dist agent to connect', timeoutMs: 20_000 });
+    assert.equal((await rig.hub.client(nodeId).hello.query()).runtime.name, 'node');
+    assert.equal((await agent.stop()).code, 0);
+  });
+
+  it('runs agent.ts under Bun', async () => {
+    const nodeId = 'proc-bun';
+    const agent = start([BUN, 'run', 'agent.ts'], fastEnv(rig, nodeId));
+    await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'bun agent to connect', timeoutMs: 30_000 });
+    const hello = await rig.hub.client(nodeId).hello.query();
+    assert.equal(hello.runtime.name, 'bun');
+    assert.ok(Array.isArray(await rig.hub.client(nodeId).containers.list.query()));
+    assert.equal((await agent.stop()).code, 0, agent.output());
+  });
+});

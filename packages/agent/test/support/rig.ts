@@ -1,0 +1,163 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { createConnection, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgentHub, type AgentConnectEvent, type AgentDisconnectEvent, LinkRefusal, CloseCode, type NodeIdentity } from '@lormas/protocol';
+import { DEFAULT_DOCKER_SOCKET, docker } from '@lormas/testkit';
+import { tokenSubject } from '../../src/config.js';
+
+export const AGENT_DIR = resolve(fileURLToPath(import.meta.url), '../../..');
+
+/** An unsigned token with `sub` = node id; the rig's hub trusts it (the mock server's tests verify real JWTs). */
+export function testToken(nodeId: string): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part({ sub: nodeId })}.sig`;
+}
+
+export interface Rig {
+  url: string;
+  port: number;
+  hub: AgentHub;
+  connects: AgentConnectEvent<NodeIdentity>[];
+  disconnects: AgentDisconnectEvent[];
+  /** Stops accepting and drops every agent, as a server that goes away. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A server end on loopback: an AgentHub that takes the agent's bearer token's `sub` as its node id. */
+export async function startRig(): Promise<Rig> {
+  const connects: AgentConnectEvent<NodeIdentity>[] = [];
+  const disconnects: AgentDisconnectEvent[] = [];
+  let hub: AgentHub;
+  let server: Server;
+  let port = 0;
+  const listen = async () => {
+    hub = new AgentHub({
+      authenticate: (request) => {
+        const header = request.headers.authorization ?? '';
+        const nodeId = tokenSubject(header.replace(/^Bearer /, ''));
+        if (!nodeId) throw new LinkRefusal(CloseCode.Unauthorized, 'no token');
+        return { nodeId };
+      },
+      callTimeoutMs: 20_000,
+      onConnect: (event) => connects.push(event),
+      onDisconnect: (event) => disconnects.push(event),
+    });
+    server = createServer((_, res) => res.writeHead(404).end());
+    server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
+    await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+    port = (server.address() as AddressInfo).port;
+  };
+  const stop = async () => {
+    await hub.close();
+    server.closeAllConnections();
+    await new Promise<void>((done) => server.close(() => done()));
+  };
+  await listen();
+  return {
+    get url() {
+      return `ws://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    get hub() {
+      return hub;
+    },
+    connects,
+    disconnects,
+    stop,
+    restart: listen,
+    close: stop,
+  } as Rig;
+}
+
+/** A unix-socket proxy to the engine that a test can take down and bring back, as an engine restart. */
+export async function startEngineProxy(target: string = DEFAULT_DOCKER_SOCKET) {
+  const dir = mkdtempSync(join(tmpdir(), 'lormas-proxy-'));
+  const socketPath = join(dir, 'docker.sock');
+  const open = new Set<Socket>();
+  let server: NetServer | null = null;
+  const up = async () => {
+    server = createNetServer((client) => {
+      const upstream = createConnection(target);
+      open.add(client).add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        open.delete(client);
+        open.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((done) => server!.listen(socketPath, done));
+  };
+  const down = async () => {
+    const closing = new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+    for (const socket of open) socket.destroy();
+    open.clear();
+    await closing;
+    server = null;
+  };
+  await up();
+  return {
+    dockerHost: `unix://${socketPath}`,
+    up,
+    down,
+    async close() {
+      await down();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface AgentProcess {
+  child: ChildProcess;
+  /** Everything the process wrote to stderr (its log) and stdout. */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the agent as its own process, e.g. `['node', '--import', 'tsx', 'agent.ts']`, in the agent package folder. */
+export function spawnAgent(command: string[], env: Record<string, string>, cwd: string = AGENT_DIR): AgentProcess {
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  return {
+    child,
+    output: () => out,
+    exited,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      return exited;
+    },
+  };
+}
+
+/** Removes every container whose name starts with `prefix`, managed or not. */
+export async function removeContainers(prefix: string, socketPath?: string): Promise<void> {
+  const ids = (await docker(['ps', '-aq', '--filter', `name=^${prefix}`], socketPath)).split('\n').filter(Boolean);
+  if (ids.length) await docker(['rm', '-fv', ...ids], socketPath);
+}
