@@ -31,6 +31,8 @@ export async function* streamLogs(
   const { id, tty } = await runtime.labelsOf(input.id);
   const raw = engineOptions(input, cursor === null ? null : sinceSecondsFor(cursor.floor));
   const stream = await runtime.logs(id, raw);
+  // Errors are read from `stream.errored` where it matters; an unheard one would crash the agent.
+  stream.on('error', () => {});
   const destroy = () => stream.destroy();
   signal.addEventListener('abort', destroy, { once: true });
   try {
@@ -39,11 +41,14 @@ export async function* streamLogs(
     let batchBytes = 0;
     const keep = cursor ? resumeFilter(cursor) : () => true;
     const tracker = new CursorTracker(cursor);
+    // Chunks closed while a slice of engine bytes is parsed; at most two, as a slice is one chunk's worth.
+    const ready: Tracked<LogChunk>[] = [];
     const onEntry = (entry: LogEntry) => {
       if (!keep(entry)) return;
       batch.push(entry);
       tracker.record(entry);
       batchBytes += entry.line.length + ENTRY_OVERHEAD_BYTES;
+      if (batchBytes >= config.maxChunkBytes) ready.push(take());
     };
     const maxLineBytes = config.maxLineBytes;
     const splitters = {
@@ -88,17 +93,22 @@ export async function* streamLogs(
         const slice = bytes.subarray(offset, offset + config.maxChunkBytes);
         if (demux) demux.push(slice);
         else splitters.stdout.pushRaw(slice);
-        if (batchBytes >= config.maxChunkBytes) {
+        while (ready.length > 0) {
           await pace();
           if (signal.aborted) return;
-          yield take();
+          yield ready.shift()!;
         }
       }
     }
     if (signal.aborted) return;
     splitters.stdout.end();
     splitters.stderr.end();
-    if (batch.length > 0) yield take();
+    if (batch.length > 0) ready.push(take());
+    for (const chunk of ready) {
+      await pace();
+      if (signal.aborted) return;
+      yield chunk;
+    }
   } finally {
     signal.removeEventListener('abort', destroy);
     stream.destroy();

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { AgentError, type LogChunk, type LogEntry, type Tracked } from '@lormas/protocol';
+import { waitFor } from '@lormas/testkit';
+import type { ContainerRuntime, RawLogsOptions } from '../docker/ContainerRuntime.js';
+import { decodeCursor } from './logCursor.js';
+import { streamLogs } from './streamLogs.js';
+
+const ts = (n: number) => `2026-11-27T12:00:${String(Math.floor(n / 1e6) % 60).padStart(2, '0')}.${String(n % 1e6).padStart(9, '0')}Z`;
+
+function frame(kind: 1 | 2, text: string): Buffer {
+  const body = Buffer.from(text);
+  const header = Buffer.alloc(8);
+  header[0] = kind;
+  header.writeUInt32BE(body.length, 4);
+  return Buffer.concat([header, body]);
+}
+
+/** An engine stream of `count` numbered stdout lines, produced on demand, counting what was read. */
+function engineStream(count: number, lineBytes = 100) {
+  let next = 0;
+  const state = { producedBytes: 0, destroyed: false, stream: undefined as unknown as Readable };
+  state.stream = new Readable({
+    read() {
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 64 && next < count; i++, next++) frames.push(frame(1, `${ts(next)} ${String(next).padStart(lineBytes, '0')}\n`));
+      const chunk = Buffer.concat(frames);
+      state.producedBytes += chunk.length;
+      this.push(next < count || frames.length ? chunk : null);
+      if (next >= count && frames.length) this.push(null);
+    },
+    destroy(error, callback) {
+      state.destroyed = true;
+      callback(error);
+    },
+  });
+  return state;
+}
+
+/** A runtime whose only working calls are the two a log stream makes. */
+function fakeRuntime(stream: () => Readable, tty = false) {
+  const calls: RawLogsOptions[] = [];
+  const runtime = {
+    labelsOf: async (id: string) => ({ id, name: id, labels: {}, tty }),
+    logs: async (_id: string, options: RawLogsOptions) => {
+      calls.push(options);
+      return stream();
+    },
+  } as unknown as ContainerRuntime;
+  return { runtime, calls };
+}
+
+const input = (extra: Record<string, unknown> = {}) => ({ id: 'c1', follow: false, stdout: true, stderr: true, ...extra });
+
+async function collect(source: AsyncIterable<Tracked<LogChunk>>): Promise<{ chunks: Tracked<LogChunk>[]; entries: LogEntry[] }> {
+  const chunks: Tracked<LogChunk>[] = [];
+  for await (const chunk of source) chunks.push(chunk);
+  return { chunks, entries: chunks.flatMap((c) => c.data.entries) };
+}
+
+describe('streamLogs', () => {
+  it('delivers every line in order in chunks no larger than maxChunkBytes, each tracked with its position', async () => {
+    const engine = engineStream(5_000);
+    const { runtime } = fakeRuntime(() => engine.stream);
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const { chunks, entries } = await collect(streamLogs(runtime, input(), ctx, { maxChunkBytes: 16 * 1024 }));
+    assert.deepEqual(entries.map((e) => Number(e.line)), Array.from({ length: 5_000 }, (_, i) => i));
+    assert.ok(chunks.length > 10);
+    for (const chunk of chunks) assert.ok(JSON.stringify(chunk.data).length < 2 * 16 * 1024, `chunk of ${JSON.stringify(chunk.data).length}`);
+    const last = entries.at(-1)!;
+    assert.deepEqual(decodeCursor(chunks.at(-1)!.id).stdout, { timestamp: last.timestamp, count: 1 });
+    assert.ok(engine.destroyed, 'engine stream destroyed');
+  });
+
+  it('pauses reading the engine while the socket is above the high-water mark, and catches up once it drains', async () => {
+    const engine = engineStream(200_000);
+    const { runtime } = fakeRuntime(() => engine.stream);
+    let buffered = 0;
+    let draining = false;
+    const events: string[] = [];
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => buffered } };
+    const high = 256 * 1024;
+    const stream = streamLogs(runtime, input(), ctx, {
+      highWaterMarkBytes: high,
+      lowWaterMarkBytes: 64 * 1024,
+      drainPollMs: 1,
+      onBackpressure: (state) => events.push(state),
+    });
+    // The slow reader: the socket takes each chunk but hands nothing to the kernel until told to.
+    const drain = setInterval(() => (buffered = draining ? Math.max(0, buffered - 4 * 1024 * 1024) : buffered), 2);
+    let count = 0;
+    const consumer = (async () => {
+      for await (const chunk of stream) {
+        buffered += JSON.stringify(chunk.data).length;
+        count += chunk.data.entries.length;
+      }
+    })();
+    try {
+      await waitFor(() => events.includes('paused'), { what: 'the stream to pause' });
+      const readWhilePaused = engine.producedBytes;
+      // While nothing drains the stream stays paused: the engine is not read further.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(engine.producedBytes, readWhilePaused);
+      assert.ok(buffered < high + 2 * 64 * 1024, `buffered ${buffered}`);
+      assert.ok(count < 200_000);
+      draining = true;
+      await consumer;
+      assert.equal(count, 200_000);
+      assert.ok(events.includes('resumed'));
+    } finally {
+      clearInterval(drain);
+    }
+  });
+
+  it('keeps the event loop turning while it streams a log that is all in memory', async () => {
+    const engine = engineStream(100_000);
+    const { runtime } = fakeRuntime(() => engine.stream);
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    let ticks = 0;
+    let worstGapMs = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worstGapMs = Math.max(worstGapMs, now - last);
+      last = now;
+      ticks += 1;
+    }, 1);
+    try {
+      const started = performance.now();
+      await collect(streamLogs(runtime, input(), ctx));
+      const elapsed = performance.now() - started;
+      assert.ok(ticks > 3, `timer ran ${ticks} times in ${elapsed} ms`);
+      assert.ok(worstGapMs < 200, `worst timer gap ${worstGapMs} ms`);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('destroys the engine stream and ends when the signal aborts during a follow', async () => {
+    let destroyed = false;
+    const idle = new Readable({ read() {}, destroy: (e, cb) => ((destroyed = true), cb(e)) });
+    idle.push(frame(1, `${ts(1)} first\n`));
+    const { runtime } = fakeRuntime(() => idle);
+    const controller = new AbortController();
+    const ctx = { signal: controller.signal, link: { bufferedAmount: () => 0 } };
+    const received: string[] = [];
+    const done = (async () => {
+      for await (const chunk of streamLogs(runtime, input({ follow: true }), ctx)) received.push(...chunk.data.entries.map((e) => e.line));
+    })();
+    await waitFor(() => received.length === 1, { what: 'the first line' });
+    controller.abort();
+    await done;
+    assert.ok(destroyed);
+    assert.deepEqual(received, ['first']);
+  });
+
+  it('destroys the engine stream when the consumer stops reading', async () => {
+    const engine = engineStream(100_000);
+    const { runtime } = fakeRuntime(() => engine.stream);
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    for await (const chunk of streamLogs(runtime, input(), ctx)) if (chunk) break;
+    assert.ok(engine.destroyed);
+  });
+
+  it('ends cleanly when the engine ends a follow (the container stopped), delivering a last line without newline', async () => {
+    const source = new Readable({ read() {} });
+    const { runtime } = fakeRuntime(() => source);
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const result = collect(streamLogs(runtime, input({ follow: true }), ctx));
+    source.push(frame(2, `${ts(1)} bye`));
+    source.push(null);
+    assert.deepEqual((await result).entries, [{ stream: 'stderr', timestamp: ts(1), line: 'bye' }]);
+  });
+
+  it('fails with ENGINE_ERROR when the engine stream breaks', async () => {
+    const source = new Readable({ read() {} });
+    const { runtime, calls } = fakeRuntime(() => source);
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const result = collect(streamLogs(runtime, input({ follow: true }), ctx));
+    await waitFor(() => calls.length === 1 && source.listenerCount('error') > 0, { what: 'the engine stream to be read' });
+    source.destroy(new Error('socket hang up'));
+    await assert.rejects(result, (e: unknown) => e instanceof AgentError && e.code === 'ENGINE_ERROR');
+  });
+
+  it('asks the engine for tail, since and until, and on resume for the cursor instead of the tail', async () => {
+    const { runtime, calls } = fakeRuntime(() => Readable.from([]));
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    await collect(streamLogs(runtime, input({ tail: 10, since: '2026-11-27T12:00:00.5+01:00', until: 1_800_000_000 }), ctx));
+    const cursor = `l1|${ts(7)}|${ts(7)}|2||`;
+    await collect(streamLogs(runtime, input({ tail: 10, until: 1_800_000_000, lastEventId: cursor }), ctx));
+    assert.deepEqual(calls[0], { follow: false, stdout: true, stderr: true, tail: 10, since: Date.parse('2026-11-27T11:00:00Z') / 1000 + 0.5, until: 1_800_000_000 });
+    assert.equal(calls[1]!.tail, undefined);
+    assert.ok(calls[1]!.since! < Date.parse('2026-11-27T12:00:00Z') / 1000 + 7e-9);
+    assert.equal(calls[1]!.until, 1_800_000_000);
+  });
+
+  it('skips exactly the entries a resumed cursor already delivered', async () => {
+    const log = [`${ts(5)} a\n`, `${ts(5)} b\n`, `${ts(5)} c\n`, `${ts(6)} d\n`];
+    const { runtime } = fakeRuntime(() => Readable.from([Buffer.concat(log.map((l) => frame(1, l)))]));
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const { entries } = await collect(streamLogs(runtime, input({ lastEventId: `l1|${ts(5)}|${ts(5)}|2||` }), ctx));
+    assert.deepEqual(entries.map((e) => e.line), ['c', 'd']);
+  });
+
+  it('refuses a stream with neither stdout nor stderr, and a foreign event id, with BAD_INPUT', async () => {
+    const { runtime } = fakeRuntime(() => Readable.from([]));
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const isBadInput = (e: unknown) => e instanceof AgentError && e.code === 'BAD_INPUT';
+    await assert.rejects(collect(streamLogs(runtime, input({ stdout: false, stderr: false }), ctx)), isBadInput);
+    await assert.rejects(collect(streamLogs(runtime, input({ lastEventId: '17' }), ctx)), isBadInput);
+  });
+
+  it('throws a TypeError naming an option that makes no sense', () => {
+    const { runtime } = fakeRuntime(() => Readable.from([]));
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    assert.rejects(collect(streamLogs(runtime, input(), ctx, { maxChunkBytes: 0 })), /maxChunkBytes/);
+    return assert.rejects(collect(streamLogs(runtime, input(), ctx, { highWaterMarkBytes: 10, lowWaterMarkBytes: 20 })), /lowWaterMarkBytes/);
+  });
+});
