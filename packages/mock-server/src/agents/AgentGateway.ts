@@ -1,0 +1,124 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AgentError, type AgentClient, type AgentConnectEvent, AgentHub, CloseCode, closeCodeName, type KeepAliveOptions, type NodeIdentity } from '@lormas/protocol';
+import type { SigningKey } from '../auth/signingKey.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/Store.js';
+import { createAgentAuthenticator } from './authenticateAgent.js';
+import { NodeLiveness } from './NodeLiveness.js';
+import { applyContainerEvent, reconcileInventory } from './reconcileInventory.js';
+
+export interface AgentGatewayOptions {
+  store: Store;
+  key: SigningKey;
+  logger: Logger;
+  /** @default Date.now */
+  now?: () => number;
+  /** Deadline of each call to an agent. @default 30_000 (milliseconds) */
+  callTimeoutMs?: number;
+  /** How long a connecting agent has to answer `hello`. @default 10_000 (milliseconds) */
+  helloTimeoutMs?: number;
+  keepAlive?: KeepAliveOptions;
+}
+
+/**
+ * The server's side of every agent link: authenticates sockets, tracks each node's
+ * liveness, reads its inventory on every (re)connect, and keeps one heartbeat and one
+ * container-event stream per node open. Those streams are opened once: the hub's client
+ * outlives sockets and resumes them when the node dials back.
+ */
+export class AgentGateway {
+  readonly hub: AgentHub<NodeIdentity>;
+  readonly liveness: NodeLiveness;
+  private readonly streams = new Map<string, { unsubscribe(): void }[]>();
+  private readonly store: Store;
+  private readonly logger: Logger;
+
+  constructor(options: AgentGatewayOptions) {
+    this.store = options.store;
+    this.logger = options.logger;
+    this.liveness = new NodeLiveness(options.now);
+    this.hub = new AgentHub({
+      authenticate: createAgentAuthenticator({ key: options.key, standingOf: (nodeId) => this.standingOf(nodeId), logger: options.logger, now: options.now }),
+      callTimeoutMs: options.callTimeoutMs,
+      helloTimeoutMs: options.helloTimeoutMs,
+      keepAlive: options.keepAlive,
+      onConnect: (event) => this.onConnect(event),
+      onDisconnect: ({ nodeId, code }) => {
+        this.logger.info('agent offline', { node: nodeId, code: closeCodeName(code) });
+        this.liveness.disconnected(nodeId, code);
+      },
+    });
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.hub.handleUpgrade(request, socket, head);
+  }
+
+  /** The client of a connected node's agent; `AGENT_UNAVAILABLE` at once when it is not connected. */
+  client(nodeId: string): AgentClient {
+    if (!this.hub.isConnected(nodeId)) throw new AgentError('AGENT_UNAVAILABLE', `the agent of node ${nodeId} is not connected`);
+    return this.hub.client(nodeId);
+  }
+
+  /** Ends a revoked node's streams and closes its socket with `Revoked`. */
+  async revoke(nodeId: string): Promise<void> {
+    this.closeStreams(nodeId);
+    await this.hub.forget(nodeId, CloseCode.Revoked, 'node revoked');
+    this.liveness.forget(nodeId);
+  }
+
+  async close(): Promise<void> {
+    for (const nodeId of [...this.streams.keys()]) this.closeStreams(nodeId);
+    await this.hub.close();
+  }
+
+  private standingOf(nodeId: string): 'active' | 'revoked' | 'unknown' {
+    const node = this.store.nodes.get(nodeId);
+    return !node ? 'unknown' : node.revokedAt === null ? 'active' : 'revoked';
+  }
+
+  private onConnect({ nodeId, hello, superseded }: AgentConnectEvent<NodeIdentity>): void {
+    this.logger.info('agent online', { node: nodeId, name: hello.nodeName, agent: hello.agentVersion, protocol: hello.protocolVersion, superseded });
+    this.liveness.connected(nodeId, hello);
+    void this.readInventory(nodeId);
+    if (!this.streams.has(nodeId)) this.openStreams(nodeId);
+  }
+
+  private async readInventory(nodeId: string): Promise<void> {
+    try {
+      const inventory = await this.hub.client(nodeId).inventory.query();
+      const report = reconcileInventory(this.store.containers, nodeId, inventory);
+      this.logger.info('inventory read', { node: nodeId, matched: report.matched, missing: report.missing.length, unknown: report.unknown.length });
+    } catch (error) {
+      this.logger.warn('inventory failed', { node: nodeId, code: AgentError.from(error).code });
+    }
+  }
+
+  private openStreams(nodeId: string): void {
+    const client = this.hub.client(nodeId);
+    // A stream that ends or fails is dropped; the next connect opens it again.
+    const ended = (what: string) => (error?: unknown) => {
+      if (error) this.logger.warn(`${what} stream failed`, { node: nodeId, code: AgentError.from(error).code });
+      this.closeStreams(nodeId);
+    };
+    this.streams.set(nodeId, [
+      client.node.heartbeats.subscribe(undefined, {
+        onData: (beat) => this.liveness.heartbeat(nodeId, beat),
+        onError: ended('heartbeat'),
+        onComplete: ended('heartbeat'),
+      }),
+      client.containers.events.subscribe(undefined, {
+        onData: ({ data }) => applyContainerEvent(this.store.containers, nodeId, data),
+        onError: ended('container event'),
+        onComplete: ended('container event'),
+      }),
+    ]);
+  }
+
+  private closeStreams(nodeId: string): void {
+    const streams = this.streams.get(nodeId);
+    this.streams.delete(nodeId);
+    for (const stream of streams ?? []) stream.unsubscribe();
+  }
+}

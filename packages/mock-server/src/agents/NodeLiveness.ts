@@ -1,0 +1,67 @@
+import { EventEmitter } from 'node:events';
+import type { Heartbeat, Hello } from '@lormas/protocol';
+
+/**
+ * `online`: the agent is connected and answered `hello`. `offline`: it is not connected.
+ * `lost` is set by failover (issue 6) when heartbeats stop for longer than its window.
+ */
+export type NodeStatus = 'online' | 'offline' | 'lost';
+
+/** What the server knows of a node's agent right now. Kept in memory: it is rebuilt on reconnect. */
+export interface NodeLive {
+  status: NodeStatus;
+  /** Epoch milliseconds of the current connection, or null while offline. */
+  connectedSince: number | null;
+  /** Epoch milliseconds when the last connection ended. */
+  disconnectedAt: number | null;
+  hello: Hello | null;
+  lastHeartbeat: Heartbeat | null;
+  /** Epoch milliseconds on the server's clock when the last heartbeat arrived. */
+  lastHeartbeatAt: number | null;
+}
+
+export interface NodeLivenessEvents {
+  connect: [nodeId: string, hello: Hello];
+  disconnect: [nodeId: string, code: number];
+  heartbeat: [nodeId: string, heartbeat: Heartbeat];
+}
+
+const OFFLINE: NodeLive = { status: 'offline', connectedSince: null, disconnectedAt: null, hello: null, lastHeartbeat: null, lastHeartbeatAt: null };
+
+/**
+ * Per-node connection and heartbeat state, with an injectable clock. Emits `connect`,
+ * `disconnect` and `heartbeat`, which a failover controller can watch.
+ */
+export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
+  private readonly nodes = new Map<string, NodeLive>();
+
+  constructor(private readonly now: () => number = Date.now) {
+    super();
+  }
+
+  get(nodeId: string): NodeLive {
+    return this.nodes.get(nodeId) ?? OFFLINE;
+  }
+
+  connected(nodeId: string, hello: Hello): void {
+    this.nodes.set(nodeId, { ...this.get(nodeId), status: 'online', connectedSince: this.now(), hello });
+    this.emit('connect', nodeId, hello);
+  }
+
+  disconnected(nodeId: string, code: number): void {
+    const live = this.nodes.get(nodeId);
+    if (!live || live.status === 'offline') return;
+    this.nodes.set(nodeId, { ...live, status: 'offline', connectedSince: null, disconnectedAt: this.now() });
+    this.emit('disconnect', nodeId, code);
+  }
+
+  heartbeat(nodeId: string, heartbeat: Heartbeat): void {
+    this.nodes.set(nodeId, { ...this.get(nodeId), lastHeartbeat: heartbeat, lastHeartbeatAt: this.now() });
+    this.emit('heartbeat', nodeId, heartbeat);
+  }
+
+  /** Drops a node's state, e.g. when it is revoked. */
+  forget(nodeId: string): void {
+    this.nodes.delete(nodeId);
+  }
+}

@@ -1,0 +1,105 @@
+import { AgentError, type ContainerResult, type ContainerSpec, type OperationEvent, type PullResult } from '@lormas/protocol';
+import type { AgentGateway } from '../agents/AgentGateway.js';
+import type { ContainerRecord, DesiredState } from '../store/ContainerStore.js';
+import { newId } from '../store/ids.js';
+import type { Store } from '../store/Store.js';
+import { runWatched } from './runWatched.js';
+
+export interface ContainerServiceOptions {
+  store: Store;
+  gateway: AgentGateway;
+  /**
+   * Deadline of commands that may pull an image (create, pull).
+   * @default 300_000 (milliseconds)
+   */
+  longCallTimeoutMs?: number;
+}
+
+export type Lifecycle = 'start' | 'stop' | 'restart';
+
+const DESIRED_AFTER: Record<Lifecycle, DesiredState> = { start: 'running', stop: 'stopped', restart: 'running' };
+
+/**
+ * Places and drives containers through their node's agent, keeping the server's record
+ * (spec, desired state, observed state) in step. Every command gets a fresh operation id.
+ */
+export class ContainerService {
+  private readonly store: Store;
+  private readonly gateway: AgentGateway;
+  private readonly longCallTimeoutMs: number;
+
+  constructor(options: ContainerServiceOptions) {
+    this.store = options.store;
+    this.gateway = options.gateway;
+    this.longCallTimeoutMs = options.longCallTimeoutMs ?? 300_000;
+  }
+
+  /**
+   * Records the container, then has the agent create (and by default start) it with the
+   * record's id as `serverId`. When the agent refuses or fails, the record is dropped and
+   * the agent's error is thrown.
+   */
+  async create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; start: boolean }, onEvent?: (event: OperationEvent) => void): Promise<ContainerRecord> {
+    this.store.nodes.require(input.nodeId);
+    const client = this.gateway.client(input.nodeId);
+    const record = this.store.containers.create({ nodeId: input.nodeId, spec: input.spec, ha: input.ha, desiredState: input.start ? 'running' : 'stopped' });
+    const operationId = newId('op');
+    const run = () =>
+      client.containers.create.mutate({ operationId, spec: input.spec, serverId: record.id, start: input.start }, { context: { timeoutMs: this.longCallTimeoutMs } });
+    try {
+      const result = onEvent ? await runWatched({ client, operationId, onEvent, run }) : await run();
+      return this.observe(record.id, result);
+    } catch (error) {
+      this.store.containers.remove(record.id);
+      throw AgentError.from(error);
+    }
+  }
+
+  async lifecycle(idOrName: string, action: Lifecycle, timeoutSeconds?: number): Promise<ContainerRecord> {
+    const record = this.store.containers.require(idOrName);
+    const client = this.gateway.client(record.nodeId);
+    this.store.containers.update(record.id, { desiredState: DESIRED_AFTER[action] });
+    const ref = { operationId: newId('op'), id: record.dockerId ?? record.name };
+    try {
+      const result =
+        action === 'start'
+          ? await client.containers.start.mutate(ref)
+          : await client.containers[action].mutate(timeoutSeconds === undefined ? ref : { ...ref, timeoutSeconds });
+      return this.observe(record.id, result);
+    } catch (error) {
+      throw AgentError.from(error);
+    }
+  }
+
+  /** Removes the container on its node (forcibly) and forgets it. A container the node no longer has is forgotten too. */
+  async remove(idOrName: string): Promise<ContainerRecord> {
+    const record = this.store.containers.require(idOrName);
+    const client = this.gateway.client(record.nodeId);
+    try {
+      await client.containers.remove.mutate({ operationId: newId('op'), id: record.dockerId ?? record.name, force: true });
+    } catch (error) {
+      const agentError = AgentError.from(error);
+      if (agentError.code !== 'NOT_FOUND') throw agentError;
+    }
+    this.store.containers.remove(record.id);
+    return record;
+  }
+
+  async pull(nodeId: string, image: string, onEvent?: (event: OperationEvent) => void): Promise<PullResult> {
+    this.store.nodes.require(nodeId);
+    const client = this.gateway.client(nodeId);
+    const operationId = newId('op');
+    const run = () => client.images.pull.mutate({ operationId, image }, { context: { timeoutMs: this.longCallTimeoutMs } });
+    try {
+      return onEvent ? await runWatched({ client, operationId, onEvent, run }) : await run();
+    } catch (error) {
+      throw AgentError.from(error);
+    }
+  }
+
+  private observe(id: string, result: ContainerResult): ContainerRecord {
+    const updated = this.store.containers.update(id, { dockerId: result.containerId, observedState: result.state });
+    if (!updated) throw new AgentError('NOT_FOUND', `container ${id} was removed meanwhile`);
+    return updated;
+  }
+}

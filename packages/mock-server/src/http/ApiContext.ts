@@ -1,0 +1,17 @@
+import type { AgentGateway } from '../agents/AgentGateway.js';
+import type { SigningKey } from '../auth/signingKey.js';
+import type { ContainerService } from '../containers/ContainerService.js';
+import type { Store } from '../store/Store.js';
+
+/** What the API's routes work with. */
+export interface ApiContext {
+  store: Store;
+  gateway: AgentGateway;
+  containers: ContainerService;
+  key: SigningKey;
+  /** Lifetime of issued node tokens; `null` for none. */
+  tokenTtlSeconds: number | null;
+  now: () => number;
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import type { ApiContext } from '../ApiContext.js';
+import { readJson } from '../readJson.js';
+import type { Router } from '../Router.js';
+import { clusterView } from '../views.js';
+
+const CreateCluster = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  description: z.string().max(1_000).nullish(),
+});
+
+/** Clusters: named groups of nodes. A node joins one at registration or by `PATCH /api/nodes/:id`. */
+export function clusterRoutes(router: Router, api: ApiContext): void {
+  router.add('POST', '/api/clusters', async ({ req }) => {
+    const body = await readJson(req, CreateCluster, api.maxBodyBytes);
+    const cluster = api.store.clusters.create({ name: body.name, description: body.description ?? null });
+    return { status: 201, body: clusterView(cluster, []) };
+  });
+
+  router.add('GET', '/api/clusters', () => {
+    const nodes = api.store.nodes.list();
+    const clusters = api.store.clusters.list().map((cluster) =>
+      clusterView(
+        cluster,
+        nodes.filter((node) => node.clusterId === cluster.id).map((node) => node.id),
+      ),
+    );
+    return { status: 200, body: { clusters } };
+  });
+}

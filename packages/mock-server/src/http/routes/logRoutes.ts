@@ -1,0 +1,69 @@
+import { AgentError, type LogsInput } from '@lormas/protocol';
+import { ServerError } from '../../errors.js';
+import type { ApiContext } from '../ApiContext.js';
+import { errorReply } from '../errorReply.js';
+import { EventStream, streamFormat } from '../EventStream.js';
+import type { Router } from '../Router.js';
+
+/** A flag query parameter: present with no value, `1`, `true` or `yes` is true. */
+function flag(params: URLSearchParams, name: string, fallback: boolean): boolean {
+  const value = params.get(name);
+  if (value === null) return fallback;
+  if (['', '1', 'true', 'yes'].includes(value.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(value.toLowerCase())) return false;
+  throw new ServerError('BAD_REQUEST', `query parameter ${name} must be true or false`);
+}
+
+/** `since`/`until`: epoch seconds or an RFC 3339 date. */
+function time(params: URLSearchParams, name: string): number | string | undefined {
+  const value = params.get(name);
+  if (value === null) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  if (!Number.isNaN(Date.parse(value))) return value;
+  throw new ServerError('BAD_REQUEST', `query parameter ${name} must be epoch seconds or an RFC 3339 date`);
+}
+
+function logsQuery(id: string, params: URLSearchParams): LogsInput {
+  const tail = params.get('tail');
+  if (tail !== null && tail !== 'all' && !/^\d+$/.test(tail)) throw new ServerError('BAD_REQUEST', 'query parameter tail must be a number or "all"');
+  return {
+    id,
+    follow: flag(params, 'follow', false),
+    ...(tail !== null && tail !== 'all' ? { tail: Number(tail) } : {}),
+    ...(time(params, 'since') !== undefined ? { since: time(params, 'since') } : {}),
+    ...(time(params, 'until') !== undefined ? { until: time(params, 'until') } : {}),
+    stdout: flag(params, 'stdout', true),
+    stderr: flag(params, 'stderr', true),
+  };
+}
+
+/**
+ * A container's logs, streamed from its agent as NDJSON (one entry a line) or, with
+ * `Accept: text/event-stream`, as Server-Sent Events. The agent's stream ends when the
+ * HTTP client goes away.
+ */
+export function logRoutes(router: Router, api: ApiContext): void {
+  router.add('GET', '/api/containers/:id/logs', ({ req, res, params, url }) => {
+    const record = api.store.containers.require(params['id']!);
+    const input = logsQuery(record.dockerId ?? record.name, url.searchParams);
+    const timestamps = flag(url.searchParams, 'timestamps', false);
+    const client = api.gateway.client(record.nodeId);
+    const stream = new EventStream(res, streamFormat(req, ['sse', 'ndjson']) ?? 'ndjson');
+    stream.start();
+    const subscription = client.containers.logs.subscribe(input, {
+      onData: ({ id, data }) => {
+        data.entries.forEach((entry, index) => {
+          const line = timestamps ? entry : { stream: entry.stream, line: entry.line };
+          // The chunk's id names its last entry: only there may an SSE client resume.
+          stream.write(line, { event: 'log', ...(index === data.entries.length - 1 ? { id } : {}) });
+        });
+      },
+      onError: (error) => stream.fail(errorReply(AgentError.from(error)).body.error),
+      onComplete: () => {
+        if (stream.format === 'sse') stream.write({}, { event: 'end' });
+        stream.end();
+      },
+    });
+    stream.signal.addEventListener('abort', () => subscription.unsubscribe(), { once: true });
+  });
+}

@@ -1,0 +1,51 @@
+import type { NodeLive } from '../agents/NodeLiveness.js';
+import type { ClusterRecord } from '../store/ClusterStore.js';
+import type { ContainerRecord } from '../store/ContainerStore.js';
+import type { NodeRecord } from '../store/NodeStore.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A node as the API shows it: registry facts, then what its agent said in `hello` and its last heartbeat. */
+export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: NodeLive) {
+  const beat = live.lastHeartbeat;
+  return {
+    id: node.id,
+    name: node.name,
+    description: node.description,
+    cluster: cluster ? { id: cluster.id, name: cluster.name } : null,
+    createdAt: iso(node.createdAt),
+    status: live.status,
+    connectedSince: iso(live.connectedSince),
+    lastHeartbeatAt: iso(live.lastHeartbeatAt),
+    agentVersion: live.hello?.agentVersion ?? null,
+    protocolVersion: live.hello?.protocolVersion ?? null,
+    runtime: live.hello?.runtime ?? null,
+    engine: beat ? beat.engine : live.hello ? { up: live.hello.engineVersion !== null, version: live.hello.engineVersion ?? undefined } : null,
+    cpu: beat?.cpu ?? null,
+    memory: beat?.memory ?? null,
+    disk: beat?.disk ?? null,
+    containers: beat?.containers ?? null,
+    uptime: beat?.uptime ?? null,
+  };
+}
+
+export function clusterView(cluster: ClusterRecord, nodeIds: string[]) {
+  return { id: cluster.id, name: cluster.name, description: cluster.description, createdAt: iso(cluster.createdAt), nodes: nodeIds };
+}
+
+/** A container as the API shows it: the server's id and spec, and the state its node last reported. */
+export function containerView(record: ContainerRecord) {
+  return {
+    id: record.id,
+    name: record.name,
+    nodeId: record.nodeId,
+    image: record.spec.image,
+    ha: record.ha,
+    desiredState: record.desiredState,
+    state: record.observedState,
+    dockerId: record.dockerId,
+    spec: record.spec,
+    createdAt: iso(record.createdAt),
+    updatedAt: iso(record.updatedAt),
+  };
+}

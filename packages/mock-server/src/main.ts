@@ -1,0 +1,52 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startMockServer } from './server.js';
+
+/**
+ * `lormas-mock`: runs the mock server until SIGINT or SIGTERM. The admin token, when it was
+ * generated, is printed once to stdout and never to the log.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`lormas-mock: ${error.message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const server = await startMockServer({
+    port: config.port,
+    host: config.host,
+    adminToken: config.adminToken,
+    dataDir: config.dataDir,
+    tokenTtlSeconds: config.tokenTtlSeconds,
+    logger,
+  });
+  process.stdout.write(`lormas-mock listening on ${server.url} (agents: ${server.url.replace(/^http/, 'ws')})\n`);
+  if (config.adminTokenGenerated) process.stdout.write(`admin token (generated, shown once): ${config.adminToken}\n`);
+  logger.info('started', { url: server.url, data: config.dataDir ?? 'in memory' });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('stop failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  const code = (error as { code?: string }).code;
+  process.stderr.write(`lormas-mock: ${code === 'EADDRINUSE' ? 'the port is in use (set PORT)' : error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

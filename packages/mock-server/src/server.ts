@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KeepAliveOptions } from '@lormas/protocol';
+import { AgentGateway } from './agents/AgentGateway.js';
+import { loadSigningKey } from './auth/signingKey.js';
+import { ContainerService } from './containers/ContainerService.js';
+import { apiRouter, createApi } from './http/createApi.js';
+import { type Logger, silentLogger } from './logger.js';
+import { Store } from './store/Store.js';
+
+export interface MockServerOptions {
+  /** @default 0 (an ephemeral port; read it from the result) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** The admin bearer token; a random one when absent (read it from the result). */
+  adminToken?: string;
+  /** Folder of the sqlite database; `null` keeps everything in memory. @default null */
+  dataDir?: string | null;
+  /** Lifetime of issued node tokens in seconds; `null` issues tokens without expiry. @default null */
+  tokenTtlSeconds?: number | null;
+  /** @default a logger that drops everything */
+  logger?: Logger;
+  /** The clock of token times and liveness, epoch milliseconds. @default Date.now */
+  now?: () => number;
+  /** Deadline of ordinary agent calls. @default 30_000 (milliseconds) */
+  callTimeoutMs?: number;
+  /** Deadline of agent calls that may pull an image. @default 300_000 (milliseconds) */
+  longCallTimeoutMs?: number;
+  /** @default 10_000 (milliseconds) */
+  helloTimeoutMs?: number;
+  keepAlive?: KeepAliveOptions;
+  /** Largest accepted request body. @default 1 MiB (bytes) */
+  maxBodyBytes?: number;
+}
+
+export interface MockServer {
+  /** `http://host:port`; agents dial the same address as `ws://host:port`. */
+  url: string;
+  port: number;
+  adminToken: string;
+  store: Store;
+  gateway: AgentGateway;
+  /** Closes agent sockets (agents will dial again), the HTTP server and the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the mock server: the HTTP API and, on the same port and any path, the WebSocket
+ * endpoint agents dial.
+ */
+export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? silentLogger;
+  const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
+  const store = new Store({ dataDir: options.dataDir ?? null, now });
+  try {
+    const key = await loadSigningKey(store.keys);
+    const gateway = new AgentGateway({
+      store,
+      key,
+      logger,
+      now,
+      callTimeoutMs: options.callTimeoutMs,
+      helloTimeoutMs: options.helloTimeoutMs,
+      keepAlive: options.keepAlive,
+    });
+    const containers = new ContainerService({ store, gateway, longCallTimeoutMs: options.longCallTimeoutMs });
+    const router = apiRouter({ store, gateway, containers, key, tokenTtlSeconds: options.tokenTtlSeconds ?? null, now, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
+    const server = createServer(createApi(router, { adminToken, logger }));
+    server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
+    server.on('clientError', (_error, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port, address, family } = server.address() as AddressInfo;
+    const host = family === 'IPv6' ? `[${address}]` : address;
+    let closing: Promise<void> | null = null;
+    return {
+      url: `http://${host}:${port}`,
+      port,
+      adminToken,
+      store,
+      gateway,
+      close: () =>
+        (closing ??= (async () => {
+          await gateway.close();
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          store.close();
+        })()),
+    };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}
