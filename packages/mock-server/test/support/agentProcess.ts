@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_DOCKER_SOCKET } from '@lormas/testkit';
+
+/** The repository root, where `packages/agent/agent.ts` lives. */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+export interface AgentProcessOptions {
+  /** `ws://host:port` of the mock server. */
+  serverUrl: string;
+  token: string;
+  nodeName: string;
+  /** @default the test engine's socket */
+  dockerSocket?: string;
+  /** @default 200 (milliseconds) */
+  heartbeatIntervalMs?: number;
+  /** Extra environment, e.g. reconnect delays. */
+  env?: Record<string, string>;
+}
+
+export interface AgentProcess {
+  pid: number;
+  child: ChildProcess;
+  /** Everything the agent wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends `signal` and resolves once the process exited; SIGKILL after `graceMs`. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
+}
+
+/**
+ * Runs the real agent (`node --import tsx packages/agent/agent.ts`) against a mock server,
+ * with short heartbeats and reconnect delays so tests run in seconds.
+ */
+export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/agent/agent.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      SERVER_URL: options.serverUrl,
+      NODE_TOKEN: options.token,
+      NODE_NAME: options.nodeName,
+      LOG_LEVEL: 'debug',
+      DOCKER_HOST: `unix://${options.dockerSocket ?? DEFAULT_DOCKER_SOCKET}`,
+      HEARTBEAT_INTERVAL_MS: String(options.heartbeatIntervalMs ?? 200),
+      RECONNECT_BASE_DELAY_MS: '100',
+      RECONNECT_MAX_DELAY_MS: '500',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    pid: child.pid!,
+    child,
+    output: () => output,
+    async stop(signal = 'SIGTERM', graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      process.kill(child.pid!, signal);
+      const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
