@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { docker, requireEngine, waitFor } from '@lormas/testkit';
+import { REPO_ROOT } from './support/agentProcess.js';
+
+const run = promisify(execFile);
+
+/** Whether a process with this pid still exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('pnpm dev', () => {
+  let dev: ChildProcess;
+  let output = '';
+  let containerName: string | undefined;
+
+  before(async () => {
+    await requireEngine();
+    dev = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { cwd: REPO_ROOT, env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  });
+  after(async () => {
+    if (dev.exitCode === null && dev.signalCode === null) dev.kill('SIGKILL');
+    if (containerName) await docker(['rm', '-f', containerName]).catch(() => {});
+  });
+
+  it('starts the server and an agent that shows online, prints curl lines that work as printed, and stops both cleanly on SIGINT', async () => {
+    await waitFor(() => output.includes('# Remove it'), { timeoutMs: 40_000, what: `the curl lines; output so far:\n${output}` });
+    const pids = /server pid (\d+), agent pid (\d+)/.exec(output);
+    assert.ok(pids, output);
+    const [serverPid, agentPid] = [Number(pids[1]), Number(pids[2])];
+    const curl = (comment: string) => {
+      const lines = output.split('\n');
+      const line = lines[lines.findIndex((l) => l.startsWith(comment)) + 1];
+      assert.ok(line?.startsWith('curl '), `no curl line after "${comment}"`);
+      return run('sh', ['-c', line!]).then(({ stdout }) => stdout);
+    };
+
+    const { nodes } = JSON.parse(await curl('# List nodes')) as { nodes: { name: string; status: string }[] };
+    assert.deepEqual(nodes.map((n) => [n.name, n.status]), [['dev-node', 'online']]);
+    const created = JSON.parse(await curl('# Create and start a container')) as { name: string; state: string };
+    containerName = created.name;
+    assert.equal(created.state, 'running');
+    const logs = await waitFor(async () => ((await curl('# Read its logs')).includes('hello from lormas') ? await curl('# Read its logs') : null), { what: 'the hello line in the logs' });
+    assert.match(logs, /\{"stream":"stdout","line":"hello from lormas"\}/);
+    assert.equal(JSON.parse(await curl('# Remove it')).removed, true);
+
+    const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+    dev.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.equal(alive(serverPid), false, 'the server is gone');
+    assert.equal(alive(agentPid), false, 'the agent is gone');
+  });
+});

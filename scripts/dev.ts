@@ -1,0 +1,113 @@
+/**
+ * `pnpm dev`: the mock server and one agent on the local Docker engine, wired together,
+ * with curl lines that work as printed. Ctrl-C (SIGINT) or SIGTERM stops both and exits 0.
+ *
+ * Settings: PORT (default 3000), ADMIN_TOKEN (generated when unset), LOG_LEVEL (default
+ * info), DATA_DIR (default: in memory, so each run starts clean), DOCKER_HOST for the agent.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const adminToken = process.env['ADMIN_TOKEN'] || randomBytes(24).toString('base64url');
+const logLevel = process.env['LOG_LEVEL'] || 'info';
+const NODE_NAME = 'dev-node';
+const children: { name: string; child: ChildProcess }[] = [];
+let stopping = false;
+
+/** Starts a child with its output prefixed, so the two logs stay apart. */
+function start(name: string, args: string[], env: Record<string, string>, onLine?: (line: string) => void): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      onLine?.(line);
+      process.stdout.write(`[${name}] ${line}\n`);
+    });
+  }
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`dev: the ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping\n`);
+    void stopAll(1);
+  });
+  children.push({ name, child });
+  return child;
+}
+
+/** Stops the agent first (it finishes in-flight work), then the server; each by its pid. */
+async function stopAll(exitCode: number): Promise<never> {
+  stopping = true;
+  for (const { child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid!, 'SIGTERM');
+    const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  process.exit(exitCode);
+}
+
+async function api(url: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<any> {
+  const res = await fetch(`${url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path} answered ${res.status}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  const url = await new Promise<string>((resolve) => {
+    const serverEnv: Record<string, string> = { PORT: process.env['PORT'] ?? '3000', HOST: '127.0.0.1', ADMIN_TOKEN: adminToken, LOG_LEVEL: logLevel };
+    start('server', ['packages/mock-server/bin/lormas-mock.js'], serverEnv, (line) => {
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      if (match) resolve(match[1]!);
+    });
+  });
+  const node = await api(url, '/api/nodes', { method: 'POST', body: { name: NODE_NAME, description: 'started by pnpm dev' } });
+  const agent = start('agent', ['--import', 'tsx', 'packages/agent/agent.ts'], {
+    SERVER_URL: url.replace(/^http/, 'ws'),
+    NODE_TOKEN: node.token,
+    NODE_NAME,
+    LOG_LEVEL: logLevel,
+  });
+
+  const deadline = Date.now() + 30_000;
+  while ((await api(url, `/api/nodes/${node.id}`)).status !== 'online') {
+    if (Date.now() > deadline) throw new Error('the agent did not come online within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  const auth = `-H "Authorization: Bearer ${adminToken}"`;
+  const name = `dev-hello-${randomBytes(3).toString('hex')}`;
+  const spec = { name, image: 'lormas-test/busybox:latest', networkMode: 'none', cmd: ['sh', '-c', 'while true; do echo hello from lormas; sleep 2; done'] };
+  process.stdout.write(
+    [
+      '',
+      `dev: ${NODE_NAME} (${node.id}) is online; server pid ${children[0]!.child.pid}, agent pid ${agent.pid}. Ctrl-C stops both.`,
+      '',
+      '# List nodes',
+      `curl -s ${url}/api/nodes ${auth}`,
+      '# Create and start a container without network',
+      `curl -s -X POST ${url}/api/containers ${auth} -H "Content-Type: application/json" -d '${JSON.stringify({ nodeId: node.id, spec })}'`,
+      '# Read its logs (add &follow to keep streaming)',
+      `curl -s "${url}/api/containers/${name}/logs?tail=20" ${auth}`,
+      '# Remove it',
+      `curl -s -X DELETE ${url}/api/containers/${name} ${auth}`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`dev: ${error instanceof Error ? error.message : String(error)}\n`);
+  void stopAll(1);
+});
