@@ -1,0 +1,204 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { AgentError, type ContainerDetails, type ContainerSummary, ContainerState, ManagedLabel } from '@lormas/protocol';
+import Docker from 'dockerode';
+import type { ContainerRuntime, PullProgress, RawLogsOptions, RuntimeEvent } from './ContainerRuntime.js';
+import { dockerConnection } from './dockerHost.js';
+import { dockerToSpec } from './dockerToSpec.js';
+import { engineCall, toAgentError } from './engineErrors.js';
+import type { EngineContainerInspect, EngineImageConfig } from './engineTypes.js';
+import { toPullProgress } from './pullProgress.js';
+import { specToDocker } from './specToDocker.js';
+import { labelFilters, watchEvents } from './watchEvents.js';
+import { jsonLines } from './jsonLines.js';
+
+export interface DockerRuntimeOptions {
+  /**
+   * The engine's address, as `DOCKER_HOST`: `unix:///path/docker.sock` or `tcp://host:port`.
+   * @default '' (the local socket, `/var/run/docker.sock`)
+   */
+  dockerHost?: string;
+}
+
+/** Epoch milliseconds of an engine timestamp; `null` for Go's zero time, which means "never". */
+function epochMs(time: string | undefined): number | null {
+  const ms = Date.parse(time ?? '');
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
+}
+
+function stateOf(status: string): ContainerState {
+  const parsed = ContainerState.safeParse(status);
+  return parsed.success ? parsed.data : 'dead';
+}
+
+/** Runs a call that the engine answers with 304 when there is nothing to do (start a running container, stop a stopped one). */
+async function idempotent(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if ((err as { statusCode?: unknown }).statusCode !== 304) throw toAgentError(err);
+  }
+}
+
+function summaryOf(info: Docker.ContainerInfo): ContainerSummary {
+  const serverId = info.Labels[ManagedLabel.serverId];
+  return {
+    id: info.Id,
+    name: (info.Names[0] ?? '').replace(/^\//, ''),
+    image: info.Image,
+    state: stateOf(info.State),
+    status: info.Status,
+    createdAt: info.Created * 1000,
+    labels: info.Labels,
+    ...(serverId === undefined ? {} : { serverId }),
+  };
+}
+
+/** The `ContainerRuntime` on a Docker engine, through dockerode. */
+export function createDockerRuntime(options: DockerRuntimeOptions = {}): ContainerRuntime {
+  const docker = new Docker(dockerConnection(options.dockerHost));
+
+  async function imageConfig(image: string): Promise<EngineImageConfig | undefined> {
+    try {
+      return ((await docker.getImage(image).inspect()) as { Config?: EngineImageConfig }).Config ?? {};
+    } catch (err) {
+      if (toAgentError(err).code === 'NOT_FOUND') return undefined;
+      throw toAgentError(err);
+    }
+  }
+
+  async function inspectRaw(idOrName: string): Promise<EngineContainerInspect> {
+    return engineCall(() => docker.getContainer(idOrName).inspect() as Promise<unknown> as Promise<EngineContainerInspect>);
+  }
+
+  return {
+    async ping() {
+      const version = await engineCall(() => docker.version());
+      return { version: version.Version, apiVersion: version.ApiVersion };
+    },
+
+    async list(labels) {
+      const infos = await engineCall(() => docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }));
+      return infos.map(summaryOf);
+    },
+
+    async inspect(idOrName): Promise<ContainerDetails> {
+      const info = await inspectRaw(idOrName);
+      const [image, listed] = await Promise.all([
+        imageConfig(info.Image),
+        engineCall(() => docker.listContainers({ all: true, filters: { id: [info.Id] } })),
+      ]);
+      const labels = info.Config.Labels ?? {};
+      const serverId = labels[ManagedLabel.serverId];
+      const state = stateOf(info.State.Status);
+      const error = info.State.Error;
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        image: info.Config.Image ?? info.Image,
+        state,
+        // Only the list endpoint has the engine's human status ("Up 3 minutes").
+        status: listed[0]?.Status ?? info.State.Status,
+        createdAt: epochMs(info.Created) ?? 0,
+        labels,
+        ...(serverId === undefined ? {} : { serverId }),
+        spec: dockerToSpec(info, image),
+        imageId: info.Image,
+        running: info.State.Running,
+        exitCode: state === 'exited' || state === 'dead' ? info.State.ExitCode : null,
+        oomKilled: info.State.OOMKilled,
+        restartCount: info.RestartCount,
+        health: (info.State.Health?.Status as ContainerDetails['health'] | undefined) ?? 'none',
+        startedAt: epochMs(info.State.StartedAt),
+        finishedAt: info.State.Running ? null : epochMs(info.State.FinishedAt),
+        ...(error ? { error } : {}),
+      };
+    },
+
+    async labelsOf(idOrName) {
+      const info = await inspectRaw(idOrName);
+      return { id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config.Labels ?? {}, tty: info.Config.Tty ?? false };
+    },
+
+    async hasImage(image) {
+      return (await imageConfig(image)) !== undefined;
+    },
+
+    async pull(image: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal) {
+      signal?.throwIfAborted();
+      const stream = (await engineCall(() => docker.pull(image))) as Readable;
+      const onAbort = () => stream.destroy();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        for await (const line of jsonLines(stream)) onProgress(toPullProgress(line));
+      } catch (err) {
+        if (signal?.aborted) throw new AgentError('INTERNAL', `the pull of ${image} was cancelled`, { cause: signal.reason });
+        throw toAgentError(err);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        stream.destroy();
+      }
+      if (signal?.aborted) throw new AgentError('INTERNAL', `the pull of ${image} was cancelled`, { cause: signal.reason });
+      const pulled = await engineCall(() => docker.getImage(image).inspect());
+      return pulled.Id;
+    },
+
+    async create(spec, labels) {
+      const body = specToDocker(spec, labels);
+      const container = await engineCall(() => docker.createContainer(body as Docker.ContainerCreateOptions));
+      return container.id;
+    },
+
+    async start(id) {
+      await idempotent(() => docker.getContainer(id).start());
+    },
+
+    async stop(id, timeoutSeconds) {
+      await idempotent(() => docker.getContainer(id).stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }));
+      const { State } = await inspectRaw(id);
+      return State.Running || State.Status === 'created' ? null : State.ExitCode;
+    },
+
+    async restart(id, timeoutSeconds) {
+      await engineCall(() => docker.getContainer(id).restart(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }));
+    },
+
+    async remove(id, { force, removeVolumes }) {
+      await engineCall(() => docker.getContainer(id).remove({ force, v: removeVolumes }));
+    },
+
+    async logs(id: string, options: RawLogsOptions): Promise<Readable> {
+      const query = {
+        follow: options.follow,
+        stdout: options.stdout,
+        stderr: options.stderr,
+        timestamps: true,
+        ...(options.tail === undefined ? {} : { tail: options.tail }),
+        ...(options.since === undefined ? {} : { since: options.since }),
+        ...(options.until === undefined ? {} : { until: options.until }),
+      };
+      const output = (await engineCall(() => docker.getContainer(id).logs(query as Docker.ContainerLogsOptions & { follow: false }))) as Buffer | Readable;
+      // Without `follow` dockerode buffers the answer; hand it on as a stream all the same.
+      return Buffer.isBuffer(output) ? new PassThrough().end(output) : output;
+    },
+
+    events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<RuntimeEvent> {
+      return watchEvents(docker, labels, signal);
+    },
+
+    async getArchive(id, path) {
+      return (await engineCall(() => docker.getContainer(id).getArchive({ path }))) as Readable;
+    },
+
+    async putArchive(id, path, tar) {
+      // A failing source would leave the upload hanging; end the call with its error instead.
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(toAgentError(err));
+        tar.once('error', onError);
+        engineCall(() => docker.getContainer(id).putArchive(tar, { path })).then(
+          () => resolve(),
+          (err: unknown) => reject(err as Error),
+        ).finally(() => tar.off('error', onError));
+      });
+    },
+  };
+}
