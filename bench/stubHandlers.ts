@@ -18,7 +18,10 @@ export const epochMs = () => performance.timeOrigin + performance.now();
 export function stubHandlers({ nodeName, heartbeatIntervalMs }: StubOptions): AgentHandlers {
   const refuse = () => Promise.reject(new AgentError('INTERNAL', 'not served by a simulated agent'));
   const startedAt = Date.now();
-  async function* none() {}
+  // An open stream with nothing to say: a server treats a stream that ends as a failure.
+  async function* idle(_input: unknown, { signal }: { signal: AbortSignal }): AsyncGenerator<never> {
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  }
   return {
     hello: async () => ({
       agentVersion: '0.0.0-bench',
@@ -37,11 +40,11 @@ export function stubHandlers({ nodeName, heartbeatIntervalMs }: StubOptions): Ag
       stop: refuse,
       restart: refuse,
       remove: refuse,
-      events: none,
-      logs: none,
+      events: idle,
+      logs: idle,
     },
     images: { pull: refuse },
-    operations: { get: refuse, watch: none },
+    operations: { get: refuse, watch: idle },
     node: {
       heartbeats: async function* ({ signal }): AsyncGenerator<Heartbeat> {
         const started = epochMs();

@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { anonymousAgents, registerNodes, type SimsHandle, startServerProcess, startSimulatedAgents } from './fleet.js';
+import { cpuTimeMs, rssBytes } from './proc.js';
+import { type BenchResult, median, p99, ratioOf, round } from './stats.js';
+import { waitFor } from './workspace.js';
+
+const HEARTBEAT_INTERVAL_MS = 5_000;
+
+interface StepMeasure {
+  agents: number;
+  idleRssBytes: number;
+  rssSamples: number[];
+  cpuPercent: number;
+  latenciesMs: number[];
+}
+
+/**
+ * Figure 5: what one server process pays per connected agent. The mock server holds N
+ * protocol-level agents (a second process, each agent with its own socket, the agent's real
+ * dial loop, a heartbeat every 5 s); its RSS above its idle RSS, its CPU share, and how
+ * late heartbeats are processed. The floor: a bare `ws` server holding N bare sockets that
+ * send the same heartbeat JSON on the same schedule.
+ */
+export async function benchHubScale({ quick }: { quick: boolean }): Promise<BenchResult[]> {
+  const steps = quick ? [200] : [1_000, 5_000];
+  const windowMs = quick ? 10_000 : 15_000;
+  const mock = await measureFleet('mock', steps, windowMs);
+  const raw = await measureFleet('raw', steps, windowMs);
+  const results: BenchResult[] = [];
+  for (const [i, agents] of steps.entries()) {
+    const m = mock[i]!;
+    const r = raw[i]!;
+    const workload = `${agents.toLocaleString('en')} agents connected (dialled 250 at a time), heartbeat every ${HEARTBEAT_INTERVAL_MS / 1000} s; measured over a ${windowMs / 1000} s window after a 2 s settle`;
+    const perAgentKiB = (s: StepMeasure, rss: number) => (rss - s.idleRssBytes) / s.agents / 1024;
+    const mockRss = perAgentKiB(m, median(m.rssSamples));
+    const rawRss = perAgentKiB(r, median(r.rssSamples));
+    results.push({
+      name: `5. server RSS per agent (${agents.toLocaleString('en')})`,
+      value: round(mockRss),
+      unit: 'KiB/agent',
+      baseline: round(rawRss),
+      ratio: round(ratioOf(mockRss, rawRss), 3),
+      workload: `${workload}; one RSS sample a second`,
+      median: round(mockRss),
+      p99: round(perAgentKiB(m, p99(m.rssSamples))),
+      rounds: m.rssSamples.length,
+      notes: `mock server process (startMockServer, sqlite in a temp folder) idle ${mib(m.idleRssBytes)} MiB, ${mib(median(m.rssSamples))} MiB holding them; floor: bare ws server idle ${mib(r.idleRssBytes)} MiB, ${mib(median(r.rssSamples))} MiB`,
+    });
+    results.push({
+      name: `5. server CPU share (${agents.toLocaleString('en')})`,
+      value: round(m.cpuPercent),
+      unit: '% of one core',
+      baseline: round(r.cpuPercent),
+      ratio: round(ratioOf(m.cpuPercent, r.cpuPercent), 3),
+      workload: `${workload}; user+system CPU time over the window`,
+      median: round(m.cpuPercent),
+      p99: round(m.cpuPercent),
+      rounds: 1,
+      notes: `${round((m.cpuPercent / agents) * 1000, 3)} thousandths of a percent of a core per agent (floor ${round((r.cpuPercent / agents) * 1000, 3)}); one window, so median and p99 are that window`,
+    });
+    const mockP99 = p99(m.latenciesMs);
+    const rawP99 = p99(r.latenciesMs);
+    results.push({
+      name: `5. heartbeat processing p99 (${agents.toLocaleString('en')})`,
+      value: round(mockP99),
+      unit: 'ms',
+      baseline: round(rawP99),
+      ratio: round(ratioOf(mockP99, rawP99), 3),
+      workload: `${workload}; ${m.latenciesMs.length.toLocaleString('en')} heartbeats, each from the agent yielding it to the server recording it`,
+      median: round(median(m.latenciesMs)),
+      p99: round(mockP99),
+      rounds: 1,
+      notes: `floor: the bare ws server parsing the same JSON, median ${round(median(r.latenciesMs))} ms over ${r.latenciesMs.length.toLocaleString('en')} heartbeats`,
+    });
+  }
+  return results;
+}
+
+const mib = (bytes: number) => round(bytes / 1024 / 1024, 3);
+
+async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: number): Promise<StepMeasure[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lormas-bench-scale-'));
+  const server = await startServerProcess({ mode, dataDir });
+  let sims: SimsHandle | null = null;
+  try {
+    const total = steps.at(-1)!;
+    const agents =
+      mode === 'mock' ? await registerNodes(server.url.replace(/^ws/, 'http'), server.adminToken!, total, 'bench-scale-') : anonymousAgents(total, 'bench-scale-');
+    await server.gc();
+    await delay(1_000);
+    const idleRssBytes = median(await sampleRss(server.pid, 3, 300));
+    sims = await startSimulatedAgents();
+    const measures: StepMeasure[] = [];
+    let dialled = 0;
+    for (const count of steps) {
+      await sims.dial({ mode: mode === 'mock' ? 'trpc' : 'raw', url: server.url, agents: agents.slice(dialled, count), heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, batchSize: 250 });
+      dialled = count;
+      await waitFor(async () => (await server.report()).online >= count, { what: `${count} agents to be online (${mode})`, timeoutMs: 120_000, intervalMs: 250 });
+      await delay(2_000);
+      await server.gc();
+      await server.report();
+      const cpuStart = cpuTimeMs(server.pid);
+      const start = performance.now();
+      const rssSamples = await sampleRss(server.pid, Math.round(windowMs / 1_000), 1_000);
+      const cpuPercent = ((cpuTimeMs(server.pid) - cpuStart) / (performance.now() - start)) * 100;
+      const report = await server.report();
+      if (report.online < count) throw new Error(`${count - report.online} of ${count} agents dropped during the window (${mode})`);
+      measures.push({ agents: count, idleRssBytes, rssSamples, cpuPercent, latenciesMs: report.heartbeatLatenciesMs });
+    }
+    return measures;
+  } finally {
+    await sims?.stop();
+    await server.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function sampleRss(pid: number, count: number, everyMs: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    await delay(everyMs);
+    samples.push(rssBytes(pid));
+  }
+  return samples;
+}
