@@ -16,7 +16,7 @@ const REGISTRY_PORT = 5100 + (process.pid % 100);
 const runtime = createDockerRuntime({ dockerHost: `unix://${DEFAULT_DOCKER_SOCKET}` });
 
 function specOf(name: string, extra: Partial<ContainerSpecInput> = {}): ContainerSpec {
-  return ContainerSpec.parse({
+  const spec = ContainerSpec.parse({
     name: `${RUN}-${name}`,
     image: TEST_IMAGE,
     networkMode: 'none',
@@ -25,6 +25,9 @@ function specOf(name: string, extra: Partial<ContainerSpecInput> = {}): Containe
     ...extra,
     labels: { ...RUN_LABEL, ...extra.labels },
   });
+  // `cmd: undefined` in `extra` means "no command": drop the key rather than keep it empty.
+  if (spec.cmd === undefined) delete spec.cmd;
+  return spec;
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: AgentError['code']): Promise<AgentError> {
@@ -120,6 +123,19 @@ describe('docker runtime against the real engine', () => {
     assert.match(mounts, /^65534/);
     assert.match(mounts, /\/scratch type tmpfs .*size=8192k/);
     assert.match(mounts, /\/ro .*\(ro,/);
+  });
+
+  it('reads back specs that leave fields to the image and the engine defaults unchanged', async () => {
+    const specs = [
+      specOf('rt-min'),
+      specOf('rt-entry', { cmd: undefined, entrypoint: ['sleep', '300'] }),
+      specOf('rt-no', { restartPolicy: { name: 'no' }, env: { PATH: '/usr/local/bin:/bin' } }),
+      specOf('rt-always', { restartPolicy: { name: 'unless-stopped' }, mounts: [{ type: 'tmpfs', target: '/t', readOnly: true }] }),
+    ];
+    for (const spec of specs) {
+      const id = await runtime.create(spec, {});
+      assert.deepEqual((await runtime.inspect(id)).spec, spec, spec.name);
+    }
   });
 
   it('starts, stops with the exit code, restarts and removes a container', async () => {

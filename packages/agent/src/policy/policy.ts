@@ -2,6 +2,9 @@ import { AgentError, type ContainerSpec } from '@lormas/protocol';
 import { bindSourceAllowed, forbiddenBindSource } from './bindSources.js';
 import { type GuardRails, normaliseCapability } from './guardRails.js';
 
+export { assertManaged, managedLabels } from './assertManaged.js';
+export { DEFAULT_GUARD_RAILS, type GuardRails, guardRails } from './guardRails.js';
+
 /**
  * Every guard rail, by its stable name (the `rule` of a `POLICY_DENIED` error), with what
  * it refuses. The README's security section and the tests enumerate this list.
