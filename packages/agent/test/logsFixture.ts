@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { AgentError, PROTOCOL_VERSION, type AgentHandlers, type LogEntry, type LogsInput } from '@lormas/protocol';
+import { AgentError, PROTOCOL_VERSION, type AgentHandlers, type LogEntry, type LogsInput, type StreamContext } from '@lormas/protocol';
 import { dialTestAgent, startTestHub } from '@lormas/protocol/testing';
 import { DEFAULT_DOCKER_SOCKET, TEST_IMAGE, docker, ensureTestImage, requireEngine } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
@@ -53,7 +53,7 @@ export async function startLogsFixture(prefix: string, options: LogsFixtureOptio
       restart: unused,
       remove: unused,
       events: async function* () {},
-      logs: (input, ctx) => streamLogs(runtime, input, ctx, options.streamOptions),
+      logs: (input: Parameters<AgentHandlers['containers']['logs']>[0], ctx: StreamContext) => streamLogs(runtime, input, ctx, options.streamOptions),
     },
     images: { pull: unused },
     operations: { get: unused, watch: async function* () {} },
