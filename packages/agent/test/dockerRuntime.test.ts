@@ -255,12 +255,17 @@ describe('docker runtime against the real engine', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     await rejectsWith(runtime.getArchive(reader, '/data/absent'), 'NOT_FOUND');
+    const orphan = spawn('tar', ['-C', tmpdir(), '-c', '--files-from', '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await rejectsWith(runtime.putArchive(`${RUN}-missing`, '/data', orphan.stdout), 'NOT_FOUND');
   });
 
   it('rejects with ENGINE_UNAVAILABLE when no engine answers', async () => {
     const offline = createDockerRuntime({ dockerHost: 'unix:///nonexistent.sock' });
     await rejectsWith(offline.ping(), 'ENGINE_UNAVAILABLE');
     await rejectsWith(offline.list({}), 'ENGINE_UNAVAILABLE');
+    await rejectsWith(offline.inspect('anything'), 'ENGINE_UNAVAILABLE');
+    const events = offline.events({}, new AbortController().signal)[Symbol.asyncIterator]();
+    await rejectsWith(events.next(), 'ENGINE_UNAVAILABLE');
   });
 });
 
@@ -293,6 +298,12 @@ describe('docker runtime pulls from a local registry', () => {
     assert.ok(downloading.length > 0, 'some Downloading lines');
     assert.ok(downloading.every((p) => p.layer && p.currentBytes! > 0 && p.totalBytes! > 0));
     assert.ok(progress.some((p) => p.status === 'Pull complete' && p.layer === downloading[0]!.layer));
+  });
+
+  it('stops a pull when its signal aborts, rejecting with a coded error', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    await rejectsWith(runtime.pull(image, () => undefined, abort.signal), 'INTERNAL');
   });
 
   it('rejects the pull of a tag the registry does not have, with the engine message', async () => {

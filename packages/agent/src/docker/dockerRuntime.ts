@@ -124,20 +124,20 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
     },
 
     async pull(image: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal) {
-      signal?.throwIfAborted();
+      const cancelled = () => new AgentError('INTERNAL', `the pull of ${image} was cancelled`, { cause: signal?.reason });
+      if (signal?.aborted) throw cancelled();
       const stream = (await engineCall(() => docker.pull(image))) as Readable;
       const onAbort = () => stream.destroy();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         for await (const line of jsonLines(stream)) onProgress(toPullProgress(line));
       } catch (err) {
-        if (signal?.aborted) throw new AgentError('INTERNAL', `the pull of ${image} was cancelled`, { cause: signal.reason });
-        throw toAgentError(err);
+        throw signal?.aborted ? cancelled() : toAgentError(err);
       } finally {
         signal?.removeEventListener('abort', onAbort);
         stream.destroy();
       }
-      if (signal?.aborted) throw new AgentError('INTERNAL', `the pull of ${image} was cancelled`, { cause: signal.reason });
+      if (signal?.aborted) throw cancelled();
       const pulled = await engineCall(() => docker.getImage(image).inspect());
       return pulled.Id;
     },
@@ -190,14 +190,20 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
     },
 
     async putArchive(id, path, tar) {
-      // A failing source would leave the upload hanging; end the call with its error instead.
+      // A failing source would leave the upload hanging, and a refused upload would leave the
+      // source's producer blocked: each side's failure ends the other.
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error) => reject(toAgentError(err));
         tar.once('error', onError);
-        engineCall(() => docker.getContainer(id).putArchive(tar, { path })).then(
-          () => resolve(),
-          (err: unknown) => reject(err as Error),
-        ).finally(() => tar.off('error', onError));
+        engineCall(() => docker.getContainer(id).putArchive(tar, { path }))
+          .then(
+            () => resolve(),
+            (err: unknown) => {
+              tar.destroy();
+              reject(err as Error);
+            },
+          )
+          .finally(() => tar.off('error', onError));
       });
     },
   };
