@@ -94,7 +94,7 @@ export async function startServerProcess(options: { mode: 'mock' | 'raw'; port?:
 }
 
 export interface SimsHandle extends Child {
-  dial(options: { mode: 'trpc' | 'raw'; url: string; agents: SimAgent[]; heartbeatIntervalMs: number; batchSize: number }): Promise<void>;
+  dial(options: { mode: 'trpc' | 'raw'; url: string; agents: SimAgent[]; heartbeatIntervalMs: number; batchSize: number; stableAfterMs?: number }): Promise<void>;
   report(): Promise<SimReport>;
   stop(): Promise<void>;
 }

@@ -26,7 +26,7 @@ interface StepMeasure {
  */
 export async function benchHubScale({ quick }: { quick: boolean }): Promise<BenchResult[]> {
   const steps = quick ? [200] : [1_000, 5_000];
-  const windowMs = quick ? 10_000 : 15_000;
+  const windowMs = quick ? 5_000 : 15_000;
   const mock = await measureFleet('mock', steps, windowMs);
   const raw = await measureFleet('raw', steps, windowMs);
   const results: BenchResult[] = [];

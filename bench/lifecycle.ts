@@ -13,7 +13,7 @@ const CMD = ['sleep', '300'];
  * drift on the machine lands on both.
  */
 export async function benchLifecycle({ quick }: { quick: boolean }): Promise<BenchResult[]> {
-  const perRound = quick ? 2 : 4;
+  const perRound = quick ? 1 : 4;
   const rounds = quick ? 4 : 10;
   await requireEngine();
   await ensureTestImage();

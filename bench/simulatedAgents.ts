@@ -17,7 +17,7 @@ export interface SimAgent {
   token: string;
 }
 export type SimRequest =
-  | { id: number; type: 'dial'; mode: 'trpc' | 'raw'; url: string; agents: SimAgent[]; heartbeatIntervalMs: number; batchSize: number }
+  | { id: number; type: 'dial'; mode: 'trpc' | 'raw'; url: string; agents: SimAgent[]; heartbeatIntervalMs: number; batchSize: number; stableAfterMs?: number }
   | { id: number; type: 'report' }
   | { id: number; type: 'stop' };
 export interface SimReport {
@@ -51,7 +51,7 @@ function probeLogger(): Logger {
   return logger;
 }
 
-function dialTrpc(url: string, agent: SimAgent, heartbeatIntervalMs: number): void {
+function dialTrpc(url: string, agent: SimAgent, heartbeatIntervalMs: number, stableAfterMs?: number): void {
   const config = loadConfig({ SERVER_URL: url, NODE_TOKEN: agent.token, NODE_NAME: agent.nodeId });
   const connection = new AgentConnection({
     serverUrl: url,
@@ -61,6 +61,7 @@ function dialTrpc(url: string, agent: SimAgent, heartbeatIntervalMs: number): vo
     maxPayloadBytes: config.maxPayloadBytes,
     reconnect: config.reconnect,
     keepAlive: config.keepAlive,
+    ...(stableAfterMs === undefined ? {} : { stableAfterMs }),
   });
   connection.start();
   isOpen.push(() => connection.connected);
@@ -90,7 +91,8 @@ async function dial(request: Extract<SimRequest, { type: 'dial' }>): Promise<voi
   for (let i = 0; i < request.agents.length; i += request.batchSize) {
     const first = isOpen.length;
     for (const agent of request.agents.slice(i, i + request.batchSize)) {
-      (request.mode === 'trpc' ? dialTrpc : dialRaw)(request.url, agent, request.heartbeatIntervalMs);
+      if (request.mode === 'trpc') dialTrpc(request.url, agent, request.heartbeatIntervalMs, request.stableAfterMs);
+      else dialRaw(request.url, agent, request.heartbeatIntervalMs);
     }
     // Paced dialling: the next batch waits until this one is in (or 10 s passed).
     const until = Date.now() + 10_000;
