@@ -3,8 +3,6 @@ import {
   type AgentHandlers,
   type ContainerEvent,
   type ContainerResult,
-  ManagedLabel,
-  type OperationStep,
   PROTOCOL_VERSION,
 } from '@lormas/protocol';
 import type { AgentConfig } from './config.js';
@@ -14,8 +12,10 @@ import type { Logger } from './logger.js';
 import { streamLogs } from './logs/index.js';
 import type { EngineWatch } from './node/engineWatch.js';
 import { heartbeats } from './node/heartbeats.js';
-import type { OperationLedger } from './operations/OperationLedger.js';
-import { assertManaged, checkSpec } from './policy/policy.js';
+import type { Emit, OperationKind, OperationLedger, OperationResult } from './operations/OperationLedger.js';
+import { requestFingerprint } from './operations/requestFingerprint.js';
+import { assertManaged, managedLabels } from './policy/assertManaged.js';
+import { checkSpec } from './policy/policy.js';
 import { runtimeInfo } from './runtimeInfo.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -27,13 +27,6 @@ export interface AgentServices {
   logger: Logger;
   config: Pick<AgentConfig, 'nodeId' | 'nodeName' | 'guardRails' | 'heartbeatIntervalMs' | 'logHighWaterMarkBytes'>;
   startedAt: number;
-}
-
-type Emit = (step: OperationStep) => void;
-
-/** The labels that mark a container as this agent's. */
-export function managedLabels(nodeId: string): Record<string, string> {
-  return { [ManagedLabel.managed]: 'true', [ManagedLabel.node]: nodeId };
 }
 
 /**
@@ -55,10 +48,9 @@ export function createHandlers(services: AgentServices) {
     return found;
   }
 
-  function mutating<R>(kind: Parameters<OperationLedger['run']>[1], input: { operationId: string }, work: (emit: Emit) => Promise<R>): Promise<R> {
+  function mutating<R extends OperationResult>(kind: OperationKind, input: { operationId: string }, work: (emit: Emit) => Promise<R>): Promise<R> {
     if (!accepting) return Promise.reject(new AgentError('SHUTTING_DOWN', 'the agent is shutting down and takes no new commands'));
-    const { operationId, ...request } = input;
-    const promise = ledger.run(operationId, kind, JSON.stringify(request), work) as Promise<R>;
+    const promise = ledger.run(input.operationId, kind, requestFingerprint(input), work) as Promise<R>;
     inFlight.add(promise);
     void promise.catch(() => {}).finally(() => inFlight.delete(promise));
     return promise;
@@ -89,7 +81,7 @@ export function createHandlers(services: AgentServices) {
           checkSpec(spec, config.guardRails);
           if (input.pull === 'always' || (input.pull === 'missing' && !(await runtime.hasImage(spec.image)))) await pullImage(spec.image, emit);
           emit({ type: 'creating', name: spec.name });
-          const containerId = await runtime.create(spec, input.serverId ? { ...labels, [ManagedLabel.serverId]: input.serverId } : labels);
+          const containerId = await runtime.create(spec, managedLabels(config.nodeId, input.serverId));
           emit({ type: 'created', containerId });
           if (!input.start) return { containerId, name: spec.name, state: 'created' };
           emit({ type: 'starting', containerId });

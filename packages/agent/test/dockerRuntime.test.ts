@@ -276,13 +276,7 @@ describe('docker runtime pulls from a local registry', () => {
   before(async () => {
     registry = await startRegistry(REGISTRY_PORT);
     // A layer the engine does not have yet, so the pull downloads it and reports bytes.
-    image = `${registry.host}/lormas-test/${RUN}:blob`;
-    const builder = `${RUN}-blob-builder`;
-    await docker(['run', '--network', 'none', '--label', `test-run=${RUN}`, '--name', builder, TEST_IMAGE, 'sh', '-c', 'head -c 3000000 /dev/urandom > /blob']);
-    await docker(['commit', builder, image]);
-    await docker(['rm', builder]);
-    await docker(['push', image]);
-    await docker(['rmi', image]);
+    image = await registry.pushFreshImage(`${RUN}-blob`);
   });
 
   after(async () => {

@@ -137,6 +137,12 @@ export async function startSecondEngine(): Promise<SecondEngine> {
 export interface Registry extends Started {
   /** `127.0.0.1:PORT`, the prefix of image names pushed to it. */
   host: string;
+  /**
+   * Pushes `<host>/lormas-test/<name>:latest`, the test image plus a layer of random bytes
+   * the engine does not have, then removes it locally: pulling it downloads that layer and
+   * reports per-layer progress. Resolves with the image reference.
+   */
+  pushFreshImage(name: string, sizeBytes?: number): Promise<string>;
 }
 
 /**
@@ -182,5 +188,18 @@ YAML`,
     await stop();
     throw error;
   }
-  return { host, stop };
+  const pushFreshImage = async (name: string, sizeBytes = 3_000_000) => {
+    const image = `${host}/lormas-test/${name}:latest`;
+    const builder = `lormas-fresh-${name}-${process.pid}`;
+    await docker(['run', '--network', 'none', '--name', builder, TEST_IMAGE, 'sh', '-c', `head -c ${sizeBytes} /dev/urandom > /blob`], socketPath);
+    try {
+      await docker(['commit', builder, image], socketPath);
+    } finally {
+      await docker(['rm', '-f', builder], socketPath);
+    }
+    await docker(['push', image], socketPath);
+    await docker(['rmi', image], socketPath);
+    return image;
+  };
+  return { host, stop, pushFreshImage };
 }
