@@ -137,6 +137,22 @@ describe('streamLogs', () => {
     }
   });
 
+  it('lets a partly filled chunk wait lingerMs for more output, then sends it without waiting for a full chunk', async () => {
+    const source = new Readable({ read() {} });
+    const { runtime } = fakeRuntime(() => source);
+    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const chunks: string[][] = [];
+    const done = (async () => {
+      for await (const chunk of streamLogs(runtime, input({ follow: true }), ctx, { lingerMs: 200 })) chunks.push(chunk.data.entries.map((e) => e.line));
+    })();
+    source.push(frame(1, `${ts(1)} one\n`));
+    setTimeout(() => source.push(frame(1, `${ts(2)} two\n`)), 20);
+    await waitFor(() => chunks.length === 1, { what: 'the first chunk' });
+    assert.deepEqual(chunks, [['one', 'two']]);
+    source.push(null);
+    await done;
+  });
+
   it('destroys the engine stream and ends when the signal aborts during a follow', async () => {
     let destroyed = false;
     const idle = new Readable({ read() {}, destroy: (e, cb) => ((destroyed = true), cb(e)) });

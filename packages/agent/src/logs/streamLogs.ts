@@ -78,14 +78,17 @@ export async function* streamLogs(
       if (signal.aborted) return;
       const data = stream.read() as Buffer | string | null;
       if (data === null) {
-        // The engine has nothing more buffered: send what there is rather than wait for a full chunk.
-        if (batch.length > 0) {
+        // The engine has nothing buffered. A partly filled chunk waits a moment for more (a flood
+        // then travels in full chunks), and goes out when nothing came: a quiet log is not delayed.
+        const lingering = batch.length > 0;
+        const state = await readOrFail(stream, signal, lingering ? config.lingerMs : undefined);
+        if (state === 'readable') continue;
+        if (lingering) {
           await pace();
           if (signal.aborted) return;
           yield take();
-          continue;
         }
-        if ((await readOrFail(stream, signal)) === 'end') break;
+        if (state === 'end') break;
         continue;
       }
       const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
@@ -131,9 +134,9 @@ function engineOptions(input: z.output<typeof LogsInput>, resumeSince: number | 
   return raw;
 }
 
-async function readOrFail(stream: Parameters<typeof waitReadable>[0], signal: AbortSignal): Promise<'readable' | 'end'> {
+async function readOrFail(stream: Parameters<typeof waitReadable>[0], signal: AbortSignal, timeoutMs: number | undefined) {
   try {
-    return await waitReadable(stream);
+    return await waitReadable(stream, timeoutMs);
   } catch (error) {
     if (signal.aborted) return 'end';
     throw new AgentError('ENGINE_ERROR', `the engine's log stream failed: ${(error as Error).message}`, { cause: error });

@@ -12,6 +12,11 @@ export interface StreamLogsOptions {
   highWaterMarkBytes?: number;
   /** A paused stream reads again once the socket holds no more than this. @default 256 KiB (bytes) */
   lowWaterMarkBytes?: number;
+  /**
+   * How long a partly filled chunk waits for more of the engine's output before it is sent:
+   * the most a followed line is held back. @default 2 (milliseconds)
+   */
+  lingerMs?: number;
   /** How often a paused stream looks at the socket again. @default 5 (milliseconds) */
   drainPollMs?: number;
   /** A line longer than this is delivered as several entries. @default 1 MiB (bytes) */
@@ -29,12 +34,14 @@ export function resolveStreamLogsOptions(options: StreamLogsOptions): ResolvedSt
     highWaterMarkBytes: options.highWaterMarkBytes ?? 1024 * 1024,
     lowWaterMarkBytes: options.lowWaterMarkBytes ?? Math.min(256 * 1024, options.highWaterMarkBytes ?? Infinity),
     drainPollMs: options.drainPollMs ?? 5,
+    lingerMs: options.lingerMs ?? 2,
     maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
     onBackpressure: options.onBackpressure,
   };
   for (const key of ['maxChunkBytes', 'highWaterMarkBytes', 'drainPollMs', 'maxLineBytes'] as const) {
     if (!Number.isInteger(resolved[key]) || resolved[key] <= 0) throw new TypeError(`streamLogs: ${key} must be a positive integer, got ${resolved[key]}`);
   }
+  if (!Number.isInteger(resolved.lingerMs) || resolved.lingerMs < 0) throw new TypeError(`streamLogs: lingerMs must be an integer of 0 or more, got ${resolved.lingerMs}`);
   if (!Number.isInteger(resolved.lowWaterMarkBytes) || resolved.lowWaterMarkBytes < 0 || resolved.lowWaterMarkBytes > resolved.highWaterMarkBytes) {
     throw new TypeError(`streamLogs: lowWaterMarkBytes must be an integer from 0 to highWaterMarkBytes, got ${resolved.lowWaterMarkBytes}`);
   }
