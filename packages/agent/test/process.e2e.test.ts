@@ -10,7 +10,8 @@ import { AGENT_DIR, type AgentProcess, type Rig, spawnAgent, startEngineProxy, s
 
 const run = promisify(execFile);
 const TSX = ['node', '--import', 'tsx', 'agent.ts'];
-const BUN = join(AGENT_DIR, 'node_modules', '.bin', 'bun');
+// The binary itself: pnpm's .bin shim runs it as a child without exec, so signals would stop at the shim.
+const BUN = join(AGENT_DIR, 'node_modules', 'bun', 'bin', 'bun.exe');
 
 const fastEnv = (rig: Rig, nodeId: string, extra: Record<string, string> = {}) => ({
   SERVER_URL: rig.url,
