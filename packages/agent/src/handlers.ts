@@ -5,6 +5,7 @@ import {
   type ContainerResult,
   PROTOCOL_VERSION,
 } from '@lormas/protocol';
+import type { ArchiveTransfers } from './archives/ArchiveTransfers.js';
 import type { AgentConfig } from './config.js';
 import type { ContainerRuntime } from './docker/ContainerRuntime.js';
 import type { Journal } from './journal.js';
@@ -24,6 +25,7 @@ export interface AgentServices {
   ledger: OperationLedger;
   engine: EngineWatch;
   events: Journal<ContainerEvent>;
+  archives: ArchiveTransfers;
   logger: Logger;
   config: Pick<AgentConfig, 'nodeId' | 'nodeName' | 'guardRails' | 'heartbeatIntervalMs' | 'logHighWaterMarkBytes'>;
   startedAt: number;
@@ -36,7 +38,7 @@ export interface AgentServices {
  * commands in flight.
  */
 export function createHandlers(services: AgentServices) {
-  const { runtime, ledger, engine, events, config } = services;
+  const { runtime, ledger, engine, events, archives, config } = services;
   const labels = managedLabels(config.nodeId);
   const inFlight = new Set<Promise<unknown>>();
   let accepting = true;
@@ -133,6 +135,13 @@ export function createHandlers(services: AgentServices) {
     operations: {
       get: async (operationId) => ledger.status(operationId),
       watch: (input, ctx) => ledger.watch(input.operationId, input.lastEventId, ctx.signal),
+    },
+    archives: {
+      openRead: async (input) => archives.openRead((await managed(input.id)).id, input.path),
+      read: (input) => archives.read(input.transferId, input.maxBytes),
+      openWrite: async (input) => archives.openWrite((await managed(input.id)).id, input.path),
+      write: (input) => archives.write(input.transferId, input.data, input.done),
+      abort: async (transferId) => archives.abort(transferId),
     },
     node: {
       heartbeats: (ctx) =>

@@ -1,5 +1,6 @@
 import { CloseCode, type ContainerEvent, createAgentRouter } from '@lormas/protocol';
 import { join } from 'node:path';
+import { ArchiveTransfers } from './archives/ArchiveTransfers.js';
 import { AgentConnection } from './connection.js';
 import { type AgentConfig, ConfigError, helpText, loadConfig } from './config.js';
 import { createDockerRuntime } from './docker/dockerRuntime.js';
@@ -30,7 +31,8 @@ export function startAgent(config: AgentConfig, logger: Logger): RunningAgent {
   const ledger = new OperationLedger();
   const events = new Journal<ContainerEvent>(1_000);
   const engine = new EngineWatch({ runtime, managedLabels: labels, logger, intervalMs: Math.min(config.heartbeatIntervalMs, 5_000) });
-  const { handlers, stopAccepting, drain } = createHandlers({ runtime, ledger, engine, events, logger, config, startedAt });
+  const archives = new ArchiveTransfers(runtime);
+  const { handlers, stopAccepting, drain } = createHandlers({ runtime, ledger, engine, events, archives, logger, config, startedAt });
   const connection = new AgentConnection({
     serverUrl: config.serverUrl,
     token: config.nodeToken,
@@ -60,6 +62,7 @@ export function startAgent(config: AgentConfig, logger: Logger): RunningAgent {
         if (drained === 'timed-out') logger.warn('operations still running at shutdown were abandoned', { timeoutMs: config.shutdownTimeoutMs });
         stopping.abort();
         events.close();
+        archives.closeAll();
         engine.stop();
         await connection.stop(CloseCode.Normal, 'agent shutting down');
         logger.info('stopped');

@@ -155,6 +155,40 @@ describe('agent operations through the reverse link, against the real engine', (
     assert.ok(await inspect('foreign'));
   });
 
+  it("copies a volume's data between containers through archive transfers, one bounded chunk at a time", async () => {
+    await docker(['volume', 'rm', '-f', `${PREFIX}src`, `${PREFIX}dst`]).catch(() => '');
+    const source = await client().containers.create.mutate({
+      operationId: opId(),
+      start: true,
+      spec: spec('arch-src', { cmd: ['sh', '-c', 'head -c 300000 /dev/urandom > /data/blob; echo hello > /data/note; sleep 300'], mounts: [{ type: 'volume', source: `${PREFIX}src`, target: '/data' }] }),
+    });
+    await waitFor(async () => (await docker(['exec', source.containerId, 'cat', '/data/note'])) === 'hello', { what: 'the source data' });
+    await client().containers.stop.mutate({ operationId: opId(), id: source.containerId, timeoutSeconds: 0 });
+    const target = await client().containers.create.mutate({
+      operationId: opId(),
+      spec: spec('arch-dst', { mounts: [{ type: 'volume', source: `${PREFIX}dst`, target: '/data' }] }),
+    });
+    const { transferId: readId } = await client().archives.openRead.mutate({ id: source.containerId, path: '/data' });
+    const { transferId: writeId } = await client().archives.openWrite.mutate({ id: target.containerId, path: '/' });
+    let chunks = 0;
+    for (;;) {
+      const chunk = await client().archives.read.mutate({ transferId: readId, maxBytes: 64 * 1024 });
+      assert.ok(Buffer.from(chunk.data, 'base64').length <= 64 * 1024);
+      await client().archives.write.mutate({ transferId: writeId, data: chunk.data, done: chunk.done });
+      if (chunk.done) break;
+      chunks += 1;
+    }
+    assert.ok(chunks >= 5, `${chunks} chunks`);
+    await client().containers.start.mutate({ operationId: opId(), id: target.containerId });
+    const sum = async (id: string) => docker(['run', '--rm', '--network', 'none', '-v', `${id}:/d`, TEST_IMAGE, 'md5sum', '/d/blob']);
+    assert.equal(await sum(`${PREFIX}dst`), await sum(`${PREFIX}src`));
+    assert.equal(await docker(['exec', target.containerId, 'cat', '/data/note']), 'hello');
+    const unknown = await refusal(client().archives.read.mutate({ transferId: readId }));
+    assert.equal(unknown.code, 'NOT_FOUND');
+    await removeContainers(`${PREFIX}arch-`);
+    await docker(['volume', 'rm', '-f', `${PREFIX}src`, `${PREFIX}dst`]);
+  });
+
   describe('guard rails', () => {
     const denied: [string, Partial<ContainerSpecInput>][] = [
       ['privileged', { privileged: true }],

@@ -27,6 +27,7 @@ export { ContainerEvent, WatchEventsInput } from './schemas/events.js';
 export { LogStream, LogEntry, LogChunk, LogsInput } from './schemas/logs.js';
 export { Heartbeat, EngineHealth } from './schemas/heartbeat.js';
 export { Hello } from './schemas/hello.js';
+export { TransferId, OpenArchiveInput, ArchiveTransfer, ReadArchiveInput, ArchiveChunk, WriteArchiveInput, WriteArchiveResult } from './schemas/archive.js';
 export { AgentErrorData, ErrorShape, ValidationIssue } from './schemas/error.js';
 
 export { createAgentRouter, type AgentRouter, type AgentContext } from './router/createAgentRouter.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ArchiveChunk, ArchiveTransfer, OpenArchiveInput, ReadArchiveInput, WriteArchiveInput, WriteArchiveResult } from './schemas/archive.js';
 import { ContainerDetails, ContainerSummary, Inventory } from './schemas/container.js';
 import { ContainerSpec } from './schemas/containerSpec.js';
 import { AgentErrorData, ErrorShape } from './schemas/error.js';
@@ -41,6 +42,12 @@ export const wireSchemas = {
   LogChunk,
   Heartbeat,
   Hello,
+  OpenArchiveInput,
+  ArchiveTransfer,
+  ReadArchiveInput,
+  ArchiveChunk,
+  WriteArchiveInput,
+  WriteArchiveResult,
   AgentErrorData,
   ErrorShape,
 } as const;

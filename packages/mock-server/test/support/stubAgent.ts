@@ -27,6 +27,7 @@ export function stubHandlers(nodeName: string, overrides: Partial<AgentHandlers>
       logs: async function* () {},
     },
     images: { pull: unused },
+    archives: { openRead: unused, read: unused, openWrite: unused, write: unused, abort: unused },
     operations: { get: unused, watch: async function* () {} },
     node: {
       heartbeats: async function* ({ signal }): AsyncGenerator<Heartbeat> {

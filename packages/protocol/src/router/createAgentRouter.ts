@@ -2,6 +2,7 @@ import { initTRPC, tracked } from '@trpc/server';
 import superjson from 'superjson';
 import { z } from 'zod';
 import { AgentError, agentErrorDataOf } from '../errors.js';
+import { ArchiveChunk, ArchiveTransfer, OpenArchiveInput, ReadArchiveInput, TransferId, WriteArchiveInput, WriteArchiveResult } from '../schemas/archive.js';
 import { ContainerDetails, ContainerSummary, Inventory } from '../schemas/container.js';
 import { ContainerEvent, WatchEventsInput } from '../schemas/events.js';
 import { Heartbeat } from '../schemas/heartbeat.js';
@@ -93,6 +94,13 @@ export function createAgentRouter(handlers: AgentHandlers) {
       watch: procedure
         .input(WatchOperationInput)
         .subscription(({ input, ctx, signal }) => validated(OperationEvent, handlers.operations.watch(input, streamContext(ctx, signal)))),
+    }),
+    archives: t.router({
+      openRead: procedure.input(OpenArchiveInput).output(ArchiveTransfer).mutation(({ input }) => handlers.archives.openRead(input)),
+      read: procedure.input(ReadArchiveInput).output(ArchiveChunk).mutation(({ input }) => handlers.archives.read(input)),
+      openWrite: procedure.input(OpenArchiveInput).output(ArchiveTransfer).mutation(({ input }) => handlers.archives.openWrite(input)),
+      write: procedure.input(WriteArchiveInput).output(WriteArchiveResult).mutation(({ input }) => handlers.archives.write(input)),
+      abort: procedure.input(z.strictObject({ transferId: TransferId })).mutation(({ input }) => handlers.archives.abort(input.transferId)),
     }),
     node: t.router({
       heartbeats: procedure.subscription(async function* ({ ctx, signal }) {

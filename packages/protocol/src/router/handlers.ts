@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ArchiveChunk, ArchiveTransfer, OpenArchiveInput, ReadArchiveInput, WriteArchiveInput, WriteArchiveResult } from '../schemas/archive.js';
 import type { ContainerDetails, ContainerSummary, Inventory } from '../schemas/container.js';
 import type { ContainerEvent, WatchEventsInput } from '../schemas/events.js';
 import type { Heartbeat } from '../schemas/heartbeat.js';
@@ -66,5 +67,12 @@ export interface AgentHandlers {
   };
   node: {
     heartbeats(ctx: StreamContext): AsyncIterable<Heartbeat>;
+  };
+  archives: {
+    openRead(input: z.output<typeof OpenArchiveInput>): Promise<z.output<typeof ArchiveTransfer>>;
+    read(input: z.output<typeof ReadArchiveInput>): Promise<z.output<typeof ArchiveChunk>>;
+    openWrite(input: z.output<typeof OpenArchiveInput>): Promise<z.output<typeof ArchiveTransfer>>;
+    write(input: z.output<typeof WriteArchiveInput>): Promise<z.output<typeof WriteArchiveResult>>;
+    abort(transferId: string): Promise<void>;
   };
 }

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { ContainerRef } from './operation.js';
+
+/**
+ * Archive transfers copy a folder (a named volume's data) between containers on different
+ * nodes through the server, as tar streams of Docker's archive API. The server pulls from
+ * the source and pushes to the target one bounded chunk at a time, so neither the server
+ * nor an agent ever holds a whole archive in memory.
+ */
+export const TransferId = z.string().regex(/^xfer_[A-Za-z0-9_-]{8,64}$/);
+
+export const OpenArchiveInput = z.strictObject({
+  /** A managed container; it may be stopped or only created. */
+  id: ContainerRef,
+  /** Absolute path inside the container: the folder to read, or the folder to extract into. */
+  path: z.string().startsWith('/'),
+});
+
+export const ArchiveTransfer = z.object({ transferId: TransferId });
+
+export const ReadArchiveInput = z.strictObject({
+  transferId: TransferId,
+  /** Upper bound of the chunk returned. @default 1 MiB (bytes) */
+  maxBytes: z.number().int().min(1024).max(8 * 1024 * 1024).default(1024 * 1024),
+});
+
+export const ArchiveChunk = z.object({
+  /** Base64 of the next bytes of the tar stream; empty when `done`. */
+  data: z.string(),
+  /** The stream has ended; the transfer is closed. */
+  done: z.boolean(),
+});
+
+export const WriteArchiveInput = z.strictObject({
+  transferId: TransferId,
+  /** Base64 of the next bytes of the tar stream. */
+  data: z.string(),
+  /** Last chunk: the agent finishes the extraction and answers once it is complete. */
+  done: z.boolean().default(false),
+});
+
+export const WriteArchiveResult = z.object({ bytesWritten: z.number().int().min(0) });
