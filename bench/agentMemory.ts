@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startAgentUnderTest } from './agentUnderTest.js';
 import { CONTAINER_PREFIX, removeBenchContainers, trackChild } from './cleanup.js';
 import { MiB, rssBytes } from './proc.js';
-import { type BenchResult, median, p99, ratioOf, round } from './stats.js';
+import { type BenchResult, median, p99, progress, ratioOf, round } from './stats.js';
 import { type AgentClient, ensureTestImage, requireEngine, TEST_IMAGE } from './workspace.js';
 
 const PREFIX = `${CONTAINER_PREFIX}mem-`;
@@ -19,13 +19,15 @@ const FLOOD_LINE = 'x'.repeat(100);
  * less the beat's slot on the agent's fixed schedule (one clock: same host).
  */
 export async function benchAgentMemory({ quick }: { quick: boolean }): Promise<BenchResult[]> {
-  const seconds = quick ? { idle: 3, slow: 5, fast: 4 } : { idle: 8, slow: 20, fast: 15 };
-  const IDLE_CONTAINERS = quick ? 20 : 50;
-  const FLOODS = quick ? 5 : 10;
+  const seconds = quick ? { idle: 2, slow: 4, fast: 3 } : { idle: 8, slow: 20, fast: 15 };
+  const settleMs = quick ? 1_500 : 3_000;
+  const IDLE_CONTAINERS = quick ? 10 : 50;
+  const FLOODS = quick ? 4 : 10;
   await requireEngine();
   await ensureTestImage();
   await removeBenchContainers(PREFIX);
   const under = await startAgentUnderTest('bench-memory', { throughProxy: true, env: { HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS) } });
+  progress('figure 4: agent connected');
   const beats = watchHeartbeats(under.client);
   const logs: { unsubscribe(): void }[] = [];
   let n = 0;
@@ -38,7 +40,8 @@ export async function benchAgentMemory({ quick }: { quick: boolean }): Promise<B
     const runtimeFloor = await bareRuntimeRss();
     const empty = await sampleRss(under.pid, 4);
     for (let i = 0; i < IDLE_CONTAINERS; i += 5) await Promise.all(Array.from({ length: 5 }, () => create(['sleep', '3600'])));
-    await delay(3_000);
+    progress(`figure 4: ${IDLE_CONTAINERS} idle containers created`);
+    await delay(settleMs);
     beats.take();
     const idle = await sampleRss(under.pid, seconds.idle * 2);
     const idleLate = beats.take();
@@ -47,6 +50,7 @@ export async function benchAgentMemory({ quick }: { quick: boolean }): Promise<B
     const floods = await Promise.all(Array.from({ length: FLOODS }, () => create(['sh', '-c', `while :; do echo ${FLOOD_LINE}; done`])));
     under.proxy!.throttle(SLOW_READER_BYTES_PER_SECOND);
     for (const id of floods) logs.push(under.client.containers.logs.subscribe({ id, follow: true }, { onData: ({ data }) => count(received, data.entries), onError: () => {} }));
+    progress(`figure 4: ${FLOODS} floods followed`);
     await delay(1_000);
     beats.take();
     const slowStart = { ...received };
@@ -85,7 +89,7 @@ export async function benchAgentMemory({ quick }: { quick: boolean }): Promise<B
         unit: 'MiB',
         baseline: mib(median(runtimeFloor)),
         ratio: round(ratioOf(median(idle), median(runtimeFloor)), 3),
-        workload: `the agent process (node + tsx) managing ${IDLE_CONTAINERS} running busybox containers, heartbeat every ${HEARTBEAT_INTERVAL_MS} ms; ${idle.length} RSS samples over ${seconds.idle} s after a 3 s settle`,
+        workload: `the agent process (node + tsx) managing ${IDLE_CONTAINERS} running busybox containers, heartbeat every ${HEARTBEAT_INTERVAL_MS} ms; ${idle.length} RSS samples over ${seconds.idle} s after a ${settleMs / 1000} s settle`,
         median: mib(median(idle)),
         p99: mib(p99(idle)),
         rounds: idle.length,
@@ -110,7 +114,9 @@ export async function benchAgentMemory({ quick }: { quick: boolean }): Promise<B
     for (const subscription of logs) subscription.unsubscribe();
     beats.stop();
     await under.close();
+    progress('figure 4: agent stopped');
     await removeBenchContainers(PREFIX);
+    progress('figure 4: containers removed');
   }
 }
 

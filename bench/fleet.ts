@@ -96,7 +96,6 @@ export async function startServerProcess(options: { mode: 'mock' | 'raw'; port?:
 export interface SimsHandle extends Child {
   dial(options: { mode: 'trpc' | 'raw'; url: string; agents: SimAgent[]; heartbeatIntervalMs: number; batchSize: number; stableAfterMs?: number }): Promise<void>;
   report(): Promise<SimReport>;
-  stop(): Promise<void>;
 }
 
 export async function startSimulatedAgents(): Promise<SimsHandle> {
@@ -105,10 +104,6 @@ export async function startSimulatedAgents(): Promise<SimsHandle> {
     ...handle,
     dial: async (options) => void (await handle.request({ type: 'dial', ...options }, 600_000)),
     report: () => handle.request<SimReport>({ type: 'report' }),
-    stop: async () => {
-      await handle.request({ type: 'stop' }, 30_000).catch(() => undefined);
-      await handle.kill();
-    },
   };
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { anonymousAgents, registerNodes, type SimsHandle, startServerProcess, startSimulatedAgents } from './fleet.js';
 import { cpuTimeMs, rssBytes } from './proc.js';
-import { type BenchResult, median, p99, ratioOf, round } from './stats.js';
+import { type BenchResult, median, p99, progress, ratioOf, round } from './stats.js';
 import { waitFor } from './workspace.js';
 
 const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -27,13 +27,14 @@ interface StepMeasure {
 export async function benchHubScale({ quick }: { quick: boolean }): Promise<BenchResult[]> {
   const steps = quick ? [200] : [1_000, 5_000];
   const windowMs = quick ? 5_000 : 15_000;
-  const mock = await measureFleet('mock', steps, windowMs);
-  const raw = await measureFleet('raw', steps, windowMs);
+  const settleMs = quick ? 1_000 : 2_000;
+  const mock = await measureFleet('mock', steps, windowMs, settleMs);
+  const raw = await measureFleet('raw', steps, windowMs, settleMs);
   const results: BenchResult[] = [];
   for (const [i, agents] of steps.entries()) {
     const m = mock[i]!;
     const r = raw[i]!;
-    const workload = `${agents.toLocaleString('en')} agents connected (dialled 250 at a time), heartbeat every ${HEARTBEAT_INTERVAL_MS / 1000} s; measured over a ${windowMs / 1000} s window after a 2 s settle`;
+    const workload = `${agents.toLocaleString('en')} agents connected (dialled 250 at a time), heartbeat every ${HEARTBEAT_INTERVAL_MS / 1000} s; measured over a ${windowMs / 1000} s window after a ${settleMs / 1000} s settle`;
     const perAgentKiB = (s: StepMeasure, rss: number) => (rss - s.idleRssBytes) / s.agents / 1024;
     const mockRss = perAgentKiB(m, median(m.rssSamples));
     const rawRss = perAgentKiB(r, median(r.rssSamples));
@@ -81,7 +82,7 @@ export async function benchHubScale({ quick }: { quick: boolean }): Promise<Benc
 
 const mib = (bytes: number) => round(bytes / 1024 / 1024, 3);
 
-async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: number): Promise<StepMeasure[]> {
+async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: number, settleMs: number): Promise<StepMeasure[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lormas-bench-scale-'));
   const server = await startServerProcess({ mode, dataDir });
   let sims: SimsHandle | null = null;
@@ -89,8 +90,9 @@ async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: num
     const total = steps.at(-1)!;
     const agents =
       mode === 'mock' ? await registerNodes(server.url.replace(/^ws/, 'http'), server.adminToken!, total, 'bench-scale-') : anonymousAgents(total, 'bench-scale-');
+    progress(`figure 5 (${mode}): server up, ${total} nodes registered`);
     await server.gc();
-    await delay(1_000);
+    await delay(500);
     const idleRssBytes = median(await sampleRss(server.pid, 3, 300));
     sims = await startSimulatedAgents();
     const measures: StepMeasure[] = [];
@@ -98,8 +100,10 @@ async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: num
     for (const count of steps) {
       await sims.dial({ mode: mode === 'mock' ? 'trpc' : 'raw', url: server.url, agents: agents.slice(dialled, count), heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, batchSize: 250 });
       dialled = count;
+      progress(`figure 5 (${mode}): ${count} dialled`);
       await waitFor(async () => (await server.report()).online >= count, { what: `${count} agents to be online (${mode})`, timeoutMs: 120_000, intervalMs: 250 });
-      await delay(2_000);
+      progress(`figure 5 (${mode}): ${count} online`);
+      await delay(settleMs);
       await server.gc();
       await server.report();
       const cpuStart = cpuTimeMs(server.pid);
@@ -112,8 +116,9 @@ async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: num
     }
     return measures;
   } finally {
-    await sims?.stop();
+    // Killed, not stopped: a graceful goodbye from thousands of agents measures nothing and takes seconds.
     await server.kill();
+    await sims?.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

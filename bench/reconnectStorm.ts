@@ -99,8 +99,8 @@ export async function benchReconnectStorm({ quick }: { quick: boolean }): Promis
       },
     ];
   } finally {
-    await sims?.stop();
     await server.kill();
+    await sims?.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,15 +1,17 @@
 /**
- * `pnpm bench [--quick] [--only=2,5]`: what the agent costs, each figure against the floor
- * measured in the same run. Prints a table and writes `bench-results.json` at the repo root.
+ * `pnpm bench [--quick] [--only=2,5] [--out=file.json]`: what the agent costs, each figure
+ * against the floor measured in the same run. Prints a table and writes the results as JSON
+ * (`bench-results.json` at the repo root unless `--out` names another file).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanUpEverything } from './cleanup.js';
 import { formatTable } from './table.js';
 import { type BenchResult, notMeasured } from './stats.js';
 
-export const RESULTS_FILE = fileURLToPath(new URL('../bench-results.json', import.meta.url));
+const RESULTS_FILE = fileURLToPath(new URL('../bench-results.json', import.meta.url));
 
 interface Figure {
   figure: number;
@@ -42,14 +44,16 @@ const figures: Figure[] = [
 
 function parseArgs(argv: string[]) {
   const quick = argv.includes('--quick');
-  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').map(Number);
-  const unknown = argv.find((a) => a !== '--quick' && !a.startsWith('--only='));
-  if (unknown) throw new TypeError(`bench: unknown argument ${unknown} (use --quick and/or --only=1,2)`);
-  return { quick, only };
+  const valueOf = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const only = valueOf('only')?.split(',').map(Number);
+  const out = valueOf('out') ?? RESULTS_FILE;
+  const unknown = argv.find((a) => a !== '--quick' && !/^--(only|out)=./.test(a));
+  if (unknown) throw new TypeError(`bench: unknown argument ${unknown} (use --quick, --only=1,2, --out=file.json)`);
+  return { quick, only, out };
 }
 
 async function main(): Promise<void> {
-  const { quick, only } = parseArgs(process.argv.slice(2));
+  const { quick, only, out } = parseArgs(process.argv.slice(2));
   const interrupted = (signal: NodeJS.Signals) => {
     process.stderr.write(`\nbench: ${signal}, cleaning up\n`);
     void cleanUpEverything().finally(() => process.exit(130));
@@ -64,7 +68,9 @@ async function main(): Promise<void> {
     const figureStart = performance.now();
     process.stderr.write(`bench: figure ${figure.figure} (${figure.name})${quick ? ' --quick' : ''}...\n`);
     try {
-      results.push(...(await figure.run(quick)));
+      // Every line names its figure number first, whoever wrote the figure.
+      const prefix = `${figure.figure}. `;
+      results.push(...(await figure.run(quick)).map((r) => (r.name.startsWith(prefix) ? r : { ...r, name: prefix + r.name })));
     } catch (error) {
       results.push(notMeasured(`${figure.figure}. ${figure.name}`, '-', `failed: ${(error as Error).stack ?? String(error)}`.slice(0, 600)));
     }
@@ -84,8 +90,8 @@ async function main(): Promise<void> {
     },
     results,
   };
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${formatTable(results)}\n\nwall time ${wallSeconds.toFixed(1)} s on ${report.machine.cpus} x ${report.machine.cpuModel}; written to bench-results.json\n`);
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${formatTable(results)}\n\nwall time ${wallSeconds.toFixed(1)} s on ${report.machine.cpus} x ${report.machine.cpuModel}; written to ${relative(process.cwd(), out)}\n`);
 }
 
 await main();

@@ -18,8 +18,7 @@ export interface SimAgent {
 }
 export type SimRequest =
   | { id: number; type: 'dial'; mode: 'trpc' | 'raw'; url: string; agents: SimAgent[]; heartbeatIntervalMs: number; batchSize: number; stableAfterMs?: number }
-  | { id: number; type: 'report' }
-  | { id: number; type: 'stop' };
+  | { id: number; type: 'report' };
 export interface SimReport {
   open: number;
   /** Epoch ms instants at which agents learned that their open link closed, since the last report. */
@@ -30,7 +29,6 @@ export interface SimReport {
 
 let closes: number[] = [];
 let firstRetries: number[] = [];
-const stops: (() => Promise<void>)[] = [];
 const isOpen: (() => boolean)[] = [];
 
 /** Records when the dial loop learns of a close and when it will dial again; drops everything else. */
@@ -65,7 +63,6 @@ function dialTrpc(url: string, agent: SimAgent, heartbeatIntervalMs: number, sta
   });
   connection.start();
   isOpen.push(() => connection.connected);
-  stops.push(() => connection.stop());
 }
 
 function dialRaw(url: string, agent: SimAgent, heartbeatIntervalMs: number): void {
@@ -81,10 +78,6 @@ function dialRaw(url: string, agent: SimAgent, heartbeatIntervalMs: number): voi
   });
   socket.on('close', () => stopping.abort());
   isOpen.push(() => socket.readyState === socket.OPEN);
-  stops.push(async () => {
-    stopping.abort();
-    socket.terminate();
-  });
 }
 
 async function dial(request: Extract<SimRequest, { type: 'dial' }>): Promise<void> {
@@ -108,8 +101,6 @@ process.on('message', (request: SimRequest) => {
     closes = [];
     firstRetries = [];
     reply(report);
-  } else if (request.type === 'stop') {
-    void Promise.all(stops.map((stop) => stop())).then(() => reply());
   }
 });
 process.on('disconnect', () => process.exit(0));

@@ -123,3 +123,10 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
   await fn();
   return performance.now() - start;
 }
+
+const progressStart = performance.now();
+
+/** A progress line on stderr (the table goes to stdout), stamped with seconds since the run began. */
+export function progress(message: string): void {
+  process.stderr.write(`bench: [${((performance.now() - progressStart) / 1000).toFixed(1)} s] ${message}\n`);
+}

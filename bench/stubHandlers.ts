@@ -44,6 +44,7 @@ export function stubHandlers({ nodeName, heartbeatIntervalMs }: StubOptions): Ag
       logs: idle,
     },
     images: { pull: refuse },
+    archives: { openRead: refuse, read: refuse, openWrite: refuse, write: refuse, abort: refuse },
     operations: { get: refuse, watch: idle },
     node: {
       heartbeats: async function* ({ signal }): AsyncGenerator<Heartbeat> {
