@@ -21,14 +21,28 @@ describe('loadConfig', () => {
     assert.equal(config.dataDir, null);
     assert.equal(config.tokenTtlSeconds, null);
     assert.equal(config.logLevel, 'info');
+    assert.deepEqual([config.lostAfterMs, config.suspectAfterMs, config.failoverGraceMs], [30_000, 10_000, 30_000]);
     assert.equal(config.adminTokenGenerated, true);
     assert.ok(config.adminToken.length >= 32);
     assert.notEqual(loadConfig({}).adminToken, config.adminToken);
   });
 
   it('reads every variable', () => {
-    const config = loadConfig({ PORT: '0', HOST: '::1', ADMIN_TOKEN: 'a-long-admin-token-0123', DATA_DIR: 'var/data', TOKEN_TTL: '12h', LOG_LEVEL: 'debug' });
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '::1',
+      ADMIN_TOKEN: 'a-long-admin-token-0123',
+      DATA_DIR: 'var/data',
+      TOKEN_TTL: '12h',
+      LOG_LEVEL: 'debug',
+      LOST_AFTER_MS: '3000',
+      SUSPECT_AFTER_MS: '500',
+      FAILOVER_GRACE_MS: '0',
+    });
     assert.deepEqual(config, {
+      lostAfterMs: 3_000,
+      suspectAfterMs: 500,
+      failoverGraceMs: 0,
       port: 0,
       host: '::1',
       adminToken: 'a-long-admin-token-0123',
@@ -55,6 +69,9 @@ describe('loadConfig', () => {
     ['TOKEN_TTL', { TOKEN_TTL: 'forever' }, []],
     ['TOKEN_TTL', { TOKEN_TTL: '0' }, []],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, []],
+    ['LOST_AFTER_MS', { LOST_AFTER_MS: '30s' }, []],
+    ['SUSPECT_AFTER_MS', { LOST_AFTER_MS: '1000', SUSPECT_AFTER_MS: '1000' }, []],
+    ['FAILOVER_GRACE_MS', { FAILOVER_GRACE_MS: '-1' }, []],
     ['--data-dir', {}, ['--data-dir']],
     ['--verbose', {}, ['--verbose']],
   ] as const) {

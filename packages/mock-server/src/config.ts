@@ -29,6 +29,12 @@ export interface MockServerConfig {
   tokenTtlSeconds: number | null;
   /** @default 'info' */
   logLevel: LogLevel;
+  /** LOST_AFTER_MS: heartbeat silence after which a node is lost. @default 30_000 (milliseconds) */
+  lostAfterMs: number;
+  /** SUSPECT_AFTER_MS. @default a third of `lostAfterMs` (milliseconds) */
+  suspectAfterMs: number;
+  /** FAILOVER_GRACE_MS: no failover this long after the start. @default `lostAfterMs` (milliseconds) */
+  failoverGraceMs: number;
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
@@ -91,7 +97,22 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const levelText = value('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(levelText as LogLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${levelText}")`);
 
+  const millis = (name: string, fallback: number, min: number) => {
+    const text = value(name);
+    if (text === undefined) return fallback;
+    const parsed = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(parsed) || parsed < min) throw new ConfigError(name, `must be a whole number of milliseconds >= ${min} (got "${text}")`);
+    return parsed;
+  };
+  const lostAfterMs = millis('LOST_AFTER_MS', 30_000, 100);
+  const suspectAfterMs = millis('SUSPECT_AFTER_MS', Math.round(lostAfterMs / 3), 1);
+  if (suspectAfterMs >= lostAfterMs) throw new ConfigError('SUSPECT_AFTER_MS', `must be below LOST_AFTER_MS (${lostAfterMs})`);
+  const failoverGraceMs = millis('FAILOVER_GRACE_MS', lostAfterMs, 0);
+
   return {
+    lostAfterMs,
+    suspectAfterMs,
+    failoverGraceMs,
     port: typeof port === 'number' ? port : port.data,
     host,
     adminToken,

@@ -22,6 +22,9 @@ async function main(): Promise<void> {
     adminToken: config.adminToken,
     dataDir: config.dataDir,
     tokenTtlSeconds: config.tokenTtlSeconds,
+    lostAfterMs: config.lostAfterMs,
+    suspectAfterMs: config.suspectAfterMs,
+    failoverGraceMs: config.failoverGraceMs,
     logger,
   });
   process.stdout.write(`lormas-mock listening on ${server.url} (agents: ${server.url.replace(/^http/, 'ws')})\n`);

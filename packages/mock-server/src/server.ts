@@ -5,6 +5,8 @@ import type { KeepAliveOptions } from '@lormas/protocol';
 import { AgentGateway } from './agents/AgentGateway.js';
 import { loadSigningKey } from './auth/signingKey.js';
 import { ContainerService } from './containers/ContainerService.js';
+import { FailoverController } from './failover/FailoverController.js';
+import { MigrationRunner } from './migrations/MigrationRunner.js';
 import { apiRouter, createApi } from './http/createApi.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Store } from './store/Store.js';
@@ -33,6 +35,18 @@ export interface MockServerOptions {
   keepAlive?: KeepAliveOptions;
   /** Largest accepted request body. @default 1 MiB (bytes) */
   maxBodyBytes?: number;
+  /** Heartbeat silence after which a node is lost and its HA containers move. @default 30_000 (milliseconds) */
+  lostAfterMs?: number;
+  /** Heartbeat silence after which a node is suspect. @default a third of `lostAfterMs` (milliseconds) */
+  suspectAfterMs?: number;
+  /** No failover this long after the start. @default `lostAfterMs` (milliseconds) */
+  failoverGraceMs?: number;
+  /** How often failover judges the nodes. @default a tenth of `lostAfterMs`, 50..1_000 (milliseconds) */
+  failoverCheckIntervalMs?: number;
+  /** First retry delay of a failover that found no target; doubles up to `failoverRetryMaxMs`. @default 1_000 (milliseconds) */
+  failoverRetryBaseMs?: number;
+  /** @default 30_000 (milliseconds) */
+  failoverRetryMaxMs?: number;
 }
 
 export interface MockServer {
@@ -42,6 +56,7 @@ export interface MockServer {
   adminToken: string;
   store: Store;
   gateway: AgentGateway;
+  failover: FailoverController;
   /** Closes agent sockets (agents will dial again), the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -67,7 +82,22 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       keepAlive: options.keepAlive,
     });
     const containers = new ContainerService({ store, gateway, longCallTimeoutMs: options.longCallTimeoutMs });
-    const router = apiRouter({ store, gateway, containers, key, tokenTtlSeconds: options.tokenTtlSeconds ?? null, now, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
+    const failover = new FailoverController({
+      store,
+      liveness: gateway.liveness,
+      actions: containers,
+      logger,
+      now,
+      lostAfterMs: options.lostAfterMs,
+      suspectAfterMs: options.suspectAfterMs,
+      graceMs: options.failoverGraceMs,
+      checkIntervalMs: options.failoverCheckIntervalMs,
+      retryBaseMs: options.failoverRetryBaseMs,
+      retryMaxMs: options.failoverRetryMaxMs,
+    });
+    gateway.admitReturning = (nodeId) => failover.admit(nodeId);
+    const migrations = new MigrationRunner({ store, gateway, containers, failover, logger });
+    const router = apiRouter({ store, gateway, containers, failover, migrations, key, tokenTtlSeconds: options.tokenTtlSeconds ?? null, now, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
     const server = createServer(createApi(router, { adminToken, logger }));
     server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
     server.on('clientError', (_error, socket) => socket.destroy());
@@ -78,6 +108,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
         resolve();
       });
     });
+    failover.start();
     const { port, address, family } = server.address() as AddressInfo;
     const host = family === 'IPv6' ? `[${address}]` : address;
     let closing: Promise<void> | null = null;
@@ -87,9 +118,12 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       adminToken,
       store,
       gateway,
+      failover,
       close: () =>
         (closing ??= (async () => {
+          failover.stop();
           await gateway.close();
+          await failover.idle();
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
           store.close();

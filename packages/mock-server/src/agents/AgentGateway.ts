@@ -30,7 +30,14 @@ export interface AgentGatewayOptions {
 export class AgentGateway {
   readonly hub: AgentHub<NodeIdentity>;
   readonly liveness: NodeLiveness;
+  /**
+   * Runs when a `lost` node dials back, before it counts as online: failover sets it to
+   * remove the node's stale copies of containers that moved away. Rejecting keeps it lost.
+   */
+  admitReturning: ((nodeId: string) => Promise<void>) | null = null;
   private readonly streams = new Map<string, { unsubscribe(): void }[]>();
+  /** Nodes whose admission is running, so a quick reconnect does not start a second one. */
+  private readonly admitting = new Set<string>();
   private readonly store: Store;
   private readonly logger: Logger;
 
@@ -80,9 +87,32 @@ export class AgentGateway {
 
   private onConnect({ nodeId, hello, superseded }: AgentConnectEvent<NodeIdentity>): void {
     this.logger.info('agent online', { node: nodeId, name: hello.nodeName, agent: hello.agentVersion, protocol: hello.protocolVersion, superseded });
-    this.liveness.connected(nodeId, hello);
-    void this.readInventory(nodeId);
+    if (this.liveness.get(nodeId).status === 'lost' && this.admitReturning) {
+      this.liveness.returning(nodeId, hello);
+      void this.admit(nodeId, hello);
+    } else {
+      this.liveness.connected(nodeId, hello);
+      void this.readInventory(nodeId);
+    }
     if (!this.streams.has(nodeId)) this.openStreams(nodeId);
+  }
+
+  /** Reconciles a returning lost node, then marks it online; on failure it stays lost until its next connect. */
+  private async admit(nodeId: string, hello: Parameters<NodeLiveness['connected']>[1]): Promise<void> {
+    if (this.admitting.has(nodeId)) return;
+    this.admitting.add(nodeId);
+    try {
+      await this.admitReturning!(nodeId);
+      await this.readInventory(nodeId);
+      this.liveness.connected(nodeId, hello);
+      this.logger.info('lost node admitted', { node: nodeId });
+    } catch (error) {
+      this.logger.warn('lost node not admitted', { node: nodeId, code: AgentError.from(error).code });
+      // Dialling again retries the reconciliation; the agent's backoff paces it.
+      this.hub.disconnect(nodeId, CloseCode.InternalError, 'reconciliation failed; dial again');
+    } finally {
+      this.admitting.delete(nodeId);
+    }
   }
 
   private async readInventory(nodeId: string): Promise<void> {

@@ -3,7 +3,8 @@ import type { Heartbeat, Hello } from '@lormas/protocol';
 
 /**
  * `online`: the agent is connected and answered `hello`. `offline`: it is not connected.
- * `lost` is set by failover (issue 6) when heartbeats stop for longer than its window.
+ * `lost`: failover gave up on it (no heartbeat for longer than its window); it stays lost,
+ * connected or not, until its stale copies are removed and it is admitted again.
  */
 export type NodeStatus = 'online' | 'offline' | 'lost';
 
@@ -22,6 +23,7 @@ export interface NodeLive {
 
 export interface NodeLivenessEvents {
   connect: [nodeId: string, hello: Hello];
+  lost: [nodeId: string];
   disconnect: [nodeId: string, code: number];
   heartbeat: [nodeId: string, heartbeat: Heartbeat];
 }
@@ -48,10 +50,23 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
     this.emit('connect', nodeId, hello);
   }
 
+  /** A lost node dialled back: connected, but still `lost` until `connected` admits it. */
+  returning(nodeId: string, hello: Hello): void {
+    this.nodes.set(nodeId, { ...this.get(nodeId), status: 'lost', connectedSince: this.now(), hello });
+  }
+
+  /** Set by failover when the node's heartbeats stopped for longer than its window. */
+  markLost(nodeId: string): void {
+    if (this.get(nodeId).status === 'lost') return;
+    this.nodes.set(nodeId, { ...this.get(nodeId), status: 'lost' });
+    this.emit('lost', nodeId);
+  }
+
   disconnected(nodeId: string, code: number): void {
     const live = this.nodes.get(nodeId);
     if (!live || live.status === 'offline') return;
-    this.nodes.set(nodeId, { ...live, status: 'offline', connectedSince: null, disconnectedAt: this.now() });
+    // A lost node stays lost: only its admission after reconciliation makes it online again.
+    this.nodes.set(nodeId, { ...live, status: live.status === 'lost' ? 'lost' : 'offline', connectedSince: null, disconnectedAt: this.now() });
     this.emit('disconnect', nodeId, code);
   }
 

@@ -1,4 +1,4 @@
-import { AgentError, type ContainerResult, type ContainerSpec, type OperationEvent, type PullResult } from '@lormas/protocol';
+import { AgentError, type ContainerResult, type ContainerSpec, type Inventory, type OperationEvent, type PullResult } from '@lormas/protocol';
 import type { AgentGateway } from '../agents/AgentGateway.js';
 import type { ContainerRecord, DesiredState } from '../store/ContainerStore.js';
 import { newId } from '../store/ids.js';
@@ -24,6 +24,8 @@ const DESIRED_AFTER: Record<Lifecycle, DesiredState> = { start: 'running', stop:
  * (spec, desired state, observed state) in step. Every command gets a fresh operation id.
  */
 export class ContainerService {
+  /** Containers a planned migration is moving right now; failover and a second migration leave them alone. */
+  readonly moving = new Set<string>();
   private readonly store: Store;
   private readonly gateway: AgentGateway;
   private readonly longCallTimeoutMs: number;
@@ -39,10 +41,19 @@ export class ContainerService {
    * record's id as `serverId`. When the agent refuses or fails, the record is dropped and
    * the agent's error is thrown.
    */
-  async create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; start: boolean }, onEvent?: (event: OperationEvent) => void): Promise<ContainerRecord> {
+  async create(
+    input: { nodeId: string; spec: ContainerSpec; ha: boolean; start: boolean; preferredClusterId?: string | null },
+    onEvent?: (event: OperationEvent) => void,
+  ): Promise<ContainerRecord> {
     this.store.nodes.require(input.nodeId);
     const client = this.gateway.client(input.nodeId);
-    const record = this.store.containers.create({ nodeId: input.nodeId, spec: input.spec, ha: input.ha, desiredState: input.start ? 'running' : 'stopped' });
+    const record = this.store.containers.create({
+      nodeId: input.nodeId,
+      spec: input.spec,
+      ha: input.ha,
+      preferredClusterId: input.preferredClusterId ?? null,
+      desiredState: input.start ? 'running' : 'stopped',
+    });
     const operationId = newId('op');
     const run = () =>
       client.containers.create.mutate({ operationId, spec: input.spec, serverId: record.id, start: input.start }, { context: { timeoutMs: this.longCallTimeoutMs } });
@@ -95,6 +106,51 @@ export class ContainerService {
     } catch (error) {
       throw AgentError.from(error);
     }
+  }
+
+  /**
+   * Has `nodeId`'s agent create a copy of a recorded container, with the same spec and the
+   * same server id; the record stays where it is until `place` moves it. Used by migrations.
+   */
+  async createCopy(record: ContainerRecord, nodeId: string, start: boolean): Promise<ContainerResult> {
+    const client = this.gateway.client(nodeId);
+    try {
+      return await client.containers.create.mutate(
+        { operationId: newId('op'), spec: record.spec, serverId: record.id, start },
+        { context: { timeoutMs: this.longCallTimeoutMs } },
+      );
+    } catch (error) {
+      throw AgentError.from(error);
+    }
+  }
+
+  /** Starts, stops or (forcibly) removes one copy of a container on a given node, by Docker id. */
+  async copyCommand(nodeId: string, action: 'start' | 'stop' | 'remove', dockerId: string, timeoutSeconds?: number): Promise<void> {
+    const client = this.gateway.client(nodeId);
+    const ref = { operationId: newId('op'), id: dockerId };
+    try {
+      if (action === 'start') await client.containers.start.mutate(ref);
+      else if (action === 'stop') await client.containers.stop.mutate(timeoutSeconds === undefined ? ref : { ...ref, timeoutSeconds });
+      else await client.containers.remove.mutate({ ...ref, force: true });
+    } catch (error) {
+      throw AgentError.from(error);
+    }
+  }
+
+  /** The agent's inventory of the managed containers on `nodeId`. */
+  async inventory(nodeId: string): Promise<Inventory> {
+    try {
+      return await this.gateway.client(nodeId).inventory.query();
+    } catch (error) {
+      throw AgentError.from(error);
+    }
+  }
+
+  /** Moves the record to the node whose copy is now the container. */
+  place(id: string, nodeId: string, result: ContainerResult): ContainerRecord {
+    const updated = this.store.containers.update(id, { nodeId, dockerId: result.containerId, observedState: result.state });
+    if (!updated) throw new AgentError('NOT_FOUND', `container ${id} was removed meanwhile`);
+    return updated;
   }
 
   private observe(id: string, result: ContainerResult): ContainerRecord {

@@ -8,6 +8,7 @@ import { clusterRoutes } from './routes/clusterRoutes.js';
 import { containerRoutes } from './routes/containerRoutes.js';
 import { imageRoutes } from './routes/imageRoutes.js';
 import { logRoutes } from './routes/logRoutes.js';
+import { migrationRoutes } from './routes/migrationRoutes.js';
 import { nodeRoutes } from './routes/nodeRoutes.js';
 import { Router } from './Router.js';
 import { sendJson } from './sendJson.js';
@@ -25,6 +26,7 @@ export function apiRouter(api: ApiContext): Router {
   containerRoutes(router, api);
   imageRoutes(router, api);
   logRoutes(router, api);
+  migrationRoutes(router, api);
   return router;
 }
 

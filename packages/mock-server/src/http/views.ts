@@ -1,12 +1,16 @@
 import type { NodeLive } from '../agents/NodeLiveness.js';
 import type { ClusterRecord } from '../store/ClusterStore.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
+import type { MigrationRecord } from '../store/MigrationStore.js';
 import type { NodeRecord } from '../store/NodeStore.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** A node as the API shows it: registry facts, then what its agent said in `hello` and its last heartbeat. */
-export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: NodeLive) {
+/**
+ * A node as the API shows it: registry facts, then what its agent said in `hello` and its
+ * last heartbeat. `health` is failover's judgement (`online`, `suspect`, `lost`).
+ */
+export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: NodeLive, health: { health: string; silentMs: number } | null = null) {
   const beat = live.lastHeartbeat;
   return {
     id: node.id,
@@ -15,6 +19,8 @@ export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: 
     cluster: cluster ? { id: cluster.id, name: cluster.name } : null,
     createdAt: iso(node.createdAt),
     status: live.status,
+    health: health?.health ?? null,
+    silentMs: health?.silentMs ?? null,
     connectedSince: iso(live.connectedSince),
     lastHeartbeatAt: iso(live.lastHeartbeatAt),
     agentVersion: live.hello?.agentVersion ?? null,
@@ -41,11 +47,29 @@ export function containerView(record: ContainerRecord) {
     nodeId: record.nodeId,
     image: record.spec.image,
     ha: record.ha,
+    preferredClusterId: record.preferredClusterId,
     desiredState: record.desiredState,
     state: record.observedState,
     dockerId: record.dockerId,
     spec: record.spec,
     createdAt: iso(record.createdAt),
     updatedAt: iso(record.updatedAt),
+  };
+}
+
+/** A migration as the API shows it, times as ISO strings. */
+export function migrationView(record: MigrationRecord) {
+  return {
+    id: record.id,
+    containerId: record.containerId,
+    containerName: record.containerName,
+    trigger: record.trigger,
+    sourceNodeId: record.sourceNodeId,
+    targetNodeId: record.targetNodeId,
+    status: record.status,
+    error: record.error,
+    startedAt: iso(record.startedAt),
+    endedAt: iso(record.endedAt),
+    steps: record.steps.map((step) => ({ ...step, at: iso(step.at) })),
   };
 }

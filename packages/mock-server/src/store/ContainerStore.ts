@@ -15,6 +15,8 @@ export interface ContainerRecord {
   spec: ContainerSpec;
   /** Whether failover moves this container when its node is lost. */
   ha: boolean;
+  /** The cluster failover tries after the lost node's own cluster; null for none. */
+  preferredClusterId: string | null;
   desiredState: DesiredState;
   /** Docker's id on the current node, once the agent created it. */
   dockerId: string | null;
@@ -30,6 +32,7 @@ interface ContainerRow {
   name: string;
   spec: string;
   ha: number;
+  preferred_cluster_id: string | null;
   desired_state: DesiredState;
   docker_id: string | null;
   observed_state: string | null;
@@ -43,6 +46,7 @@ const toRecord = (row: ContainerRow): ContainerRecord => ({
   name: row.name,
   spec: ContainerSpec.parse(JSON.parse(row.spec)),
   ha: row.ha === 1,
+  preferredClusterId: row.preferred_cluster_id,
   desiredState: row.desired_state,
   dockerId: row.docker_id,
   observedState: row.observed_state,
@@ -58,13 +62,13 @@ export class ContainerStore {
   ) {}
 
   /** Records a container before the agent is asked to create it; a taken name is a `CONFLICT`. */
-  create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; desiredState: DesiredState }): ContainerRecord {
+  create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; desiredState: DesiredState; preferredClusterId?: string | null }): ContainerRecord {
     const at = this.now();
-    const record: ContainerRecord = { id: newId('ctr'), name: input.spec.name, dockerId: null, observedState: null, createdAt: at, updatedAt: at, ...input };
+    const record: ContainerRecord = { id: newId('ctr'), name: input.spec.name, dockerId: null, observedState: null, createdAt: at, updatedAt: at, ...input, preferredClusterId: input.preferredClusterId ?? null };
     try {
       this.db
-        .prepare('INSERT INTO containers (id, node_id, name, spec, ha, desired_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(record.id, record.nodeId, record.name, JSON.stringify(record.spec), record.ha ? 1 : 0, record.desiredState, at, at);
+        .prepare('INSERT INTO containers (id, node_id, name, spec, ha, preferred_cluster_id, desired_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(record.id, record.nodeId, record.name, JSON.stringify(record.spec), record.ha ? 1 : 0, record.preferredClusterId, record.desiredState, at, at);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ServerError('CONFLICT', `a container named "${input.spec.name}" exists already`);
       throw error;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ClusterStore } from './ClusterStore.js';
 import { ContainerStore } from './ContainerStore.js';
 import { KeyStore } from './KeyStore.js';
+import { MigrationStore } from './MigrationStore.js';
 import { NodeStore } from './NodeStore.js';
 import { MIGRATIONS } from './schema.js';
 
@@ -24,6 +25,7 @@ export class Store {
   readonly clusters: ClusterStore;
   readonly nodes: NodeStore;
   readonly containers: ContainerStore;
+  readonly migrations: MigrationStore;
 
   constructor(options: StoreOptions) {
     const now = options.now ?? Date.now;
@@ -37,6 +39,7 @@ export class Store {
     this.clusters = new ClusterStore(this.db, now);
     this.nodes = new NodeStore(this.db, now);
     this.containers = new ContainerStore(this.db, now);
+    this.migrations = new MigrationStore(this.db, now);
   }
 
   close(): void {

@@ -42,4 +42,30 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX containers_node ON containers(node_id);
   `,
+  `
+  -- Issue 6: failover may place a container in a cluster it names, and every move is recorded.
+  ALTER TABLE containers ADD COLUMN preferred_cluster_id TEXT REFERENCES clusters(id);
+  CREATE TABLE migrations (
+    id TEXT PRIMARY KEY,
+    container_id TEXT NOT NULL,
+    container_name TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    source_node_id TEXT NOT NULL,
+    target_node_id TEXT,
+    status TEXT NOT NULL,
+    error TEXT,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER
+  );
+  CREATE INDEX migrations_container ON migrations(container_id, started_at);
+  CREATE TABLE migration_steps (
+    migration_id TEXT NOT NULL REFERENCES migrations(id),
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (migration_id, seq)
+  );
+  `,
 ];

@@ -1,5 +1,6 @@
 import { ContainerSpec } from '@lormas/protocol';
 import { z } from 'zod';
+import { ServerError } from '../../errors.js';
 import type { ContainerRecord } from '../../store/ContainerStore.js';
 import type { ApiContext } from '../ApiContext.js';
 import { progressReply } from '../progressReply.js';
@@ -14,6 +15,8 @@ const CreateContainer = z.strictObject({
   ha: z.boolean().default(false),
   /** Start the container once created. */
   start: z.boolean().default(true),
+  /** A cluster id or name failover tries after the lost node's own cluster. */
+  preferredCluster: z.string().min(1).optional(),
 });
 
 const StopOptions = z.strictObject({ timeoutSeconds: z.number().int().min(0).max(3_600).optional() });
@@ -23,8 +26,12 @@ export function containerRoutes(router: Router, api: ApiContext): void {
   const show = (record: ContainerRecord) => containerView(record);
 
   router.add('POST', '/api/containers', async (ctx) => {
-    const body = await readJson(ctx.req, CreateContainer, api.maxBodyBytes);
-    return progressReply(ctx, 201, (onEvent) => api.containers.create(body, onEvent), show);
+    const { preferredCluster, ...body } = await readJson(ctx.req, CreateContainer, api.maxBodyBytes);
+    const cluster = preferredCluster === undefined ? null : api.store.clusters.find(preferredCluster);
+    if (preferredCluster !== undefined && !cluster) {
+      throw new ServerError('BAD_REQUEST', `no cluster "${preferredCluster}"`, { issues: [{ code: 'unknown_cluster', path: ['preferredCluster'], message: `no cluster with id or name "${preferredCluster}"` }] });
+    }
+    return progressReply(ctx, 201, (onEvent) => api.containers.create({ ...body, preferredClusterId: cluster?.id ?? null }, onEvent), show);
   });
 
   router.add('GET', '/api/containers', ({ url }) => {

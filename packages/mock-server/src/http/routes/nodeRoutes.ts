@@ -30,7 +30,7 @@ function clusterOf(api: ApiContext, ref: string) {
 
 function view(api: ApiContext, nodeId: string) {
   const node = api.store.nodes.require(nodeId);
-  return nodeView(node, node.clusterId ? api.store.clusters.get(node.clusterId) : null, api.gateway.liveness.get(node.id));
+  return nodeView(node, node.clusterId ? api.store.clusters.get(node.clusterId) : null, api.gateway.liveness.get(node.id), api.failover.healthOf(node.id));
 }
 
 /** Node registration (which issues the node's token), listing, cluster assignment and revocation. */

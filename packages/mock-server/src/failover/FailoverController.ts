@@ -1,0 +1,268 @@
+import { AgentError, type ContainerResult, type Inventory } from '@lormas/protocol';
+import type { NodeLiveness } from '../agents/NodeLiveness.js';
+import type { Logger } from '../logger.js';
+import type { ContainerRecord } from '../store/ContainerStore.js';
+import type { Store } from '../store/Store.js';
+import { assessNodes, type Assessment, type HoldReason } from './assessNodes.js';
+import { chooseTarget } from './chooseTarget.js';
+import { retryDelayMs } from './retryDelayMs.js';
+
+/** What failover asks of the nodes; `ContainerService` in the server, a fake in unit tests. */
+export interface FailoverActions {
+  createCopy(record: ContainerRecord, nodeId: string, start: boolean): Promise<ContainerResult>;
+  copyCommand(nodeId: string, action: 'stop' | 'remove', dockerId: string, timeoutSeconds?: number): Promise<void>;
+  place(id: string, nodeId: string, result: ContainerResult): ContainerRecord;
+  inventory(nodeId: string): Promise<Inventory>;
+  /** Containers a planned migration is moving right now; failover leaves them alone. */
+  readonly moving: ReadonlySet<string>;
+}
+
+export interface FailoverOptions {
+  store: Store;
+  liveness: NodeLiveness;
+  actions: FailoverActions;
+  logger: Logger;
+  /** @default Date.now */
+  now?: () => number;
+  /** Silence after which a node is lost and its HA containers move. @default 30_000 (milliseconds) */
+  lostAfterMs?: number;
+  /** Silence after which a node is suspect. @default a third of `lostAfterMs` (milliseconds) */
+  suspectAfterMs?: number;
+  /** No failover this long after the start: nodes have not had time to dial back. @default `lostAfterMs` (milliseconds) */
+  graceMs?: number;
+  /** How often nodes are judged; 0 runs no timer (tests call `tick`). @default a tenth of `lostAfterMs`, 50..1_000 (milliseconds) */
+  checkIntervalMs?: number;
+  /** Delay before the second placement attempt of a container; doubles after. @default 1_000 (milliseconds) */
+  retryBaseMs?: number;
+  /** @default 30_000 (milliseconds) */
+  retryMaxMs?: number;
+}
+
+/** One HA container of a lost node waiting for (or being given) a new node. */
+interface Pending {
+  migrationId: string;
+  containerId: string;
+  sourceNodeId: string;
+  attempts: number;
+  nextAt: number;
+  target: string | null;
+  inFlight: Promise<void> | null;
+}
+
+/**
+ * Watches node liveness and moves the HA containers of lost nodes to healthy ones,
+ * recording each move in the migration history. When a lost node dials back, `admit`
+ * removes its stale copies before it counts as online again: the server's state wins.
+ */
+export class FailoverController {
+  readonly lostAfterMs: number;
+  readonly suspectAfterMs: number;
+  readonly graceMs: number;
+  readonly startedAt: number;
+  private readonly now: () => number;
+  private readonly pending = new Map<string, Pending>();
+  private readonly returning = new Set<string>();
+  private last: Assessment | null = null;
+  private holdSince: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: FailoverOptions) {
+    this.now = options.now ?? Date.now;
+    this.lostAfterMs = options.lostAfterMs ?? 30_000;
+    this.suspectAfterMs = options.suspectAfterMs ?? Math.round(this.lostAfterMs / 3);
+    this.graceMs = options.graceMs ?? this.lostAfterMs;
+    for (const [name, value] of Object.entries({ lostAfterMs: this.lostAfterMs, suspectAfterMs: this.suspectAfterMs, graceMs: this.graceMs })) {
+      if (!Number.isFinite(value) || value < 0) throw new TypeError(`FailoverController: options.${name} must be a number of milliseconds >= 0`);
+    }
+    this.startedAt = this.now();
+  }
+
+  start(): void {
+    const interval = this.options.checkIntervalMs ?? Math.min(1_000, Math.max(50, Math.round(this.lostAfterMs / 10)));
+    if (interval > 0 && !this.timer) this.timer = setInterval(() => this.tick(), interval);
+  }
+
+  /** Stops judging; placements in flight finish on their own. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Judges every node, declares the silent ones lost, and places what is due. */
+  tick(): void {
+    const { store, liveness, logger } = this.options;
+    const nodes = store.nodes.list();
+    const previousHold = this.last?.hold ?? null;
+    this.last = assessNodes({
+      now: this.now(),
+      startedAt: this.startedAt,
+      silenceResetAt: this.last?.silenceResetAt ?? null,
+      previousHold,
+      windows: { lostAfterMs: this.lostAfterMs, suspectAfterMs: this.suspectAfterMs, graceMs: this.graceMs },
+      nodes: nodes.map((node) => {
+        const live = liveness.get(node.id);
+        const lastSignAt = Math.max(live.lastHeartbeatAt ?? -Infinity, live.connectedSince ?? -Infinity);
+        return { nodeId: node.id, lost: live.status === 'lost', connected: live.connectedSince !== null, lastSignAt: Number.isFinite(lastSignAt) ? lastSignAt : null };
+      }),
+    });
+    const { hold } = this.last;
+    if (hold !== previousHold) {
+      this.holdSince = hold ? this.now() : null;
+      if (hold === 'majority-silent') logger.warn('failover held: more than half of the nodes are silent; the server is probably the one cut off', { nodes: nodes.length });
+      else if (hold === 'grace') logger.info('failover held: start-up grace window', { graceMs: this.graceMs });
+      else logger.info('failover resumed', { after: previousHold ?? 'start' });
+    }
+    for (const nodeId of this.last.newlyLost) {
+      logger.warn('node lost', { node: nodeId, silentMs: this.last.health.get(nodeId)?.silentMs });
+      liveness.markLost(nodeId);
+    }
+    if (hold) return;
+    this.enqueueLostContainers();
+    for (const item of this.pending.values()) if (!item.inFlight && item.nextAt <= this.now()) this.attempt(item);
+  }
+
+  /** Resolves once no placement is in flight (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while ([...this.pending.values()].some((item) => item.inFlight)) {
+      await Promise.all([...this.pending.values()].map((item) => item.inFlight));
+    }
+  }
+
+  /**
+   * The gate a lost node passes before it counts as online again: its pending moves are
+   * cancelled (those in flight are awaited), then every copy it still holds of a container
+   * the server placed elsewhere is stopped and removed.
+   */
+  async admit(nodeId: string): Promise<void> {
+    this.returning.add(nodeId);
+    try {
+      const mine = [...this.pending.values()].filter((item) => item.sourceNodeId === nodeId);
+      await Promise.all(mine.map((item) => item.inFlight));
+      for (const item of mine) {
+        if (this.pending.get(item.containerId) !== item) continue;
+        this.pending.delete(item.containerId);
+        this.options.store.migrations.step(item.migrationId, 'node-returned', 'info', 'the lost node dialled back before a target took the container');
+        this.options.store.migrations.finish(item.migrationId, 'cancelled');
+      }
+      await this.removeStaleCopies(nodeId);
+    } finally {
+      this.returning.delete(nodeId);
+    }
+  }
+
+  /** A target for `record` among the healthy nodes other than its own, or null. */
+  chooseTargetFor(record: ContainerRecord): string | null {
+    const { store, liveness } = this.options;
+    const heading = new Map<string, number>();
+    for (const item of this.pending.values()) if (item.inFlight && item.target) heading.set(item.target, (heading.get(item.target) ?? 0) + 1);
+    const candidates = store.nodes
+      .list()
+      .filter((node) => node.id !== record.nodeId && liveness.get(node.id).status === 'online' && (this.last?.health.get(node.id)?.health ?? 'online') === 'online')
+      .map((node) => ({
+        nodeId: node.id,
+        clusterId: node.clusterId,
+        containers: store.containers.list(node.id).length + (heading.get(node.id) ?? 0),
+        cpuPercent: liveness.get(node.id).lastHeartbeat?.cpu.usagePercent ?? 0,
+      }));
+    const source = store.nodes.get(record.nodeId);
+    return chooseTarget({ sourceClusterId: source?.clusterId ?? null, preferredClusterId: record.preferredClusterId, candidates })?.nodeId ?? null;
+  }
+
+  /** What the API shows: windows, the hold and its reason, each node's health, pending moves. */
+  status() {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return {
+      lostAfterMs: this.lostAfterMs,
+      suspectAfterMs: this.suspectAfterMs,
+      graceMs: this.graceMs,
+      graceEndsAt: iso(this.startedAt + this.graceMs),
+      hold: this.last?.hold ?? null,
+      holdSince: this.holdSince === null ? null : iso(this.holdSince),
+      nodes: [...(this.last?.health ?? new Map()).entries()].map(([nodeId, judged]) => ({ nodeId, ...judged })),
+      pending: [...this.pending.values()].map((item) => ({
+        containerId: item.containerId,
+        migrationId: item.migrationId,
+        sourceNodeId: item.sourceNodeId,
+        attempts: item.attempts,
+        nextAttemptAt: item.inFlight ? null : iso(item.nextAt),
+      })),
+    };
+  }
+
+  /** Health of one node as of the last check; `online` before the first. */
+  healthOf(nodeId: string) {
+    return this.last?.health.get(nodeId) ?? null;
+  }
+
+  private enqueueLostContainers(): void {
+    const { store, liveness, actions } = this.options;
+    for (const node of store.nodes.list()) {
+      if (liveness.get(node.id).status !== 'lost' || this.returning.has(node.id)) continue;
+      for (const record of store.containers.list(node.id)) {
+        if (!record.ha || this.pending.has(record.id) || actions.moving.has(record.id)) continue;
+        const migration = store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'node-lost', sourceNodeId: node.id, targetNodeId: null });
+        store.migrations.step(migration.id, 'node-lost', 'info', `no heartbeat for more than ${this.lostAfterMs} ms`);
+        this.pending.set(record.id, { migrationId: migration.id, containerId: record.id, sourceNodeId: node.id, attempts: 0, nextAt: this.now(), target: null, inFlight: null });
+      }
+    }
+  }
+
+  private attempt(item: Pending): void {
+    const { store, actions, logger } = this.options;
+    const record = store.containers.get(item.containerId);
+    if (!record || record.nodeId !== item.sourceNodeId || this.returning.has(item.sourceNodeId)) {
+      this.pending.delete(item.containerId);
+      store.migrations.finish(item.migrationId, 'cancelled', record ? null : 'the container was removed');
+      return;
+    }
+    const target = this.chooseTargetFor(record);
+    if (!target) return this.retryLater(item, 'choose-target', 'no healthy node can take it');
+    item.target = target;
+    store.migrations.setTarget(item.migrationId, target);
+    store.migrations.step(item.migrationId, 'choose-target', 'ok', target);
+    const start = record.desiredState === 'running';
+    item.inFlight = (async () => {
+      try {
+        // The source is unreachable: its volumes cannot be copied, so the target's named volumes start empty.
+        const result = await actions.createCopy(record, target, start);
+        store.migrations.step(item.migrationId, start ? 'create-and-start-target' : 'create-target', 'ok', `${result.containerId.slice(0, 12)} ${result.state}`);
+        actions.place(record.id, target, result);
+        this.pending.delete(item.containerId);
+        store.migrations.finish(item.migrationId, 'succeeded');
+        logger.info('container failed over', { container: record.id, from: item.sourceNodeId, to: target });
+      } catch (error) {
+        const agentError = AgentError.from(error);
+        this.retryLater(item, 'create-target', `${agentError.code}: ${agentError.message}`);
+      } finally {
+        item.inFlight = null;
+      }
+    })();
+  }
+
+  private retryLater(item: Pending, step: string, why: string): void {
+    item.attempts += 1;
+    const delay = retryDelayMs(item.attempts, { baseMs: this.options.retryBaseMs ?? 1_000, maxMs: this.options.retryMaxMs ?? 30_000 });
+    item.nextAt = this.now() + delay;
+    this.options.store.migrations.step(item.migrationId, step, 'failed', `${why}; attempt ${item.attempts}, next in ${delay} ms`);
+    this.options.logger.warn('failover attempt failed', { container: item.containerId, attempt: item.attempts, why, retryInMs: delay });
+  }
+
+  private async removeStaleCopies(nodeId: string): Promise<void> {
+    const { store, actions, logger } = this.options;
+    const inventory = await actions.inventory(nodeId);
+    for (const copy of inventory.containers) {
+      const record = copy.serverId ? store.containers.get(copy.serverId) : null;
+      if (!record || record.nodeId === nodeId) continue;
+      try {
+        await actions.copyCommand(nodeId, 'stop', copy.id, record.spec.stopTimeoutSeconds ?? 10);
+        await actions.copyCommand(nodeId, 'remove', copy.id);
+      } catch (error) {
+        // Gone already is what was wanted.
+        if (AgentError.from(error).code !== 'NOT_FOUND') throw error;
+      }
+      const migration = store.migrations.list(record.id).filter((m) => m.sourceNodeId === nodeId).at(-1);
+      if (migration) store.migrations.step(migration.id, 'remove-stale-source', 'ok', copy.id.slice(0, 12));
+      logger.info('stale copy removed', { node: nodeId, container: record.id, docker: copy.id.slice(0, 12) });
+    }
+  }
+}

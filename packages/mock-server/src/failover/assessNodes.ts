@@ -1,0 +1,86 @@
+/** How failover sees a node: `suspect` after missed heartbeats, `lost` after the lost-after window. */
+export type NodeHealth = 'online' | 'suspect' | 'lost';
+
+/** Why failover is holding back: the start-up grace window, or most nodes silent at once. */
+export type HoldReason = 'grace' | 'majority-silent';
+
+export interface NodeSignal {
+  nodeId: string;
+  /** Declared lost earlier and not admitted back since. */
+  lost: boolean;
+  connected: boolean;
+  /** Epoch milliseconds of the last heartbeat or connect, or null for none since start. */
+  lastSignAt: number | null;
+}
+
+export interface HealthWindows {
+  /** Silence after which a node is lost. */
+  lostAfterMs: number;
+  /** Silence after which a node is suspect (missed heartbeats). */
+  suspectAfterMs: number;
+  /** Time after the server's start with no failover. */
+  graceMs: number;
+}
+
+export interface AssessInput {
+  now: number;
+  /** When the server started: no node can have been silent for longer. */
+  startedAt: number;
+  /** When the last majority-silent hold ended: silence before it says nothing about a node. */
+  silenceResetAt: number | null;
+  /** The hold of the previous assessment. */
+  previousHold: HoldReason | null;
+  nodes: readonly NodeSignal[];
+  windows: HealthWindows;
+}
+
+export interface Assessment {
+  health: Map<string, { health: NodeHealth; silentMs: number }>;
+  hold: HoldReason | null;
+  /** Nodes lost as of this assessment and not before. */
+  newlyLost: string[];
+  /** The input's value, or now when a majority-silent hold just ended. */
+  silenceResetAt: number | null;
+}
+
+/**
+ * Judges every node at one instant. Pure: the caller supplies the clock. A node silent for
+ * longer than the window is declared lost only when failover is not held; while more than
+ * half of the nodes are silent the server itself is probably cut off, so nobody is declared
+ * lost, and when that hold ends every node's silence counts from then.
+ */
+export function assessNodes(input: AssessInput): Assessment {
+  const { now, windows } = input;
+  const count = () => {
+    let silent = 0;
+    for (const node of input.nodes) if (judge(node).health !== 'online') silent += 1;
+    return silent;
+  };
+  let silenceResetAt = input.silenceResetAt;
+  const baseline = () => Math.max(input.startedAt, silenceResetAt ?? -Infinity);
+  const judge = (node: NodeSignal) => {
+    const silentMs = Math.max(0, now - Math.max(node.lastSignAt ?? -Infinity, baseline()));
+    const health: NodeHealth = node.lost ? 'lost' : !node.connected || silentMs > windows.suspectAfterMs ? 'suspect' : 'online';
+    return { health, silentMs };
+  };
+  const holdNow = (): HoldReason | null =>
+    now < input.startedAt + windows.graceMs ? 'grace' : count() * 2 > input.nodes.length ? 'majority-silent' : null;
+
+  let hold = holdNow();
+  if (input.previousHold === 'majority-silent' && hold !== 'majority-silent') {
+    silenceResetAt = now;
+    hold = holdNow();
+  }
+  const health = new Map<string, { health: NodeHealth; silentMs: number }>();
+  const newlyLost: string[] = [];
+  for (const node of input.nodes) {
+    const judged = judge(node);
+    // Heartbeats decide, not the socket: a half-open socket behind a partition still looks connected.
+    if (!hold && !node.lost && judged.silentMs > windows.lostAfterMs) {
+      judged.health = 'lost';
+      newlyLost.push(node.nodeId);
+    }
+    health.set(node.nodeId, judged);
+  }
+  return { health, hold, newlyLost, silenceResetAt };
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { ServerError } from '../../errors.js';
+import type { ApiContext } from '../ApiContext.js';
+import { errorReply } from '../errorReply.js';
+import { EventStream, streamFormat } from '../EventStream.js';
+import { readJson } from '../readJson.js';
+import type { Router } from '../Router.js';
+import { migrationView } from '../views.js';
+
+const Migrate = z.strictObject({
+  /** Where to; chosen as failover would (same cluster, preferred cluster, least loaded) when absent. */
+  targetNodeId: z.string().min(1).optional(),
+});
+
+/** Planned migration, the migration history, and failover's view of the nodes. */
+export function migrationRoutes(router: Router, api: ApiContext): void {
+  router.add('POST', '/api/containers/:id/migrate', async ({ req, res, params }) => {
+    const body = await readJson(req, Migrate, api.maxBodyBytes);
+    if (!streamFormat(req, ['ndjson'])) {
+      // Answered at once; the caller polls GET /api/migrations/:id for progress.
+      const { migration, done } = api.migrations.start(params['id']!, body.targetNodeId);
+      done.catch(() => {});
+      return { status: 202, body: migrationView(api.store.migrations.get(migration.id) ?? migration) };
+    }
+    const stream = new EventStream(res, 'ndjson');
+    const { migration, done } = api.migrations.start(params['id']!, body.targetNodeId, (migrationId, step) =>
+      stream.write({ type: 'step', migrationId, step: { ...step, at: new Date(step.at).toISOString() } }),
+    );
+    stream.write({ type: 'migration', migration: migrationView(api.store.migrations.get(migration.id) ?? migration) });
+    try {
+      stream.write({ type: 'result', result: migrationView(await done) });
+      stream.end();
+    } catch (error) {
+      stream.fail(errorReply(error).body.error);
+    }
+  });
+
+  router.add('GET', '/api/migrations', ({ url }) => {
+    const ref = url.searchParams.get('containerId');
+    // A container may be named by id or name; a removed container's history is still found by id.
+    const containerId = ref === null ? undefined : (api.store.containers.get(ref)?.id ?? api.store.containers.list().find((c) => c.name === ref)?.id ?? ref);
+    return { status: 200, body: { migrations: api.store.migrations.list(containerId).map(migrationView) } };
+  });
+
+  router.add('GET', '/api/migrations/:id', ({ params }) => {
+    const migration = api.store.migrations.get(params['id']!);
+    if (!migration) throw new ServerError('NOT_FOUND', `no migration with id "${params['id']}"`);
+    return { status: 200, body: migrationView(migration) };
+  });
+
+  router.add('GET', '/api/failover', () => ({ status: 200, body: api.failover.status() }));
+}
