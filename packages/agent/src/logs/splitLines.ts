@@ -4,7 +4,11 @@ import type { StreamKind } from './demultiplex.js';
 /**
  * The logging drivers' copier (json-file, local, journald) cuts a line longer than this
  * into partial messages of exactly this many bytes, each stored with the timestamp of the
- * first. A TTY stream has no frames to mark where such a piece ends, so this is the mark.
+ * first. Measured on engine 20.10 (json-file, timestamps on): the logs API returns every
+ * piece as a message of its own, `<same timestamp> <16384 bytes>` without a newline, the
+ * last piece ending in the newline; a non-TTY stream puts each piece in its own frame, a
+ * TTY stream just concatenates them, so there this size is the only mark of a piece's end.
+ * Other streams' lines may come between the pieces.
  * @see https://github.com/moby/moby/blob/v20.10.24/daemon/logger/copier.go
  */
 export const DRIVER_PIECE_BYTES = 16 * 1024;
