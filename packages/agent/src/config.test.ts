@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ConfigError, helpText, loadConfig, tokenSubject, VARIABLES } from './config.js';
 import { parseDotenv } from './dotenv.js';
+import { DEFAULT_GUARD_RAILS } from './policy/guardRails.js';
 import { AGENT_VERSION } from './version.js';
 
 const jwt = (claims: object) => `eyJhbGciOiJFZERTQSJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
@@ -30,18 +31,7 @@ describe('loadConfig', () => {
 
   it('denies every guard rail by default', () => {
     const { guardRails } = loadConfig({ NODE_TOKEN: 't0ken' });
-    assert.deepEqual(guardRails, {
-      allowPrivileged: false,
-      allowHostNetwork: false,
-      allowHostPid: false,
-      allowHostIpc: false,
-      allowHostUts: false,
-      allowContainerNamespaces: false,
-      allowedCapabilities: [],
-      allowDevices: false,
-      bindAllowList: [],
-      allowUnconfinedSecurityOpt: false,
-    });
+    assert.deepEqual(guardRails, DEFAULT_GUARD_RAILS);
   });
 
   it('names NODE_TOKEN when it is missing', () => {

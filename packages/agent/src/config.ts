@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { GuardRails } from './policy/guardRails.js';
 
 /** A bad configuration value; `variable` names it. The process exits 2 with one line. */
 export class ConfigError extends Error {
@@ -88,18 +89,7 @@ export interface AgentConfig {
   maxPayloadBytes: number;
   shutdownTimeoutMs: number;
   logHighWaterMarkBytes: number;
-  guardRails: {
-    allowPrivileged: boolean;
-    allowHostNetwork: boolean;
-    allowHostPid: boolean;
-    allowHostIpc: boolean;
-    allowHostUts: boolean;
-    allowContainerNamespaces: boolean;
-    allowedCapabilities: string[];
-    allowDevices: boolean;
-    bindAllowList: string[];
-    allowUnconfinedSecurityOpt: boolean;
-  };
+  guardRails: GuardRails;
 }
 
 /** The `sub` claim of a JWT, read without verifying (the server verifies; the agent only labels with it). */
