@@ -13,3 +13,4 @@ export {
   type SecondEngine,
   type Started,
 } from './engine.js';
+export { startProxy, type Proxy, type ProxyOptions } from './tcpProxy.js';

@@ -1,13 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { createConnection, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentHub, type AgentConnectEvent, type AgentDisconnectEvent, LinkRefusal, CloseCode, type NodeIdentity } from '@lormas/protocol';
-import { DEFAULT_DOCKER_SOCKET, docker } from '@lormas/testkit';
+import { DEFAULT_DOCKER_SOCKET, docker, startProxy } from '@lormas/testkit';
 import { tokenSubject } from '../../src/config.js';
 
 export const AGENT_DIR = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -79,45 +76,10 @@ export async function startRig(): Promise<Rig> {
   } as Rig;
 }
 
-/** A unix-socket proxy to the engine that a test can take down and bring back, as an engine restart. */
+/** A proxy to the engine that a test can take down and bring back, as an engine restart. */
 export async function startEngineProxy(target: string = DEFAULT_DOCKER_SOCKET) {
-  const dir = mkdtempSync(join(tmpdir(), 'lormas-proxy-'));
-  const socketPath = join(dir, 'docker.sock');
-  const open = new Set<Socket>();
-  let server: NetServer | null = null;
-  const up = async () => {
-    server = createNetServer((client) => {
-      const upstream = createConnection(target);
-      open.add(client).add(upstream);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        open.delete(client);
-        open.delete(upstream);
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((done) => server!.listen(socketPath, done));
-  };
-  const down = async () => {
-    const closing = new Promise<void>((done) => (server ? server.close(() => done()) : done()));
-    for (const socket of open) socket.destroy();
-    open.clear();
-    await closing;
-    server = null;
-  };
-  await up();
-  return {
-    dockerHost: `unix://${socketPath}`,
-    up,
-    down,
-    async close() {
-      await down();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const proxy = await startProxy({ target: { path: target }, listenUnix: true });
+  return { ...proxy, dockerHost: `unix://${proxy.address}` };
 }
 
 export interface AgentProcess {

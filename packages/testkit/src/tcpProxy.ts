@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ProxyOptions {
+  /** Where connections go: a TCP port on 127.0.0.1, or a unix socket path. */
+  target: { port: number } | { path: string };
+  /** Listen on a unix socket (in a temp folder) instead of an ephemeral loopback port. */
+  listenUnix?: boolean;
+}
+
+export interface Proxy {
+  /** `127.0.0.1:PORT`, or the unix socket path. */
+  address: string;
+  /** `ws://127.0.0.1:PORT` for a TCP proxy. */
+  url: string;
+  /** Caps what is read from the dialling side, in bytes a second (null: no cap): a slow reader as the sender sees it. */
+  throttle(bytesPerSecond: number | null): void;
+  /** Stops forwarding in both directions while connections stay open: a network partition. */
+  partition(): void;
+  /** Forwards again, and lets new connections through. */
+  heal(): void;
+  /** Closes the listener and every connection: the far end going away. */
+  down(): Promise<void>;
+  /** Listens again at the same address. */
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A proxy on this machine between a client and a server, for the failures tests need: a
+ * slow reader, a partition that drops nothing visibly, and a peer that goes away and back.
+ */
+export async function startProxy(options: ProxyOptions): Promise<Proxy> {
+  const dir = options.listenUnix ? mkdtempSync(join(tmpdir(), 'lormas-proxy-')) : null;
+  const open = new Set<Socket>();
+  let rate: number | null = null;
+  let partitioned = false;
+  let server: Server | null = null;
+  let port = 0;
+
+  const forward = (from: Socket, to: Socket, throttled: boolean) => {
+    from.on('data', (chunk: Buffer) => {
+      if (partitioned) {
+        // A partition loses what is in flight, as a dead link does.
+        from.pause();
+        return;
+      }
+      const writable = to.write(chunk);
+      const pauseMs = throttled && rate !== null ? (chunk.length / rate) * 1_000 : 0;
+      if (writable && pauseMs === 0) return;
+      from.pause();
+      let waits = (writable ? 0 : 1) + (pauseMs > 0 ? 1 : 0);
+      const done = () => {
+        if (--waits === 0 && !partitioned) from.resume();
+      };
+      if (!writable) to.once('drain', done);
+      if (pauseMs > 0) setTimeout(done, pauseMs);
+    });
+  };
+
+  const listen = async () => {
+    server = createServer((client) => {
+      if (partitioned) {
+        client.pause();
+        open.add(client);
+        return;
+      }
+      const upstream = 'port' in options.target ? createConnection({ host: '127.0.0.1', port: options.target.port }) : createConnection(options.target.path);
+      open.add(client).add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        open.delete(client);
+        open.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      forward(client, upstream, true);
+      forward(upstream, client, false);
+    });
+    if (dir) await new Promise<void>((resolve) => server!.listen(join(dir, 'proxy.sock'), resolve));
+    else {
+      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+      port = (server!.address() as AddressInfo).port;
+    }
+  };
+  const down = async () => {
+    const closing = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    for (const socket of open) socket.destroy();
+    open.clear();
+    await closing;
+    server = null;
+  };
+
+  await listen();
+  return {
+    address: dir ? join(dir, 'proxy.sock') : `127.0.0.1:${port}`,
+    url: dir ? '' : `ws://127.0.0.1:${port}`,
+    throttle: (bytesPerSecond) => void (rate = bytesPerSecond),
+    partition: () => void (partitioned = true),
+    heal() {
+      partitioned = false;
+      for (const socket of open) socket.resume();
+    },
+    down,
+    up: listen,
+    async close() {
+      await down();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
