@@ -59,7 +59,10 @@ export class MigrationRunner {
     }
     containers.moving.add(record.id);
     const migration = store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'manual', sourceNodeId: record.nodeId, targetNodeId: target });
-    const step = (name: string, status: MigrationStep['status'], detail: string | null = null) => onStep?.(migration.id, store.migrations.step(migration.id, name, status, detail));
+    const step = (name: string, status: MigrationStep['status'], detail: string | null = null) => {
+      const recorded = store.migrations.step(migration.id, name, status, detail);
+      onStep?.(migration.id, recorded);
+    };
     step('choose-target', 'ok', target);
     const done = this.run(record, target, migration.id, step).finally(() => containers.moving.delete(record.id));
     return { migration, done };
