@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { AgentError, type ContainerDetails, type ContainerSummary, ContainerState, ManagedLabel } from '@lormas/protocol';
 import Docker from 'dockerode';
 import type { ContainerRuntime, PullProgress, RawLogsOptions, RuntimeEvent } from './ContainerRuntime.js';
@@ -176,9 +176,23 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
         ...(options.since === undefined ? {} : { since: options.since }),
         ...(options.until === undefined ? {} : { until: options.until }),
       };
-      const output = (await engineCall(() => docker.getContainer(id).logs(query as Docker.ContainerLogsOptions & { follow: false }))) as Buffer | Readable;
-      // Without `follow` dockerode buffers the answer; hand it on as a stream all the same.
-      return Buffer.isBuffer(output) ? new PassThrough().end(output) : output;
+      // dockerode's `logs()` buffers the whole answer without `follow`; dialling with
+      // `isStream` keeps a large non-follow read as bounded as a follow.
+      return engineCall(
+        () =>
+          new Promise<Readable>((resolve, reject) => {
+            docker.modem.dial(
+              {
+                path: `/containers/${encodeURIComponent(id)}/logs?`,
+                method: 'GET',
+                isStream: true,
+                statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+                options: query,
+              },
+              (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as Readable)),
+            );
+          }),
+      );
     },
 
     events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<RuntimeEvent> {
