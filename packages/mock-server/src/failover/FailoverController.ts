@@ -157,7 +157,11 @@ export class FailoverController {
     for (const item of this.pending.values()) if (item.inFlight && item.target) heading.set(item.target, (heading.get(item.target) ?? 0) + 1);
     const candidates = store.nodes
       .list()
-      .filter((node) => node.id !== record.nodeId && liveness.get(node.id).status === 'online' && (this.last?.health.get(node.id)?.health ?? 'online') === 'online')
+      .filter((node) => {
+        const live = liveness.get(node.id);
+        // A node whose agent beats but whose Docker engine is down cannot run anything.
+        return node.id !== record.nodeId && live.status === 'online' && live.lastHeartbeat?.engine.up !== false && (this.last?.health.get(node.id)?.health ?? 'online') === 'online';
+      })
       .map((node) => ({
         nodeId: node.id,
         clusterId: node.clusterId,
