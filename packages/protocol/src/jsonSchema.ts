@@ -56,7 +56,7 @@ export const wireSchemas = {
 export function contractJsonSchema(): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(wireSchemas)) registry.add(schema, { id });
-  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as {
+  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any', uri: (id) => `#/$defs/${id}` }) as {
     schemas: Record<string, Record<string, unknown>>;
   };
   const $defs: Record<string, unknown> = {};
