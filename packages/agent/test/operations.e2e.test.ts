@@ -134,6 +134,18 @@ describe('agent operations through the reverse link, against the real engine', (
     );
   });
 
+  it('streams state changes that no command caused: a container that dies reports its exit code', async () => {
+    const seen: { type: string; name: string; exitCode?: number; serverId?: string }[] = [];
+    const subscription = client().containers.events.subscribe(undefined, { onData: ({ data }) => seen.push(data) });
+    await client().containers.create.mutate({ operationId: opId(), start: true, serverId: 'ctr_dies', spec: spec('dies', { cmd: ['sh', '-c', 'exit 3'] }) });
+    const died = await waitFor(() => seen.find((e) => e.type === 'die' && e.name === `${PREFIX}dies`), { what: 'the die event' });
+    subscription.unsubscribe();
+    assert.equal(died.exitCode, 3);
+    assert.equal(died.serverId, 'ctr_dies');
+    assert.ok(seen.some((e) => e.type === 'start' && e.name === `${PREFIX}dies`));
+    assert.ok(!seen.some((e) => e.name === `${PREFIX}foreign`));
+  });
+
   it('reports an engine error with a code and the engine message, and lives on', async () => {
     const error = await refusal(client().containers.create.mutate({ operationId: opId(), pull: 'never', spec: spec('noimage', { image: 'lormas-test/absent:1' }) }));
     assert.equal(error.code, 'NOT_FOUND');
