@@ -60,6 +60,8 @@ export function startAgent(config: AgentConfig, logger: Logger): RunningAgent {
         stopAccepting();
         const drained = await drain(config.shutdownTimeoutMs);
         if (drained === 'timed-out') logger.warn('operations still running at shutdown were abandoned', { timeoutMs: config.shutdownTimeoutMs });
+        // The answers of the commands that just finished are sent a few ticks after they settle.
+        await new Promise((resolve) => setImmediate(resolve));
         stopping.abort();
         events.close();
         archives.closeAll();

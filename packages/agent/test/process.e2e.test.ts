@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CloseCode, type Heartbeat } from '@lormas/protocol';
-import { requireEngine, waitFor } from '@lormas/testkit';
+import { docker, requireEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { AGENT_DIR, type AgentProcess, type Rig, spawnAgent, startEngineProxy, startRig, testToken } from './support/rig.js';
 
 const run = promisify(execFile);
@@ -84,6 +84,36 @@ describe('the agent as a process', () => {
     assert.ok(agent.output().length > 0);
     assert.ok(!agent.output().includes(token), 'the token appears in the log');
     for (const line of agent.output().trim().split('\n')) JSON.parse(line);
+  });
+
+  it('on SIGTERM finishes the command in flight, refuses new ones with SHUTTING_DOWN, then exits 0', async () => {
+    const nodeId = 'proc-drain';
+    const name = `lormas-e2e-drain-${process.pid}`;
+    const agent = start(TSX, fastEnv(rig, nodeId));
+    await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'the agent to connect', timeoutMs: 20_000 });
+    const client = rig.hub.client(nodeId);
+    try {
+      await client.containers.create.mutate({
+        operationId: 'drain-create',
+        start: true,
+        spec: { name, image: TEST_IMAGE, networkMode: 'none', cmd: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'] },
+      });
+      // The container ignores SIGTERM, so this stop takes its whole 2 s timeout.
+      const stopping = client.containers.stop.mutate({ operationId: 'drain-stop', id: name, timeoutSeconds: 2 });
+      await waitFor(async () => (await docker(['inspect', '-f', '{{.State.Running}}', name])) === 'true', { what: 'running' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      agent.child.kill('SIGTERM');
+      await waitFor(() => agent.output().includes('signal received'), { what: 'the signal to arrive' });
+      const refused = await client.containers.start
+        .mutate({ operationId: 'drain-late', id: name })
+        .then(() => 'accepted', (e: { data?: { lormas?: { code?: string } } }) => e.data?.lormas?.code);
+      assert.equal(refused, 'SHUTTING_DOWN');
+      assert.equal((await stopping).state, 'exited');
+      assert.equal((await agent.exited).code, 0);
+      assert.equal(await docker(['inspect', '-f', '{{.State.Running}}', name]), 'false');
+    } finally {
+      await docker(['rm', '-f', name]).catch(() => '');
+    }
   });
 
   it('reconnects by itself when the server goes away and comes back', async () => {
