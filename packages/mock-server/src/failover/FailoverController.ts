@@ -80,6 +80,8 @@ export class FailoverController {
   start(): void {
     const interval = this.options.checkIntervalMs ?? Math.min(1_000, Math.max(50, Math.round(this.lostAfterMs / 10)));
     if (interval > 0 && !this.timer) this.timer = setInterval(() => this.tick(), interval);
+    // Judged at once, so the API shows the grace hold and every node from the first moment.
+    this.tick();
   }
 
   /** Stops judging; placements in flight finish on their own. */

@@ -73,4 +73,23 @@ describe('Store', () => {
     assert.deepEqual(second.keys.current(), key);
     second.close();
   });
+
+  it('keeps a migration with its steps in order across a reopen', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lormas-mock-store-'));
+    dirs.push(dataDir);
+    let time = 1_000;
+    const first = new Store({ dataDir, now: () => time++ });
+    const migration = first.migrations.start({ containerId: 'ctr_1', containerName: 'web', trigger: 'manual', sourceNodeId: 'node_a', targetNodeId: 'node_b' });
+    first.migrations.step(migration.id, 'stop-source', 'ok');
+    first.migrations.step(migration.id, 'create-target', 'failed', 'POLICY_DENIED: no');
+    first.migrations.finish(migration.id, 'rolled-back', 'POLICY_DENIED: no');
+    first.close();
+    const second = new Store({ dataDir });
+    const [kept] = second.migrations.list('ctr_1');
+    assert.equal(kept?.status, 'rolled-back');
+    assert.deepEqual(kept?.steps.map((s) => [s.name, s.status, s.detail, s.at]), [['stop-source', 'ok', null, 1_001], ['create-target', 'failed', 'POLICY_DENIED: no', 1_002]]);
+    assert.equal(kept?.endedAt, 1_003);
+    assert.deepEqual(second.migrations.list('ctr_other'), []);
+    second.close();
+  });
 });
