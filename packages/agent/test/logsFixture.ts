@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { AgentError, PROTOCOL_VERSION, type AgentHandlers, type LogEntry, type LogsInput, type StreamContext } from '@lormas/protocol';
-import { dialTestAgent, startTestHub } from '@lormas/protocol/testing';
+import { AgentError, type LogEntry, type LogsInput } from '@lormas/protocol';
+import { dialTestAgent, startTestHub, stubHandlers } from '@lormas/protocol/testing';
 import { DEFAULT_DOCKER_SOCKET, TEST_IMAGE, docker, ensureTestImage, requireEngine } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
 import type { ContainerRuntime } from '../src/docker/ContainerRuntime.js';
@@ -32,33 +32,10 @@ export async function startLogsFixture(prefix: string, options: LogsFixtureOptio
       return stream;
     },
   };
-  const unused = () => Promise.reject(new AgentError('INTERNAL', 'not part of the log tests'));
-  const handlers = {
-    // The hub greets every agent that dials in before it lets the server use the link.
-    hello: async () => ({
-      agentVersion: '0.0.0-test',
-      protocolVersion: PROTOCOL_VERSION,
-      nodeName: prefix,
-      runtime: { name: 'node' as const, version: process.versions.node },
-      engineVersion: null,
-      startedAt: Date.now(),
-    }),
-    inventory: unused,
-    containers: {
-      list: unused,
-      inspect: unused,
-      create: unused,
-      start: unused,
-      stop: unused,
-      restart: unused,
-      remove: unused,
-      events: async function* () {},
-      logs: (input: Parameters<AgentHandlers['containers']['logs']>[0], ctx: StreamContext) => streamLogs(runtime, input, ctx, options.streamOptions),
-    },
-    images: { pull: unused },
-    operations: { get: unused, watch: async function* () {} },
-    node: { heartbeats: async function* () {} },
-  } as unknown as AgentHandlers;
+  const handlers = stubHandlers({
+    nodeName: prefix,
+    overrides: { containers: { logs: (input, ctx) => streamLogs(runtime, input, ctx, options.streamOptions) } },
+  });
 
   const hub = await startTestHub(options.hubOptions);
   const nodeId = `${prefix}-node`;

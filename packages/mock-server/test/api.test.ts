@@ -110,8 +110,8 @@ describe('HTTP API', () => {
     assert.equal(node.status, 'online');
     assert.equal(node.agentVersion, '0.0.0-stub');
     assert.equal(node.engine.version, '20.10.0');
-    assert.equal(node.cpu.cores, 4);
-    assert.equal(node.memory.totalBytes, 8e9);
+    assert.equal(node.cpu.cores, 2);
+    assert.equal(node.memory.totalBytes, 8 * 2 ** 30);
     assert.ok(node.connectedSince);
   });
 

@@ -7,70 +7,37 @@ import { CloseCode } from '../closeCodes.js';
 import { AgentError } from '../errors.js';
 import type { AgentHandlers, Tracked } from '../router/handlers.js';
 import type { ContainerEvent } from '../schemas/events.js';
-import type { Heartbeat } from '../schemas/heartbeat.js';
 import { PROTOCOL_VERSION } from '../version.js';
-import { dialTestAgent, startTestHub } from '../testing/testLink.js';
+import { dialTestAgent, startTestHub, stubHandlers } from '../testing/testLink.js';
 
 const EVENT_COUNT = 40;
 
-/** Stub handlers: the link's tests need a router, not Docker. */
-function stubHandlers(nodeName: string): AgentHandlers & { creates: number } {
-  const unused = () => Promise.reject(new AgentError('INTERNAL', 'not part of this test'));
-  const handlers = {
-    creates: 0,
-    hello: async () => ({
-      agentVersion: '0.0.0-test',
-      protocolVersion: PROTOCOL_VERSION,
-      nodeName,
-      runtime: { name: 'node' as const, version: process.versions.node },
-      engineVersion: null,
-      startedAt: Date.now(),
-    }),
-    inventory: async () => ({ nodeName, containers: [] }),
-    containers: {
-      list: async () => [],
-      inspect: unused,
-      create: async (input: { spec: { name: string } }) => {
-        handlers.creates += 1;
-        return { containerId: `id-${input.spec.name}`, name: input.spec.name, state: 'created' };
-      },
-      start: unused,
-      stop: unused,
-      restart: unused,
-      remove: async () => {
-        throw new AgentError('NOT_MANAGED', 'container x is not managed by this agent');
-      },
-      // Numbered events 1..EVENT_COUNT, resuming after `lastEventId`, paced so a test can cut the socket mid-stream.
-      events: async function* (input: { lastEventId?: string | null } | undefined, { signal }: { signal: AbortSignal }): AsyncGenerator<Tracked<ContainerEvent>> {
-        for (let i = Number(input?.lastEventId ?? 0) + 1; i <= EVENT_COUNT && !signal.aborted; i++) {
-          yield { id: String(i), data: { type: 'start', containerId: `c${i}`, name: `n${i}`, at: i } };
-          await delay(5);
-        }
-      },
-      logs: async function* () {},
-    },
-    images: { pull: unused },
-    operations: { get: unused, watch: async function* () {} },
-    node: {
-      heartbeats: async function* ({ signal }: { signal: AbortSignal }): AsyncGenerator<Heartbeat> {
-        for (let seq = 1; !signal.aborted; seq++) {
-          yield {
-            seq,
-            at: Date.now(),
-            nodeName,
-            cpu: { cores: 2, usagePercent: 1, loadAverage1m: 0.1 },
-            memory: { totalBytes: 100, usedBytes: 50 },
-            disk: { path: '/', totalBytes: 100, usedBytes: 10 },
-            containers: { managed: 0, running: 0 },
-            uptime: { hostSeconds: 1, agentSeconds: 1 },
-            engine: { up: true },
-          };
-          await delay(10);
-        }
+/** Stub handlers with a counted create, a coded refusal and numbered, resumable events. */
+function testHandlers(nodeName: string): AgentHandlers & { creates: number } {
+  const counter = { creates: 0 };
+  const handlers = stubHandlers({
+    nodeName,
+    heartbeatIntervalMs: 10,
+    overrides: {
+      containers: {
+        create: async (input) => {
+          counter.creates += 1;
+          return { containerId: `id-${input.spec.name}`, name: input.spec.name, state: 'created' };
+        },
+        remove: async () => {
+          throw new AgentError('NOT_MANAGED', 'container x is not managed by this agent');
+        },
+        // Numbered events 1..EVENT_COUNT, resuming after `lastEventId`, paced so a test can cut the socket mid-stream.
+        events: async function* (input, { signal }): AsyncGenerator<Tracked<ContainerEvent>> {
+          for (let i = Number(input?.lastEventId ?? 0) + 1; i <= EVENT_COUNT && !signal.aborted; i++) {
+            yield { id: String(i), data: { type: 'start', containerId: `c${i}`, name: `n${i}`, at: i } };
+            await delay(5);
+          }
+        },
       },
     },
-  };
-  return handlers as unknown as AgentHandlers & { creates: number };
+  });
+  return Object.defineProperty(handlers, 'creates', { get: () => counter.creates }) as AgentHandlers & { creates: number };
 }
 
 describe('reverse link over loopback', () => {
@@ -100,7 +67,7 @@ describe('reverse link over loopback', () => {
   });
 
   it('answers a query from the server over a socket the agent dialled', async () => {
-    dial(fixture.url, 'n-query', stubHandlers('query-node'));
+    dial(fixture.url, 'n-query', testHandlers('query-node'));
     const hello = await fixture.hub.client('n-query').hello.query();
     assert.equal(hello.nodeName, 'query-node');
     assert.equal(hello.protocolVersion, PROTOCOL_VERSION);
@@ -108,7 +75,7 @@ describe('reverse link over loopback', () => {
   });
 
   it('runs a mutation and returns its validated result', async () => {
-    const handlers = stubHandlers('mutation-node');
+    const handlers = testHandlers('mutation-node');
     dial(fixture.url, 'n-mutation', handlers);
     const result = await fixture.hub.client('n-mutation').containers.create.mutate({
       operationId: 'op-1',
@@ -119,7 +86,7 @@ describe('reverse link over loopback', () => {
   });
 
   it('refuses an input with an unknown field with BAD_INPUT naming it, and both ends live on', async () => {
-    const handlers = stubHandlers('zod-node');
+    const handlers = testHandlers('zod-node');
     dial(fixture.url, 'n-zod', handlers);
     const client = fixture.hub.client('n-zod');
     const error = await client.containers.create
@@ -132,7 +99,7 @@ describe('reverse link over loopback', () => {
   });
 
   it("carries the agent's own error code to the server", async () => {
-    dial(fixture.url, 'n-coded', stubHandlers('coded-node'));
+    dial(fixture.url, 'n-coded', testHandlers('coded-node'));
     const error = await fixture.hub
       .client('n-coded')
       .containers.remove.mutate({ operationId: 'op-3', id: 'x' })
@@ -141,7 +108,7 @@ describe('reverse link over loopback', () => {
   });
 
   it('streams a subscription', async () => {
-    dial(fixture.url, 'n-sub', stubHandlers('sub-node'));
+    dial(fixture.url, 'n-sub', testHandlers('sub-node'));
     const beats: number[] = [];
     const subscription = fixture.hub.client('n-sub').node.heartbeats.subscribe(undefined, { onData: (beat) => beats.push(beat.seq) });
     await waitFor(() => beats.length >= 3, { what: 'three heartbeats' });
@@ -150,7 +117,7 @@ describe('reverse link over loopback', () => {
   });
 
   it('resumes a subscription from lastEventId after the socket is cut and the agent dials again', async () => {
-    let socket = dial(fixture.url, 'n-resume', stubHandlers('resume-node'));
+    let socket = dial(fixture.url, 'n-resume', testHandlers('resume-node'));
     const received: number[] = [];
     let done = false;
     const subscription = fixture.hub.client('n-resume').containers.events.subscribe(undefined, {
@@ -160,7 +127,7 @@ describe('reverse link over loopback', () => {
     for (const cutAt of [5, 15, 25]) {
       await waitFor(() => received.length >= cutAt, { what: `${cutAt} events` });
       socket.terminate();
-      socket = dial(fixture.url, 'n-resume', stubHandlers('resume-node'));
+      socket = dial(fixture.url, 'n-resume', testHandlers('resume-node'));
     }
     await waitFor(() => received.length >= EVENT_COUNT, { what: 'every event' });
     subscription.unsubscribe();
@@ -169,35 +136,35 @@ describe('reverse link over loopback', () => {
   });
 
   it('closes the older socket of a node with Superseded when the node dials again', async () => {
-    const first = dial(fixture.url, 'n-super', stubHandlers('super-node'));
+    const first = dial(fixture.url, 'n-super', testHandlers('super-node'));
     await fixture.hub.client('n-super').hello.query();
     const closed = nextEvent<[number, Buffer]>(first, 'close');
-    dial(fixture.url, 'n-super', stubHandlers('super-node-2'));
+    dial(fixture.url, 'n-super', testHandlers('super-node-2'));
     const [code] = await closed;
     assert.equal(code, CloseCode.Superseded);
     await waitFor(async () => (await fixture.hub.client('n-super').hello.query()).nodeName === 'super-node-2', { what: 'the newer socket to serve' });
   });
 
   it('refuses an agent of an incompatible major protocol version with its own close code', async () => {
-    const socket = dial(fixture.url, 'n-version', stubHandlers('version-node'), { protocolVersion: '2.0' });
+    const socket = dial(fixture.url, 'n-version', testHandlers('version-node'), { protocolVersion: '2.0' });
     const [code] = await nextEvent<[number, Buffer]>(socket, 'close');
     assert.equal(code, CloseCode.ProtocolVersionUnsupported);
     assert.ok(refusals.includes(CloseCode.ProtocolVersionUnsupported));
   });
 
   it('closes with 1009 when an agent sends a frame over the limit, and the hub lives on', async () => {
-    const socket = dial(fixture.url, 'n-big', stubHandlers('big-node'));
+    const socket = dial(fixture.url, 'n-big', testHandlers('big-node'));
     await fixture.hub.client('n-big').hello.query();
     const closed = nextEvent<[number, Buffer]>(socket, 'close');
     socket.send('x'.repeat(128 * 1024));
     const [code] = await closed;
     assert.equal(code, CloseCode.MessageTooBig);
-    dial(fixture.url, 'n-big', stubHandlers('big-node'));
+    dial(fixture.url, 'n-big', testHandlers('big-node'));
     assert.equal((await fixture.hub.client('n-big').hello.query()).nodeName, 'big-node');
   });
 
   it('closes with 1009 when the server sends an agent a frame over its limit, and the agent lives on', async () => {
-    const socket = dial(fixture.url, 'n-big-in', stubHandlers('big-in-node'), { maxPayloadBytes: 1024 });
+    const socket = dial(fixture.url, 'n-big-in', testHandlers('big-in-node'), { maxPayloadBytes: 1024 });
     const client = fixture.hub.client('n-big-in');
     await client.hello.query();
     const agentError = nextEvent<[Error & { code?: string }]>(socket, 'error');
@@ -208,7 +175,7 @@ describe('reverse link over loopback', () => {
     assert.equal(error.code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
     await waitFor(() => disconnects.find((d) => d.nodeId === 'n-big-in' && d.code === CloseCode.MessageTooBig), { what: 'a 1009 close' });
     await call;
-    dial(fixture.url, 'n-big-in', stubHandlers('big-in-node'));
+    dial(fixture.url, 'n-big-in', testHandlers('big-in-node'));
     assert.equal((await client.hello.query()).nodeName, 'big-in-node');
   });
 
@@ -224,7 +191,7 @@ describe('reverse link over loopback', () => {
   });
 
   it('reports a disconnect with its close code', async () => {
-    const socket = dial(fixture.url, 'n-bye', stubHandlers('bye-node'));
+    const socket = dial(fixture.url, 'n-bye', testHandlers('bye-node'));
     await fixture.hub.client('n-bye').hello.query();
     socket.close(CloseCode.GoingAway, 'bye');
     await waitFor(() => disconnects.find((d) => d.nodeId === 'n-bye' && d.code === CloseCode.GoingAway), { what: 'disconnect event' });

@@ -35,15 +35,27 @@ export async function startTestHub(options: Partial<AgentHubOptions<NodeIdentity
 export interface DialOptions {
   protocolVersion?: string;
   maxPayloadBytes?: number;
+  /** Sent as `Authorization: Bearer`, as a real agent sends its node token. */
+  token?: string;
 }
 
-/** Dials `url` as node `nodeId` and serves `handlers` over the socket, as an agent does. */
+/**
+ * Dials `url` as node `nodeId` and serves `handlers` over the socket, as an agent does.
+ * The test hub reads the node from the `node` query parameter; a real server, from `token`.
+ */
 export function dialTestAgent(url: string, nodeId: string, handlers: AgentHandlers, options: DialOptions = {}): WebSocket {
-  const socket = new WebSocket(`${url}?node=${encodeURIComponent(nodeId)}`, {
-    headers: { [PROTOCOL_VERSION_HEADER]: options.protocolVersion ?? PROTOCOL_VERSION },
+  const target = new URL(url);
+  target.searchParams.set('node', nodeId);
+  const socket = new WebSocket(target, {
+    headers: {
+      [PROTOCOL_VERSION_HEADER]: options.protocolVersion ?? PROTOCOL_VERSION,
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
     maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024,
   });
   socket.on('error', () => {});
   serveAgentLink(socket, { router: createAgentRouter(handlers) });
   return socket;
 }
+
+export { stubHandlers, type StubHandlersOptions } from './stubHandlers.js';
