@@ -58,7 +58,11 @@ describe('migration and failover API refusals', () => {
   });
 
   it('shows the windows, the start-up grace hold and each node in GET /api/failover', async () => {
-    const status = (await call(server, 'GET', '/api/failover')).body;
+    // Nodes are judged every check interval; the two registered after the start show from the next check.
+    const status = await waitFor(async () => {
+      const body = (await call(server, 'GET', '/api/failover')).body;
+      return body.nodes.length === 2 ? body : null;
+    }, { what: 'both nodes judged' });
     assert.equal(status.lostAfterMs, 60_000);
     assert.equal(status.suspectAfterMs, 20_000);
     assert.equal(status.hold, 'grace');
