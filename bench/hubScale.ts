@@ -15,6 +15,8 @@ interface StepMeasure {
   rssSamples: number[];
   cpuPercent: number;
   latenciesMs: number[];
+  /** Agents not online at the end of the window (dropped, e.g. by keep-alive under load, and dialling again). */
+  offlineAtEnd: number;
 }
 
 /**
@@ -34,7 +36,8 @@ export async function benchHubScale({ quick }: { quick: boolean }): Promise<Benc
   for (const [i, agents] of steps.entries()) {
     const m = mock[i]!;
     const r = raw[i]!;
-    const workload = `${agents.toLocaleString('en')} agents connected (dialled 250 at a time), heartbeat every ${HEARTBEAT_INTERVAL_MS / 1000} s; measured over a ${windowMs / 1000} s window after a ${settleMs / 1000} s settle`;
+    const dropped = m.offlineAtEnd || r.offlineAtEnd ? `; ${m.offlineAtEnd} (floor: ${r.offlineAtEnd}) of them were offline at the end of the window, dropped under load and dialling again` : '';
+    const workload = `${agents.toLocaleString('en')} agents connected (dialled 250 at a time), heartbeat every ${HEARTBEAT_INTERVAL_MS / 1000} s; measured over a ${windowMs / 1000} s window after a ${settleMs / 1000} s settle${dropped}`;
     const perAgentKiB = (s: StepMeasure, rss: number) => (rss - s.idleRssBytes) / s.agents / 1024;
     const mockRss = perAgentKiB(m, median(m.rssSamples));
     const rawRss = perAgentKiB(r, median(r.rssSamples));
@@ -111,8 +114,7 @@ async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: num
       const rssSamples = await sampleRss(server.pid, Math.round(windowMs / 1_000), 1_000);
       const cpuPercent = ((cpuTimeMs(server.pid) - cpuStart) / (performance.now() - start)) * 100;
       const report = await server.report();
-      if (report.online < count) throw new Error(`${count - report.online} of ${count} agents dropped during the window (${mode})`);
-      measures.push({ agents: count, idleRssBytes, rssSamples, cpuPercent, latenciesMs: report.heartbeatLatenciesMs });
+      measures.push({ agents: count, idleRssBytes, rssSamples, cpuPercent, latenciesMs: report.heartbeatLatenciesMs, offlineAtEnd: Math.max(0, count - report.online) });
     }
     return measures;
   } finally {

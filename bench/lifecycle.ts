@@ -21,6 +21,8 @@ export async function benchLifecycle({ quick }: { quick: boolean }): Promise<Ben
   const engine = new Docker({ socketPath: DEFAULT_DOCKER_SOCKET });
   const under = await startAgentUnderTest('bench-lifecycle');
   let n = 0;
+  // A failed lifecycle is counted and reported, not retried: the figure must not hide errors.
+  const failures: string[] = [];
   const name = () => `${PREFIX}${process.pid}-${++n}`;
   try {
     const { subject, floor } = await measurePair({
@@ -31,14 +33,18 @@ export async function benchLifecycle({ quick }: { quick: boolean }): Promise<Ben
         for (let i = 0; i < perRound; i++) {
           const op = name();
           const start = performance.now();
-          const created = await under.client.containers.create.mutate({
-            operationId: `${op}-create`,
-            spec: { name: op, image: TEST_IMAGE, cmd: CMD, networkMode: 'none' },
-            start: true,
-          });
-          await under.client.containers.stop.mutate({ operationId: `${op}-stop`, id: created.containerId, timeoutSeconds: 0 });
-          await under.client.containers.remove.mutate({ operationId: `${op}-remove`, id: created.containerId, force: true });
-          samples.push(performance.now() - start);
+          try {
+            const created = await under.client.containers.create.mutate({
+              operationId: `${op}-create`,
+              spec: { name: op, image: TEST_IMAGE, cmd: CMD, networkMode: 'none' },
+              start: true,
+            });
+            await under.client.containers.stop.mutate({ operationId: `${op}-stop`, id: created.containerId, timeoutSeconds: 0 });
+            await under.client.containers.remove.mutate({ operationId: `${op}-remove`, id: created.containerId, force: true });
+            samples.push(performance.now() - start);
+          } catch (error) {
+            failures.push(`agent: ${(error as Error).message}`);
+          }
         }
         return samples;
       },
@@ -46,11 +52,15 @@ export async function benchLifecycle({ quick }: { quick: boolean }): Promise<Ben
         const samples: number[] = [];
         for (let i = 0; i < perRound; i++) {
           const start = performance.now();
-          const container = await engine.createContainer({ name: name(), Image: TEST_IMAGE, Cmd: CMD, HostConfig: { NetworkMode: 'none' } });
-          await container.start();
-          await container.stop({ t: 0 });
-          await container.remove({ force: true });
-          samples.push(performance.now() - start);
+          try {
+            const container = await engine.createContainer({ name: name(), Image: TEST_IMAGE, Cmd: CMD, HostConfig: { NetworkMode: 'none' } });
+            await container.start();
+            await container.stop({ t: 0 });
+            await container.remove({ force: true });
+            samples.push(performance.now() - start);
+          } catch (error) {
+            failures.push(`dockerode: ${(error as Error).message}`);
+          }
         }
         return samples;
       },
@@ -62,7 +72,9 @@ export async function benchLifecycle({ quick }: { quick: boolean }): Promise<Ben
           unit: 'ms',
           workload: `create+start, stop (0 s), remove of one busybox container (networkMode none); ${perRound} lifecycles a round x ${rounds} rounds per side, alternating, after 1 warm-up round each; samples are single lifecycles`,
           rounds,
-          notes: `floor: the same four engine calls with dockerode from the bench process, p99 ${round(p99(floor))} ms; target ratio <= 1.05`,
+          notes:
+            `floor: the same four engine calls with dockerode from the bench process, p99 ${round(p99(floor))} ms; target ratio <= 1.05` +
+            (failures.length ? `. ${failures.length} lifecycle(s) failed and are not in the samples, first: ${failures[0]}` : ''),
         },
         subject,
         floor,

@@ -34,7 +34,7 @@ const span = (xs: number[]) => percentile(xs, 99) - percentile(xs, 1);
  */
 export async function benchReconnectStorm({ quick }: { quick: boolean }): Promise<BenchResult[]> {
   const count = quick ? 200 : 1_000;
-  const storms = quick ? 1 : 3;
+  const storms = quick ? 1 : 2;
   // The cold connect warms the server's paths up; a full run also throws its first storm away.
   const warmupStorms = quick ? 0 : 1;
   const dataDir = mkdtempSync(join(tmpdir(), 'lormas-bench-storm-'));
