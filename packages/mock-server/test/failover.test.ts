@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_DOCKER_SOCKET, docker, requireEngine, type SecondEngine, startSecondEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
+import { DEFAULT_DOCKER_SOCKET, docker, type Proxy, requireEngine, type SecondEngine, startProxy, startSecondEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { type MockServer, startMockServer } from '../src/index.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
 import { call, ndjson, registerNode } from './support/http.js';
-import { startTcpProxy, type TcpProxy } from './support/tcpProxy.js';
 
 const PREFIX = `lormas-fo-${process.pid}-`;
 const LOST_AFTER_MS = 3_000;
@@ -42,8 +41,8 @@ const spec = (name: string, extra: Record<string, unknown> = {}) => ({
 describe('failover and migration between two real engines', () => {
   let server: MockServer;
   let engineB: SecondEngine;
-  let proxyA: TcpProxy;
-  let proxyB: TcpProxy;
+  let proxyA: Proxy;
+  let proxyB: Proxy;
   let agentA: AgentProcess;
   let agentB: AgentProcess;
   let nodeA: { id: string; token: string };
@@ -52,7 +51,7 @@ describe('failover and migration between two real engines', () => {
   const agentEnv = { PING_INTERVAL_MS: '300', PONG_TIMEOUT_MS: '300' };
 
   const startA = () =>
-    startAgentProcess({ serverUrl: proxyA.wsUrl, token: nodeA.token, nodeName: 'fo-a', env: { ...agentEnv, BIND_ALLOW_LIST: bindDir } });
+    startAgentProcess({ serverUrl: proxyA.url, token: nodeA.token, nodeName: 'fo-a', env: { ...agentEnv, BIND_ALLOW_LIST: bindDir } });
   const node = async (id: string) => (await call(server, 'GET', `/api/nodes/${id}`)).body;
   const container = async (id: string) => (await call(server, 'GET', `/api/containers/${id}`)).body;
   const migrationsOf = async (id: string) => (await call(server, 'GET', `/api/migrations?containerId=${id}`)).body.migrations as any[];
@@ -73,9 +72,9 @@ describe('failover and migration between two real engines', () => {
     ]);
     nodeA = await registerNode(server, 'fo-a');
     nodeB = await registerNode(server, 'fo-b');
-    [proxyA, proxyB] = await Promise.all([startTcpProxy(server.port), startTcpProxy(server.port)]);
+    [proxyA, proxyB] = await Promise.all([startProxy({ target: { port: server.port } }), startProxy({ target: { port: server.port } })]);
     agentA = startA();
-    agentB = startAgentProcess({ serverUrl: proxyB.wsUrl, token: nodeB.token, nodeName: 'fo-b', dockerSocket: engineB.socketPath, env: agentEnv });
+    agentB = startAgentProcess({ serverUrl: proxyB.url, token: nodeB.token, nodeName: 'fo-b', dockerSocket: engineB.socketPath, env: agentEnv });
     await Promise.all([online(nodeA.id), online(nodeB.id)]);
   });
 
@@ -94,7 +93,7 @@ describe('failover and migration between two real engines', () => {
   it('moves nothing after a blip shorter than the lost-after window', async () => {
     const blip = await create(nodeA.id, 'blip');
     const cutAt = Date.now();
-    proxyA.cut();
+    proxyA.partition();
     await waitFor(async () => (await failover()).nodes.find((n: any) => n.nodeId === nodeA.id)?.health === 'suspect', { what: 'node A suspect' });
     proxyA.heal();
     await online(nodeA.id);
@@ -108,8 +107,8 @@ describe('failover and migration between two real engines', () => {
 
   it('moves nothing when every node goes silent at once, and says why', async () => {
     const before = (await call(server, 'GET', '/api/migrations')).body.migrations.length;
-    proxyA.cut();
-    proxyB.cut();
+    proxyA.partition();
+    proxyB.partition();
     try {
       await waitFor(async () => (await failover()).hold === 'majority-silent', { what: 'the majority-silent hold' });
       await waitFor(async () => (await failover()).nodes.every((n: any) => n.silentMs > LOST_AFTER_MS + 500), { what: 'silence longer than the window' });
@@ -128,7 +127,7 @@ describe('failover and migration between two real engines', () => {
 
   it('fails over behind a partition, and removes the stale copy once the partition heals', async () => {
     const part = await create(nodeA.id, 'part');
-    proxyA.cut();
+    proxyA.partition();
     try {
       await waitFor(async () => (await node(nodeA.id)).status === 'lost', { timeoutMs: FAILOVER_DEADLINE_MS, what: 'node A lost' });
       const moved = await waitFor(async () => {

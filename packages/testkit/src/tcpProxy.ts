@@ -17,9 +17,12 @@ export interface Proxy {
   url: string;
   /** Caps what is read from the dialling side, in bytes a second (null: no cap): a slow reader as the sender sees it. */
   throttle(bytesPerSecond: number | null): void;
-  /** Stops forwarding in both directions while connections stay open: a network partition. */
+  /**
+   * Stops forwarding while every connection stays open: bytes either way are dropped and new
+   * connections are held unanswered, as behind a network partition.
+   */
   partition(): void;
-  /** Forwards again, and lets new connections through. */
+  /** Forwards again; connections that lived through the partition are closed, their streams being corrupt. */
   heal(): void;
   /** Closes the listener and every connection: the far end going away. */
   down(): Promise<void>;
@@ -34,17 +37,29 @@ export interface Proxy {
  */
 export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const dir = options.listenUnix ? mkdtempSync(join(tmpdir(), 'lormas-proxy-')) : null;
-  const open = new Set<Socket>();
+  /** A connection through the proxy; `damaged` once bytes were dropped on it. */
+  interface Pair {
+    client: Socket;
+    upstream: Socket | null;
+    damaged: boolean;
+  }
+  const pairs = new Set<Pair>();
   let rate: number | null = null;
   let partitioned = false;
   let server: Server | null = null;
   let port = 0;
 
-  const forward = (from: Socket, to: Socket, throttled: boolean) => {
+  const drop = (pair: Pair) => {
+    pairs.delete(pair);
+    pair.client.destroy();
+    pair.upstream?.destroy();
+  };
+
+  const forward = (pair: Pair, from: Socket, to: Socket, throttled: boolean) => {
     from.on('data', (chunk: Buffer) => {
-      if (partitioned) {
-        // A partition loses what is in flight, as a dead link does.
-        from.pause();
+      // Behind a partition bytes are lost, as on a dead link; the connection is damaged for good.
+      if (partitioned || pair.damaged) {
+        pair.damaged = true;
         return;
       }
       const writable = to.write(chunk);
@@ -53,7 +68,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       from.pause();
       let waits = (writable ? 0 : 1) + (pauseMs > 0 ? 1 : 0);
       const done = () => {
-        if (--waits === 0 && !partitioned) from.resume();
+        if (--waits === 0) from.resume();
       };
       if (!writable) to.once('drain', done);
       if (pauseMs > 0) setTimeout(done, pauseMs);
@@ -62,23 +77,16 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
 
   const listen = async () => {
     server = createServer((client) => {
-      if (partitioned) {
-        client.pause();
-        open.add(client);
-        return;
-      }
+      const pair: Pair = { client, upstream: null, damaged: partitioned };
+      pairs.add(pair);
+      client.on('error', () => drop(pair)).on('close', () => drop(pair));
+      // A connection made during a partition is held open, unanswered.
+      if (partitioned) return;
       const upstream = 'port' in options.target ? createConnection({ host: '127.0.0.1', port: options.target.port }) : createConnection(options.target.path);
-      open.add(client).add(upstream);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        open.delete(client);
-        open.delete(upstream);
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-      forward(client, upstream, true);
-      forward(upstream, client, false);
+      pair.upstream = upstream;
+      upstream.on('error', () => drop(pair)).on('close', () => drop(pair));
+      forward(pair, client, upstream, true);
+      forward(pair, upstream, client, false);
     });
     if (dir) await new Promise<void>((resolve) => server!.listen(join(dir, 'proxy.sock'), resolve));
     else {
@@ -88,8 +96,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   };
   const down = async () => {
     const closing = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    for (const socket of open) socket.destroy();
-    open.clear();
+    for (const pair of [...pairs]) drop(pair);
     await closing;
     server = null;
   };
@@ -99,10 +106,14 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
     address: dir ? join(dir, 'proxy.sock') : `127.0.0.1:${port}`,
     url: dir ? '' : `ws://127.0.0.1:${port}`,
     throttle: (bytesPerSecond) => void (rate = bytesPerSecond),
-    partition: () => void (partitioned = true),
+    partition() {
+      partitioned = true;
+      for (const pair of pairs) pair.damaged = true;
+    },
     heal() {
       partitioned = false;
-      for (const socket of open) socket.resume();
+      // What lived through the partition lost bytes: end it, as a peer would on a corrupt stream.
+      for (const pair of [...pairs]) if (pair.damaged) drop(pair);
     },
     down,
     up: listen,
