@@ -3,6 +3,7 @@ import {
   type AgentHandlers,
   type ContainerEvent,
   type ContainerResult,
+  ManagedLabel,
   PROTOCOL_VERSION,
 } from '@lormas/protocol';
 import type { ArchiveTransfers } from './archives/ArchiveTransfers.js';
@@ -83,7 +84,9 @@ export function createHandlers(services: AgentServices) {
           checkSpec(spec, config.guardRails);
           if (input.pull === 'always' || (input.pull === 'missing' && !(await runtime.hasImage(spec.image)))) await pullImage(spec.image, emit);
           emit({ type: 'creating', name: spec.name });
-          const containerId = await runtime.create(spec, managedLabels(config.nodeId, input.serverId));
+          const labels = managedLabels(config.nodeId, input.serverId);
+          if (input.fenceAfterMs !== undefined) labels[ManagedLabel.fenceAfterMs] = String(input.fenceAfterMs);
+          const containerId = await runtime.create(spec, labels);
           emit({ type: 'created', containerId });
           if (!input.start) return { containerId, name: spec.name, state: 'created' };
           emit({ type: 'starting', containerId });

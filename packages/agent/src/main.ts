@@ -11,6 +11,7 @@ import { Journal } from './journal.js';
 import { createLogger, type Logger } from './logger.js';
 import { feedContainerEvents } from './node/containerEvents.js';
 import { EngineWatch } from './node/engineWatch.js';
+import { Fencing } from './node/Fencing.js';
 import { OperationLedger } from './operations/OperationLedger.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -32,6 +33,7 @@ export function startAgent(config: AgentConfig, logger: Logger): RunningAgent {
   const events = new Journal<ContainerEvent>(1_000);
   const engine = new EngineWatch({ runtime, managedLabels: labels, logger, intervalMs: Math.min(config.heartbeatIntervalMs, 5_000) });
   const archives = new ArchiveTransfers(runtime);
+  const fencing = new Fencing({ runtime, managedLabels: labels, logger });
   const { handlers, stopAccepting, drain } = createHandlers({ runtime, ledger, engine, events, archives, logger, config, startedAt });
   const connection = new AgentConnection({
     serverUrl: config.serverUrl,
@@ -42,9 +44,12 @@ export function startAgent(config: AgentConfig, logger: Logger): RunningAgent {
     maxPayloadBytes: config.maxPayloadBytes,
     reconnect: config.reconnect,
     keepAlive: config.keepAlive,
+    onOpen: () => fencing.serverBack(),
+    onClose: () => fencing.serverLost(),
   });
 
   engine.start();
+  fencing.start();
   void feedContainerEvents(runtime, labels, events, logger, stopping.signal);
   // The engine's first answer goes into `hello`; dial once it is known (or known to be down).
   void engine.refresh().finally(() => {
@@ -66,6 +71,7 @@ export function startAgent(config: AgentConfig, logger: Logger): RunningAgent {
         events.close();
         archives.closeAll();
         engine.stop();
+        fencing.stop();
         await connection.stop(CloseCode.Normal, 'agent shutting down');
         logger.info('stopped');
       })();

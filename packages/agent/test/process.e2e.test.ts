@@ -126,6 +126,27 @@ describe('the agent as a process', () => {
     assert.equal((await rig.hub.client(nodeId).hello.query()).nodeName, nodeId);
   });
 
+  it('fences: stops a container created with fenceAfterMs once the server has been away that long, and only that one', async () => {
+    const nodeId = 'proc-fence';
+    const fenced = `lormas-e2e-fenced-${process.pid}`;
+    const plain = `lormas-e2e-unfenced-${process.pid}`;
+    start(TSX, fastEnv(rig, nodeId));
+    await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'connect', timeoutMs: 20_000 });
+    const client = rig.hub.client(nodeId);
+    const running = async (name: string) => (await docker(['inspect', '-f', '{{.State.Running}}', name])) === 'true';
+    try {
+      const spec = (name: string) => ({ name, image: TEST_IMAGE, networkMode: 'none', cmd: ['sleep', '300'], stopTimeoutSeconds: 0 });
+      await client.containers.create.mutate({ operationId: 'fence-1', start: true, fenceAfterMs: 1_000, spec: spec(fenced) });
+      await client.containers.create.mutate({ operationId: 'fence-2', start: true, spec: spec(plain) });
+      await rig.stop();
+      await waitFor(async () => !(await running(fenced)), { what: 'the fenced container to stop', timeoutMs: 15_000 });
+      assert.equal(await running(plain), true);
+      await rig.restart();
+    } finally {
+      await docker(['rm', '-f', fenced, plain]).catch(() => '');
+    }
+  });
+
   it('stays connected while the engine goes away, reports it down, and recovers when it returns', async () => {
     const proxy = await startEngineProxy();
     try {

@@ -8,6 +8,7 @@ export const ManagedLabel = {
   managed: 'lormas.managed',
   node: 'lormas.node',
   serverId: 'lormas.server-id',
+  fenceAfterMs: 'lormas.fence-after-ms',
 } as const;
 
 const containerName = z

@@ -24,6 +24,12 @@ export const CreateContainerInput = z.strictObject({
   start: z.boolean().default(false),
   /** When to pull the image first. `missing` pulls only if the engine lacks it. */
   pull: PullPolicy.default('missing'),
+  /**
+   * Fencing, off when absent: the agent stops this container itself once it has lost the
+   * server for this long, so a node cut off from the server does not keep running a copy
+   * the server has started elsewhere.
+   */
+  fenceAfterMs: z.number().int().min(100).max(24 * 3600 * 1000).optional(),
 });
 export type CreateContainerInput = z.input<typeof CreateContainerInput>;
 
