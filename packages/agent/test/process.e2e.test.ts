@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -172,9 +172,19 @@ describe('the agent as a process', () => {
     }
   });
 
-  it('runs as the built dist/agent.js under plain node', async () => {
+  it('runs as the built dist/agent.js under plain node, which imports only production dependencies, and through the legacy agent.js', async () => {
     await run('node', ['build.mjs'], { cwd: AGENT_DIR });
     assert.ok(existsSync(join(AGENT_DIR, 'dist', 'agent.js')));
+    // What it imports is Node's own or a production dependency: nothing from the workspace or dev tools.
+    const bundle = readFileSync(join(AGENT_DIR, 'dist', 'agent.js'), 'utf8');
+    const pkg = JSON.parse(readFileSync(join(AGENT_DIR, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const imported = new Set([...bundle.matchAll(/from "([^"]+)"/g)].map((m) => m[1]!));
+    for (const specifier of imported) {
+      const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+      assert.ok(specifier.startsWith('node:') || name in pkg.dependencies, `dist/agent.js imports ${specifier}`);
+    }
+    const legacy = await run('node', ['agent.js', '--version'], { cwd: AGENT_DIR });
+    assert.match(legacy.stdout.trim(), /^\d+\.\d+\.\d+$/);
     const nodeId = 'proc-dist';
     const agent = start(['node', 'dist/agent.js'], fastEnv(rig, nodeId));
     await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'dist agent to connect', timeoutMs: 20_000 });
