@@ -1,6 +1,6 @@
 import { type AgentProcess, type Rig, spawnAgent, startRig, testToken } from '../packages/agent/test/support/rig.js';
 import { trackChild } from './cleanup.js';
-import { startThrottleProxy, type ThrottleProxy } from './throttleProxy.js';
+import { type Proxy, startProxy } from '../packages/testkit/src/index.js';
 import { type AgentClient, DEFAULT_DOCKER_SOCKET, waitFor } from './workspace.js';
 
 export interface AgentUnderTest {
@@ -11,7 +11,7 @@ export interface AgentUnderTest {
   /** The agent process's pid, for /proc readings. */
   pid: number;
   /** Between the agent and the server end when asked for. */
-  proxy: ThrottleProxy | null;
+  proxy: Proxy | null;
   /** Stops the agent (SIGTERM, then SIGKILL) and the server end. */
   close(): Promise<void>;
 }
@@ -22,7 +22,7 @@ export interface AgentUnderTest {
  */
 export async function startAgentUnderTest(nodeId: string, options: { env?: Record<string, string>; throughProxy?: boolean } = {}): Promise<AgentUnderTest> {
   const rig = await startRig();
-  const proxy = options.throughProxy ? await startThrottleProxy(rig.port) : null;
+  const proxy = options.throughProxy ? await startProxy({ target: { port: rig.port } }) : null;
   const agent = spawnAgent(['node', '--import', 'tsx', 'agent.ts'], {
     SERVER_URL: proxy?.url ?? rig.url,
     NODE_TOKEN: testToken(nodeId),

@@ -65,7 +65,7 @@ async function createHaContainer(server: MockServer, nodeId: string, round: numb
 }
 
 export async function benchFailover({ quick }: { quick: boolean }): Promise<BenchResult[]> {
-  const rounds = quick ? 2 : 5;
+  const rounds = quick ? 2 : 3;
   let engineB: SecondEngine | null = null;
   let server: MockServer | null = null;
   const agents: ChildProcess[] = [];

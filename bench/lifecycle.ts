@@ -14,7 +14,7 @@ const CMD = ['sleep', '300'];
  */
 export async function benchLifecycle({ quick }: { quick: boolean }): Promise<BenchResult[]> {
   const perRound = quick ? 1 : 4;
-  const rounds = quick ? 3 : 10;
+  const rounds = quick ? 3 : 6;
   await requireEngine();
   await ensureTestImage();
   await removeBenchContainers(PREFIX);

@@ -28,8 +28,8 @@ export interface LogThroughputOptions {
 const LINE_PAD = 'x'.repeat(90);
 
 export async function benchLogThroughput({ quick }: LogThroughputOptions): Promise<BenchResult[]> {
-  const lines = quick ? 200_000 : 500_000;
-  const rounds = quick ? 3 : 7;
+  const lines = quick ? 200_000 : 300_000;
+  const rounds = quick ? 3 : 5;
   await requireEngine();
   await ensureTestImage();
   const prefix = `${CONTAINER_PREFIX}logs-${process.pid}`;

@@ -31,8 +31,8 @@ export type ResolvedStreamLogsOptions = Required<Omit<StreamLogsOptions, 'onBack
 export function resolveStreamLogsOptions(options: StreamLogsOptions): ResolvedStreamLogsOptions {
   const resolved = {
     maxChunkBytes: options.maxChunkBytes ?? 64 * 1024,
-    highWaterMarkBytes: options.highWaterMarkBytes ?? 1024 * 1024,
-    lowWaterMarkBytes: options.lowWaterMarkBytes ?? Math.min(256 * 1024, options.highWaterMarkBytes ?? Infinity),
+    highWaterMarkBytes: options.highWaterMarkBytes ?? 256 * 1024,
+    lowWaterMarkBytes: options.lowWaterMarkBytes ?? Math.floor((options.highWaterMarkBytes ?? 256 * 1024) / 4),
     drainPollMs: options.drainPollMs ?? 5,
     lingerMs: options.lingerMs ?? 2,
     maxLineBytes: options.maxLineBytes ?? 1024 * 1024,

@@ -2,6 +2,7 @@ import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AgentContext, AgentRouter } from '../router/createAgentRouter.js';
+import { FlowMeter } from './flowMeter.js';
 
 export interface ServeAgentLinkOptions {
   router: AgentRouter;
@@ -18,11 +19,12 @@ export interface ServeAgentLinkOptions {
  * in flight; the agent's own shutdown path finishes or cancels those.
  */
 export function serveAgentLink(socket: WebSocket, options: ServeAgentLinkOptions): void {
+  const flow = new FlowMeter(socket);
   const handler = getWSConnectionHandler<AgentRouter>({
     router: options.router,
     // Typed as required but never read by the connection handler.
     wss: undefined as unknown as WebSocketServer,
-    createContext: (): AgentContext => ({ link: { bufferedAmount: () => socket.bufferedAmount } }),
+    createContext: (): AgentContext => ({ link: { bufferedAmount: () => flow.unconfirmedBytes() } }),
     onError: options.onError ? ({ error, path }) => options.onError!(error, path) : undefined,
   });
   // The adapter reads only `url` and `headers` (for `connectionParams`, which we do not use).

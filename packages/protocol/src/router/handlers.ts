@@ -28,9 +28,12 @@ export interface StreamContext {
   link: LinkPressure;
 }
 
-/** The socket's send buffer as a stream sees it. */
+/** The link's backlog as a stream sees it. */
 export interface LinkPressure {
-  /** Bytes queued on the socket and not yet handed to the kernel. */
+  /**
+   * Bytes sent on the link that the peer has not yet confirmed reading: what `ws` holds plus
+   * what sits in the kernel's buffers on both sides. Anything sent now waits behind them.
+   */
   bufferedAmount(): number;
 }
 

@@ -12,6 +12,8 @@ export interface StubHandlersOptions {
   heartbeatIntervalMs?: number;
   /** Procedures a test serves itself; groups merge with the stub's. */
   overrides?: Overrides;
+  /** The clock of heartbeats' `at` and schedule. @default Date.now */
+  now?: () => number;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface StubHandlersOptions {
  * servers: answers `hello` and `inventory`, streams heartbeats of the real agent's shape,
  * keeps event and log streams open but silent, and refuses every command with `INTERNAL`.
  */
-export function stubHandlers({ nodeName, heartbeatIntervalMs = 50, overrides = {} }: StubHandlersOptions): AgentHandlers {
+export function stubHandlers({ nodeName, heartbeatIntervalMs = 50, overrides = {}, now = Date.now }: StubHandlersOptions): AgentHandlers {
   const refuse = () => Promise.reject(new AgentError('INTERNAL', 'not served by this stub agent'));
   const startedAt = Date.now();
   // An open stream with nothing to say: a server treats a stream that ends as a failure.
@@ -42,11 +44,11 @@ export function stubHandlers({ nodeName, heartbeatIntervalMs = 50, overrides = {
     operations: { get: refuse, watch: idle },
     node: {
       heartbeats: async function* ({ signal }): AsyncGenerator<Heartbeat> {
-        const started = Date.now();
+        const started = now();
         for (let seq = 1; !signal.aborted; seq++) {
           yield {
             seq,
-            at: Date.now(),
+            at: now(),
             nodeName,
             cpu: { cores: 2, usagePercent: 3.5, loadAverage1m: 0.4 },
             memory: { totalBytes: 8 * 2 ** 30, usedBytes: 2 * 2 ** 30 },
@@ -56,7 +58,7 @@ export function stubHandlers({ nodeName, heartbeatIntervalMs = 50, overrides = {
             engine: { up: true, version: '20.10.0' },
           };
           try {
-            await delay(Math.max(0, started + seq * heartbeatIntervalMs - Date.now()), undefined, { signal });
+            await delay(Math.max(0, started + seq * heartbeatIntervalMs - now()), undefined, { signal });
           } catch {
             return;
           }
