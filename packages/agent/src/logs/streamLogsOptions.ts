@@ -32,7 +32,7 @@ export function resolveStreamLogsOptions(options: StreamLogsOptions): ResolvedSt
   const resolved = {
     maxChunkBytes: options.maxChunkBytes ?? 64 * 1024,
     highWaterMarkBytes: options.highWaterMarkBytes ?? 256 * 1024,
-    lowWaterMarkBytes: options.lowWaterMarkBytes ?? Math.floor((options.highWaterMarkBytes ?? 256 * 1024) / 4),
+    lowWaterMarkBytes: options.lowWaterMarkBytes ?? Math.floor((options.highWaterMarkBytes ?? 256 * 1024) / 2),
     drainPollMs: options.drainPollMs ?? 5,
     lingerMs: options.lingerMs ?? 2,
     maxLineBytes: options.maxLineBytes ?? 1024 * 1024,

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 export interface FlowMeterOptions {
   /**
    * Once this many sent bytes are unconfirmed, a probe asks the peer how far it has read.
-   * @default 64 KiB (bytes)
+   * @default 32 KiB (bytes)
    */
   probeAfterBytes?: number;
 }
@@ -25,7 +25,7 @@ export class FlowMeter {
     private readonly socket: WebSocket,
     options: FlowMeterOptions = {},
   ) {
-    this.probeAfterBytes = options.probeAfterBytes ?? 64 * 1024;
+    this.probeAfterBytes = options.probeAfterBytes ?? 32 * 1024;
     const send = socket.send.bind(socket) as (...args: unknown[]) => void;
     socket.send = ((data: unknown, ...rest: unknown[]) => {
       this.sent += typeof data === 'string' ? Buffer.byteLength(data) : ((data as { byteLength?: number }).byteLength ?? 0);
