@@ -33,6 +33,18 @@ function creatingHandlers(nodeName: string) {
         yield { id: '2', data: { entries: [{ stream: 'stderr', timestamp, line: 'an error line' }, { stream: 'stdout', timestamp, line: 'bye' }] } };
       },
     },
+    images: {
+      pull: async (input) => {
+        const at = Date.now();
+        const result = { image: input.image, imageId: 'sha256:0123' };
+        events.set(input.operationId, [
+          { operationId: input.operationId, at, type: 'pulling', image: input.image, layer: 'layer1', status: 'Downloading', currentBytes: 512, totalBytes: 1024 },
+          { operationId: input.operationId, at, type: 'pulled', image: input.image, imageId: result.imageId },
+          { operationId: input.operationId, at, type: 'succeeded', result },
+        ]);
+        return result;
+      },
+    },
     operations: {
       get: () => Promise.reject(new AgentError('NOT_FOUND', 'no such operation')),
       // Waits for the operation to be known, as the real agent's watch does for an id it has not seen yet.
@@ -153,6 +165,20 @@ describe('HTTP API', () => {
     const lines = ndjson(res.text);
     assert.deepEqual(lines.map((line) => line.type), ['creating', 'created', 'succeeded', 'result']);
     assert.equal(lines.at(-1).result.name, 'api-streamed');
+  });
+
+  it('pulls an image on a node and answers with its id, or streams per-layer progress as NDJSON when asked', async () => {
+    const waited = await call(server, 'POST', `/api/nodes/${nodeId}/images/pull`, { body: { image: 'registry.test/app:1' } });
+    assert.equal(waited.status, 200);
+    assert.deepEqual(waited.body, { image: 'registry.test/app:1', imageId: 'sha256:0123' });
+    const streamed = await call(server, 'POST', `/api/nodes/${nodeId}/images/pull`, { body: { image: 'registry.test/app:2' }, accept: 'application/x-ndjson' });
+    assert.equal(streamed.status, 200);
+    const lines = ndjson(streamed.text);
+    assert.deepEqual(lines.map((line) => line.type), ['pulling', 'pulled', 'succeeded', 'result']);
+    assert.equal(lines[0].layer, 'layer1');
+    assert.equal(lines[0].currentBytes, 512);
+    const bad = await call(server, 'POST', `/api/nodes/${nodeId}/images/pull`, { body: { image: '' } });
+    assert.equal(bad.status, 400);
   });
 
   it('streams logs as NDJSON, one entry a line, with timestamps only when asked', async () => {
