@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { AgentError } from '@lormas/protocol';
 import type { ContainerRuntime } from '../docker/ContainerRuntime.js';
-import { waitReadable } from '../logs/waitReadable.js';
+import { waitReadable } from '../streams/waitReadable.js';
 
 export interface ArchiveTransfersOptions {
   /**

@@ -6,7 +6,7 @@ import { Demultiplexer } from './demultiplex.js';
 import { sinceSecondsFor, toEngineSeconds } from './engineTime.js';
 import { CursorTracker, decodeCursor, resumeFilter } from './logCursor.js';
 import { LineSplitter } from './splitLines.js';
-import { waitReadable } from './waitReadable.js';
+import { waitReadable } from '../streams/waitReadable.js';
 import { resolveStreamLogsOptions, type StreamLogsOptions } from './streamLogsOptions.js';
 
 /** What an entry adds to a chunk besides its line: the JSON keys, stream and timestamp. */
