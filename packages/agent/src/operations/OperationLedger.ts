@@ -1,4 +1,5 @@
 import { AgentError, type ContainerResult, type OperationEvent, type OperationStatus, type OperationStep, type PullResult } from '@lormas/protocol';
+import { Journal } from '../journal.js';
 
 export type OperationKind = OperationStatus['kind'];
 export type OperationResult = ContainerResult | PullResult;
@@ -22,10 +23,8 @@ interface Entry {
   status: OperationStatus;
   fingerprint: string;
   promise: Promise<OperationResult>;
-  events: { seq: number; event: OperationEvent }[];
-  nextSeq: number;
-  /** Wakes the watches waiting for this operation's next event. */
-  wake: Set<() => void>;
+  /** Progress events; closed after the terminal one, which ends every watch. */
+  events: Journal<OperationEvent>;
 }
 
 /**
@@ -72,9 +71,7 @@ export class OperationLedger {
       status: { operationId, kind, state: 'running', startedAt: this.#now(), endedAt: null, result: null, error: null },
       fingerprint,
       promise: Promise.resolve(null as unknown as OperationResult),
-      events: [],
-      nextSeq: 1,
-      wake: new Set(),
+      events: new Journal<OperationEvent>(this.#maxEvents),
     };
     this.#entries.set(operationId, entry);
     const emit: Emit = (step) => {
@@ -108,22 +105,7 @@ export class OperationLedger {
       if (signal?.aborted) return;
       throw notFound(operationId);
     }
-    let after = Number.parseInt(afterEventId ?? '', 10);
-    if (!Number.isSafeInteger(after)) after = 0;
-    while (!signal?.aborted) {
-      // Read afresh each round: events may arrive while the consumer holds a yielded one.
-      const pending = entry.events.filter((e) => e.seq > after);
-      if (pending.length === 0) {
-        if (entry.status.state !== 'running') return;
-        await waitOnce(entry.wake, signal);
-        continue;
-      }
-      for (const { seq, event } of pending) {
-        yield { id: String(seq), data: event };
-        after = seq;
-        if (event.type === 'succeeded' || event.type === 'failed') return;
-      }
-    }
+    yield* entry.events.read(afterEventId, signal ?? new AbortController().signal);
   }
 
   async #settle(entry: Entry, work: (emit: Emit) => Promise<OperationResult>, emit: Emit): Promise<OperationResult> {
@@ -141,14 +123,12 @@ export class OperationLedger {
   }
 
   #record(entry: Entry, step: OperationStep): void {
-    const event = { ...step, operationId: entry.status.operationId, at: this.#now() } as OperationEvent;
-    entry.events.push({ seq: entry.nextSeq++, event });
-    if (entry.events.length > this.#maxEvents) entry.events.shift();
-    for (const wake of entry.wake) wake();
+    entry.events.append({ ...step, operationId: entry.status.operationId, at: this.#now() } as OperationEvent);
   }
 
   #complete(entry: Entry, outcome: Partial<OperationStatus>): void {
     Object.assign(entry.status, outcome, { endedAt: this.#now() });
+    entry.events.close();
     this.#completed.push(entry.status.operationId);
     this.#prune();
   }

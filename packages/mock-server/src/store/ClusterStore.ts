@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
-import { ServerError } from '../errors.js';
 import { newId } from './ids.js';
-import { isUniqueViolation } from './isUniqueViolation.js';
+import { insertUnique } from './insertUnique.js';
 
 export interface ClusterRecord {
   id: string;
@@ -29,12 +28,11 @@ export class ClusterStore {
   /** Adds a cluster; a taken name is a `CONFLICT`. */
   create(input: { name: string; description?: string | null }): ClusterRecord {
     const record: ClusterRecord = { id: newId('cl'), name: input.name, description: input.description ?? null, createdAt: this.now() };
-    try {
-      this.db.prepare('INSERT INTO clusters (id, name, description, created_at) VALUES (?, ?, ?, ?)').run(record.id, record.name, record.description, record.createdAt);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ServerError('CONFLICT', `a cluster named "${input.name}" exists already`);
-      throw error;
-    }
+    insertUnique(
+      () =>
+        this.db.prepare('INSERT INTO clusters (id, name, description, created_at) VALUES (?, ?, ?, ?)').run(record.id, record.name, record.description, record.createdAt),
+      `a cluster named "${input.name}" exists already`,
+    );
     return record;
   }
 

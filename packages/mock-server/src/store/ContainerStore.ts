@@ -2,7 +2,7 @@ import { ContainerSpec } from '@lormas/protocol';
 import type Database from 'better-sqlite3';
 import { ServerError } from '../errors.js';
 import { newId } from './ids.js';
-import { isUniqueViolation } from './isUniqueViolation.js';
+import { insertUnique } from './insertUnique.js';
 
 /** What the server wants of a container; failover and reconciliation act on it. */
 export type DesiredState = 'running' | 'stopped';
@@ -65,14 +65,13 @@ export class ContainerStore {
   create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; desiredState: DesiredState; preferredClusterId?: string | null }): ContainerRecord {
     const at = this.now();
     const record: ContainerRecord = { id: newId('ctr'), name: input.spec.name, dockerId: null, observedState: null, createdAt: at, updatedAt: at, ...input, preferredClusterId: input.preferredClusterId ?? null };
-    try {
-      this.db
-        .prepare('INSERT INTO containers (id, node_id, name, spec, ha, preferred_cluster_id, desired_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(record.id, record.nodeId, record.name, JSON.stringify(record.spec), record.ha ? 1 : 0, record.preferredClusterId, record.desiredState, at, at);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ServerError('CONFLICT', `a container named "${input.spec.name}" exists already`);
-      throw error;
-    }
+    insertUnique(
+      () =>
+        this.db
+          .prepare('INSERT INTO containers (id, node_id, name, spec, ha, preferred_cluster_id, desired_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(record.id, record.nodeId, record.name, JSON.stringify(record.spec), record.ha ? 1 : 0, record.preferredClusterId, record.desiredState, at, at),
+      `a container named "${input.spec.name}" exists already`,
+    );
     return record;
   }
 

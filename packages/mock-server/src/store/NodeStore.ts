@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ServerError } from '../errors.js';
 import { newId } from './ids.js';
-import { isUniqueViolation } from './isUniqueViolation.js';
+import { insertUnique } from './insertUnique.js';
 
 export interface NodeRecord {
   id: string;
@@ -48,14 +48,13 @@ export class NodeStore {
       createdAt: this.now(),
       revokedAt: null,
     };
-    try {
-      this.db
-        .prepare('INSERT INTO nodes (id, name, description, cluster_id, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(record.id, record.name, record.description, record.clusterId, record.createdAt);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ServerError('CONFLICT', `a node named "${input.name}" is registered already`);
-      throw error;
-    }
+    insertUnique(
+      () =>
+        this.db
+          .prepare('INSERT INTO nodes (id, name, description, cluster_id, created_at) VALUES (?, ?, ?, ?, ?)')
+          .run(record.id, record.name, record.description, record.clusterId, record.createdAt),
+      `a node named "${input.name}" is registered already`,
+    );
     return record;
   }
 
