@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentHub, type AgentConnectEvent, type AgentDisconnectEvent, LinkRefusal, CloseCode, type NodeIdentity } from '@lormas/protocol';
+import { type AgentConnectEvent, type AgentDisconnectEvent, type AgentHub, CloseCode, LinkRefusal, type NodeIdentity } from '@lormas/protocol';
+import { startTestHub } from '@lormas/protocol/testing';
 import { DEFAULT_DOCKER_SOCKET, docker, startProxy } from '@lormas/testkit';
 import { tokenSubject } from '../../src/config.js';
 
@@ -32,31 +31,26 @@ export interface Rig {
 export async function startRig(): Promise<Rig> {
   const connects: AgentConnectEvent<NodeIdentity>[] = [];
   const disconnects: AgentDisconnectEvent[] = [];
-  let hub: AgentHub;
-  let server: Server;
+  let fixture: Awaited<ReturnType<typeof startTestHub>>;
   let port = 0;
   const listen = async () => {
-    hub = new AgentHub({
-      authenticate: (request) => {
-        const header = request.headers.authorization ?? '';
-        const nodeId = tokenSubject(header.replace(/^Bearer /, ''));
-        if (!nodeId) throw new LinkRefusal(CloseCode.Unauthorized, 'no token');
-        return { nodeId };
+    fixture = await startTestHub(
+      {
+        authenticate: (request) => {
+          const header = request.headers.authorization ?? '';
+          const nodeId = tokenSubject(header.replace(/^Bearer /, ''));
+          if (!nodeId) throw new LinkRefusal(CloseCode.Unauthorized, 'no token');
+          return { nodeId };
+        },
+        callTimeoutMs: 20_000,
+        onConnect: (event) => connects.push(event),
+        onDisconnect: (event) => disconnects.push(event),
       },
-      callTimeoutMs: 20_000,
-      onConnect: (event) => connects.push(event),
-      onDisconnect: (event) => disconnects.push(event),
-    });
-    server = createServer((_, res) => res.writeHead(404).end());
-    server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
-    await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
-    port = (server.address() as AddressInfo).port;
+      { port },
+    );
+    port = fixture.port;
   };
-  const stop = async () => {
-    await hub.close();
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
-  };
+  const stop = () => fixture.close();
   await listen();
   return {
     get url() {
@@ -66,7 +60,7 @@ export async function startRig(): Promise<Rig> {
       return port;
     },
     get hub() {
-      return hub;
+      return fixture.hub;
     },
     connects,
     disconnects,

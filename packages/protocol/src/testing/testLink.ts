@@ -7,8 +7,12 @@ import type { AgentHandlers } from '../router/handlers.js';
 import { AgentHub, type AgentHubOptions, type NodeIdentity } from '../link/AgentHub.js';
 import { serveAgentLink } from '../link/serveAgentLink.js';
 
-/** A hub on an HTTP server on loopback, for the link's own tests. */
-export async function startTestHub(options: Partial<AgentHubOptions<NodeIdentity>> = {}) {
+/**
+ * A hub on an HTTP server on loopback, for tests. By default the node is named by the
+ * `node` query parameter; pass `authenticate` to read it elsewhere, and `port` to listen
+ * again where an earlier hub listened (a server that restarts).
+ */
+export async function startTestHub(options: Partial<AgentHubOptions<NodeIdentity>> = {}, listen: { port?: number } = {}) {
   const hub = new AgentHub<NodeIdentity>({
     authenticate: (request) => {
       const node = new URL(request.url ?? '/', 'http://x').searchParams.get('node');
@@ -19,10 +23,11 @@ export async function startTestHub(options: Partial<AgentHubOptions<NodeIdentity
   });
   const server: Server = createServer((_, res) => res.writeHead(404).end());
   server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listen.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     hub,
+    port,
     url: `ws://127.0.0.1:${port}/agent`,
     async close() {
       await hub.close();
