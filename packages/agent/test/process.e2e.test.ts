@@ -173,7 +173,8 @@ describe('the agent as a process', () => {
   });
 
   it('runs as the built dist/agent.js under plain node, which imports only production dependencies, and through the legacy agent.js', async () => {
-    await run('node', ['build.mjs'], { cwd: AGENT_DIR });
+    // The README's build command, from the workspace root.
+    await run('pnpm', ['build'], { cwd: join(AGENT_DIR, '..', '..') });
     assert.ok(existsSync(join(AGENT_DIR, 'dist', 'agent.js')));
     // What it imports is Node's own or a production dependency: nothing from the workspace or dev tools.
     const bundle = readFileSync(join(AGENT_DIR, 'dist', 'agent.js'), 'utf8');
