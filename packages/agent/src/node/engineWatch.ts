@@ -31,6 +31,8 @@ export class EngineWatch {
   private state: EngineSnapshot = { engine: { up: false, error: 'not checked yet' }, containers: { managed: 0, running: 0 } };
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  /** The first check logs a down engine even though it was never up. */
+  private everChecked = false;
 
   constructor(private readonly options: EngineWatchOptions) {}
 
@@ -81,6 +83,4 @@ export class EngineWatch {
     }
     this.everChecked = true;
   }
-
-  private everChecked = false;
 }
