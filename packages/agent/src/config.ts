@@ -57,7 +57,11 @@ export const VARIABLES = {
   PONG_TIMEOUT_MS: { schema: ms(100), default: '5000', doc: 'drop the connection when no pong arrives within this' },
   MAX_PAYLOAD_BYTES: { schema: ms(1024), default: String(16 * 1024 * 1024), doc: 'largest frame accepted from the server' },
   SHUTDOWN_TIMEOUT_MS: { schema: ms(0), default: '10000', doc: 'how long SIGTERM waits for operations in flight' },
-  LOG_HIGH_WATER_MARK_BYTES: { schema: ms(1024), default: String(256 * 1024), doc: 'log streams pause while more than this is sent and not yet read by the server' },
+  LOG_HIGH_WATER_MARK_BYTES: {
+    schema: ms(1024),
+    default: String(1024 * 1024),
+    doc: 'log streams pause while more than this is sent and not yet read by the server; below it they keep what is queued ahead of a heartbeat to about 25 ms',
+  },
   ALLOW_PRIVILEGED: { schema: bool, default: 'false', doc: 'allow privileged containers' },
   ALLOW_HOST_NETWORK: { schema: bool, default: 'false', doc: 'allow networkMode=host' },
   ALLOW_HOST_PID: { schema: bool, default: 'false', doc: 'allow pidMode=host' },

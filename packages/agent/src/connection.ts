@@ -15,6 +15,8 @@ export interface ConnectionOptions {
   maxPayloadBytes: number;
   reconnect: { baseDelayMs: number; maxDelayMs: number; refusedDelayMs: number };
   keepAlive: { pingIntervalMs: number; pongTimeoutMs: number };
+  /** The most log bytes sent and not yet read by the server (the send window's ceiling). @default 1 MiB (bytes) */
+  logWindowMaxBytes?: number;
   /**
    * A connection that stayed open this long resets the backoff to its first step.
    * @default 10_000 (milliseconds)
@@ -88,6 +90,7 @@ export class AgentConnection {
     serveAgentLink(socket, {
       router: this.options.router,
       onError: (error: Error, path: string | undefined) => logger.debug('call failed', { path, error }),
+      flow: { maxBytes: this.options.logWindowMaxBytes },
     });
     keepAlive(socket, this.options.keepAlive);
 

@@ -28,7 +28,7 @@ export interface AgentServices {
   events: Journal<ContainerEvent>;
   archives: ArchiveTransfers;
   logger: Logger;
-  config: Pick<AgentConfig, 'nodeId' | 'nodeName' | 'guardRails' | 'heartbeatIntervalMs' | 'logHighWaterMarkBytes'>;
+  config: Pick<AgentConfig, 'nodeId' | 'nodeName' | 'guardRails' | 'heartbeatIntervalMs'>;
   startedAt: number;
 }
 
@@ -129,7 +129,7 @@ export function createHandlers(services: AgentServices) {
       events: (input, ctx) => events.read(input?.lastEventId, ctx.signal),
       logs: async function* (input, ctx) {
         const { id } = await managed(input.id);
-        yield* streamLogs(runtime, { ...input, id }, ctx, { highWaterMarkBytes: config.logHighWaterMarkBytes });
+        yield* streamLogs(runtime, { ...input, id }, ctx);
       },
     },
     images: {

@@ -44,6 +44,7 @@ export function startAgent(config: AgentConfig, logger: Logger): RunningAgent {
     maxPayloadBytes: config.maxPayloadBytes,
     reconnect: config.reconnect,
     keepAlive: config.keepAlive,
+    logWindowMaxBytes: config.logHighWaterMarkBytes,
     onOpen: () => fencing.serverBack(),
     onClose: () => fencing.serverLost(),
   });

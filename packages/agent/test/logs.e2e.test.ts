@@ -116,7 +116,8 @@ describe('container logs through the link, against the real engine', () => {
     await waitFor(() => completed, { what: 'the stream to end' });
     subscription.unsubscribe();
     assert.deepEqual(entries, ['alive']);
-    assert.equal(f.engineStreams.length, opened + 1);
+    // The follow, and the plain read after it if the container was not yet gone.
+    assert.ok(f.engineStreams.length - opened <= 2, `${f.engineStreams.length - opened} engine reads`);
     await waitFor(() => f.openEngineStreams() === 0, { what: 'the engine stream to close' });
   });
 

@@ -7,6 +7,7 @@ import { linesOf, startLogsFixture, type LogsFixture } from './logsFixture.js';
 import type { LogEntry } from '@lormas/protocol';
 
 const PREFIX = `lxresume${process.pid}`;
+/** The link's send window at its default ceiling. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 const MAX_CHUNK_BYTES = 64 * 1024;
 
@@ -55,7 +56,7 @@ describe('log streams across connection cuts and slow readers, against the real 
   const pressure: string[] = [];
   before(async () => {
     f = await startLogsFixture(PREFIX, {
-      streamOptions: { highWaterMarkBytes: HIGH_WATER_BYTES, maxChunkBytes: MAX_CHUNK_BYTES, onBackpressure: (state) => pressure.push(state) },
+      streamOptions: { maxChunkBytes: MAX_CHUNK_BYTES, onBackpressure: (state) => pressure.push(state) },
       // The slow reader must not be mistaken for a dead agent.
       hubOptions: { keepAlive: { pingIntervalMs: 60_000, pongTimeoutMs: 60_000 } },
       dialUrl: async (hubUrl) => (throttle = await startThrottle(hubUrl)).url,

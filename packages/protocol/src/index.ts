@@ -34,6 +34,7 @@ export { createAgentRouter, type AgentRouter, type AgentContext } from './router
 export type { AgentHandlers, StreamContext, LinkPressure, Tracked } from './router/handlers.js';
 
 export { serveAgentLink, type ServeAgentLinkOptions } from './link/serveAgentLink.js';
+export type { FlowMeterOptions } from './link/flowMeter.js';
 export {
   AgentHub,
   LinkRefusal,

@@ -51,6 +51,9 @@ function fakeRuntime(stream: () => Readable, tty = false) {
   return { runtime, calls };
 }
 
+/** A link that never makes a stream wait. */
+const openLink = { bufferedAmount: () => 0, full: () => false, writable: () => Promise.resolve() };
+
 const input = (extra: Record<string, unknown> = {}) => ({ id: 'c1', follow: false, stdout: true, stderr: true, ...extra });
 
 async function collect(source: AsyncIterable<Tracked<LogChunk>>): Promise<{ chunks: Tracked<LogChunk>[]; entries: LogEntry[] }> {
@@ -63,7 +66,7 @@ describe('streamLogs', () => {
   it('delivers every line in order in chunks no larger than maxChunkBytes, each tracked with its position', async () => {
     const engine = engineStream(5_000);
     const { runtime } = fakeRuntime(() => engine.stream);
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     const { chunks, entries } = await collect(streamLogs(runtime, input(), ctx, { maxChunkBytes: 16 * 1024 }));
     assert.deepEqual(entries.map((e) => Number(e.line)), Array.from({ length: 5_000 }, (_, i) => i));
     assert.ok(chunks.length > 10);
@@ -73,50 +76,47 @@ describe('streamLogs', () => {
     assert.ok(engine.destroyed, 'engine stream destroyed');
   });
 
-  it('pauses reading the engine while the socket is above the high-water mark, and catches up once it drains', async () => {
+  it("pauses reading the engine while the link's window is full, and catches up once the reader confirms", async () => {
     const engine = engineStream(200_000);
     const { runtime } = fakeRuntime(() => engine.stream);
-    let buffered = 0;
-    let draining = false;
+    const windowBytes = 256 * 1024;
+    // A link whose reader confirms nothing until told to; then everything, at once.
+    let unread = 0;
+    let reading = false;
+    const readers: (() => void)[] = [];
+    const link = {
+      bufferedAmount: () => unread,
+      full: () => !reading && unread >= windowBytes,
+      writable: () => (reading || unread < windowBytes ? Promise.resolve() : new Promise<void>((resolve) => readers.push(resolve))),
+    };
     const events: string[] = [];
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => buffered } };
-    const high = 256 * 1024;
-    const stream = streamLogs(runtime, input(), ctx, {
-      highWaterMarkBytes: high,
-      lowWaterMarkBytes: 64 * 1024,
-      drainPollMs: 1,
-      onBackpressure: (state) => events.push(state),
-    });
-    // The slow reader: the socket takes each chunk but hands nothing to the kernel until told to.
-    const drain = setInterval(() => (buffered = draining ? Math.max(0, buffered - 4 * 1024 * 1024) : buffered), 2);
+    const ctx = { signal: new AbortController().signal, link };
+    const stream = streamLogs(runtime, input(), ctx, { onBackpressure: (state) => events.push(state) });
     let count = 0;
     const consumer = (async () => {
       for await (const chunk of stream) {
-        buffered += JSON.stringify(chunk.data).length;
+        unread += JSON.stringify(chunk.data).length;
         count += chunk.data.entries.length;
       }
     })();
-    try {
-      await waitFor(() => events.includes('paused'), { what: 'the stream to pause' });
-      const readWhilePaused = engine.producedBytes;
-      // While nothing drains the stream stays paused: the engine is not read further.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(engine.producedBytes, readWhilePaused);
-      assert.ok(buffered < high + 2 * 64 * 1024, `buffered ${buffered}`);
-      assert.ok(count < 200_000);
-      draining = true;
-      await consumer;
-      assert.equal(count, 200_000);
-      assert.ok(events.includes('resumed'));
-    } finally {
-      clearInterval(drain);
-    }
+    await waitFor(() => events.includes('paused'), { what: 'the stream to pause' });
+    const readWhilePaused = engine.producedBytes;
+    // While nothing is confirmed the stream stays paused: the engine is not read further.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(engine.producedBytes, readWhilePaused);
+    assert.ok(unread < windowBytes + 2 * 64 * 1024, `unread ${unread}`);
+    assert.ok(count < 200_000);
+    reading = true;
+    for (const resolve of readers.splice(0)) resolve();
+    await consumer;
+    assert.equal(count, 200_000);
+    assert.deepEqual(events, ['paused', 'resumed']);
   });
 
   it('keeps the event loop turning while it streams a log that is all in memory', async () => {
     const engine = engineStream(100_000);
     const { runtime } = fakeRuntime(() => engine.stream);
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     let ticks = 0;
     let worstGapMs = 0;
     let last = performance.now();
@@ -140,7 +140,7 @@ describe('streamLogs', () => {
   it('lets a partly filled chunk wait lingerMs for more output, then sends it without waiting for a full chunk', async () => {
     const source = new Readable({ read() {} });
     const { runtime } = fakeRuntime(() => source);
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     const chunks: string[][] = [];
     const done = (async () => {
       for await (const chunk of streamLogs(runtime, input({ follow: true }), ctx, { lingerMs: 200 })) chunks.push(chunk.data.entries.map((e) => e.line));
@@ -159,7 +159,7 @@ describe('streamLogs', () => {
     idle.push(frame(1, `${ts(1)} first\n`));
     const { runtime } = fakeRuntime(() => idle);
     const controller = new AbortController();
-    const ctx = { signal: controller.signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: controller.signal, link: openLink };
     const received: string[] = [];
     const done = (async () => {
       for await (const chunk of streamLogs(runtime, input({ follow: true }), ctx)) received.push(...chunk.data.entries.map((e) => e.line));
@@ -174,7 +174,7 @@ describe('streamLogs', () => {
   it('destroys the engine stream when the consumer stops reading', async () => {
     const engine = engineStream(100_000);
     const { runtime } = fakeRuntime(() => engine.stream);
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     for await (const chunk of streamLogs(runtime, input(), ctx)) if (chunk) break;
     assert.ok(engine.destroyed);
   });
@@ -182,7 +182,7 @@ describe('streamLogs', () => {
   it('ends cleanly when the engine ends a follow (the container stopped), delivering a last line without newline', async () => {
     const source = new Readable({ read() {} });
     const { runtime } = fakeRuntime(() => source);
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     const result = collect(streamLogs(runtime, input({ follow: true }), ctx));
     source.push(frame(2, `${ts(1)} bye`));
     source.push(null);
@@ -192,7 +192,7 @@ describe('streamLogs', () => {
   it('fails with ENGINE_ERROR when the engine stream breaks', async () => {
     const source = new Readable({ read() {} });
     const { runtime, calls } = fakeRuntime(() => source);
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     const result = collect(streamLogs(runtime, input({ follow: true }), ctx));
     await waitFor(() => calls.length === 1 && source.listenerCount('error') > 0, { what: 'the engine stream to be read' });
     source.destroy(new Error('socket hang up'));
@@ -201,7 +201,7 @@ describe('streamLogs', () => {
 
   it('asks the engine for tail, since and until, and on resume for the cursor instead of the tail', async () => {
     const { runtime, calls } = fakeRuntime(() => Readable.from([]));
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     await collect(streamLogs(runtime, input({ tail: 10, since: '2026-11-27T12:00:00.5+01:00', until: 1_800_000_000 }), ctx));
     const cursor = `l1|${ts(7)}|${ts(7)}|2||`;
     await collect(streamLogs(runtime, input({ tail: 10, until: 1_800_000_000, lastEventId: cursor }), ctx));
@@ -214,14 +214,37 @@ describe('streamLogs', () => {
   it('skips exactly the entries a resumed cursor already delivered', async () => {
     const log = [`${ts(5)} a\n`, `${ts(5)} b\n`, `${ts(5)} c\n`, `${ts(6)} d\n`];
     const { runtime } = fakeRuntime(() => Readable.from([Buffer.concat(log.map((l) => frame(1, l)))]));
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     const { entries } = await collect(streamLogs(runtime, input({ lastEventId: `l1|${ts(5)}|${ts(5)}|2||` }), ctx));
     assert.deepEqual(entries.map((e) => e.line), ['c', 'd']);
   });
 
+  it('reads once more without follow when a follow ends, so lines the engine dropped at container exit still arrive, once', async () => {
+    // The engine's follow ends after 3,000 of 5,000 lines; a plain read has them all.
+    const { runtime, calls } = fakeRuntime(() => engineStream(calls.length === 1 ? 3_000 : 5_000).stream);
+    const ctx = { signal: new AbortController().signal, link: openLink };
+    const { entries } = await collect(streamLogs(runtime, input({ follow: true }), ctx, { maxChunkBytes: 16 * 1024 }));
+    assert.deepEqual(entries.map((e) => Number(e.line)), Array.from({ length: 5_000 }, (_, i) => i));
+    assert.equal(calls.length, 2);
+    assert.equal(calls[1]!.follow, false);
+    assert.ok(Math.abs(calls[1]!.since! - Date.parse(ts(2_999)) / 1000) < 0.001, `the plain read starts at the last line sent, not at ${calls[1]!.since}`);
+  });
+
+  it('ends a follow quietly when the container is already gone for the read after it', async () => {
+    for (const code of ['NOT_FOUND', 'CONFLICT'] as const) {
+      const { runtime, calls } = fakeRuntime(() => {
+        if (calls.length === 1) return engineStream(10).stream;
+        throw new AgentError(code, 'removed');
+      });
+      const ctx = { signal: new AbortController().signal, link: openLink };
+      const { entries } = await collect(streamLogs(runtime, input({ follow: true }), ctx));
+      assert.equal(entries.length, 10, code);
+    }
+  });
+
   it('refuses a stream with neither stdout nor stderr, and a foreign event id, with BAD_INPUT', async () => {
     const { runtime } = fakeRuntime(() => Readable.from([]));
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     const isBadInput = (e: unknown) => e instanceof AgentError && e.code === 'BAD_INPUT';
     await assert.rejects(collect(streamLogs(runtime, input({ stdout: false, stderr: false }), ctx)), isBadInput);
     await assert.rejects(collect(streamLogs(runtime, input({ lastEventId: '17' }), ctx)), isBadInput);
@@ -229,8 +252,8 @@ describe('streamLogs', () => {
 
   it('throws a TypeError naming an option that makes no sense', () => {
     const { runtime } = fakeRuntime(() => Readable.from([]));
-    const ctx = { signal: new AbortController().signal, link: { bufferedAmount: () => 0 } };
+    const ctx = { signal: new AbortController().signal, link: openLink };
     assert.rejects(collect(streamLogs(runtime, input(), ctx, { maxChunkBytes: 0 })), /maxChunkBytes/);
-    return assert.rejects(collect(streamLogs(runtime, input(), ctx, { highWaterMarkBytes: 10, lowWaterMarkBytes: 20 })), /lowWaterMarkBytes/);
+    return assert.rejects(collect(streamLogs(runtime, input(), ctx, { lingerMs: -1 })), /lingerMs/);
   });
 });

@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AgentError, type LogChunk, type LogEntry, type LogsInput, type StreamContext, type Tracked } from '@lormas/protocol';
 import type { z } from 'zod';
 import type { ContainerRuntime, RawLogsOptions } from '../docker/ContainerRuntime.js';
@@ -35,6 +35,8 @@ export async function* streamLogs(
   stream.on('error', () => {});
   const destroy = () => stream.destroy();
   signal.addEventListener('abort', destroy, { once: true });
+  /** The position after the last entry sent. */
+  let lastId = input.lastEventId;
   try {
     if (signal.aborted) return;
     let batch: LogEntry[] = [];
@@ -65,12 +67,12 @@ export async function* streamLogs(
       batchBytes = 0;
       return chunk;
     };
-    // Before each chunk: let timers and control traffic run, then wait while the socket is full.
+    // Before each chunk: let timers and control traffic run, then wait for room in the link's window.
     const pace = async () => {
       await nextTurn();
-      if (link.bufferedAmount() <= config.highWaterMarkBytes) return;
+      if (!link.full()) return;
       config.onBackpressure?.('paused', link.bufferedAmount());
-      while (!signal.aborted && link.bufferedAmount() > config.lowWaterMarkBytes) await delay(config.drainPollMs);
+      await link.writable(signal);
       config.onBackpressure?.('resumed', link.bufferedAmount());
     };
 
@@ -86,7 +88,9 @@ export async function* streamLogs(
         if (lingering) {
           await pace();
           if (signal.aborted) return;
-          yield take();
+          const chunk = take();
+          lastId = chunk.id;
+          yield chunk;
         }
         if (state === 'end') break;
         continue;
@@ -99,7 +103,9 @@ export async function* streamLogs(
         while (ready.length > 0) {
           await pace();
           if (signal.aborted) return;
-          yield ready.shift()!;
+          const chunk = ready.shift()!;
+          lastId = chunk.id;
+          yield chunk;
         }
       }
     }
@@ -110,11 +116,22 @@ export async function* streamLogs(
     for (const chunk of ready) {
       await pace();
       if (signal.aborted) return;
+      lastId = chunk.id;
       yield chunk;
     }
   } finally {
     signal.removeEventListener('abort', destroy);
     stream.destroy();
+  }
+  // The engine can end a follow before the end of the log: json-file drops what a slow reader
+  // had not reached when the container exits (seen on Docker 20.10). A plain read from the
+  // last position sent delivers what is left, or nothing; a container removed meanwhile
+  // (NOT_FOUND, or CONFLICT while the engine removes it) has nothing left to read.
+  if (!input.follow || signal.aborted) return;
+  try {
+    yield* streamLogs(runtime, { ...input, follow: false, lastEventId: lastId }, ctx, options);
+  } catch (error) {
+    if (!(error instanceof AgentError && (error.code === 'NOT_FOUND' || error.code === 'CONFLICT'))) throw error;
   }
 }
 

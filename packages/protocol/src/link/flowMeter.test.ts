@@ -1,42 +1,105 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { waitFor } from '@lormas/testkit';
 import { WebSocket, WebSocketServer } from 'ws';
 import { FlowMeter } from './flowMeter.js';
 
+const KiB = 1024;
+
 describe('FlowMeter', () => {
   let server: WebSocketServer;
   let client: WebSocket;
-  let received = 0;
+  let peer: WebSocket;
+  let received: Buffer[];
 
-  before(async () => {
+  beforeEach(async () => {
+    received = [];
     server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((resolve) => server.once('listening', resolve));
-    server.on('connection', (peer) => {
-      peer.on('message', (data: Buffer) => (received += data.length));
-    });
+    const connected = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
     client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
     await new Promise((resolve) => client.once('open', resolve));
+    peer = await connected;
+    peer.on('message', (data: Buffer) => received.push(data));
   });
-  after(() => {
+  afterEach(async () => {
     client.terminate();
-    server.close();
+    peer.terminate();
+    await new Promise((resolve) => server.close(resolve));
   });
 
+  /** The peer stops reading its socket: what is sent stays in the kernel's buffers. */
+  const stall = () => (peer as unknown as { _socket: { pause(): void } })._socket.pause();
+  const unstall = () => (peer as unknown as { _socket: { resume(): void } })._socket.resume();
+
   it('counts sent bytes as unconfirmed until the peer has read past them', async () => {
-    const meter = new FlowMeter(client, { probeAfterBytes: 1024 });
+    const meter = new FlowMeter(client, { probeEveryBytes: 1024 });
     for (let i = 0; i < 10; i++) client.send('x'.repeat(10_000));
     assert.ok(meter.unconfirmedBytes() >= 100_000);
     await waitFor(() => meter.unconfirmedBytes() === 0, { what: 'the peer to confirm' });
-    assert.equal(received, 100_000);
+    assert.equal(received.reduce((sum, data) => sum + data.length, 0), 100_000);
   });
 
   it('ignores the keep-alive pongs, which carry no count', async () => {
-    const meter = new FlowMeter(client, { probeAfterBytes: 1 << 30 });
+    const meter = new FlowMeter(client, { probeEveryBytes: 1 << 30 });
     client.send('y'.repeat(5_000));
     client.ping();
     await new Promise((resolve) => client.once('pong', resolve));
     assert.equal(meter.unconfirmedBytes(), 5_000);
+  });
+
+  it('holds a bulk sender at the window while the peer stalls, far below what the kernel would take, then lets it finish in order', async () => {
+    const meter = new FlowMeter(client, { initialBytes: 64 * KiB, maxBytes: 64 * KiB });
+    stall();
+    let sent = 0;
+    const sender = (async () => {
+      for (let i = 0; i < 200; i++) {
+        await meter.writable();
+        client.send(Buffer.alloc(16 * KiB, i));
+        sent++;
+      }
+    })();
+    await waitFor(() => meter.full(), { what: 'the window to fill' });
+    const sentWhenFull = sent;
+    for (let i = 0; i < 20; i++) await nextTurn();
+    assert.equal(sent, sentWhenFull, 'nothing more sent while the peer stalls');
+    assert.ok(meter.unconfirmedBytes() <= 64 * KiB + 16 * KiB, `${meter.unconfirmedBytes()} bytes unconfirmed`);
+    unstall();
+    await sender;
+    await waitFor(() => received.length === 200, { what: 'every chunk to arrive' });
+    received.forEach((data, i) => assert.equal(data[0], i % 256));
+  });
+
+  it('lets waiting senders through in the order they asked, skipping one whose signal aborted', async () => {
+    const meter = new FlowMeter(client, { initialBytes: 32 * KiB, maxBytes: 32 * KiB });
+    stall();
+    client.send(Buffer.alloc(40 * KiB));
+    assert.ok(meter.full());
+    const order: string[] = [];
+    const gone = new AbortController();
+    const waits = ['first', 'second', 'third'].map((name) =>
+      meter.writable(name === 'second' ? gone.signal : undefined).then(() => {
+        order.push(name);
+        client.send(Buffer.alloc(1 * KiB));
+      }),
+    );
+    gone.abort();
+    await nextTurn();
+    assert.deepEqual(order, ['second'], 'an aborted wait ends at once');
+    unstall();
+    await Promise.all(waits);
+    assert.deepEqual(order, ['second', 'first', 'third']);
+  });
+
+  it('releases every waiting sender when the socket closes', async () => {
+    const meter = new FlowMeter(client, { initialBytes: 32 * KiB, maxBytes: 32 * KiB });
+    stall();
+    client.send(Buffer.alloc(40 * KiB));
+    const waits = [meter.writable(), meter.writable()];
+    client.terminate();
+    await Promise.all(waits);
+    await meter.writable();
   });
 });

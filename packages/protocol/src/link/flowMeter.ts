@@ -1,53 +1,107 @@
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
+import { SendWindow, type SendWindowOptions } from './sendWindow.js';
 
-export interface FlowMeterOptions {
-  /**
-   * Once this many sent bytes are unconfirmed, a probe asks the peer how far it has read.
-   * @default 32 KiB (bytes)
-   */
-  probeAfterBytes?: number;
-}
+export type FlowMeterOptions = SendWindowOptions;
 
 /**
- * Counts the bytes sent on a socket that the peer has not yet read. `bufferedAmount` only
- * sees what `ws` still holds; the kernel's socket buffers hold megabytes more, and anything
- * sent later (a heartbeat) waits behind them all. The meter sends a ping carrying the count
- * of bytes sent so far; the peer answers with a pong carrying the same payload (RFC 6455
- * section 5.5.3) once it has read everything before the ping, which confirms that count.
+ * Flow control for bulk data on a socket. `bufferedAmount` only sees what `ws` still holds;
+ * the kernel's socket buffers hold megabytes more, and anything sent later (a heartbeat)
+ * waits behind them all. The meter counts every byte sent and, every so often, sends a ping
+ * carrying that count; the peer answers with a pong carrying the same payload (RFC 6455
+ * section 5.5.3) once it has read everything before the ping. That confirms the count and
+ * times the round trip, from which a `SendWindow` sizes how much bulk data may be unread.
+ *
+ * Bulk senders `await writable()` before each send and are let through one at a time, in
+ * the order they asked, while the window has room.
  */
 export class FlowMeter {
-  private sent = 0;
-  private confirmed = 0;
-  private probing = false;
-  private readonly probeAfterBytes: number;
+  private readonly window: SendWindow;
+  private readonly waiting: (() => void)[] = [];
+  private wakeScheduled = false;
 
   constructor(
     private readonly socket: WebSocket,
     options: FlowMeterOptions = {},
+    private readonly now: () => number = () => performance.now(),
   ) {
-    this.probeAfterBytes = options.probeAfterBytes ?? 32 * 1024;
+    this.window = new SendWindow(options);
     const send = socket.send.bind(socket) as (...args: unknown[]) => void;
     socket.send = ((data: unknown, ...rest: unknown[]) => {
-      this.sent += typeof data === 'string' ? Buffer.byteLength(data) : ((data as { byteLength?: number }).byteLength ?? 0);
+      const bytes = typeof data === 'string' ? Buffer.byteLength(data) : ((data as { byteLength?: number }).byteLength ?? 0);
       send(data, ...rest);
+      this.ping(this.window.sent(bytes, this.now()));
+      this.scheduleWake();
     }) as WebSocket['send'];
     socket.on('pong', (payload: Buffer) => {
       const count = Number(payload.toString());
       // Pongs of the keep-alive carry no count.
       if (!payload.length || !Number.isSafeInteger(count)) return;
-      this.probing = false;
-      if (count > this.confirmed) this.confirmed = count;
+      this.window.confirmed(count, this.now());
+      this.wake();
     });
-    socket.once('close', () => (this.probing = false));
+    socket.once('close', () => {
+      for (const release of this.waiting.splice(0)) release();
+    });
   }
 
-  /** Bytes sent that the peer has not confirmed reading; probes the peer when worth asking. */
+  /** Bytes sent that the peer has not confirmed reading. */
   unconfirmedBytes(): number {
-    const unconfirmed = this.sent - this.confirmed;
-    if (unconfirmed >= this.probeAfterBytes && !this.probing && this.socket.readyState === this.socket.OPEN) {
-      this.probing = true;
-      this.socket.ping(String(this.sent));
+    return this.window.unconfirmed;
+  }
+
+  /** The bytes that may be unread before bulk senders wait. */
+  windowBytes(): number {
+    return this.window.size;
+  }
+
+  /** Whether a bulk sender must wait: the window is full, or others wait already. */
+  full(): boolean {
+    return this.waiting.length > 0 || !this.window.hasRoom();
+  }
+
+  /** Resolves when a bulk sender may send: at once while the window has room, else in turn as the peer reads. */
+  writable(signal?: AbortSignal): Promise<void> {
+    if (!this.full()) return Promise.resolve();
+    if (signal?.aborted || this.socket.readyState !== this.socket.OPEN) return Promise.resolve();
+    return new Promise((resolve) => {
+      const release = () => {
+        signal?.removeEventListener('abort', abandon);
+        resolve();
+      };
+      const abandon = () => {
+        const index = this.waiting.indexOf(release);
+        if (index >= 0) this.waiting.splice(index, 1);
+        release();
+        this.scheduleWake();
+      };
+      signal?.addEventListener('abort', abandon, { once: true });
+      this.waiting.push(release);
+      this.ping(this.window.probeIfIdle(this.now()));
+    });
+  }
+
+  /** Lets the next sender through if there is room; the next after it once it has sent, or a turn later. */
+  private wake(): void {
+    if (this.waiting.length === 0) return;
+    if (!this.window.hasRoom()) {
+      this.ping(this.window.probeIfIdle(this.now()));
+      return;
     }
-    return unconfirmed;
+    this.waiting.shift()!();
+    this.scheduleWake();
+  }
+
+  private scheduleWake(): void {
+    if (this.wakeScheduled || this.waiting.length === 0) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.wake();
+    });
+  }
+
+  private ping(count: number | null): void {
+    if (count !== null && this.socket.readyState === this.socket.OPEN) this.socket.ping(String(count));
   }
 }

@@ -2,12 +2,15 @@ import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AgentContext, AgentRouter } from '../router/createAgentRouter.js';
-import { FlowMeter } from './flowMeter.js';
+import type { LinkPressure } from '../router/handlers.js';
+import { FlowMeter, type FlowMeterOptions } from './flowMeter.js';
 
 export interface ServeAgentLinkOptions {
   router: AgentRouter;
   /** Called with every error the router raises, for logging. */
   onError?: (error: Error, path: string | undefined) => void;
+  /** Flow control of bulk streams; see `SendWindow`. */
+  flow?: FlowMeterOptions;
 }
 
 /**
@@ -19,12 +22,17 @@ export interface ServeAgentLinkOptions {
  * in flight; the agent's own shutdown path finishes or cancels those.
  */
 export function serveAgentLink(socket: WebSocket, options: ServeAgentLinkOptions): void {
-  const flow = new FlowMeter(socket);
+  const flow = new FlowMeter(socket, options.flow);
+  const link: LinkPressure = {
+    bufferedAmount: () => flow.unconfirmedBytes(),
+    full: () => flow.full(),
+    writable: (signal) => flow.writable(signal),
+  };
   const handler = getWSConnectionHandler<AgentRouter>({
     router: options.router,
     // Typed as required but never read by the connection handler.
     wss: undefined as unknown as WebSocketServer,
-    createContext: (): AgentContext => ({ link: { bufferedAmount: () => flow.unconfirmedBytes() } }),
+    createContext: (): AgentContext => ({ link }),
     onError: options.onError ? ({ error, path }) => options.onError!(error, path) : undefined,
   });
   // The adapter reads only `url` and `headers` (for `connectionParams`, which we do not use).

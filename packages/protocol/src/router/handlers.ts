@@ -35,6 +35,14 @@ export interface LinkPressure {
    * what sits in the kernel's buffers on both sides. Anything sent now waits behind them.
    */
   bufferedAmount(): number;
+  /** Whether a bulk stream must wait before its next chunk (`writable` would not resolve at once). */
+  full(): boolean;
+  /**
+   * Resolves when a bulk stream (logs) may send its next chunk: at once while the link's send
+   * window has room, else in turn with the link's other bulk streams as the peer reads. The
+   * window keeps what is queued ahead of a heartbeat short. Resolves early if `signal` aborts.
+   */
+  writable(signal?: AbortSignal): Promise<void>;
 }
 
 /** One event of a resumable stream, with the id a resumed stream starts after. */

@@ -1,0 +1,164 @@
+export interface SendWindowOptions {
+  /**
+   * The queueing delay the window aims for: how long a frame sent now (a heartbeat, a reply)
+   * waits behind bulk bytes already on their way. @default 25 (milliseconds)
+   */
+  targetDelayMs?: number;
+  /** The window never shrinks below this. @default 32 KiB (bytes), or `maxBytes` if that is less */
+  minBytes?: number;
+  /** The window never grows past this: the most bulk bytes ever unread by the peer. @default 1 MiB (bytes) */
+  maxBytes?: number;
+  /** @default 64 KiB (bytes) */
+  initialBytes?: number;
+  /** A probe goes out after every this many bytes sent. @default 16 KiB (bytes) */
+  probeEveryBytes?: number;
+  /**
+   * How long the lowest round trip seen stands as the link's delay with nothing queued.
+   * @default 30_000 (milliseconds)
+   */
+  baseHistoryMs?: number;
+}
+
+const MAX_PROBES_OUT = 1024;
+
+interface Probe {
+  count: number;
+  at: number;
+  /** Bytes unconfirmed when the probe went out: what the round trip it measures was queued behind. */
+  inFlight: number;
+}
+
+/**
+ * How many bytes may be in flight on a link before bulk senders wait, sized so that what is
+ * queued ahead of a new frame drains in about `targetDelayMs`. Bulk traffic (log chunks)
+ * thus yields to everything else on the link, as LEDBAT (RFC 6817) background transfers do.
+ *
+ * Probes (a ping carrying the count of bytes sent) measure the round trip; the lowest seen
+ * lately is the link's base delay, the excess is queueing. The window is scaled toward
+ * `in flight x (base + target) / rtt`, as TCP Vegas and FAST TCP do: it grows, at most
+ * doubling each round trip, while the queue is short, and shrinks in proportion as soon as a
+ * probe comes back late, so a reader that slows from 100 MiB/s to 1 MiB/s brings the window
+ * down within a round trip, not a hundred.
+ *
+ * Pure bookkeeping on a caller's clock; `FlowMeter` puts it on a socket.
+ */
+export class SendWindow {
+  private sentBytes = 0;
+  private confirmedBytes = 0;
+  private windowBytes: number;
+  private lastProbeCount = 0;
+  private readonly probes: Probe[] = [];
+  /** Round trips of the last `baseHistoryMs`, each lower than every later one: a sliding minimum. */
+  private readonly lows: { at: number; rttMs: number }[] = [];
+  /** The current round ends when the peer confirms this count. */
+  private roundEnd = 0;
+  private roundPeakInFlight = 0;
+  private readonly options: Required<SendWindowOptions>;
+
+  constructor(options: SendWindowOptions = {}) {
+    const maxBytes = options.maxBytes ?? 1024 * 1024;
+    this.options = {
+      targetDelayMs: options.targetDelayMs ?? 25,
+      minBytes: options.minBytes ?? Math.min(32 * 1024, maxBytes),
+      maxBytes,
+      initialBytes: options.initialBytes ?? 64 * 1024,
+      probeEveryBytes: options.probeEveryBytes ?? 16 * 1024,
+      baseHistoryMs: options.baseHistoryMs ?? 30_000,
+    };
+    const { minBytes, targetDelayMs, probeEveryBytes, baseHistoryMs } = this.options;
+    for (const [key, value] of Object.entries({ minBytes, maxBytes, targetDelayMs, probeEveryBytes, baseHistoryMs })) {
+      if (!Number.isFinite(value) || value <= 0) throw new TypeError(`SendWindow: ${key} must be a positive number, got ${value}`);
+    }
+    if (minBytes > maxBytes) throw new TypeError(`SendWindow: minBytes (${minBytes}) must not exceed maxBytes (${maxBytes})`);
+    this.windowBytes = clamp(this.options.initialBytes, minBytes, maxBytes);
+  }
+
+  /** Bytes sent that the peer has not confirmed reading. */
+  get unconfirmed(): number {
+    return this.sentBytes - this.confirmedBytes;
+  }
+
+  /** The current window. */
+  get size(): number {
+    return this.windowBytes;
+  }
+
+  /** Whether a bulk sender may send now. */
+  hasRoom(): boolean {
+    return this.unconfirmed < this.windowBytes;
+  }
+
+  /**
+   * Counts bytes sent. Returns the count to probe with when a probe is due (send a ping
+   * carrying it), else null.
+   */
+  sent(bytes: number, now: number): number | null {
+    this.sentBytes += bytes;
+    this.roundPeakInFlight = Math.max(this.roundPeakInFlight, this.unconfirmed);
+    return this.sentBytes - this.lastProbeCount >= this.options.probeEveryBytes ? this.probe(now) : null;
+  }
+
+  /**
+   * A probe for a waiting sender when nothing in flight will report back: returns the count
+   * to probe with, or null when a probe is already out or nothing is unconfirmed.
+   */
+  probeIfIdle(now: number): number | null {
+    return this.probes.length === 0 && this.unconfirmed > 0 ? this.probe(now) : null;
+  }
+
+  /** The peer has read `count` bytes (a probe's answer). */
+  confirmed(count: number, now: number): void {
+    if (count <= this.confirmedBytes || count > this.sentBytes) return;
+    this.confirmedBytes = count;
+    let probe: Probe | undefined;
+    while (this.probes.length > 0 && this.probes[0]!.count <= count) probe = this.probes.shift();
+    if (probe?.count !== count) return;
+    const rttMs = Math.max(now - probe.at, 0.001);
+    this.recordLow(rttMs, now);
+    this.resize(probe.inFlight, rttMs, count >= this.roundEnd);
+  }
+
+  /** A new connection: nothing is in flight and the old measurements no longer apply. */
+  reset(): void {
+    this.sentBytes = this.confirmedBytes = this.lastProbeCount = this.roundEnd = this.roundPeakInFlight = 0;
+    this.probes.length = 0;
+    this.lows.length = 0;
+    this.windowBytes = clamp(this.options.initialBytes, this.options.minBytes, this.options.maxBytes);
+  }
+
+  private probe(now: number): number {
+    this.lastProbeCount = this.sentBytes;
+    // A peer that never answers is cut off by the keep-alive; until then, keep the list bounded.
+    if (this.probes.length >= MAX_PROBES_OUT) this.probes.shift();
+    this.probes.push({ count: this.sentBytes, at: now, inFlight: this.unconfirmed });
+    return this.sentBytes;
+  }
+
+  private recordLow(rttMs: number, now: number): void {
+    while (this.lows.length > 0 && this.lows.at(-1)!.rttMs >= rttMs) this.lows.pop();
+    this.lows.push({ at: now, rttMs });
+    while (this.lows[0]!.at < now - this.options.baseHistoryMs) this.lows.shift();
+  }
+
+  /**
+   * What the sample says the window should be: the bytes it was queued behind, delivered in
+   * one round trip, scaled to a round trip of base plus target. A smaller window applies at
+   * once (each sample scales its own bytes in flight, so samples do not compound); a larger
+   * one once per round trip, at most doubling, and only if senders had filled the window.
+   */
+  private resize(inFlight: number, rttMs: number, roundOver: boolean): void {
+    const { minBytes, maxBytes, targetDelayMs } = this.options;
+    const ideal = (inFlight * (this.lows[0]!.rttMs + targetDelayMs)) / rttMs;
+    if (ideal < this.windowBytes) this.windowBytes = Math.max(minBytes, Math.round(ideal));
+    if (!roundOver) return;
+    if (ideal > this.windowBytes && this.roundPeakInFlight >= this.windowBytes / 2) {
+      this.windowBytes = clamp(Math.round(Math.min(ideal, 2 * this.windowBytes)), minBytes, maxBytes);
+    }
+    this.roundEnd = this.sentBytes;
+    this.roundPeakInFlight = this.unconfirmed;
+  }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
