@@ -71,7 +71,7 @@ function dialRaw(url: string, agent: SimAgent, heartbeatIntervalMs: number): voi
   const stopping = new AbortController();
   socket.on('error', () => {});
   socket.on('open', async () => {
-    for await (const heartbeat of beat({ signal: stopping.signal, link: { bufferedAmount: () => socket.bufferedAmount, full: () => false, writable: () => Promise.resolve() } })) {
+    for await (const heartbeat of beat({ signal: stopping.signal, link: { bufferedAmount: () => socket.bufferedAmount, full: () => false, windowBytes: () => 1 << 30, writable: () => Promise.resolve() } })) {
       if (socket.readyState !== socket.OPEN) return;
       socket.send(JSON.stringify(heartbeat));
     }

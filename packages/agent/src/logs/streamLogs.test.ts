@@ -52,7 +52,7 @@ function fakeRuntime(stream: () => Readable, tty = false) {
 }
 
 /** A link that never makes a stream wait. */
-const openLink = { bufferedAmount: () => 0, full: () => false, writable: () => Promise.resolve() };
+const openLink = { bufferedAmount: () => 0, full: () => false, windowBytes: () => 1 << 30, writable: () => Promise.resolve() };
 
 const input = (extra: Record<string, unknown> = {}) => ({ id: 'c1', follow: false, stdout: true, stderr: true, ...extra });
 
@@ -87,6 +87,7 @@ describe('streamLogs', () => {
     const link = {
       bufferedAmount: () => unread,
       full: () => !reading && unread >= windowBytes,
+      windowBytes: () => windowBytes,
       writable: () => (reading || unread < windowBytes ? Promise.resolve() : new Promise<void>((resolve) => readers.push(resolve))),
     };
     const events: string[] = [];
@@ -111,6 +112,16 @@ describe('streamLogs', () => {
     await consumer;
     assert.equal(count, 200_000);
     assert.deepEqual(events, ['paused', 'resumed']);
+  });
+
+  it("keeps chunks to half the link's window, so a slow link always has one on its way", async () => {
+    const engine = engineStream(5_000);
+    const { runtime } = fakeRuntime(() => engine.stream);
+    const ctx = { signal: new AbortController().signal, link: { ...openLink, windowBytes: () => 32 * 1024 } };
+    const { chunks, entries } = await collect(streamLogs(runtime, input(), ctx));
+    assert.equal(entries.length, 5_000);
+    // An entry here is about 100 bytes of line and 72 of keys; a chunk closes at 16 KiB.
+    for (const chunk of chunks) assert.ok(chunk.data.entries.length <= Math.ceil((16 * 1024) / 172) + 1, `${chunk.data.entries.length} entries`);
   });
 
   it('keeps the event loop turning while it streams a log that is all in memory', async () => {

@@ -11,6 +11,8 @@ import { resolveStreamLogsOptions, type StreamLogsOptions } from './streamLogsOp
 
 /** What an entry adds to a chunk besides its line: the JSON keys, stream and timestamp. */
 const ENTRY_OVERHEAD_BYTES = 72;
+/** Chunks shrink with the link's window down to this. */
+const MIN_CHUNK_BYTES = 4 * 1024;
 
 /**
  * A container's log as a resumable stream of chunks, each tracked with the position of its
@@ -50,8 +52,10 @@ export async function* streamLogs(
       batch.push(entry);
       tracker.record(entry);
       batchBytes += entry.line.length + ENTRY_OVERHEAD_BYTES;
-      if (batchBytes >= config.maxChunkBytes) ready.push(take());
+      if (batchBytes >= chunkLimit()) ready.push(take());
     };
+    // Two chunks to the link's window: one on its way while the next is sent.
+    const chunkLimit = () => Math.min(config.maxChunkBytes, Math.max(MIN_CHUNK_BYTES, link.windowBytes() >> 1));
     const maxLineBytes = config.maxLineBytes;
     const splitters = {
       stdout: new LineSplitter({ stream: 'stdout', tty, maxLineBytes, onEntry }),

@@ -26,6 +26,7 @@ export function serveAgentLink(socket: WebSocket, options: ServeAgentLinkOptions
   const link: LinkPressure = {
     bufferedAmount: () => flow.unconfirmedBytes(),
     full: () => flow.full(),
+    windowBytes: () => flow.windowBytes(),
     writable: (signal) => flow.writable(signal),
   };
   const handler = getWSConnectionHandler<AgentRouter>({

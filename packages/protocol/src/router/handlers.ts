@@ -38,6 +38,12 @@ export interface LinkPressure {
   /** Whether a bulk stream must wait before its next chunk (`writable` would not resolve at once). */
   full(): boolean;
   /**
+   * How many bytes the link now lets be unread. A bulk stream keeps its chunks to a fraction
+   * of it, so that one chunk is on its way while the next is sent: a window of one chunk
+   * would leave a slow link idle for every round trip.
+   */
+  windowBytes(): number;
+  /**
    * Resolves when a bulk stream (logs) may send its next chunk: at once while the link's send
    * window has room, else in turn with the link's other bulk streams as the peer reads. The
    * window keeps what is queued ahead of a heartbeat short. Resolves early if `signal` aborts.
