@@ -1,7 +1,7 @@
 import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import superjson from 'superjson';
+import { linkTransformer } from './transformer.js';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '../closeCodes.js';
 import { AgentError } from '../errors.js';
@@ -113,7 +113,7 @@ class NodeLink implements SocketSource {
     this.client = createTRPCClient<AgentRouter>({
       links: [
         timeoutLink({ timeoutMs: callTimeoutMs, describe: () => `agent of node ${nodeId}` }),
-        wsLink<AgentRouter>({ client: this.wsClient, transformer: superjson }),
+        wsLink<AgentRouter>({ client: this.wsClient, transformer: linkTransformer }),
       ],
     });
   }

@@ -91,8 +91,8 @@ describe('SendWindow', () => {
     assert.equal(window.size, 64 * KiB);
   });
 
-  it('counts unconfirmed bytes, probes every probeEveryBytes, and once when idle with something unconfirmed', () => {
-    const window = new SendWindow({ probeEveryBytes: 1_000, initialBytes: 40_000, minBytes: 1_000 });
+  it('counts unconfirmed bytes, probes every probeEveryBytes (an eighth of the window at least), and once when idle with something unconfirmed', () => {
+    const window = new SendWindow({ probeEveryBytes: 1_000, initialBytes: 8_000, minBytes: 1_000 });
     assert.equal(window.sent(600, 0), null);
     assert.equal(window.sent(600, 0), 1_200);
     assert.equal(window.probeIfIdle(0), null, 'a probe is out');
@@ -102,8 +102,11 @@ describe('SendWindow', () => {
     window.sent(10, 6);
     assert.equal(window.probeIfIdle(6), 1_210);
     assert.ok(window.hasRoom());
-    window.sent(40_000, 7);
+    window.sent(8_000, 7);
     assert.equal(window.hasRoom(), false);
+    const wide = new SendWindow({ initialBytes: 1024 * KiB });
+    assert.equal(wide.sent(64 * KiB, 0), null, 'a 1 MiB window probes every 128 KiB');
+    assert.equal(wide.sent(64 * KiB, 0), 128 * KiB);
   });
 
   it('ignores confirmations of counts never sent or already confirmed', () => {

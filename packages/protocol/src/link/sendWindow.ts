@@ -10,7 +10,10 @@ export interface SendWindowOptions {
   maxBytes?: number;
   /** @default 64 KiB (bytes) */
   initialBytes?: number;
-  /** A probe goes out after every this many bytes sent. @default 16 KiB (bytes) */
+  /**
+   * A probe goes out after every this many bytes sent, or an eighth of the window if that is
+   * more: enough round trips measured per window, few pings on a fast link. @default 16 KiB (bytes)
+   */
   probeEveryBytes?: number;
   /**
    * How long the lowest round trip seen stands as the link's delay with nothing queued.
@@ -95,7 +98,8 @@ export class SendWindow {
   sent(bytes: number, now: number): number | null {
     this.sentBytes += bytes;
     this.roundPeakInFlight = Math.max(this.roundPeakInFlight, this.unconfirmed);
-    return this.sentBytes - this.lastProbeCount >= this.options.probeEveryBytes ? this.probe(now) : null;
+    const spacing = Math.max(this.options.probeEveryBytes, this.windowBytes >> 3);
+    return this.sentBytes - this.lastProbeCount >= spacing ? this.probe(now) : null;
   }
 
   /**

@@ -1,5 +1,4 @@
 import { initTRPC, tracked } from '@trpc/server';
-import superjson from 'superjson';
 import { z } from 'zod';
 import { AgentError, agentErrorDataOf } from '../errors.js';
 import { ArchiveChunk, ArchiveTransfer, OpenArchiveInput, ReadArchiveInput, TransferId, WriteArchiveInput, WriteArchiveResult } from '../schemas/archive.js';
@@ -23,6 +22,7 @@ import {
   StopContainerInput,
   WatchOperationInput,
 } from '../schemas/operation.js';
+import { linkTransformer } from '../link/transformer.js';
 import type { AgentHandlers, LinkPressure, StreamContext, Tracked } from './handlers.js';
 
 /** The context the agent end of the link creates for each connection. */
@@ -31,7 +31,7 @@ export interface AgentContext {
 }
 
 const t = initTRPC.context<AgentContext>().create({
-  transformer: superjson,
+  transformer: linkTransformer,
   // Every error leaves with a stable code in `data.lormas`; see `AgentError`.
   errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, stack: undefined, lormas: agentErrorDataOf(error) } }),
 });
