@@ -19,7 +19,7 @@ const FLOOD_LINE = 'x'.repeat(100);
  * less the beat's slot on the agent's fixed schedule (one clock: same host).
  */
 export async function benchAgentMemory({ quick }: { quick: boolean }): Promise<BenchResult[]> {
-  const seconds = quick ? { idle: 2, slow: 4, fast: 3 } : { idle: 8, slow: 20, fast: 15 };
+  const seconds = quick ? { idle: 2, slow: 4, fast: 3 } : { idle: 8, slow: 45, fast: 15 };
   const settleMs = quick ? 1_500 : 3_000;
   const IDLE_CONTAINERS = quick ? 10 : 50;
   const FLOODS = quick ? 4 : 10;

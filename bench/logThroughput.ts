@@ -28,7 +28,7 @@ export interface LogThroughputOptions {
 const LINE_PAD = 'x'.repeat(90);
 
 export async function benchLogThroughput({ quick }: LogThroughputOptions): Promise<BenchResult[]> {
-  const lines = quick ? 200_000 : 300_000;
+  const lines = quick ? 100_000 : 300_000;
   const rounds = quick ? 3 : 5;
   await requireEngine();
   await ensureTestImage();
