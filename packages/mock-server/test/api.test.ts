@@ -1,22 +1,28 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { AgentError, type OperationEvent, type Tracked } from '@lormas/protocol';
+import { AgentError, type AgentHandlers, type OperationEvent, type Tracked } from '@lormas/protocol';
 import { waitFor } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
 import { type MockServer, startMockServer } from '../src/index.js';
 import { call, ndjson, registerNode } from './support/http.js';
 import { dialStubAgent, stubHandlers } from './support/stubAgent.js';
 
+type CreateInput = Parameters<AgentHandlers['containers']['create']>[0];
+
 const spec = (name: string, extra: Record<string, unknown> = {}) => ({ name, image: 'busybox', networkMode: 'none', ...extra });
 
-/** A stub agent whose create records its progress events, so `operations.watch` can replay them. */
-function creatingHandlers(nodeName: string) {
+/**
+ * A stub agent whose create records its progress events, so `operations.watch` can replay them,
+ * and keeps every create's input in `creates`, so tests see what the server sent.
+ */
+function creatingHandlers(nodeName: string, creates: CreateInput[]) {
   const events = new Map<string, OperationEvent[]>();
   return stubHandlers(nodeName, {
     containers: {
       ...stubHandlers(nodeName).containers,
       create: async (input) => {
+        creates.push(input);
         if (input.spec.privileged) throw new AgentError('POLICY_DENIED', 'privileged containers are not allowed on this node', { rule: 'privileged' });
         const at = Date.now();
         const containerId = `docker-${input.spec.name}`;
@@ -60,12 +66,14 @@ describe('HTTP API', () => {
   let server: MockServer;
   const sockets: WebSocket[] = [];
   let nodeId: string;
+  const creates: CreateInput[] = [];
+  const sentToAgent = (name: string) => creates.find((input) => input.spec.name === name);
 
   before(async () => {
     server = await startMockServer();
     const node = await registerNode(server, 'api-node');
     nodeId = node.id;
-    sockets.push(dialStubAgent(server.url.replace(/^http/, 'ws'), node.token, creatingHandlers('api-node')));
+    sockets.push(dialStubAgent(server.url.replace(/^http/, 'ws'), node.token, creatingHandlers('api-node', creates)));
     await waitFor(async () => (await call(server, 'GET', `/api/nodes/${nodeId}`)).body?.lastHeartbeatAt, { what: 'a heartbeat' });
   });
   after(async () => {
@@ -155,7 +163,32 @@ describe('HTTP API', () => {
     assert.equal(res.body.dockerId, 'docker-api-plain');
     assert.equal(res.body.ha, true);
     assert.equal(res.body.desiredState, 'running');
+    assert.equal(res.body.fenceAfterMs, null);
+    assert.equal('fenceAfterMs' in sentToAgent('api-plain')!, false, 'no fencing unless asked for');
     assert.equal((await call(server, 'GET', `/api/containers/${res.body.id}`)).body.name, 'api-plain');
+  });
+
+  it('gives the agent fenceAfterMs on create, keeps it on the record and shows it, at both bounds', async () => {
+    for (const [name, fenceAfterMs] of [['api-fenced', 5_000], ['api-fenced-min', 100], ['api-fenced-max', 86_400_000]] as const) {
+      const res = await call(server, 'POST', '/api/containers', { body: { nodeId, spec: spec(name), ha: true, fenceAfterMs } });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(sentToAgent(name)?.fenceAfterMs, fenceAfterMs);
+      assert.equal(sentToAgent(name)?.serverId, res.body.id);
+      assert.equal(res.body.fenceAfterMs, fenceAfterMs);
+      assert.equal((await call(server, 'GET', `/api/containers/${name}`)).body.fenceAfterMs, fenceAfterMs);
+    }
+  });
+
+  it('refuses a fenceAfterMs out of range or not a whole number with 400 naming the field, before asking the agent', async () => {
+    for (const fenceAfterMs of [99, 86_400_001, 1_000.5, '5000', null]) {
+      const name = 'api-fence-bad';
+      const res = await call(server, 'POST', '/api/containers', { body: { nodeId, spec: spec(name), fenceAfterMs } });
+      assert.equal(res.status, 400, `${JSON.stringify(fenceAfterMs)}: ${res.text}`);
+      assert.equal(res.body.error.code, 'BAD_REQUEST');
+      assert.deepEqual(res.body.error.issues.map((issue: { path: string[] }) => issue.path), [['fenceAfterMs']]);
+      assert.equal(sentToAgent(name), undefined);
+      assert.equal((await call(server, 'GET', `/api/containers/${name}`)).status, 404);
+    }
   });
 
   it('streams creation progress as NDJSON when asked, ending with the result', async () => {

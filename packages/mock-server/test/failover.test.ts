@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ManagedLabel } from '@lormas/protocol';
 import { DEFAULT_DOCKER_SOCKET, docker, type Proxy, requireEngine, type SecondEngine, startProxy, startSecondEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { type MockServer, startMockServer } from '../src/index.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
@@ -57,8 +58,8 @@ describe('failover and migration between two real engines', () => {
   const migrationsOf = async (id: string) => (await call(server, 'GET', `/api/migrations?containerId=${id}`)).body.migrations as any[];
   const failover = async () => (await call(server, 'GET', '/api/failover')).body;
   const online = (id: string) => waitFor(async () => (await node(id)).status === 'online', { timeoutMs: 20_000, what: `node ${id} online` });
-  const create = async (nodeId: string, name: string, options: { ha?: boolean; extra?: Record<string, unknown> } = {}) => {
-    const res = await call(server, 'POST', '/api/containers', { body: { nodeId, ha: options.ha ?? true, spec: spec(name, options.extra) } });
+  const create = async (nodeId: string, name: string, options: { ha?: boolean; fenceAfterMs?: number; extra?: Record<string, unknown> } = {}) => {
+    const res = await call(server, 'POST', '/api/containers', { body: { nodeId, ha: options.ha ?? true, fenceAfterMs: options.fenceAfterMs, spec: spec(name, options.extra) } });
     assert.equal(res.status, 201, res.text);
     return res.body as { id: string; name: string };
   };
@@ -150,8 +151,9 @@ describe('failover and migration between two real engines', () => {
     assert.ok(migration.steps.some((s: any) => s.name === 'remove-stale-source' && s.status === 'ok'), JSON.stringify(migration.steps));
   });
 
-  it('moves the HA container of a killed agent within the window plus a few seconds, with the same spec, and leaves the other', async () => {
-    const ha = await create(nodeA.id, 'kill-ha');
+  it('moves the HA container of a killed agent within the window plus a few seconds, with the same spec and fencing, and leaves the other', async () => {
+    // Far longer than the test: B stays connected, so only the label can show the fencing went along.
+    const ha = await create(nodeA.id, 'kill-ha', { fenceAfterMs: 600_000 });
     const plain = await create(nodeA.id, 'kill-plain', { ha: false });
     const specBefore = (await container(ha.id)).spec;
     const killedAt = Date.now();
@@ -168,6 +170,7 @@ describe('failover and migration between two real engines', () => {
     assert.ok(inspected.Config.Env.includes('MODE=failover-test') && inspected.Config.Env.includes('NAME=kill-ha'), inspected.Config.Env.join(' '));
     assert.equal(inspected.Config.Labels.part, 'kill-ha');
     assert.equal(inspected.Config.Labels['lormas.server-id'], ha.id);
+    assert.equal(inspected.Config.Labels[ManagedLabel.fenceAfterMs], '600000');
     assert.equal(inspected.HostConfig.RestartPolicy.Name, 'unless-stopped');
     assert.deepEqual(inspected.Config.Cmd, specBefore.cmd);
     assert.equal((await container(plain.id)).nodeId, nodeA.id);

@@ -19,6 +19,9 @@ export type Lifecycle = 'start' | 'stop' | 'restart';
 
 const DESIRED_AFTER: Record<Lifecycle, DesiredState> = { start: 'running', stop: 'stopped', restart: 'running' };
 
+/** The record's fencing as the agent's create input takes it: absent, not null, when off. */
+const fencing = (record: ContainerRecord) => (record.fenceAfterMs === null ? {} : { fenceAfterMs: record.fenceAfterMs });
+
 /**
  * Places and drives containers through their node's agent, keeping the server's record
  * (spec, desired state, observed state) in step. Every command gets a fresh operation id.
@@ -39,10 +42,10 @@ export class ContainerService {
   /**
    * Records the container, then has the agent create (and by default start) it with the
    * record's id as `serverId`. When the agent refuses or fails, the record is dropped and
-   * the agent's error is thrown.
+   * the agent's error is thrown. `fenceAfterMs` is kept on the record and given to the agent.
    */
   async create(
-    input: { nodeId: string; spec: ContainerSpec; ha: boolean; start: boolean; preferredClusterId?: string | null },
+    input: { nodeId: string; spec: ContainerSpec; ha: boolean; start: boolean; preferredClusterId?: string | null; fenceAfterMs?: number | null },
     onEvent?: (event: OperationEvent) => void,
   ): Promise<ContainerRecord> {
     this.store.nodes.require(input.nodeId);
@@ -52,11 +55,12 @@ export class ContainerService {
       spec: input.spec,
       ha: input.ha,
       preferredClusterId: input.preferredClusterId ?? null,
+      fenceAfterMs: input.fenceAfterMs ?? null,
       desiredState: input.start ? 'running' : 'stopped',
     });
     const operationId = newId('op');
     const run = () =>
-      client.containers.create.mutate({ operationId, spec: input.spec, serverId: record.id, start: input.start }, { context: { timeoutMs: this.longCallTimeoutMs } });
+      client.containers.create.mutate({ operationId, spec: input.spec, serverId: record.id, start: input.start, ...fencing(record) }, { context: { timeoutMs: this.longCallTimeoutMs } });
     try {
       const result = onEvent ? await runWatched({ client, operationId, onEvent, run }) : await run();
       return this.observe(record.id, result);
@@ -109,14 +113,15 @@ export class ContainerService {
   }
 
   /**
-   * Has `nodeId`'s agent create a copy of a recorded container, with the same spec and the
-   * same server id; the record stays where it is until `place` moves it. Used by migrations.
+   * Has `nodeId`'s agent create a copy of a recorded container, with the same spec, server id
+   * and fencing; the record stays where it is until `place` moves it. Used by migrations and
+   * failover: a copy without the fencing would run on through the next partition of its node.
    */
   async createCopy(record: ContainerRecord, nodeId: string, start: boolean): Promise<ContainerResult> {
     const client = this.gateway.client(nodeId);
     try {
       return await client.containers.create.mutate(
-        { operationId: newId('op'), spec: record.spec, serverId: record.id, start },
+        { operationId: newId('op'), spec: record.spec, serverId: record.id, start, ...fencing(record) },
         { context: { timeoutMs: this.longCallTimeoutMs } },
       );
     } catch (error) {

@@ -48,6 +48,7 @@ export function containerView(record: ContainerRecord) {
     image: record.spec.image,
     ha: record.ha,
     preferredClusterId: record.preferredClusterId,
+    fenceAfterMs: record.fenceAfterMs,
     desiredState: record.desiredState,
     state: record.observedState,
     dockerId: record.dockerId,

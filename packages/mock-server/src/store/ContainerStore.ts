@@ -17,6 +17,11 @@ export interface ContainerRecord {
   ha: boolean;
   /** The cluster failover tries after the lost node's own cluster; null for none. */
   preferredClusterId: string | null;
+  /**
+   * Agent-side fencing: the agent stops its copy once it has lost the server this long
+   * (milliseconds). Given to every copy, so a moved container stays fenced; null is off.
+   */
+  fenceAfterMs: number | null;
   desiredState: DesiredState;
   /** Docker's id on the current node, once the agent created it. */
   dockerId: string | null;
@@ -33,6 +38,7 @@ interface ContainerRow {
   spec: string;
   ha: number;
   preferred_cluster_id: string | null;
+  fence_after_ms: number | null;
   desired_state: DesiredState;
   docker_id: string | null;
   observed_state: string | null;
@@ -47,6 +53,7 @@ const toRecord = (row: ContainerRow): ContainerRecord => ({
   spec: ContainerSpec.parse(JSON.parse(row.spec)),
   ha: row.ha === 1,
   preferredClusterId: row.preferred_cluster_id,
+  fenceAfterMs: row.fence_after_ms,
   desiredState: row.desired_state,
   dockerId: row.docker_id,
   observedState: row.observed_state,
@@ -62,14 +69,24 @@ export class ContainerStore {
   ) {}
 
   /** Records a container before the agent is asked to create it; a taken name is a `CONFLICT`. */
-  create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; desiredState: DesiredState; preferredClusterId?: string | null }): ContainerRecord {
+  create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; desiredState: DesiredState; preferredClusterId?: string | null; fenceAfterMs?: number | null }): ContainerRecord {
     const at = this.now();
-    const record: ContainerRecord = { id: newId('ctr'), name: input.spec.name, dockerId: null, observedState: null, createdAt: at, updatedAt: at, ...input, preferredClusterId: input.preferredClusterId ?? null };
+    const record: ContainerRecord = {
+      id: newId('ctr'),
+      name: input.spec.name,
+      dockerId: null,
+      observedState: null,
+      createdAt: at,
+      updatedAt: at,
+      ...input,
+      preferredClusterId: input.preferredClusterId ?? null,
+      fenceAfterMs: input.fenceAfterMs ?? null,
+    };
     insertUnique(
       () =>
         this.db
-          .prepare('INSERT INTO containers (id, node_id, name, spec, ha, preferred_cluster_id, desired_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(record.id, record.nodeId, record.name, JSON.stringify(record.spec), record.ha ? 1 : 0, record.preferredClusterId, record.desiredState, at, at),
+          .prepare('INSERT INTO containers (id, node_id, name, spec, ha, preferred_cluster_id, fence_after_ms, desired_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(record.id, record.nodeId, record.name, JSON.stringify(record.spec), record.ha ? 1 : 0, record.preferredClusterId, record.fenceAfterMs, record.desiredState, at, at),
       `a container named "${input.spec.name}" exists already`,
     );
     return record;

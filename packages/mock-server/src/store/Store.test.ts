@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { ServerError } from '../errors.js';
-import { Store } from './Store.js';
+import { MIGRATIONS } from './schema.js';
+import { DATABASE_FILE, Store } from './Store.js';
 
 const spec = (name: string) => ({ name, image: 'busybox', env: {}, labels: {}, tty: false, mounts: [], privileged: false, capAdd: [], devices: [], securityOpt: [] });
 
@@ -72,6 +74,47 @@ describe('Store', () => {
     assert.equal(second.containers.require('kept-web').desiredState, 'stopped');
     assert.deepEqual(second.keys.current(), key);
     second.close();
+  });
+
+  it("keeps a container's fenceAfterMs through an update and a reopen, and null for one created without it", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lormas-mock-store-'));
+    dirs.push(dataDir);
+    const first = new Store({ dataDir });
+    const node = first.nodes.create({ name: 'n' });
+    const fenced = first.containers.create({ nodeId: node.id, spec: spec('fenced'), ha: true, desiredState: 'running', fenceAfterMs: 5_000 });
+    const plain = first.containers.create({ nodeId: node.id, spec: spec('plain'), ha: true, desiredState: 'running' });
+    assert.equal(fenced.fenceAfterMs, 5_000);
+    assert.equal(plain.fenceAfterMs, null);
+    first.containers.update(fenced.id, { dockerId: 'abc', observedState: 'running' });
+    first.close();
+    const second = new Store({ dataDir });
+    assert.equal(second.containers.require(fenced.id).fenceAfterMs, 5_000);
+    assert.equal(second.containers.require(plain.id).fenceAfterMs, null);
+    second.close();
+  });
+
+  it('opens a data folder written before fencing was recorded: its containers read unfenced, new ones keep it', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lormas-mock-store-'));
+    dirs.push(dataDir);
+    // A database written before the fencing column: every earlier migration, and one container in it.
+    const old = new Database(join(dataDir, DATABASE_FILE));
+    const before = MIGRATIONS.findIndex((migration) => migration.includes('fence_after_ms'));
+    assert.ok(before > 0, 'a migration adds the column');
+    for (const migration of MIGRATIONS.slice(0, before)) old.exec(migration);
+    old.pragma(`user_version = ${before}`);
+    old.prepare("INSERT INTO nodes (id, name, created_at) VALUES ('node_old', 'old', 1)").run();
+    old
+      .prepare("INSERT INTO containers (id, node_id, name, spec, ha, desired_state, created_at, updated_at) VALUES ('ctr_old', 'node_old', 'old-web', ?, 1, 'running', 1, 1)")
+      .run(JSON.stringify(spec('old-web')));
+    old.close();
+
+    const store = new Store({ dataDir });
+    assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    const kept = store.containers.require('old-web');
+    assert.deepEqual([kept.id, kept.ha, kept.fenceAfterMs], ['ctr_old', true, null]);
+    const added = store.containers.create({ nodeId: 'node_old', spec: spec('new-web'), ha: true, desiredState: 'running', fenceAfterMs: 30_000 });
+    assert.equal(store.containers.require(added.id).fenceAfterMs, 30_000);
+    store.close();
   });
 
   it('keeps a migration with its steps in order across a reopen', () => {

@@ -68,4 +68,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (migration_id, seq)
   );
   `,
+  `
+  -- Agent-side fencing is a property of the container, not of one copy: every copy failover or
+  -- a migration creates must carry it. NULL is off, so containers recorded before stay unfenced.
+  ALTER TABLE containers ADD COLUMN fence_after_ms INTEGER;
+  `,
 ];

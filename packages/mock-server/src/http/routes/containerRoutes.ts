@@ -1,4 +1,4 @@
-import { ContainerSpec } from '@lormas/protocol';
+import { ContainerSpec, CreateContainerInput } from '@lormas/protocol';
 import { z } from 'zod';
 import { ServerError } from '../../errors.js';
 import type { ContainerRecord } from '../../store/ContainerStore.js';
@@ -17,6 +17,8 @@ const CreateContainer = z.strictObject({
   start: z.boolean().default(true),
   /** A cluster id or name failover tries after the lost node's own cluster. */
   preferredCluster: z.string().min(1).optional(),
+  /** Agent-side fencing, off when absent; the protocol's own bounds, so the agent never refuses what passed here. */
+  fenceAfterMs: CreateContainerInput.shape.fenceAfterMs,
 });
 
 const StopOptions = z.strictObject({ timeoutSeconds: z.number().int().min(0).max(3_600).optional() });
