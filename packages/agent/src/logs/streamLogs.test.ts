@@ -192,7 +192,8 @@ describe('streamLogs', () => {
 
   it('ends cleanly when the engine ends a follow (the container stopped), delivering a last line without newline', async () => {
     const source = new Readable({ read() {} });
-    const { runtime } = fakeRuntime(() => source);
+    // The read after the follow finds the same log.
+    const { runtime, calls } = fakeRuntime(() => (calls.length === 1 ? source : Readable.from([frame(2, `${ts(1)} bye`)])));
     const ctx = { signal: new AbortController().signal, link: openLink };
     const result = collect(streamLogs(runtime, input({ follow: true }), ctx));
     source.push(frame(2, `${ts(1)} bye`));
@@ -239,6 +240,23 @@ describe('streamLogs', () => {
     assert.equal(calls.length, 2);
     assert.equal(calls[1]!.follow, false);
     assert.ok(Math.abs(calls[1]!.since! - Date.parse(ts(2_999)) / 1000) < 0.001, `the plain read starts at the last line sent, not at ${calls[1]!.since}`);
+  });
+
+  it('holds back a long line that a follow cut between its pieces, and delivers it whole from the read after it', async () => {
+    const head = 'h'.repeat(16 * 1024);
+    const pieces = [frame(1, `${ts(1)} first\n`), frame(1, `${ts(2)} ${head}`)];
+    const whole = [...pieces, frame(1, `${ts(2)} tail\n`)];
+    for (const gone of [false, true]) {
+      const { runtime, calls } = fakeRuntime(() => {
+        if (calls.length === 1) return Readable.from([Buffer.concat(pieces)]);
+        if (gone) throw new AgentError('NOT_FOUND', 'removed');
+        return Readable.from([Buffer.concat(whole)]);
+      });
+      const ctx = { signal: new AbortController().signal, link: openLink };
+      const { entries } = await collect(streamLogs(runtime, input({ follow: true }), ctx));
+      // Gone before the second read: the piece received is all there is.
+      assert.deepEqual(entries.map((e) => e.line), ['first', gone ? head : `${head}tail`], gone ? 'container gone' : 'container there');
+    }
   });
 
   it('ends a follow quietly when the container is already gone for the read after it', async () => {

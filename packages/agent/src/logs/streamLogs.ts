@@ -39,13 +39,15 @@ export async function* streamLogs(
   signal.addEventListener('abort', destroy, { once: true });
   /** The position after the last entry sent. */
   let lastId = input.lastEventId;
+  /** After a follow: the chunk of what was received of a line cut short, if any. */
+  let unfinished: (() => Tracked<LogChunk> | null) | null = null;
   try {
     if (signal.aborted) return;
     let batch: LogEntry[] = [];
     let batchBytes = 0;
     const keep = cursor ? resumeFilter(cursor) : () => true;
     const tracker = new CursorTracker(cursor);
-    // Chunks closed while a slice of engine bytes is parsed; at most two, as a slice is one chunk's worth.
+    // Chunks closed while a slice of engine bytes (maxChunkBytes) is parsed: a few, as chunks close at chunkLimit().
     const ready: Tracked<LogChunk>[] = [];
     const onEntry = (entry: LogEntry) => {
       if (!keep(entry)) return;
@@ -114,8 +116,17 @@ export async function* streamLogs(
       }
     }
     if (signal.aborted) return;
-    splitters.stdout.end();
-    splitters.stderr.end();
+    const endLines = () => {
+      splitters.stdout.end();
+      splitters.stderr.end();
+    };
+    // After a follow a line cut short is held back: the read that follows delivers it whole.
+    if (input.follow) {
+      unfinished = () => {
+        endLines();
+        return batch.length > 0 ? take() : null;
+      };
+    } else endLines();
     if (batch.length > 0) ready.push(take());
     for (const chunk of ready) {
       await pace();
@@ -129,13 +140,20 @@ export async function* streamLogs(
   }
   // The engine can end a follow before the end of the log: json-file drops what a slow reader
   // had not reached when the container exits (seen on Docker 20.10). A plain read from the
-  // last position sent delivers what is left, or nothing; a container removed meanwhile
-  // (NOT_FOUND, or CONFLICT while the engine removes it) has nothing left to read.
+  // last position sent delivers what is left, or nothing. A container removed meanwhile
+  // (NOT_FOUND, or CONFLICT while the engine removes it) has nothing more to read: what was
+  // received of a line cut short is then all there is.
   if (!input.follow || signal.aborted) return;
+  let delivered = false;
   try {
-    yield* streamLogs(runtime, { ...input, follow: false, lastEventId: lastId }, ctx, options);
+    for await (const chunk of streamLogs(runtime, { ...input, follow: false, lastEventId: lastId }, ctx, options)) {
+      delivered = true;
+      yield chunk;
+    }
   } catch (error) {
-    if (!(error instanceof AgentError && (error.code === 'NOT_FOUND' || error.code === 'CONFLICT'))) throw error;
+    if (!(error instanceof AgentError && (error.code === 'NOT_FOUND' || error.code === 'CONFLICT')) || delivered) throw error;
+    const tail = unfinished?.();
+    if (tail) yield tail;
   }
 }
 

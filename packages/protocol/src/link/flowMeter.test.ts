@@ -42,12 +42,14 @@ describe('FlowMeter', () => {
     assert.equal(received.reduce((sum, data) => sum + data.length, 0), 100_000);
   });
 
-  it('ignores the keep-alive pongs, which carry no count', async () => {
+  it("ignores pongs that confirm nothing: the keep-alive's, with no count, and counts never sent", async () => {
     const meter = new FlowMeter(client, { probeEveryBytes: 1 << 30 });
     client.send('y'.repeat(5_000));
-    client.ping();
-    await new Promise((resolve) => client.once('pong', resolve));
-    assert.equal(meter.unconfirmedBytes(), 5_000);
+    for (const payload of [undefined, 'not a count', '999999999']) {
+      client.ping(payload);
+      await new Promise((resolve) => client.once('pong', resolve));
+      assert.equal(meter.unconfirmedBytes(), 5_000, `after a pong carrying ${payload}`);
+    }
   });
 
   it('holds a bulk sender at the window while the peer stalls, far below what the kernel would take, then lets it finish in order', async () => {

@@ -13,9 +13,11 @@ interface LinkModel {
 
 /**
  * A greedy bulk sender on a simulated link, one millisecond per step: it sends 16 KiB chunks
- * whenever the window has room; the reader takes `rate` bytes a millisecond; a probe is
- * answered once the reader has read up to its count, and the answer takes `delayMs` back.
- * Returns, per millisecond, the queueing delay a frame sent then would see, and bytes read.
+ * whenever the window has room (and probes when told, as `FlowMeter` does); the reader takes
+ * `rate` bytes a millisecond of what has arrived; a probe reaches the reader `delayMs` after
+ * it was sent and is answered once the reader has read up to its count; the answer takes
+ * `delayMs` back. Returns, per millisecond, the queueing delay a frame sent then would see,
+ * the bytes read, and the window.
  */
 function simulate(link: LinkModel, ms: number, options: SendWindowOptions = {}, sendEveryMs = 0) {
   const window = new SendWindow(options);
@@ -23,27 +25,29 @@ function simulate(link: LinkModel, ms: number, options: SendWindowOptions = {}, 
   let sent = 0;
   let read = 0;
   const arrivals: { at: number; upTo: number }[] = [];
-  const probes: number[] = [];
+  let arrived = 0;
+  const probes: { count: number; at: number }[] = [];
   const answers: { at: number; count: number }[] = [];
   const queueDelayMs: number[] = [];
   const readPerMs: number[] = [];
   const sizes: number[] = [];
+  const probe = (count: number | null, t: number) => count !== null && probes.push({ count, at: t });
   for (let t = 0; t < ms; t++) {
-    for (const answer of answers.filter((a) => a.at <= t)) window.confirmed(answer.count, t);
-    answers.splice(0, answers.filter((a) => a.at <= t).length);
+    while (answers.length > 0 && answers[0]!.at <= t) window.confirmed(answers.shift()!.count, t);
     const send = () => {
       sent += chunk;
       arrivals.push({ at: t + link.delayMs, upTo: sent });
-      const probe = window.sent(chunk, t);
-      if (probe !== null) probes.push(probe);
+      probe(window.sent(chunk, t), t);
     };
-    if (sendEveryMs === 0) while (window.hasRoom()) send();
-    else if (t % sendEveryMs === 0) send();
-    const arrived = arrivals.filter((a) => a.at <= t).at(-1)?.upTo ?? read;
+    if (sendEveryMs === 0) {
+      while (window.hasRoom()) send();
+      probe(window.probeIfIdle(t), t);
+    } else if (t % sendEveryMs === 0) send();
+    while (arrivals.length > 0 && arrivals[0]!.at <= t) arrived = arrivals.shift()!.upTo;
     const before = read;
     read = Math.min(arrived, read + link.rate(t));
     readPerMs.push(read - before);
-    while (probes.length > 0 && probes[0]! <= read) answers.push({ at: t + link.delayMs, count: probes.shift()! });
+    while (probes.length > 0 && probes[0]!.count <= read && probes[0]!.at + link.delayMs <= t) answers.push({ at: t + link.delayMs, count: probes.shift()!.count });
     queueDelayMs.push((sent - read) / link.rate(t));
     sizes.push(window.size);
   }
@@ -84,6 +88,18 @@ describe('SendWindow', () => {
     const queued = queueDelayMs.slice(-2_000).map((delay) => delay - 40);
     assert.ok(max(queued) <= 100, `queued up to ${max(queued)} ms beyond the one-way delay`);
     assert.ok(sum(readPerMs.slice(-2_000)) >= 0.9 * 2_000 * 10 * KiB, `read ${sum(readPerMs.slice(-2_000))} bytes in the last 2 s`);
+  });
+
+  it('does not creep up behind a queue that never empties: it drains now and then to time the empty link', () => {
+    const { queueDelayMs, readPerMs } = simulate({ rate: () => KiB, delayMs: 40 }, 300_000);
+    const lastMinute = queueDelayMs.slice(-60_000).map((delay) => delay - 40);
+    assert.ok(max(lastMinute) <= 100, `queued up to ${max(lastMinute)} ms beyond the one-way delay after 5 minutes`);
+    assert.ok(sum(readPerMs.slice(-60_000)) >= 0.85 * 60_000 * KiB, `read ${sum(readPerMs.slice(-60_000))} bytes in the last minute`);
+  });
+
+  it('keeps its window through a quiet spell: samples of a link barely used do not shrink it', () => {
+    const { window } = simulate({ rate: () => 100 * KiB, delayMs: 50 }, 5_000, {}, 50);
+    assert.equal(window.size, 64 * KiB);
   });
 
   it('does not grow while the sender leaves it unfilled', () => {
@@ -129,6 +145,7 @@ describe('SendWindow', () => {
 
   it('throws a TypeError naming an option that makes no sense', () => {
     assert.throws(() => new SendWindow({ targetDelayMs: 0 }), /targetDelayMs/);
+    assert.throws(() => new SendWindow({ initialBytes: Number.NaN }), /initialBytes/);
     assert.throws(() => new SendWindow({ minBytes: 2 * KiB, maxBytes: KiB }), /minBytes/);
     assert.equal(new SendWindow({ maxBytes: 8 * KiB }).size, 8 * KiB, 'a small ceiling lowers the default floor');
   });

@@ -20,6 +20,13 @@ export interface SendWindowOptions {
    * @default 30_000 (milliseconds)
    */
   baseHistoryMs?: number;
+  /**
+   * A busy link whose round trips have not come near the base for this long is drained: bulk
+   * senders wait until everything is read and a probe times the empty link. Without it, a
+   * queue that never empties would pass for the base and let the window creep up, as BBR's
+   * PROBE_RTT and LEDBAT's base history guard against. @default 10_000 (milliseconds)
+   */
+  rebaseEveryMs?: number;
 }
 
 const MAX_PROBES_OUT = 1024;
@@ -56,6 +63,9 @@ export class SendWindow {
   /** The current round ends when the peer confirms this count. */
   private roundEnd = 0;
   private roundPeakInFlight = 0;
+  /** When a round trip last came near the base (or the empty link was timed). */
+  private nearBaseAt: number | null = null;
+  private draining = false;
   private readonly options: Required<SendWindowOptions>;
 
   constructor(options: SendWindowOptions = {}) {
@@ -67,9 +77,10 @@ export class SendWindow {
       initialBytes: options.initialBytes ?? 64 * 1024,
       probeEveryBytes: options.probeEveryBytes ?? 16 * 1024,
       baseHistoryMs: options.baseHistoryMs ?? 30_000,
+      rebaseEveryMs: options.rebaseEveryMs ?? 10_000,
     };
-    const { minBytes, targetDelayMs, probeEveryBytes, baseHistoryMs } = this.options;
-    for (const [key, value] of Object.entries({ minBytes, maxBytes, targetDelayMs, probeEveryBytes, baseHistoryMs })) {
+    const { minBytes, initialBytes, targetDelayMs, probeEveryBytes, baseHistoryMs, rebaseEveryMs } = this.options;
+    for (const [key, value] of Object.entries({ minBytes, maxBytes, initialBytes, targetDelayMs, probeEveryBytes, baseHistoryMs, rebaseEveryMs })) {
       if (!Number.isFinite(value) || value <= 0) throw new TypeError(`SendWindow: ${key} must be a positive number, got ${value}`);
     }
     if (minBytes > maxBytes) throw new TypeError(`SendWindow: minBytes (${minBytes}) must not exceed maxBytes (${maxBytes})`);
@@ -88,7 +99,7 @@ export class SendWindow {
 
   /** Whether a bulk sender may send now. */
   hasRoom(): boolean {
-    return this.unconfirmed < this.windowBytes;
+    return !this.draining && this.unconfirmed < this.windowBytes;
   }
 
   /**
@@ -103,22 +114,32 @@ export class SendWindow {
   }
 
   /**
-   * A probe for a waiting sender when nothing in flight will report back: returns the count
-   * to probe with, or null when a probe is already out or nothing is unconfirmed.
+   * A probe for a waiting sender when no probe is out to report back: while bytes are
+   * unconfirmed, or, draining, once they are all read (that probe times the empty link).
+   * Returns the count to probe with, or null.
    */
   probeIfIdle(now: number): number | null {
-    return this.probes.length === 0 && this.unconfirmed > 0 ? this.probe(now) : null;
+    return this.probes.length === 0 && (this.unconfirmed > 0 || this.draining) ? this.probe(now) : null;
   }
 
   /** The peer has read `count` bytes (a probe's answer). */
   confirmed(count: number, now: number): void {
-    if (count <= this.confirmedBytes || count > this.sentBytes) return;
+    if (count < this.confirmedBytes || count > this.sentBytes) return;
     this.confirmedBytes = count;
     let probe: Probe | undefined;
     while (this.probes.length > 0 && this.probes[0]!.count <= count) probe = this.probes.shift();
     if (probe?.count !== count) return;
     const rttMs = Math.max(now - probe.at, 0.001);
     this.recordLow(rttMs, now);
+    if (probe.inFlight === 0) {
+      // The empty link timed: the base is measured afresh, whatever it now is.
+      this.draining = false;
+      this.nearBaseAt = now;
+      return;
+    }
+    const { targetDelayMs, rebaseEveryMs } = this.options;
+    if (this.nearBaseAt === null || rttMs <= this.lows[0]!.rttMs + targetDelayMs / 4) this.nearBaseAt = now;
+    else if (now - this.nearBaseAt > rebaseEveryMs && this.roundPeakInFlight >= this.windowBytes / 2) this.draining = true;
     this.resize(probe.inFlight, rttMs, count >= this.roundEnd);
   }
 
@@ -127,6 +148,8 @@ export class SendWindow {
     this.sentBytes = this.confirmedBytes = this.lastProbeCount = this.roundEnd = this.roundPeakInFlight = 0;
     this.probes.length = 0;
     this.lows.length = 0;
+    this.nearBaseAt = null;
+    this.draining = false;
     this.windowBytes = clamp(this.options.initialBytes, this.options.minBytes, this.options.maxBytes);
   }
 
@@ -147,13 +170,15 @@ export class SendWindow {
   /**
    * What the sample says the window should be: the bytes it was queued behind, delivered in
    * one round trip, scaled to a round trip of base plus target. A smaller window applies at
-   * once (each sample scales its own bytes in flight, so samples do not compound); a larger
+   * once if the sample was queued past the target (each sample scales its own bytes in
+   * flight, so samples do not compound; a quiet link's samples do not shrink it); a larger
    * one once per round trip, at most doubling, and only if senders had filled the window.
    */
   private resize(inFlight: number, rttMs: number, roundOver: boolean): void {
     const { minBytes, maxBytes, targetDelayMs } = this.options;
-    const ideal = (inFlight * (this.lows[0]!.rttMs + targetDelayMs)) / rttMs;
-    if (ideal < this.windowBytes) this.windowBytes = Math.max(minBytes, Math.round(ideal));
+    const limit = this.lows[0]!.rttMs + targetDelayMs;
+    const ideal = (inFlight * limit) / rttMs;
+    if (rttMs > limit && ideal < this.windowBytes) this.windowBytes = Math.max(minBytes, Math.round(ideal));
     if (!roundOver) return;
     if (ideal > this.windowBytes && this.roundPeakInFlight >= this.windowBytes / 2) {
       this.windowBytes = clamp(Math.round(Math.min(ideal, 2 * this.windowBytes)), minBytes, maxBytes);

@@ -41,9 +41,20 @@ describe('linkTransformer', () => {
     }
   });
 
-  it('leaves a very deep value to superjson', () => {
-    let deep: unknown = 'bottom';
-    for (let i = 0; i < 40; i++) deep = { next: deep };
-    assert.deepEqual(roundTrip(deep), deep);
+  it('leaves a value too deep to check, or circular, to superjson', () => {
+    const circular: Record<string, unknown> = { name: 'loop' };
+    circular.self = circular;
+    assert.ok(linkTransformer.serialize(circular).meta, 'meta for a circular value');
+    const back = roundTrip(circular) as Record<string, unknown>;
+    assert.equal(back.self, back);
+  });
+
+  it('leaves keys superjson guards against to superjson: refused on the way out, __proto__ dropped on arrival', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      assert.throws(() => linkTransformer.serialize(JSON.parse(`{"labels":{"${key}":{"polluted":true}}}`)), /prototype pollution/, key);
+    }
+    const arrived = linkTransformer.deserialize<{ labels: Record<string, unknown> }>({ json: JSON.parse('{"labels":{"__proto__":{"polluted":true}}}') });
+    assert.equal(Object.hasOwn(arrived.labels, '__proto__'), false);
+    assert.equal((Object.assign({}, arrived.labels) as { polluted?: boolean }).polluted, undefined);
   });
 });

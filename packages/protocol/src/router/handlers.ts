@@ -35,7 +35,7 @@ export interface LinkPressure {
    * what sits in the kernel's buffers on both sides. Anything sent now waits behind them.
    */
   bufferedAmount(): number;
-  /** Whether a bulk stream must wait before its next chunk (`writable` would not resolve at once). */
+  /** Whether a bulk stream must wait for room before its next chunk: the window is full, or others wait already. */
   full(): boolean;
   /**
    * How many bytes the link now lets be unread. A bulk stream keeps its chunks to a fraction
@@ -46,7 +46,8 @@ export interface LinkPressure {
   /**
    * Resolves when a bulk stream (logs) may send its next chunk: at once while the link's send
    * window has room, else in turn with the link's other bulk streams as the peer reads. The
-   * window keeps what is queued ahead of a heartbeat short. Resolves early if `signal` aborts.
+   * window keeps what is queued ahead of a heartbeat short. Resolves at once, room or not,
+   * if `signal` aborts or the link closes.
    */
   writable(signal?: AbortSignal): Promise<void>;
 }
