@@ -54,6 +54,19 @@ describe('loadConfig', () => {
     assert.equal(configError({ NODE_TOKEN: 't0ken', HEARTBEAT_INTERVAL_MS: 'soon' }).variable, 'HEARTBEAT_INTERVAL_MS');
   });
 
+  it('names a duration no timer can hold (over 2^31 - 1 ms, which Node would fire at once)', () => {
+    assert.equal(configError({ NODE_TOKEN: 't0ken', RECONNECT_REFUSED_DELAY_MS: '3000000000' }).variable, 'RECONNECT_REFUSED_DELAY_MS');
+  });
+
+  it('names BIND_ALLOW_LIST when an entry is not an absolute path, and normalises what it accepts', () => {
+    const error = configError({ NODE_TOKEN: 't0ken', BIND_ALLOW_LIST: '/srv/data, srv/other' });
+    assert.equal(error.variable, 'BIND_ALLOW_LIST');
+    assert.match(error.message, /srv\/other/);
+    const config = loadConfig({ NODE_TOKEN: 't0ken', BIND_ALLOW_LIST: '/srv/data/../app', ALLOWED_CAPABILITIES: 'cap_net_admin' });
+    assert.deepEqual(config.guardRails.bindAllowList, ['/srv/app']);
+    assert.deepEqual(config.guardRails.allowedCapabilities, ['NET_ADMIN']);
+  });
+
   it('never repeats the token in an error', () => {
     const error = configError({ NODE_TOKEN: 'secret-token-value', SERVER_URL: 'ftp://x' });
     assert.doesNotMatch(error.message, /secret-token-value/);

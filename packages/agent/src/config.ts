@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { GuardRails } from './policy/guardRails.js';
+import { type GuardRails, guardRails } from './policy/guardRails.js';
 
 /** A bad configuration value; `variable` names it. The process exits 2 with one line. */
 export class ConfigError extends Error {
@@ -19,7 +19,8 @@ const bool = z
   .toLowerCase()
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const ms = (min: number) => z.coerce.number().int().min(min);
+// Node fires a timer longer than 2^31 - 1 ms after 1 ms; a larger value would mean a busy loop.
+const ms = (min: number) => z.coerce.number().int().min(min).max(2 ** 31 - 1);
 const list = z
   .string()
   .transform((v) => v.split(/[,\s]+/).filter(Boolean));
@@ -132,6 +133,23 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
       throw new ConfigError('CA_FILE', `cannot be read: ${(error as Error).message}`);
     }
   }
+  let rails: GuardRails;
+  try {
+    rails = guardRails({
+      allowPrivileged: v.ALLOW_PRIVILEGED,
+      allowHostNetwork: v.ALLOW_HOST_NETWORK,
+      allowHostPid: v.ALLOW_HOST_PID,
+      allowHostIpc: v.ALLOW_HOST_IPC,
+      allowHostUts: v.ALLOW_HOST_UTS,
+      allowContainerNamespaces: v.ALLOW_CONTAINER_NAMESPACES,
+      allowedCapabilities: v.ALLOWED_CAPABILITIES,
+      allowDevices: v.ALLOW_DEVICES,
+      bindAllowList: v.BIND_ALLOW_LIST,
+      allowUnconfinedSecurityOpt: v.ALLOW_UNCONFINED_SECURITY_OPT,
+    });
+  } catch (error) {
+    throw new ConfigError('BIND_ALLOW_LIST', (error as Error).message.replace(/^bindAllowList: /, ''));
+  }
   return {
     serverUrl: v.SERVER_URL,
     nodeToken: v.NODE_TOKEN!,
@@ -146,18 +164,7 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
     maxPayloadBytes: v.MAX_PAYLOAD_BYTES,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     logHighWaterMarkBytes: v.LOG_HIGH_WATER_MARK_BYTES,
-    guardRails: {
-      allowPrivileged: v.ALLOW_PRIVILEGED,
-      allowHostNetwork: v.ALLOW_HOST_NETWORK,
-      allowHostPid: v.ALLOW_HOST_PID,
-      allowHostIpc: v.ALLOW_HOST_IPC,
-      allowHostUts: v.ALLOW_HOST_UTS,
-      allowContainerNamespaces: v.ALLOW_CONTAINER_NAMESPACES,
-      allowedCapabilities: v.ALLOWED_CAPABILITIES,
-      allowDevices: v.ALLOW_DEVICES,
-      bindAllowList: v.BIND_ALLOW_LIST,
-      allowUnconfinedSecurityOpt: v.ALLOW_UNCONFINED_SECURITY_OPT,
-    },
+    guardRails: rails,
   };
 }
 

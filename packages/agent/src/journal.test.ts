@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AgentError } from '@lormas/protocol';
 import { Journal } from './journal.js';
 
 async function take<T>(iterable: AsyncIterable<T>, count: number): Promise<T[]> {
@@ -22,6 +23,18 @@ describe('Journal', () => {
       { id: '2', data: 'b' },
       { id: '3', data: 'c' },
     ]);
+  });
+
+  it("reads every held event after an id from before a restart, and refuses an id that is not one", async () => {
+    const journal = new Journal<string>(10);
+    journal.append('a');
+    journal.append('b');
+    journal.close();
+    const all = await take(journal.read('500', new AbortController().signal), 10);
+    assert.deepEqual(all.map((e) => e.data), ['a', 'b']);
+    for (const id of ['abc', '-1', '1.5']) {
+      await assert.rejects(take(journal.read(id, new AbortController().signal), 1), (e: unknown) => e instanceof AgentError && e.code === 'BAD_INPUT', id);
+    }
   });
 
   it('keeps only the newest `capacity` events', async () => {

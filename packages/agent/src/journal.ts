@@ -1,4 +1,4 @@
-import type { Tracked } from '@lormas/protocol';
+import { AgentError, type Tracked } from '@lormas/protocol';
 
 /**
  * A bounded, append-only sequence of events with numeric ids, read by any number of
@@ -13,10 +13,6 @@ export class Journal<T> {
 
   constructor(private readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new TypeError('Journal: capacity must be a positive integer');
-  }
-
-  get lastId(): number {
-    return this.seq;
   }
 
   append(data: T): void {
@@ -34,11 +30,14 @@ export class Journal<T> {
 
   /**
    * Events after `afterId` (all held events when absent), then live ones until `signal`
-   * aborts or the journal closes.
+   * aborts or the journal closes. An id past the last event was given out before the agent
+   * restarted and its ids began again at 1: every event held is newer, so all are read.
+   * An id that is not one of ours is `BAD_INPUT`.
    */
   async *read(afterId: string | null | undefined, signal: AbortSignal): AsyncGenerator<Tracked<T>> {
     let cursor = afterId ? Number(afterId) : 0;
-    if (!Number.isFinite(cursor)) cursor = 0;
+    if (!Number.isSafeInteger(cursor) || cursor < 0) throw new AgentError('BAD_INPUT', `lastEventId "${afterId}" is not an event id of this stream`);
+    if (cursor > this.seq) cursor = 0;
     while (!signal.aborted) {
       const first = this.entries[0];
       const start = first ? Math.max(0, cursor + 1 - first.seq) : 0;
