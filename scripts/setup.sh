@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# The workspace (the mock server's better-sqlite3, the test runner) needs Node.js 20; the agent alone runs on 18.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js 20 or newer is needed to develop and test the workspace (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v docker-registry >/dev/null || missing+=(docker-registry)

@@ -96,6 +96,10 @@ describe('HTTP API', () => {
     assert.equal(res.body.error.code, 'BAD_REQUEST');
     assert.deepEqual(res.body.error.issues.map((issue: { path: string[] }) => issue.path[0]).sort(), ['description', 'name']);
     assert.equal((await call(server, 'POST', '/api/nodes', { body: '{"name":' })).body.error.code, 'BAD_REQUEST');
+    // A misspelt field is named, not dropped: the node would otherwise be registered without its cluster.
+    const typo = await call(server, 'POST', '/api/nodes', { body: { name: 'api-typo', clustr: 'eu-west' } });
+    assert.equal(typo.status, 400);
+    assert.equal(typo.body.error.issues[0].code, 'unrecognized_keys');
   });
 
   it('answers 409 CONFLICT for a second node of the same name', async () => {

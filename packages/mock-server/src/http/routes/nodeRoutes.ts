@@ -8,7 +8,7 @@ import { nodeView } from '../views.js';
 
 const nodeName = z.string().trim().min(1).max(128);
 
-const RegisterNode = z.object({
+const RegisterNode = z.strictObject({
   name: nodeName,
   description: z.string().max(1_000).nullish(),
   /** A cluster id or name. */
