@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startAgentUnderTest } from './agentUnderTest.js';
 import { CONTAINER_PREFIX, removeBenchContainers, trackChild } from './cleanup.js';
-import { MiB, rssBytes } from './proc.js';
+import { MiB, sampleRss } from './proc.js';
 import { type BenchResult, median, p99, progress, ratioOf, round } from './stats.js';
 import { type AgentClient, ensureTestImage, requireEngine, TEST_IMAGE } from './workspace.js';
 
@@ -123,15 +123,6 @@ export async function benchAgentMemory({ quick }: { quick: boolean }): Promise<B
 function count(received: { bytes: number; lines: number }, entries: { line: string }[]): void {
   received.lines += entries.length;
   for (const entry of entries) received.bytes += entry.line.length + 1;
-}
-
-async function sampleRss(pid: number, count: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    await delay(500);
-    samples.push(rssBytes(pid));
-  }
-  return samples;
 }
 
 /** RSS of `node --import tsx` doing nothing: what the runtime costs before the agent does anything. */

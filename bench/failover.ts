@@ -5,45 +5,31 @@
  * agent creating and starting the container on B). Runnable alone:
  * `node --import tsx bench/failover.ts [--quick]`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { type AgentProcess, spawnAgent } from '../packages/agent/test/support/rig.js';
 import { type MockServer, startMockServer } from '../packages/mock-server/src/index.js';
 import { startSecondEngine, type SecondEngine } from '../packages/testkit/src/index.js';
 import { CONTAINER_PREFIX, removeBenchContainers, trackChild } from './cleanup.js';
 import { type BenchResult, median, notMeasured, p99, round } from './stats.js';
 import { DEFAULT_DOCKER_SOCKET, TEST_IMAGE, waitFor } from './workspace.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PREFIX = `${CONTAINER_PREFIX}failover-`;
 const LOST_AFTER_MS = 1_500;
 const HEARTBEAT_INTERVAL_MS = 200;
 
-function startAgent(server: MockServer, token: string, nodeName: string, socketPath: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/agent/agent.ts'], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      SERVER_URL: server.url.replace(/^http/, 'ws'),
-      NODE_TOKEN: token,
-      NODE_NAME: nodeName,
-      LOG_LEVEL: 'warn',
-      DOCKER_HOST: `unix://${socketPath}`,
-      HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS),
-      RECONNECT_BASE_DELAY_MS: '100',
-      RECONNECT_MAX_DELAY_MS: '500',
-    },
-    stdio: 'ignore',
+function startAgent(server: MockServer, token: string, nodeName: string, socketPath: string): AgentProcess {
+  const agent = spawnAgent(['node', '--import', 'tsx', 'agent.ts'], {
+    SERVER_URL: server.url.replace(/^http/, 'ws'),
+    NODE_TOKEN: token,
+    NODE_NAME: nodeName,
+    LOG_LEVEL: 'warn',
+    DOCKER_HOST: `unix://${socketPath}`,
+    HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS),
+    RECONNECT_BASE_DELAY_MS: '100',
+    RECONNECT_MAX_DELAY_MS: '500',
   });
-  return trackChild(child);
-}
-
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  trackChild(agent.child);
+  return agent;
 }
 
 async function api(server: MockServer, method: string, path: string, body?: unknown): Promise<any> {
@@ -68,7 +54,7 @@ export async function benchFailover({ quick }: { quick: boolean }): Promise<Benc
   const rounds = quick ? 2 : 3;
   let engineB: SecondEngine | null = null;
   let server: MockServer | null = null;
-  const agents: ChildProcess[] = [];
+  const agents: AgentProcess[] = [];
   const overheads: number[] = [];
   try {
     [engineB, server] = await Promise.all([startSecondEngine(), startMockServer({ lostAfterMs: LOST_AFTER_MS, failoverGraceMs: 0 })]);
@@ -86,7 +72,8 @@ export async function benchFailover({ quick }: { quick: boolean }): Promise<Benc
       // Heartbeats flowing before the kill, so the loss is measured from a steady state.
       await waitFor(() => (server!.gateway.liveness.get(a.id).lastHeartbeat?.seq ?? 0) >= 3, { what: 'heartbeats from A' });
       const killedAt = performance.now();
-      await stopChild(agentA, 'SIGKILL');
+      agentA.child.kill('SIGKILL');
+      await agentA.exited;
       await waitFor(
         () => {
           const record = server!.store.containers.get(id);
@@ -100,7 +87,7 @@ export async function benchFailover({ quick }: { quick: boolean }): Promise<Benc
   } catch (error) {
     return [notMeasured('7. failover overhead', 'ms', `not measured: ${(error as Error).message.slice(0, 200)}`)];
   } finally {
-    for (const child of agents) await stopChild(child);
+    for (const agent of agents) await agent.stop(10_000);
     await server?.close();
     await removeBenchContainers(PREFIX).catch(() => {});
     await engineB?.stop();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { anonymousAgents, registerNodes, type SimsHandle, startServerProcess, startSimulatedAgents } from './fleet.js';
-import { cpuTimeMs, rssBytes } from './proc.js';
+import { cpuTimeMs, sampleRss } from './proc.js';
 import { type BenchResult, median, p99, progress, ratioOf, round } from './stats.js';
 import { waitFor } from './workspace.js';
 
@@ -123,13 +123,4 @@ async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: num
     await sims?.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-async function sampleRss(pid: number, count: number, everyMs: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    await delay(everyMs);
-    samples.push(rssBytes(pid));
-  }
-  return samples;
 }

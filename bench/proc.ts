@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** Resident set size of process `pid` in bytes, from /proc (Linux). */
 export function rssBytes(pid: number): number {
@@ -21,3 +22,13 @@ export function cpuTimeMs(pid: number): number {
 const CLOCK_TICKS_PER_SECOND = 100;
 
 export const MiB = 1024 * 1024;
+
+/** `count` RSS readings of process `pid`, one every `everyMs`. */
+export async function sampleRss(pid: number, count: number, everyMs = 500): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    await delay(everyMs);
+    samples.push(rssBytes(pid));
+  }
+  return samples;
+}

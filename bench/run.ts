@@ -3,7 +3,7 @@
  * against the floor measured in the same run. Prints a table and writes the results as JSON
  * (`bench-results.json` at the repo root unless `--out` names another file).
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,23 +19,10 @@ interface Figure {
   run(quick: boolean): Promise<BenchResult[]>;
 }
 
-/** Owned by the log-streaming work; run when present. Loaded by a computed name so the runner builds without it. */
-const LOG_THROUGHPUT_MODULE = './logThroughput.js';
-
 const figures: Figure[] = [
   { figure: 2, name: 'round trip', run: async (quick) => (await import('./roundTrip.js')).benchRoundTrip({ quick }) },
   { figure: 1, name: 'container lifecycle', run: async (quick) => (await import('./lifecycle.js')).benchLifecycle({ quick }) },
-  {
-    figure: 3,
-    name: 'log throughput',
-    run: async (quick) => {
-      if (!existsSync(fileURLToPath(new URL('./logThroughput.ts', import.meta.url)))) {
-        return [notMeasured('3. log throughput', 'MB/s', 'not measured: bench/logThroughput.ts is not in this tree')];
-      }
-      const module = (await import(LOG_THROUGHPUT_MODULE)) as { benchLogThroughput(options: { quick: boolean }): Promise<BenchResult[]> };
-      return module.benchLogThroughput({ quick });
-    },
-  },
+  { figure: 3, name: 'log throughput', run: async (quick) => (await import('./logThroughput.js')).benchLogThroughput({ quick }) },
   { figure: 4, name: 'agent memory and heartbeats', run: async (quick) => (await import('./agentMemory.js')).benchAgentMemory({ quick }) },
   { figure: 5, name: 'server per-agent cost', run: async (quick) => (await import('./hubScale.js')).benchHubScale({ quick }) },
   { figure: 6, name: 'reconnect storm', run: async (quick) => (await import('./reconnectStorm.js')).benchReconnectStorm({ quick }) },

@@ -48,22 +48,6 @@ export function round(n: number | null, digits = 4): number | null {
   return Number(n.toPrecision(digits));
 }
 
-export interface RoundsOptions {
-  /** Rounds run first and thrown away: JIT, connection pools and the engine's caches warm up. */
-  warmupRounds: number;
-  rounds: number;
-  /** One round; returns its samples (e.g. one per operation). */
-  run(round: number): Promise<number[]>;
-}
-
-/** Runs warm-up rounds, then measured rounds, and pools the measured rounds' samples. */
-export async function measureRounds(options: RoundsOptions): Promise<number[]> {
-  for (let i = 0; i < options.warmupRounds; i++) await options.run(-1 - i);
-  const samples: number[] = [];
-  for (let i = 0; i < options.rounds; i++) samples.push(...(await options.run(i)));
-  return samples;
-}
-
 /**
  * Measures two contenders in alternating rounds (A, B, B, A, ...) so drift on a noisy
  * machine lands on both alike. Each gets the same warm-up first.
@@ -112,16 +96,6 @@ export function compare(
     rounds: fields.rounds,
     ...(fields.notes ? { notes: fields.notes } : {}),
   };
-}
-
-/** High-resolution milliseconds since an arbitrary origin. */
-export const nowMs = () => performance.now();
-
-/** Wall time of `fn` in milliseconds. */
-export async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
 }
 
 const progressStart = performance.now();

@@ -25,7 +25,6 @@ export interface ConnectionOptions {
   /** Called when the link opens and closes, for heartbeats and fencing. */
   onOpen?(): void;
   onClose?(code: number): void;
-  random?: () => number;
 }
 
 /**
@@ -124,7 +123,7 @@ export class AgentConnection {
         log('server refused this agent; retrying slowly', { refusal: what, reason, retryInMs: delay });
         this.lastRefusal = what;
       } else {
-        delay = backoffDelay(this.attempt++, this.options.reconnect, this.options.random);
+        delay = backoffDelay(this.attempt++, this.options.reconnect);
         logger.warn(openedAt ? 'connection closed; reconnecting' : 'could not connect; retrying', {
           code,
           reason: reason || undefined,

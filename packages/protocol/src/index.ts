@@ -45,5 +45,5 @@ export {
   type AgentRefusedEvent,
   type NodeIdentity,
 } from './link/AgentHub.js';
-export { keepAlive, KEEP_ALIVE_DEFAULTS, type KeepAliveOptions } from './link/keepAlive.js';
+export { keepAlive, type KeepAliveOptions } from './link/keepAlive.js';
 export { contractJsonSchema, wireSchemas } from './jsonSchema.js';

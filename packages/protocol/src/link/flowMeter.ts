@@ -23,21 +23,20 @@ export class FlowMeter {
   constructor(
     private readonly socket: WebSocket,
     options: FlowMeterOptions = {},
-    private readonly now: () => number = () => performance.now(),
   ) {
     this.window = new SendWindow(options);
     const send = socket.send.bind(socket) as (...args: unknown[]) => void;
     socket.send = ((data: unknown, ...rest: unknown[]) => {
       const bytes = typeof data === 'string' ? Buffer.byteLength(data) : ((data as { byteLength?: number }).byteLength ?? 0);
       send(data, ...rest);
-      this.ping(this.window.sent(bytes, this.now()));
+      this.ping(this.window.sent(bytes, performance.now()));
       this.scheduleWake();
     }) as WebSocket['send'];
     socket.on('pong', (payload: Buffer) => {
       const count = Number(payload.toString());
       // Pongs of the keep-alive carry no count.
       if (!payload.length || !Number.isSafeInteger(count)) return;
-      this.window.confirmed(count, this.now());
+      this.window.confirmed(count, performance.now());
       this.wake();
     });
     socket.once('close', () => {
@@ -77,7 +76,7 @@ export class FlowMeter {
       };
       signal?.addEventListener('abort', abandon, { once: true });
       this.waiting.push(release);
-      this.ping(this.window.probeIfIdle(this.now()));
+      this.ping(this.window.probeIfIdle(performance.now()));
     });
   }
 
@@ -85,7 +84,7 @@ export class FlowMeter {
   private wake(): void {
     if (this.waiting.length === 0) return;
     if (!this.window.hasRoom()) {
-      this.ping(this.window.probeIfIdle(this.now()));
+      this.ping(this.window.probeIfIdle(performance.now()));
       return;
     }
     this.waiting.shift()!();

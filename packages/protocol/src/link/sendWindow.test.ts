@@ -135,14 +135,6 @@ describe('SendWindow', () => {
     assert.equal(window.unconfirmed, 0);
   });
 
-  it('starts over on reset', () => {
-    const { window } = simulate({ rate: () => 100 * KiB, delayMs: 1 }, 1_000);
-    assert.ok(window.size > 64 * KiB);
-    window.reset();
-    assert.equal(window.size, 64 * KiB);
-    assert.equal(window.unconfirmed, 0);
-  });
-
   it('throws a TypeError naming an option that makes no sense', () => {
     assert.throws(() => new SendWindow({ targetDelayMs: 0 }), /targetDelayMs/);
     assert.throws(() => new SendWindow({ initialBytes: Number.NaN }), /initialBytes/);

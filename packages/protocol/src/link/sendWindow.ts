@@ -143,16 +143,6 @@ export class SendWindow {
     this.resize(probe.inFlight, rttMs, count >= this.roundEnd);
   }
 
-  /** A new connection: nothing is in flight and the old measurements no longer apply. */
-  reset(): void {
-    this.sentBytes = this.confirmedBytes = this.lastProbeCount = this.roundEnd = this.roundPeakInFlight = 0;
-    this.probes.length = 0;
-    this.lows.length = 0;
-    this.nearBaseAt = null;
-    this.draining = false;
-    this.windowBytes = clamp(this.options.initialBytes, this.options.minBytes, this.options.maxBytes);
-  }
-
   private probe(now: number): number {
     this.lastProbeCount = this.sentBytes;
     // A peer that never answers is cut off by the keep-alive; until then, keep the list bounded.

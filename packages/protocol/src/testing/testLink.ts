@@ -6,7 +6,6 @@ import { createAgentRouter } from '../router/createAgentRouter.js';
 import type { AgentHandlers } from '../router/handlers.js';
 import { AgentHub, type AgentHubOptions, type NodeIdentity } from '../link/AgentHub.js';
 import { serveAgentLink } from '../link/serveAgentLink.js';
-import type { FlowMeterOptions } from '../link/flowMeter.js';
 
 /**
  * A hub on an HTTP server on loopback, for tests. By default the node is named by the
@@ -43,8 +42,6 @@ export interface DialOptions {
   maxPayloadBytes?: number;
   /** Sent as `Authorization: Bearer`, as a real agent sends its node token. */
   token?: string;
-  /** Flow control of bulk streams, as the agent's `LOG_HIGH_WATER_MARK_BYTES` sets it. */
-  flow?: FlowMeterOptions;
 }
 
 /**
@@ -62,7 +59,7 @@ export function dialTestAgent(url: string, nodeId: string, handlers: AgentHandle
     maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024,
   });
   socket.on('error', () => {});
-  serveAgentLink(socket, { router: createAgentRouter(handlers), flow: options.flow });
+  serveAgentLink(socket, { router: createAgentRouter(handlers) });
   return socket;
 }
 
