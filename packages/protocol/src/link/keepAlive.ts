@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 
 export interface KeepAliveOptions {
@@ -18,36 +19,53 @@ export const KEEP_ALIVE_DEFAULTS = { pingIntervalMs: 10_000, pongTimeoutMs: 5_00
 
 /**
  * Dead-peer detection with protocol-level ping frames (RFC 6455 section 5.5.2). Any frame
- * from the peer counts as a sign of life, so a busy link sends no pings at all. Returns a
- * function that stops it; it also stops by itself when the socket closes.
+ * from the peer counts as a sign of life, so a busy link sends no pings at all. A frame only
+ * notes the time (log chunks arrive by the hundred a second); one timer looks at it when it
+ * is due. Returns a function that stops it; it also stops by itself when the socket closes.
  */
 export function keepAlive(socket: WebSocket, options: KeepAliveOptions = {}): () => void {
   const { pingIntervalMs, pongTimeoutMs } = { ...KEEP_ALIVE_DEFAULTS, ...options };
-  let pingTimer: NodeJS.Timeout | undefined;
-  let pongTimer: NodeJS.Timeout | undefined;
+  let lastSeen = performance.now();
+  /** When the ping now awaiting an answer went out. */
+  let pingedAt: number | null = null;
+  let timer: NodeJS.Timeout | undefined;
 
-  const schedule = () => {
-    clearTimeout(pingTimer);
-    clearTimeout(pongTimer);
-    pingTimer = setTimeout(() => {
-      if (socket.readyState !== socket.OPEN) return;
-      socket.ping();
-      pongTimer = setTimeout(() => socket.terminate(), pongTimeoutMs);
-      pongTimer.unref?.();
-    }, pingIntervalMs);
-    pingTimer.unref?.();
+  const arm = (ms: number) => {
+    timer = setTimeout(check, ms);
+    timer.unref?.();
+  };
+  const check = () => {
+    if (socket.readyState !== socket.OPEN) return;
+    const now = performance.now();
+    if (pingedAt !== null) {
+      if (lastSeen < pingedAt) {
+        socket.terminate();
+        return;
+      }
+      pingedAt = null;
+    }
+    const quietMs = now - lastSeen;
+    if (quietMs < pingIntervalMs) {
+      arm(pingIntervalMs - quietMs);
+      return;
+    }
+    pingedAt = now;
+    socket.ping();
+    arm(pongTimeoutMs);
+  };
+  const seen = () => {
+    lastSeen = performance.now();
   };
   const stop = () => {
-    clearTimeout(pingTimer);
-    clearTimeout(pongTimer);
-    socket.off('message', schedule);
-    socket.off('pong', schedule);
-    socket.off('ping', schedule);
+    clearTimeout(timer);
+    socket.off('message', seen);
+    socket.off('pong', seen);
+    socket.off('ping', seen);
   };
-  socket.on('message', schedule);
-  socket.on('pong', schedule);
-  socket.on('ping', schedule);
+  socket.on('message', seen);
+  socket.on('pong', seen);
+  socket.on('ping', seen);
   socket.once('close', stop);
-  schedule();
+  arm(pingIntervalMs);
   return stop;
 }
