@@ -45,7 +45,7 @@ export function createHandlers(services: AgentServices) {
   let accepting = true;
 
   /** Resolves a container reference to the id of a container this agent manages, or refuses. */
-  async function managed(idOrName: string): Promise<{ id: string; name: string }> {
+  async function managed(idOrName: string): Promise<{ id: string; name: string; tty: boolean }> {
     const found = await runtime.labelsOf(idOrName);
     assertManaged(found.labels, config.nodeId);
     return found;
@@ -128,8 +128,8 @@ export function createHandlers(services: AgentServices) {
         }),
       events: (input, ctx) => events.read(input?.lastEventId, ctx.signal),
       logs: async function* (input, ctx) {
-        const { id } = await managed(input.id);
-        yield* streamLogs(runtime, { ...input, id }, ctx);
+        const container = await managed(input.id);
+        yield* streamLogs(runtime, { ...input, id: container.id }, ctx, {}, container);
       },
     },
     images: {

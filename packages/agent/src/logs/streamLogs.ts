@@ -24,13 +24,15 @@ export async function* streamLogs(
   input: z.output<typeof LogsInput>,
   ctx: StreamContext,
   options: StreamLogsOptions = {},
+  /** The container, when the caller has inspected it already; else it is inspected here. */
+  known?: { id: string; tty: boolean },
 ): AsyncGenerator<Tracked<LogChunk>, void, undefined> {
   const config = resolveStreamLogsOptions(options);
   const { signal, link } = ctx;
   const cursor = input.lastEventId ? decodeCursor(input.lastEventId) : null;
   if (!input.stdout && !input.stderr) throw new AgentError('BAD_INPUT', 'choose stdout, stderr or both');
   if (signal.aborted) return;
-  const { id, tty } = await runtime.labelsOf(input.id);
+  const { id, tty } = known ?? (await runtime.labelsOf(input.id));
   const raw = engineOptions(input, cursor === null ? null : sinceSecondsFor(cursor.floor));
   const stream = await runtime.logs(id, raw);
   // Errors are read from `stream.errored` where it matters; an unheard one would crash the agent.
@@ -146,7 +148,7 @@ export async function* streamLogs(
   if (!input.follow || signal.aborted) return;
   let delivered = false;
   try {
-    for await (const chunk of streamLogs(runtime, { ...input, follow: false, lastEventId: lastId }, ctx, options)) {
+    for await (const chunk of streamLogs(runtime, { ...input, follow: false, lastEventId: lastId }, ctx, options, { id, tty })) {
       delivered = true;
       yield chunk;
     }
