@@ -40,6 +40,22 @@ function testHandlers(nodeName: string): AgentHandlers & { creates: number } {
   return Object.defineProperty(handlers, 'creates', { get: () => counter.creates }) as AgentHandlers & { creates: number };
 }
 
+describe('AgentHub with an authenticate that names no node', () => {
+  it('closes the socket with InternalError and reports the refusal, filing it under no node', async () => {
+    const refused: number[] = [];
+    const fixture = await startTestHub({ authenticate: () => ({}) as never, onRefused: ({ code }) => refused.push(code) });
+    try {
+      const socket = dialTestAgent(fixture.url, 'ignored', stubHandlers({ nodeName: 'nameless' }));
+      const [code] = await nextEvent<[number, Buffer]>(socket, 'close');
+      assert.equal(code, CloseCode.InternalError);
+      assert.deepEqual(refused, [CloseCode.InternalError]);
+      assert.equal(fixture.hub.isConnected('undefined'), false);
+    } finally {
+      await fixture.close();
+    }
+  });
+});
+
 describe('reverse link over loopback', () => {
   let fixture: Awaited<ReturnType<typeof startTestHub>>;
   const connects: string[] = [];
@@ -188,6 +204,16 @@ describe('reverse link over loopback', () => {
     assert.equal(error.code, 'AGENT_TIMEOUT');
     assert.match(error.message, /n-never-connected/);
     assert.ok(Date.now() - started < 5_000);
+  });
+
+  it('refuses a deadline that is not a positive number before the call goes out', async () => {
+    for (const timeoutMs of [Number.NaN, -1, 0]) {
+      const error = await fixture.hub
+        .client('n-never-connected')
+        .hello.query(undefined, { context: { timeoutMs } })
+        .then(() => assert.fail('expected a refusal'), (e: unknown) => e as Error);
+      assert.match(error.message, /timeoutMs must be a positive number/, String(timeoutMs));
+    }
   });
 
   it('reports a disconnect with its close code', async () => {

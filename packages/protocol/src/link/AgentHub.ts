@@ -247,7 +247,9 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
       return this.refuse(ws, null, code, error instanceof LinkRefusal ? error.message : 'unauthorized');
     }
     if (ws.readyState !== ws.OPEN) return;
-    const { nodeId } = identity;
+    const nodeId: unknown = identity?.nodeId;
+    // A server's authenticate that answers without a node would file the socket under "undefined".
+    if (typeof nodeId !== 'string' || nodeId === '') return this.refuse(ws, null, CloseCode.InternalError, 'authenticate returned no nodeId');
     const link = this.link(nodeId);
     const previous = link.socket;
     const superseded = !!previous && previous.readyState === previous.OPEN;

@@ -18,9 +18,15 @@ export function timeoutLink<TRouter extends AnyRouter>(options: TimeoutLinkOptio
   return () =>
     ({ op, next }) =>
       observable((observer) => {
+        const own = op.context['timeoutMs'];
+        // A caller's deadline must be a positive number; NaN or a negative one would time out at once.
+        if (op.type !== 'subscription' && own !== undefined && (typeof own !== 'number' || !Number.isFinite(own) || own <= 0)) {
+          observer.error(new TRPCClientError<TRouter>(`context.timeoutMs must be a positive number of milliseconds, got ${String(own)}`));
+          return () => {};
+        }
         const subscription = next(op).subscribe(observer);
         if (op.type === 'subscription') return () => subscription.unsubscribe();
-        const timeoutMs = typeof op.context['timeoutMs'] === 'number' ? op.context['timeoutMs'] : options.timeoutMs;
+        const timeoutMs = (own as number | undefined) ?? options.timeoutMs;
         const timer = setTimeout(() => {
           const error = new TRPCClientError<TRouter>(`${options.describe()} did not answer ${op.path} within ${timeoutMs} ms`, {
             result: { error: { message: 'timeout', code: -32008, data: { code: 'TIMEOUT', httpStatus: 408, lormas: { code: 'AGENT_TIMEOUT' } } } } as never,
