@@ -3,7 +3,7 @@ import type { NodeLiveness } from '../agents/NodeLiveness.js';
 import type { Logger } from '../logger.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
 import type { Store } from '../store/Store.js';
-import { assessNodes, type Assessment, type HoldReason } from './assessNodes.js';
+import { assessNodes, type Assessment } from './assessNodes.js';
 import { chooseTarget } from './chooseTarget.js';
 import { retryDelayMs } from './retryDelayMs.js';
 
@@ -157,6 +157,7 @@ export class FailoverController {
     const { store, liveness } = this.options;
     const heading = new Map<string, number>();
     for (const item of this.pending.values()) if (item.inFlight && item.target) heading.set(item.target, (heading.get(item.target) ?? 0) + 1);
+    const held = store.containers.countsByNode();
     const candidates = store.nodes
       .list()
       .filter((node) => {
@@ -167,7 +168,7 @@ export class FailoverController {
       .map((node) => ({
         nodeId: node.id,
         clusterId: node.clusterId,
-        containers: store.containers.list(node.id).length + (heading.get(node.id) ?? 0),
+        containers: (held.get(node.id) ?? 0) + (heading.get(node.id) ?? 0),
         cpuPercent: liveness.get(node.id).lastHeartbeat?.cpu.usagePercent ?? 0,
       }));
     const source = store.nodes.get(record.nodeId);

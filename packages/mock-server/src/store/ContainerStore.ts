@@ -97,11 +97,23 @@ export class ContainerStore {
     return row ? toRecord(row) : null;
   }
 
+  /** A container by server id or by name, or null. */
+  find(idOrName: string): ContainerRecord | null {
+    const row = this.db.prepare('SELECT * FROM containers WHERE id = ? OR name = ? LIMIT 1').get(idOrName, idOrName) as ContainerRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
   /** A container by server id or by name, or `NOT_FOUND`. */
   require(idOrName: string): ContainerRecord {
-    const row = this.db.prepare('SELECT * FROM containers WHERE id = ? OR name = ? LIMIT 1').get(idOrName, idOrName) as ContainerRow | undefined;
-    if (!row) throw new ServerError('NOT_FOUND', `no container with id or name "${idOrName}"`);
-    return toRecord(row);
+    const record = this.find(idOrName);
+    if (!record) throw new ServerError('NOT_FOUND', `no container with id or name "${idOrName}"`);
+    return record;
+  }
+
+  /** How many containers each node holds (nodes with none are absent). */
+  countsByNode(): Map<string, number> {
+    const rows = this.db.prepare('SELECT node_id, COUNT(*) AS n FROM containers GROUP BY node_id').all() as { node_id: string; n: number }[];
+    return new Map(rows.map((row) => [row.node_id, row.n]));
   }
 
   /** Every container, or those placed on `nodeId`. */

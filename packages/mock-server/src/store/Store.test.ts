@@ -56,6 +56,9 @@ describe('Store', () => {
     const read = store.containers.require('web');
     assert.deepEqual({ ...read, updatedAt: 0 }, { ...created, dockerId: 'abc', observedState: 'running', updatedAt: 0 });
     assert.equal(code(() => store.containers.require('nope')), 'NOT_FOUND');
+    assert.equal(store.containers.find(created.id)?.name, 'web');
+    assert.equal(store.containers.find('nope'), null);
+    assert.deepEqual(store.containers.countsByNode(), new Map([[node.id, 1]]));
     assert.equal(store.containers.removeAllOf(node.id), 1);
     assert.deepEqual(store.containers.list(), []);
     store.close();

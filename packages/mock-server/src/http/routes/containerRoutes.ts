@@ -1,9 +1,9 @@
 import { ContainerSpec, CreateContainerInput } from '@lormas/protocol';
 import { z } from 'zod';
-import { ServerError } from '../../errors.js';
 import type { ContainerRecord } from '../../store/ContainerStore.js';
 import type { ApiContext } from '../ApiContext.js';
 import { progressReply } from '../progressReply.js';
+import { clusterOf } from './clusterOf.js';
 import { readJson } from '../readJson.js';
 import type { Router } from '../Router.js';
 import { containerView } from '../views.js';
@@ -29,10 +29,7 @@ export function containerRoutes(router: Router, api: ApiContext): void {
 
   router.add('POST', '/api/containers', async (ctx) => {
     const { preferredCluster, ...body } = await readJson(ctx.req, CreateContainer, api.maxBodyBytes);
-    const cluster = preferredCluster === undefined ? null : api.store.clusters.find(preferredCluster);
-    if (preferredCluster !== undefined && !cluster) {
-      throw new ServerError('BAD_REQUEST', `no cluster "${preferredCluster}"`, { issues: [{ code: 'unknown_cluster', path: ['preferredCluster'], message: `no cluster with id or name "${preferredCluster}"` }] });
-    }
+    const cluster = preferredCluster === undefined ? null : clusterOf(api, preferredCluster, 'preferredCluster');
     return progressReply(ctx, 201, (onEvent) => api.containers.create({ ...body, preferredClusterId: cluster?.id ?? null }, onEvent), show);
   });
 

@@ -38,7 +38,7 @@ export function migrationRoutes(router: Router, api: ApiContext): void {
   router.add('GET', '/api/migrations', ({ url }) => {
     const ref = url.searchParams.get('containerId');
     // A container may be named by id or name; a removed container's history is still found by id.
-    const containerId = ref === null ? undefined : (api.store.containers.get(ref)?.id ?? api.store.containers.list().find((c) => c.name === ref)?.id ?? ref);
+    const containerId = ref === null ? undefined : (api.store.containers.find(ref)?.id ?? ref);
     return { status: 200, body: { migrations: api.store.migrations.list(containerId).map(migrationView) } };
   });
 

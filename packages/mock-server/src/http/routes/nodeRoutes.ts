@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { issueNodeToken } from '../../auth/issueNodeToken.js';
-import { ServerError } from '../../errors.js';
 import type { ApiContext } from '../ApiContext.js';
+import { clusterOf } from './clusterOf.js';
 import { readJson } from '../readJson.js';
 import type { Router } from '../Router.js';
 import { nodeView } from '../views.js';
@@ -20,13 +20,6 @@ const UpdateNode = z.strictObject({
   /** A cluster id or name; `null` takes the node out of its cluster. */
   cluster: z.string().min(1).nullable().optional(),
 });
-
-/** A cluster named by id or name, or a `BAD_REQUEST` pointing at the `cluster` field. */
-function clusterOf(api: ApiContext, ref: string) {
-  const cluster = api.store.clusters.find(ref);
-  if (!cluster) throw new ServerError('BAD_REQUEST', `no cluster "${ref}"`, { issues: [{ code: 'unknown_cluster', path: ['cluster'], message: `no cluster with id or name "${ref}"` }] });
-  return cluster;
-}
 
 function view(api: ApiContext, nodeId: string) {
   const node = api.store.nodes.require(nodeId);
