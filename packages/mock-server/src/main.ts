@@ -48,8 +48,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** Listen failures that a setting caused, named by that setting: a configuration error (exit 2). */
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'PORT: the port is in use',
+  EACCES: 'PORT: not allowed to listen on this port',
+  EADDRNOTAVAIL: 'HOST: not an address of this machine',
+  ENOTFOUND: 'HOST: no such host',
+  EAI_AGAIN: 'HOST: the name could not be resolved',
+};
+
 main().catch((error: unknown) => {
-  const code = (error as { code?: string }).code;
-  process.stderr.write(`lormas-mock: ${code === 'EADDRINUSE' ? 'the port is in use (set PORT)' : error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  const setting = LISTEN_ERRORS[(error as { code?: string }).code ?? ''];
+  process.stderr.write(`lormas-mock: ${setting ?? (error instanceof Error ? error.message : String(error))}\n`);
+  process.exit(setting ? 2 : 1);
 });
