@@ -19,6 +19,12 @@ export type Lifecycle = 'start' | 'stop' | 'restart';
 
 const DESIRED_AFTER: Record<Lifecycle, DesiredState> = { start: 'running', stop: 'stopped', restart: 'running' };
 
+/** An agent call whose failure, whatever form the link gave it, is thrown as an `AgentError`. */
+const agentCall = <T>(call: () => Promise<T>): Promise<T> =>
+  call().catch((error: unknown) => {
+    throw AgentError.from(error);
+  });
+
 /** The record's fencing as the agent's create input takes it: absent, not null, when off. */
 const fencing = (record: ContainerRecord) => (record.fenceAfterMs === null ? {} : { fenceAfterMs: record.fenceAfterMs });
 
@@ -75,15 +81,10 @@ export class ContainerService {
     const client = this.gateway.client(record.nodeId);
     this.store.containers.update(record.id, { desiredState: DESIRED_AFTER[action] });
     const ref = { operationId: newId('op'), id: record.dockerId ?? record.name };
-    try {
-      const result =
-        action === 'start'
-          ? await client.containers.start.mutate(ref)
-          : await client.containers[action].mutate(timeoutSeconds === undefined ? ref : { ...ref, timeoutSeconds });
-      return this.observe(record.id, result);
-    } catch (error) {
-      throw AgentError.from(error);
-    }
+    const result = await agentCall(() =>
+      action === 'start' ? client.containers.start.mutate(ref) : client.containers[action].mutate(timeoutSeconds === undefined ? ref : { ...ref, timeoutSeconds }),
+    );
+    return this.observe(record.id, result);
   }
 
   /** Removes the container on its node (forcibly) and forgets it. A container the node no longer has is forgotten too. */
@@ -105,11 +106,7 @@ export class ContainerService {
     const client = this.gateway.client(nodeId);
     const operationId = newId('op');
     const run = () => client.images.pull.mutate({ operationId, image }, { context: { timeoutMs: this.longCallTimeoutMs } });
-    try {
-      return onEvent ? await runWatched({ client, operationId, onEvent, run }) : await run();
-    } catch (error) {
-      throw AgentError.from(error);
-    }
+    return agentCall(() => (onEvent ? runWatched({ client, operationId, onEvent, run }) : run()));
   }
 
   /**
@@ -119,36 +116,28 @@ export class ContainerService {
    */
   async createCopy(record: ContainerRecord, nodeId: string, start: boolean): Promise<ContainerResult> {
     const client = this.gateway.client(nodeId);
-    try {
-      return await client.containers.create.mutate(
+    return agentCall(() =>
+      client.containers.create.mutate(
         { operationId: newId('op'), spec: record.spec, serverId: record.id, start, ...fencing(record) },
         { context: { timeoutMs: this.longCallTimeoutMs } },
-      );
-    } catch (error) {
-      throw AgentError.from(error);
-    }
+      ),
+    );
   }
 
   /** Starts, stops or (forcibly) removes one copy of a container on a given node, by Docker id. */
   async copyCommand(nodeId: string, action: 'start' | 'stop' | 'remove', dockerId: string, timeoutSeconds?: number): Promise<void> {
     const client = this.gateway.client(nodeId);
     const ref = { operationId: newId('op'), id: dockerId };
-    try {
-      if (action === 'start') await client.containers.start.mutate(ref);
-      else if (action === 'stop') await client.containers.stop.mutate(timeoutSeconds === undefined ? ref : { ...ref, timeoutSeconds });
-      else await client.containers.remove.mutate({ ...ref, force: true });
-    } catch (error) {
-      throw AgentError.from(error);
-    }
+    await agentCall(() => {
+      if (action === 'start') return client.containers.start.mutate(ref);
+      if (action === 'stop') return client.containers.stop.mutate(timeoutSeconds === undefined ? ref : { ...ref, timeoutSeconds });
+      return client.containers.remove.mutate({ ...ref, force: true });
+    });
   }
 
   /** The agent's inventory of the managed containers on `nodeId`. */
   async inventory(nodeId: string): Promise<Inventory> {
-    try {
-      return await this.gateway.client(nodeId).inventory.query();
-    } catch (error) {
-      throw AgentError.from(error);
-    }
+    return agentCall(() => this.gateway.client(nodeId).inventory.query());
   }
 
   /** Moves the record to the node whose copy is now the container. */
