@@ -45,7 +45,7 @@ export function createHandlers(services: AgentServices) {
   let accepting = true;
 
   /** Resolves a container reference to the id of a container this agent manages, or refuses. */
-  async function managed(idOrName: string): Promise<{ id: string; name: string; tty: boolean }> {
+  async function managed(idOrName: string): Promise<{ id: string; name: string; tty: boolean; running: boolean }> {
     const found = await runtime.labelsOf(idOrName);
     assertManaged(found.labels, config.nodeId);
     return found;

@@ -54,8 +54,8 @@ export interface ContainerRuntime {
   list(labels: Record<string, string>): Promise<ContainerSummary[]>;
   /** Inspects by id or name; the spec is rebuilt from the engine's view. */
   inspect(idOrName: string): Promise<ContainerDetails>;
-  /** Labels of a container, to check it is managed before acting on it. */
-  labelsOf(idOrName: string): Promise<{ id: string; name: string; labels: Record<string, string>; tty: boolean }>;
+  /** Labels of a container, to check it is managed before acting on it, and what a log read needs to know. */
+  labelsOf(idOrName: string): Promise<{ id: string; name: string; labels: Record<string, string>; tty: boolean; running: boolean }>;
   hasImage(image: string): Promise<boolean>;
   /** Pulls `image`, calling `onProgress` for every progress line; resolves with the image id. */
   pull(image: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal): Promise<string>;

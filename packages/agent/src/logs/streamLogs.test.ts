@@ -38,11 +38,11 @@ function engineStream(count: number, lineBytes = 100) {
   return state;
 }
 
-/** A runtime whose only working calls are the two a log stream makes. */
-function fakeRuntime(stream: () => Readable, tty = false) {
+/** A runtime whose only working calls are the two a log stream makes; its container is running unless told. */
+function fakeRuntime(stream: () => Readable, tty = false, running = true) {
   const calls: RawLogsOptions[] = [];
   const runtime = {
-    labelsOf: async (id: string) => ({ id, name: id, labels: {}, tty }),
+    labelsOf: async (id: string) => ({ id, name: id, labels: {}, tty, running }),
     logs: async (_id: string, options: RawLogsOptions) => {
       calls.push(options);
       return stream();
@@ -240,6 +240,18 @@ describe('streamLogs', () => {
     assert.equal(calls.length, 2);
     assert.equal(calls[1]!.follow, false);
     assert.ok(Math.abs(calls[1]!.since! - Date.parse(ts(2_999)) / 1000) < 0.001, `the plain read starts at the last line sent, not at ${calls[1]!.since}`);
+  });
+
+  it('reads a container that was not running when the follow began only once: the engine sent it whole', async () => {
+    const { runtime, calls } = fakeRuntime(() => engineStream(calls.length === 1 ? 3_000 : 5_000).stream, false, false);
+    const ctx = { signal: new AbortController().signal, link: openLink };
+    const { entries } = await collect(streamLogs(runtime, input({ follow: true }), ctx));
+    assert.equal(entries.length, 3_000);
+    assert.equal(calls.length, 1);
+    // Its last line, without a newline, is delivered: no read comes after to complete it.
+    const unterminated = fakeRuntime(() => Readable.from([Buffer.concat([frame(1, `${ts(1)} first\n`), frame(1, `${ts(2)} last`)])]), false, false);
+    const { entries: whole } = await collect(streamLogs(unterminated.runtime, input({ follow: true }), ctx));
+    assert.deepEqual(whole.map((e) => e.line), ['first', 'last']);
   });
 
   it('holds back a long line that a follow cut between its pieces, and delivers it whole from the read after it', async () => {

@@ -25,14 +25,14 @@ export async function* streamLogs(
   ctx: StreamContext,
   options: StreamLogsOptions = {},
   /** The container, when the caller has inspected it already; else it is inspected here. */
-  known?: { id: string; tty: boolean },
+  known?: { id: string; tty: boolean; running: boolean },
 ): AsyncGenerator<Tracked<LogChunk>, void, undefined> {
   const config = resolveStreamLogsOptions(options);
   const { signal, link } = ctx;
   const cursor = input.lastEventId ? decodeCursor(input.lastEventId) : null;
   if (!input.stdout && !input.stderr) throw new AgentError('BAD_INPUT', 'choose stdout, stderr or both');
   if (signal.aborted) return;
-  const { id, tty } = known ?? (await runtime.labelsOf(input.id));
+  const { id, tty, running } = known ?? (await runtime.labelsOf(input.id));
   const raw = engineOptions(input, cursor === null ? null : sinceSecondsFor(cursor.floor));
   const stream = await runtime.logs(id, raw);
   // Errors are read from `stream.errored` where it matters; an unheard one would crash the agent.
@@ -123,7 +123,7 @@ export async function* streamLogs(
       splitters.stderr.end();
     };
     // After a follow a line cut short is held back: the read that follows delivers it whole.
-    if (input.follow) {
+    if (input.follow && running) {
       unfinished = () => {
         endLines();
         return batch.length > 0 ? take() : null;
@@ -144,11 +144,13 @@ export async function* streamLogs(
   // had not reached when the container exits (seen on Docker 20.10). A plain read from the
   // last position sent delivers what is left, or nothing. A container removed meanwhile
   // (NOT_FOUND, or CONFLICT while the engine removes it) has nothing more to read: what was
-  // received of a line cut short is then all there is.
-  if (!input.follow || signal.aborted) return;
+  // received of a line cut short is then all there is. A container that was not running when
+  // the follow began was read whole (the engine follows only a running container's log), and
+  // is not read again: with `since`, the engine decodes the whole log file to find the place.
+  if (!input.follow || !running || signal.aborted) return;
   let delivered = false;
   try {
-    for await (const chunk of streamLogs(runtime, { ...input, follow: false, lastEventId: lastId }, ctx, options, { id, tty })) {
+    for await (const chunk of streamLogs(runtime, { ...input, follow: false, lastEventId: lastId }, ctx, options, { id, tty, running: false })) {
       delivered = true;
       yield chunk;
     }
