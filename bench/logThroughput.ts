@@ -11,6 +11,7 @@
  *
  * Runnable alone: `node --import tsx bench/logThroughput.ts [--quick]`.
  */
+import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { startAgentUnderTest } from './agentUnderTest.js';
@@ -48,12 +49,15 @@ export async function benchLogThroughput({ quick }: LogThroughputOptions): Promi
     const mbPerSecond = (ms: number) => logBytes / 1e6 / (ms / 1000);
     // CPU per MB of log, beside the wall-clock figure: on a busy machine the wall-clock ratio
     // mostly says how much CPU dockerd was left with, the cost itself says what each reader pays.
-    const cpu = { agent: [] as number[], server: [] as number[], floor: [] as number[] };
+    const cpu = { agent: [] as number[], server: [] as number[], floor: [] as number[], engineSubject: [] as number[], engineFloor: [] as number[] };
+    const engine = enginePid();
+    const engineMs = () => (engine === null ? 0 : cpuTimeMs(engine));
     const perMb = (ms: number) => ms / (logBytes / 1e6);
     const processMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
 
     const throughLink = async (round: number): Promise<number[]> => {
       const agentStart = cpuTimeMs(under.pid);
+      const engineStart = engineMs();
       const serverStart = process.cpuUsage();
       const started = performance.now();
       let count = 0;
@@ -68,12 +72,14 @@ export async function benchLogThroughput({ quick }: LogThroughputOptions): Promi
       if (round >= 0) {
         cpu.agent.push(perMb(cpuTimeMs(under.pid) - agentStart));
         cpu.server.push(perMb(processMs(process.cpuUsage(serverStart))));
+        cpu.engineSubject.push(perMb(engineMs() - engineStart));
       }
       return [mbPerSecond(ms)];
     };
 
     const straightFromEngine = async (round: number): Promise<number[]> => {
       const cpuStart = process.cpuUsage();
+      const engineStart = engineMs();
       const started = performance.now();
       const stream = await dockerode.getContainer(id).logs({ follow: true, stdout: true, stderr: true, timestamps: true });
       let newlines = 0;
@@ -91,7 +97,10 @@ export async function benchLogThroughput({ quick }: LogThroughputOptions): Promi
       });
       const ms = performance.now() - started;
       if (newlines !== lines) throw new Error(`the engine delivered ${newlines} of ${lines} lines`);
-      if (round >= 0) cpu.floor.push(perMb(processMs(process.cpuUsage(cpuStart))));
+      if (round >= 0) {
+        cpu.floor.push(perMb(processMs(process.cpuUsage(cpuStart))));
+        cpu.engineFloor.push(perMb(engineMs() - engineStart));
+      }
       return [mbPerSecond(ms)];
     };
 
@@ -115,10 +124,35 @@ export async function benchLogThroughput({ quick }: LogThroughputOptions): Promi
       ),
       compare({ name: '3. log CPU cost: agent process', unit: 'ms CPU/MB', rounds, workload, notes: cpuNotes("the agent process's") }, cpu.agent, cpu.floor),
       compare({ name: '3. log CPU cost: server end', unit: 'ms CPU/MB', rounds, workload, notes: cpuNotes("the server end's (this process)") }, cpu.server, cpu.floor),
+      ...(engine === null
+        ? []
+        : [
+            compare(
+              {
+                name: '3. log CPU cost: dockerd',
+                unit: 'ms CPU/MB',
+                rounds,
+                workload,
+                notes: "dockerd's CPU time per MB of log while the agent reads it, against while dockerode reads it (/proc); what the engine spends serving each reader",
+              },
+              cpu.engineSubject,
+              cpu.engineFloor,
+            ),
+          ]),
     ];
   } finally {
     await under.close();
     await removeBenchContainers(PREFIX);
+  }
+}
+
+/** The engine's process id when it runs in this process's view (the bench's own machine), else null. */
+function enginePid(): number | null {
+  try {
+    const pid = Number(execFileSync('pidof', ['dockerd'], { encoding: 'utf8' }).trim().split(' ')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
   }
 }
 
