@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket, connect } from 'node:net';
-import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@lormas/testkit';
+import type { EngineBody } from '../src/docker/engineGet.js';
 import { linesOf, startLogsFixture, type LogsFixture } from './logsFixture.js';
 import type { LogEntry } from '@lormas/protocol';
 
@@ -107,7 +107,7 @@ describe('log streams across connection cuts and slow readers, against the real 
     );
     try {
       await waitFor(() => pressure.includes('paused'), { what: 'the stream to pause', timeoutMs: 30_000 });
-      const engine = f.engineStreams.at(-1) as IncomingMessage;
+      const engine = f.engineStreams.at(-1) as EngineBody;
       let maxSocketBytes = 0;
       let maxEngineBytes = 0;
       const sample = () => {
@@ -118,9 +118,9 @@ describe('log streams across connection cuts and slow readers, against the real 
       try {
         // Stalled: after the buffers settle, not one more byte comes from the engine.
         await new Promise((resolve) => setTimeout(resolve, 300));
-        const readAt = engine.socket.bytesRead;
+        const readAt = engine.bytesRead;
         await new Promise((resolve) => setTimeout(resolve, 700));
-        assert.equal(engine.socket.bytesRead, readAt, 'engine bytes read while the reader stalls');
+        assert.equal(engine.bytesRead, readAt, 'engine bytes read while the reader stalls');
         // Slow: the reader takes a little; the agent reads only what the socket lets through.
         throttle.set('slow');
         const before = received.length;

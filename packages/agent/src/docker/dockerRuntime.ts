@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import { AgentError, type ContainerDetails, type ContainerSummary, ContainerState, ManagedLabel } from '@lormas/protocol';
 import Docker from 'dockerode';
 import type { ContainerRuntime, PullProgress, RawLogsOptions, RuntimeEvent } from './ContainerRuntime.js';
-import { dockerConnection } from './dockerHost.js';
+import { dockerConnection, engineAddress } from './dockerHost.js';
+import { engineGet } from './engineGet.js';
 import { dockerToSpec } from './dockerToSpec.js';
 import { engineCall, toAgentError } from './engineErrors.js';
 import type { EngineContainerInspect, EngineImageConfig } from './engineTypes.js';
@@ -18,6 +19,8 @@ export interface DockerRuntimeOptions {
    */
   dockerHost?: string;
 }
+
+const flag = (on: boolean) => (on ? '1' : '0');
 
 /** Epoch milliseconds of an engine timestamp; `null` for Go's zero time, which means "never". */
 function epochMs(time: string | undefined): number | null {
@@ -55,6 +58,7 @@ function summaryOf(info: Docker.ContainerInfo): ContainerSummary {
 
 /** The `ContainerRuntime` on a Docker engine, through dockerode. */
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): ContainerRuntime {
+  const address = engineAddress(options.dockerHost);
   const docker = new Docker(dockerConnection(options.dockerHost));
 
   async function imageConfig(image: string): Promise<EngineImageConfig | undefined> {
@@ -167,32 +171,11 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
     },
 
     async logs(id: string, options: RawLogsOptions): Promise<Readable> {
-      const query = {
-        follow: options.follow,
-        stdout: options.stdout,
-        stderr: options.stderr,
-        timestamps: true,
-        ...(options.tail === undefined ? {} : { tail: options.tail }),
-        ...(options.since === undefined ? {} : { since: options.since }),
-        ...(options.until === undefined ? {} : { until: options.until }),
-      };
-      // dockerode's `logs()` buffers the whole answer without `follow`; dialling with
-      // `isStream` keeps a large non-follow read as bounded as a follow.
-      return engineCall(
-        () =>
-          new Promise<Readable>((resolve, reject) => {
-            docker.modem.dial(
-              {
-                path: `/containers/${encodeURIComponent(id)}/logs?`,
-                method: 'GET',
-                isStream: true,
-                statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-                options: query,
-              },
-              (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as Readable)),
-            );
-          }),
-      );
+      const query = new URLSearchParams({ follow: flag(options.follow), stdout: flag(options.stdout), stderr: flag(options.stderr), timestamps: '1' });
+      if (options.tail !== undefined) query.set('tail', String(options.tail));
+      if (options.since !== undefined) query.set('since', String(options.since));
+      if (options.until !== undefined) query.set('until', String(options.until));
+      return engineCall(() => engineGet(address, `/containers/${encodeURIComponent(id)}/logs?${query}`));
     },
 
     events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<RuntimeEvent> {
