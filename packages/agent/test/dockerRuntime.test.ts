@@ -163,6 +163,14 @@ describe('docker runtime against the real engine', () => {
     assert.equal(labels.id, id);
     assert.equal(labels.labels['test-case'], 'list');
     assert.equal(labels.tty, false);
+    assert.equal(labels.running, false);
+    // The engine's own filters: a label by key alone, and running containers only.
+    const fenced = await runtime.create(specOf('listed-fenced'), { 'test-case': 'list', 'lormas.fence-after-ms': '1000' });
+    const byKey = await runtime.list({ ...RUN_LABEL, 'test-case': 'list' }, { withLabel: 'lormas.fence-after-ms' });
+    assert.deepEqual(byKey.map((c) => c.id), [fenced]);
+    assert.deepEqual(await runtime.list({ ...RUN_LABEL, 'test-case': 'list' }, { running: true }), []);
+    await runtime.start(fenced);
+    assert.deepEqual((await runtime.list({ ...RUN_LABEL, 'test-case': 'list' }, { running: true, withLabel: 'lormas.fence-after-ms' })).map((c) => c.id), [fenced]);
   });
 
   it('rejects with NOT_FOUND for a missing container and a missing image', async () => {

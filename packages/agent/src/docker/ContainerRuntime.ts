@@ -34,6 +34,14 @@ export interface RawLogsOptions {
   stderr: boolean;
 }
 
+/** More conditions on a listing, which the engine applies. */
+export interface ListFilter {
+  /** Only running containers. */
+  running?: boolean;
+  /** Only containers that carry this label, whatever its value. */
+  withLabel?: string;
+}
+
 /** The engine's version facts. */
 export interface EngineInfo {
   version: string;
@@ -51,7 +59,7 @@ export interface EngineInfo {
 export interface ContainerRuntime {
   ping(): Promise<EngineInfo>;
   /** Containers carrying every label in `labels` (key=value), running or not. */
-  list(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  list(labels: Record<string, string>, filter?: ListFilter): Promise<ContainerSummary[]>;
   /** Inspects by id or name; the spec is rebuilt from the engine's view. */
   inspect(idOrName: string): Promise<ContainerDetails>;
   /** Labels of a container, to check it is managed before acting on it, and what a log read needs to know. */

@@ -80,8 +80,9 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
       return { version: version.Version, apiVersion: version.ApiVersion };
     },
 
-    async list(labels) {
-      const infos = await engineCall(() => docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }));
+    async list(labels, filter = {}) {
+      const label = filter.withLabel === undefined ? labelFilters(labels) : [...labelFilters(labels), filter.withLabel];
+      const infos = await engineCall(() => docker.listContainers({ all: true, filters: { label, ...(filter.running ? { status: ['running'] } : {}) } }));
       return infos.map(summaryOf);
     },
 

@@ -7,8 +7,12 @@ import { Fencing } from './Fencing.js';
 
 function fakeRuntime(containers: ContainerSummary[]) {
   const stopped: string[] = [];
+  const filters: unknown[] = [];
   const runtime = {
-    list: async () => containers,
+    list: async (_labels: unknown, filter: unknown) => {
+      filters.push(filter);
+      return containers;
+    },
     stop: async (id: string) => {
       stopped.push(id);
       const c = containers.find((x) => x.id === id)!;
@@ -16,7 +20,7 @@ function fakeRuntime(containers: ContainerSummary[]) {
       return 0;
     },
   } as unknown as ContainerRuntime;
-  return { runtime, stopped };
+  return { runtime, stopped, filters };
 }
 
 const container = (id: string, fenceAfterMs?: number): ContainerSummary => ({
@@ -34,12 +38,13 @@ describe('Fencing', () => {
 
   it('stops a fenced container once the server has been away for its time, and no other', async () => {
     let now = 1_000;
-    const { runtime, stopped } = fakeRuntime([container('fenced', 5_000), container('late', 60_000), container('plain')]);
+    const { runtime, stopped, filters } = fakeRuntime([container('fenced', 5_000), container('late', 60_000), container('plain')]);
     const fencing = new Fencing({ runtime, managedLabels: {}, logger, now: () => now });
     fencing.serverBack();
     fencing.serverLost();
     now += 4_999;
     assert.deepEqual(await fencing.check(), []);
+    assert.deepEqual(filters, [{ running: true, withLabel: 'lormas.fence-after-ms' }], 'the engine is asked for running fenced containers only');
     now += 1;
     assert.deepEqual(await fencing.check(), ['fenced']);
     assert.deepEqual(stopped, ['fenced']);

@@ -59,7 +59,9 @@ export class Fencing {
   async check(): Promise<string[]> {
     if (this.lostSince === null) return [];
     const awayMs = this.now() - this.lostSince;
-    const due = (await this.options.runtime.list(this.options.managedLabels)).filter((container) => {
+    // The engine returns only running containers that carry the label: usually none.
+    const candidates = await this.options.runtime.list(this.options.managedLabels, { running: true, withLabel: ManagedLabel.fenceAfterMs });
+    const due = candidates.filter((container) => {
       const after = Number(container.labels[ManagedLabel.fenceAfterMs]);
       return container.state === 'running' && Number.isFinite(after) && after > 0 && after <= awayMs && !this.fenced.has(container.id);
     });
