@@ -2,6 +2,7 @@ import { AgentError, type ContainerResult, type Inventory } from '@lormas/protoc
 import type { NodeLiveness } from '../agents/NodeLiveness.js';
 import type { Logger } from '../logger.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
+import type { NodeRecord } from '../store/NodeStore.js';
 import type { Store } from '../store/Store.js';
 import { assessNodes, type Assessment } from './assessNodes.js';
 import { chooseTarget } from './chooseTarget.js';
@@ -119,7 +120,7 @@ export class FailoverController {
       liveness.markLost(nodeId);
     }
     if (hold) return;
-    this.enqueueLostContainers();
+    this.enqueueLostContainers(nodes);
     for (const item of this.pending.values()) if (!item.inFlight && item.nextAt <= this.now()) this.attempt(item);
   }
 
@@ -201,9 +202,9 @@ export class FailoverController {
     return this.last?.health.get(nodeId) ?? null;
   }
 
-  private enqueueLostContainers(): void {
+  private enqueueLostContainers(nodes: readonly NodeRecord[]): void {
     const { store, liveness, actions } = this.options;
-    for (const node of store.nodes.list()) {
+    for (const node of nodes) {
       if (liveness.get(node.id).status !== 'lost' || this.returning.has(node.id)) continue;
       for (const record of store.containers.list(node.id)) {
         if (!record.ha || this.pending.has(record.id) || actions.moving.has(record.id)) continue;
