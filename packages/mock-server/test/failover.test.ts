@@ -7,24 +7,13 @@ import { ManagedLabel } from '@lormas/protocol';
 import { DEFAULT_DOCKER_SOCKET, docker, type Proxy, requireEngine, type SecondEngine, startProxy, startSecondEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { type MockServer, startMockServer } from '../src/index.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
+import { engineState, removeContainers } from './support/cleanup.js';
 import { call, ndjson, registerNode } from './support/http.js';
 
 const PREFIX = `lormas-fo-${process.pid}-`;
 const LOST_AFTER_MS = 3_000;
 /** The lost-after window plus a few seconds: how long a failover may take here. */
 const FAILOVER_DEADLINE_MS = LOST_AFTER_MS + 5_000;
-
-/** The engine's state of a container (`running`, `exited`...), or null when it does not exist. */
-async function stateOn(socketPath: string, name: string): Promise<string | null> {
-  return docker(['inspect', '-f', '{{.State.Status}}', name], socketPath).catch(() => null);
-}
-
-async function removeAll(socketPath: string): Promise<void> {
-  const ids = (await docker(['ps', '-aq', '--filter', `name=^/${PREFIX}`], socketPath).catch(() => '')).split('\n').filter(Boolean);
-  if (ids.length > 0) await docker(['rm', '-f', '-v', ...ids], socketPath).catch(() => '');
-  const volumes = (await docker(['volume', 'ls', '-q', '--filter', `name=${PREFIX}`], socketPath).catch(() => '')).split('\n').filter(Boolean);
-  if (volumes.length > 0) await docker(['volume', 'rm', '-f', ...volumes], socketPath).catch(() => '');
-}
 
 /** A container that stops at once on SIGTERM, with env, labels and a restart policy to check after a move. */
 const spec = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -66,7 +55,7 @@ describe('failover and migration between two real engines', () => {
 
   before(async () => {
     await requireEngine();
-    await removeAll(DEFAULT_DOCKER_SOCKET);
+    await removeContainers(PREFIX, { socketPath: DEFAULT_DOCKER_SOCKET, volumes: true });
     [engineB, server] = await Promise.all([
       startSecondEngine(),
       startMockServer({ lostAfterMs: LOST_AFTER_MS, failoverGraceMs: 0, keepAlive: { pingIntervalMs: 300, pongTimeoutMs: 300 } }),
@@ -83,9 +72,9 @@ describe('failover and migration between two real engines', () => {
     await Promise.all([agentA?.stop(), agentB?.stop()]);
     await Promise.all([proxyA?.close(), proxyB?.close()]);
     await server?.close();
-    await removeAll(DEFAULT_DOCKER_SOCKET);
+    await removeContainers(PREFIX, { socketPath: DEFAULT_DOCKER_SOCKET, volumes: true });
     if (engineB) {
-      await removeAll(engineB.socketPath);
+      await removeContainers(PREFIX, { socketPath: engineB.socketPath, volumes: true });
       await engineB.stop();
     }
     rmSync(bindDir, { recursive: true, force: true });
@@ -102,8 +91,8 @@ describe('failover and migration between two real engines', () => {
     await waitFor(async () => Date.parse((await node(nodeA.id)).lastHeartbeatAt) > cutAt + LOST_AFTER_MS + 500, { what: 'a heartbeat after the window' });
     assert.deepEqual(await migrationsOf(blip.id), []);
     assert.equal((await container(blip.id)).nodeId, nodeA.id);
-    assert.equal(await stateOn(DEFAULT_DOCKER_SOCKET, blip.name), 'running');
-    assert.equal(await stateOn(engineB.socketPath, blip.name), null);
+    assert.equal(await engineState(blip.name, DEFAULT_DOCKER_SOCKET), 'running');
+    assert.equal(await engineState(blip.name, engineB.socketPath), null);
   });
 
   it('moves nothing when every node goes silent at once, and says why', async () => {
@@ -136,15 +125,15 @@ describe('failover and migration between two real engines', () => {
         return c.nodeId === nodeB.id && c.state === 'running' ? c : null;
       }, { timeoutMs: FAILOVER_DEADLINE_MS, what: 'the container running on B' });
       assert.equal(moved.id, part.id);
-      assert.equal(await stateOn(engineB.socketPath, part.name), 'running');
+      assert.equal(await engineState(part.name, engineB.socketPath), 'running');
       // The agent and its container live on behind the partition: two copies, until it heals.
-      assert.equal(await stateOn(DEFAULT_DOCKER_SOCKET, part.name), 'running');
+      assert.equal(await engineState(part.name, DEFAULT_DOCKER_SOCKET), 'running');
     } finally {
       proxyA.heal();
     }
     await online(nodeA.id);
-    assert.equal(await stateOn(DEFAULT_DOCKER_SOCKET, part.name), null, 'the stale copy is gone before A counts as online');
-    assert.equal(await stateOn(engineB.socketPath, part.name), 'running');
+    assert.equal(await engineState(part.name, DEFAULT_DOCKER_SOCKET), null, 'the stale copy is gone before A counts as online');
+    assert.equal(await engineState(part.name, engineB.socketPath), 'running');
     const [migration] = await migrationsOf(part.id);
     assert.equal(migration.trigger, 'node-lost');
     assert.equal(migration.status, 'succeeded');
@@ -181,8 +170,8 @@ describe('failover and migration between two real engines', () => {
 
     agentA = startA();
     await online(nodeA.id);
-    assert.equal(await stateOn(DEFAULT_DOCKER_SOCKET, ha.name), null, 'the stale copy on A is removed');
-    assert.equal(await stateOn(DEFAULT_DOCKER_SOCKET, plain.name), 'running', 'the non-HA container stays');
+    assert.equal(await engineState(ha.name, DEFAULT_DOCKER_SOCKET), null, 'the stale copy on A is removed');
+    assert.equal(await engineState(plain.name, DEFAULT_DOCKER_SOCKET), 'running', 'the non-HA container stays');
   });
 
   it('migrates a container with a named volume: the data arrives, the source copy goes, each step is recorded', async () => {
@@ -203,8 +192,8 @@ describe('failover and migration between two real engines', () => {
     const streamed = lines.filter((l) => l.type === 'step').map((l) => l.step.name);
     assert.deepEqual(streamed, ['choose-target', 'stop-source', 'create-target', 'copy-volume', 'start-target', 'remove-source']);
 
-    assert.equal(await stateOn(DEFAULT_DOCKER_SOCKET, vol.name), null);
-    assert.equal(await stateOn(engineB.socketPath, vol.name), 'running');
+    assert.equal(await engineState(vol.name, DEFAULT_DOCKER_SOCKET), null);
+    assert.equal(await engineState(vol.name, engineB.socketPath), 'running');
     assert.equal(await docker(['exec', vol.name, 'cat', '/data/note'], engineB.socketPath), 'hello volume');
     const sum = (socketPath: string) => docker(['run', '--rm', '--network', 'none', '-v', `${volume}:/d`, TEST_IMAGE, 'md5sum', '/d/blob'], socketPath);
     assert.equal(await sum(engineB.socketPath), await sum(DEFAULT_DOCKER_SOCKET));
@@ -228,8 +217,8 @@ describe('failover and migration between two real engines', () => {
     assert.equal(ended.status, 'rolled-back', JSON.stringify(ended));
     assert.match(ended.error, /^POLICY_DENIED/);
     assert.deepEqual(ended.steps.map((s: any) => [s.name, s.status]), [['choose-target', 'ok'], ['stop-source', 'ok'], ['create-target', 'failed'], ['start-source', 'ok']]);
-    assert.equal(await stateOn(DEFAULT_DOCKER_SOCKET, bound.name), 'running');
-    assert.equal(await stateOn(engineB.socketPath, bound.name), null);
+    assert.equal(await engineState(bound.name, DEFAULT_DOCKER_SOCKET), 'running');
+    assert.equal(await engineState(bound.name, engineB.socketPath), null);
     assert.equal((await container(bound.id)).nodeId, nodeA.id);
   });
 });
