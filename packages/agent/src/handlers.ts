@@ -8,7 +8,7 @@ import {
 } from '@lormas/protocol';
 import type { ArchiveTransfers } from './archives/ArchiveTransfers.js';
 import type { AgentConfig } from './config.js';
-import type { ContainerRuntime } from './docker/ContainerRuntime.js';
+import type { ContainerFacts, ContainerRuntime } from './docker/ContainerRuntime.js';
 import type { Journal } from './journal.js';
 import type { Logger } from './logger.js';
 import { streamLogs } from './logs/index.js';
@@ -45,7 +45,7 @@ export function createHandlers(services: AgentServices) {
   let accepting = true;
 
   /** Resolves a container reference to the id of a container this agent manages, or refuses. */
-  async function managed(idOrName: string): Promise<{ id: string; name: string; tty: boolean; running: boolean }> {
+  async function managed(idOrName: string): Promise<ContainerFacts> {
     const found = await runtime.labelsOf(idOrName);
     assertManaged(found.labels, config.nodeId);
     return found;

@@ -34,6 +34,17 @@ export interface RawLogsOptions {
   stderr: boolean;
 }
 
+/** What the agent checks before acting on a container, and what a log read needs to know of it. */
+export interface ContainerFacts {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  tty: boolean;
+  running: boolean;
+  /** The engine's `State.StartedAt`, which changes whenever the container starts. */
+  startedAt: string;
+}
+
 /** More conditions on a listing, which the engine applies. */
 export interface ListFilter {
   /** Only running containers. */
@@ -58,12 +69,12 @@ export interface EngineInfo {
  */
 export interface ContainerRuntime {
   ping(): Promise<EngineInfo>;
-  /** Containers carrying every label in `labels` (key=value), running or not. */
+  /** Containers carrying every label in `labels` (key=value), and meeting `filter` when given. */
   list(labels: Record<string, string>, filter?: ListFilter): Promise<ContainerSummary[]>;
   /** Inspects by id or name; the spec is rebuilt from the engine's view. */
   inspect(idOrName: string): Promise<ContainerDetails>;
   /** Labels of a container, to check it is managed before acting on it, and what a log read needs to know. */
-  labelsOf(idOrName: string): Promise<{ id: string; name: string; labels: Record<string, string>; tty: boolean; running: boolean }>;
+  labelsOf(idOrName: string): Promise<ContainerFacts>;
   hasImage(image: string): Promise<boolean>;
   /** Pulls `image`, calling `onProgress` for every progress line; resolves with the image id. */
   pull(image: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal): Promise<string>;

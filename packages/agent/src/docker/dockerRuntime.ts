@@ -121,7 +121,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
 
     async labelsOf(idOrName) {
       const info = await inspectRaw(idOrName);
-      return { id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config.Labels ?? {}, tty: info.Config.Tty ?? false, running: info.State.Running };
+      return { id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config.Labels ?? {}, tty: info.Config.Tty ?? false, running: info.State.Running, startedAt: info.State.StartedAt };
     },
 
     async hasImage(image) {

@@ -66,14 +66,15 @@ describe('engineGet', () => {
   });
   after(() => engine.close());
 
-  it('asks over HTTP/1.0 and reads the unframed body to the close', async () => {
+  it('asks for one answer on its own connection, and reads an unframed body to the close', async () => {
     engine.answer((socket) => {
       socket.write('HTTP/1.0 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\nfirst ');
       setTimeout(() => socket.end('and last'), 5);
     });
     const body = await engineGet(engine.address, '/containers/abc/logs?follow=1');
     assert.equal(await readAll(body), 'first and last');
-    assert.match(engine.requests.at(-1)!, /^GET \/containers\/abc\/logs\?follow=1 HTTP\/1\.0\r\nHost: docker\r\n/);
+    assert.match(engine.requests.at(-1)!, /^GET \/containers\/abc\/logs\?follow=1 HTTP\/1\.1\r\nHost: docker\r\n/);
+    assert.match(engine.requests.at(-1)!, /\r\nConnection: close\r\n/);
   });
 
   it('reads a chunked body and a Content-Length body, in a head and body that arrive in pieces', async () => {
@@ -115,6 +116,11 @@ describe('engineGet', () => {
     await assert.rejects(engineGet(engine.address, '/dropped'), /without an answer/);
     engine.answer((socket) => socket.end('SSH-2.0-OpenSSH_9.2\r\n\r\n'));
     await assert.rejects(engineGet(engine.address, '/not-http'), /status line/);
+  });
+
+  it('rejects, and crashes nothing, when the read that brings the head also brings a malformed body', async () => {
+    engine.answer((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n'));
+    await assert.rejects(engineGet(engine.address, '/bad-chunk'), /chunk size/);
   });
 
   it('is ENGINE_UNAVAILABLE when nothing listens there', async () => {
@@ -195,8 +201,11 @@ describe('engineGet', () => {
     await waitFor(() => closed, { what: 'the engine to see the close' });
   });
 
-  it('refuses a negative readPaceMs', () => {
+  it('refuses a negative readPaceMs, a high-water mark that is no size, and a path that would break the request line', () => {
     assert.throws(() => engineGet(engine.address, '/x', { readPaceMs: -1 }), /readPaceMs/);
+    assert.throws(() => engineGet(engine.address, '/x', { highWaterMark: 0 }), /highWaterMark/);
+    assert.throws(() => engineGet(engine.address, '/x HTTP/1.1\r\nX-Injected: 1'), /path/);
+    assert.throws(() => engineGet(engine.address, 'containers/x'), /path/);
   });
 
   it('speaks to an engine on a TCP port as well', async () => {

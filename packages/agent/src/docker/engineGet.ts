@@ -14,7 +14,7 @@ export interface EngineGetOptions {
    * @default 1
    */
   readPaceMs?: number;
-  /** Body bytes held unread by the consumer before the socket is left unread. @default 64 KiB */
+  /** Body bytes held unread by the consumer before the socket is left unread. @default 65536 */
   highWaterMark?: number;
 }
 
@@ -35,6 +35,21 @@ export interface EngineStatusError extends Error {
   json: unknown;
 }
 
+/** The body of an engine's answer. */
+export class EngineBody extends Readable {
+  readonly #received: () => number;
+
+  constructor(received: () => number, options: ReadableOptions) {
+    super(options);
+    this.#received = received;
+  }
+
+  /** Bytes read off the engine's socket so far, head included: what the engine was let send. */
+  get bytesRead(): number {
+    return this.#received();
+  }
+}
+
 /**
  * GET `path` on the engine for a long streamed answer, such as a followed log. Resolves
  * with the body once the engine answers 200; rejects with an `EngineStatusError` for any
@@ -43,16 +58,20 @@ export interface EngineStatusError extends Error {
  *
  * Why not dockerode: Node's HTTP client reads the socket as data arrives and hands on every
  * chunk of the engine's chunked answer, and the engine sends a followed log as one chunk per
- * line. Here the request is HTTP/1.0, so the engine sends the body unframed until it
- * closes, and reads are paced (see `readPaceMs`): measured on a 29 MB log, 1,300 reads
- * instead of 110,000, and a fifth of the CPU.
+ * line. Here reads are paced (see `readPaceMs`) into one reused buffer, and the chunks of a
+ * read are decoded into one buffer: measured on a 29 MB log, 1,300 reads instead of 110,000,
+ * and a fifth of the CPU. The answer stays chunked (HTTP/1.1), so an engine that goes away
+ * mid-answer fails the body instead of ending it early.
  *
  * The body is a byte stream with backpressure: while its consumer holds `highWaterMark`
  * bytes unread, the socket is not read, so the engine waits. Destroying it closes the socket.
  */
 export function engineGet(address: EngineAddress, path: string, options: EngineGetOptions = {}): Promise<EngineBody> {
   const readPaceMs = options.readPaceMs ?? 1;
+  const highWaterMark = options.highWaterMark ?? 64 * 1024;
   if (!Number.isFinite(readPaceMs) || readPaceMs < 0) throw new TypeError(`readPaceMs must be a number >= 0, got ${readPaceMs}`);
+  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) throw new TypeError(`highWaterMark must be a whole number of bytes >= 1, got ${highWaterMark}`);
+  if (!/^\/[\x21-\x7e]*$/.test(path)) throw new TypeError(`path must start with / and hold printable ASCII without spaces, got ${JSON.stringify(path)}`);
   return new Promise<EngineBody>((resolve, reject) => {
     /** Bytes of the head while it is incomplete. */
     let headBytes: Buffer = Buffer.alloc(0);
@@ -60,7 +79,10 @@ export function engineGet(address: EngineAddress, path: string, options: EngineG
     let status = 0;
     const errorBody: Buffer[] = [];
     let errorBodyBytes = 0;
+    let received = 0;
+    /** The body of a 200 answer; handed to the caller once the read that began it is decoded. */
     let body: EngineBody | null = null;
+    let handedOut = false;
     /** Whether the body's consumer takes more (the last push was below the high-water mark). */
     let wanted = true;
     let resting: NodeJS.Timeout | undefined;
@@ -75,8 +97,11 @@ export function engineGet(address: EngineAddress, path: string, options: EngineG
       over = true;
       clearTimeout(resting);
       socket.destroy();
-      if (body) body.destroy(error);
-      else reject(error);
+      if (body && handedOut) body.destroy(error);
+      else {
+        body?.destroy();
+        reject(error);
+      }
     };
     const finish = () => {
       if (over) return;
@@ -86,9 +111,15 @@ export function engineGet(address: EngineAddress, path: string, options: EngineG
       if (body) body.push(null);
       else reject(statusError(status, Buffer.concat(errorBody)));
     };
+    const handOut = () => {
+      if (body === null || handedOut) return;
+      handedOut = true;
+      resolve(body);
+    };
 
     const onRead = (size: number, buffer: Buffer): boolean => {
       if (over) return false;
+      received += size;
       try {
         let bytes = buffer.subarray(0, size);
         if (decoder === null) {
@@ -100,8 +131,8 @@ export function engineGet(address: EngineAddress, path: string, options: EngineG
           bytes = headBytes.subarray(head.length);
           headBytes = Buffer.alloc(0);
           if (status === 200) {
-            body = new EngineBody(socket, {
-              highWaterMark: options.highWaterMark ?? 64 * 1024,
+            body = new EngineBody(() => received, {
+              highWaterMark,
               read() {
                 wanted = true;
                 resumeIfWanted();
@@ -113,21 +144,18 @@ export function engineGet(address: EngineAddress, path: string, options: EngineG
                 callback(error);
               },
             });
-            resolve(body);
           }
         }
-        const pieces = decoder.push(bytes);
+        const content = decoder.push(bytes);
         if (body === null) {
-          for (const piece of pieces) {
-            if (errorBodyBytes >= MAX_ERROR_BODY_BYTES) break;
-            const kept = Buffer.from(piece.subarray(0, MAX_ERROR_BODY_BYTES - errorBodyBytes));
+          if (content && errorBodyBytes < MAX_ERROR_BODY_BYTES) {
+            const kept = content.subarray(0, MAX_ERROR_BODY_BYTES - errorBodyBytes);
             errorBody.push(kept);
             errorBodyBytes += kept.length;
           }
-        } else if (pieces.length > 0 && !body.destroyed) {
-          // One copy per read: the read buffer is used again for the next.
-          wanted = body.push(Buffer.concat(pieces));
-        }
+        } else if (content && !body.destroyed) wanted = body.push(content);
+        // Only now: an error in this read rejects the call rather than a body nobody listens to yet.
+        handOut();
         if (decoder.done) {
           finish();
           return false;
@@ -150,7 +178,7 @@ export function engineGet(address: EngineAddress, path: string, options: EngineG
       ...('socketPath' in address ? { path: address.socketPath } : { host: address.host, port: address.port }),
       onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: onRead },
     });
-    socket.write(`GET ${path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: lormas-agent\r\n\r\n`);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: lormas-agent\r\nConnection: close\r\n\r\n`);
     socket.on('error', fail);
     socket.on('end', () => {
       if (decoder?.closeEnds) finish();
@@ -161,21 +189,6 @@ export function engineGet(address: EngineAddress, path: string, options: EngineG
       if (!over) fail(new Error('the connection to the engine closed'));
     });
   });
-}
-
-/** The body of an engine's answer. */
-export class EngineBody extends Readable {
-  readonly #socket: net.Socket;
-
-  constructor(socket: net.Socket, options: ReadableOptions) {
-    super(options);
-    this.#socket = socket;
-  }
-
-  /** Bytes read off the engine's socket so far, head included: what the engine was let send. */
-  get bytesRead(): number {
-    return this.#socket.bytesRead;
-  }
 }
 
 function statusError(status: number, bodyBytes: Buffer): EngineStatusError {

@@ -7,7 +7,10 @@ const head = (text: string) => parseHead(Buffer.from(text, 'latin1'));
 /** Everything `body` decodes from `wire` fed in the given pieces, and whether it ended. */
 function decode(decoder: ReturnType<typeof bodyDecoder>, pieces: Buffer[]): { content: string; done: boolean } {
   const out: Buffer[] = [];
-  for (const piece of pieces) out.push(...decoder.push(piece));
+  for (const piece of pieces) {
+    const content = decoder.push(piece);
+    if (content) out.push(content);
+  }
   return { content: Buffer.concat(out).toString('latin1'), done: decoder.done };
 }
 

@@ -43,8 +43,8 @@ export function parseHead(bytes: Buffer): ResponseHead | null {
 
 /** Takes a body's bytes as they arrive and gives back its content, without the framing. */
 export interface BodyDecoder {
-  /** The content in `bytes` (pieces of it, in order; views, not copies). */
-  push(bytes: Buffer): Buffer[];
+  /** The content in `bytes`, copied into a buffer of its own (`bytes` may be a read buffer used again), or null for none. */
+  push(bytes: Buffer): Buffer | null;
   /** True once the framing says the body is complete; bytes after that are not the body's. */
   readonly done: boolean;
   /** Whether the connection closing now ends the body as it should, rather than cutting it. */
@@ -72,8 +72,8 @@ export function bodyDecoder(head: ResponseHead): BodyDecoder {
 class UntilCloseDecoder implements BodyDecoder {
   readonly done = false;
   readonly closeEnds = true;
-  push(bytes: Buffer): Buffer[] {
-    return bytes.length > 0 ? [bytes] : [];
+  push(bytes: Buffer): Buffer | null {
+    return bytes.length > 0 ? Buffer.from(bytes) : null;
   }
 }
 
@@ -86,18 +86,30 @@ class LengthDecoder implements BodyDecoder {
   get done(): boolean {
     return this.#left === 0;
   }
-  push(bytes: Buffer): Buffer[] {
+  push(bytes: Buffer): Buffer | null {
     const take = Math.min(this.#left, bytes.length);
     this.#left -= take;
-    return take > 0 ? [bytes.subarray(0, take)] : [];
+    return take > 0 ? Buffer.from(bytes.subarray(0, take)) : null;
   }
 }
 
-/** RFC 9112 section 7.1: size line (extensions ignored), data, CRLF; a zero size, trailers, a blank line. */
+/** Hex digit values by byte; -1 for any other byte. */
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
+/**
+ * RFC 9112 section 7.1: size line (extensions ignored), data, CRLF; a zero size, trailers, a
+ * blank line. The engine sends a followed log as one chunk per line, so a read holds hundreds
+ * of chunks: their data is copied into one buffer per push, and a size line that lies whole in
+ * the read is parsed from the bytes, without a string.
+ */
 class ChunkedDecoder implements BodyDecoder {
   readonly closeEnds = false;
   #state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
-  /** The part of a size or trailer line received so far. */
+  /** The part of a size or trailer line received so far, when a read ended inside one. */
   #line = '';
   /** Data bytes left in the current chunk; in 'data-end', CRLF bytes left. */
   #left = 0;
@@ -106,14 +118,16 @@ class ChunkedDecoder implements BodyDecoder {
     return this.#state === 'done';
   }
 
-  push(bytes: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+  push(bytes: Buffer): Buffer | null {
+    let out: Buffer | null = null;
+    let length = 0;
     let at = 0;
     while (at < bytes.length && this.#state !== 'done') {
       switch (this.#state) {
         case 'data': {
           const take = Math.min(this.#left, bytes.length - at);
-          out.push(bytes.subarray(at, at + take));
+          out ??= Buffer.allocUnsafe(bytes.length);
+          length += bytes.copy(out, length, at, at + take);
           at += take;
           this.#left -= take;
           if (this.#left === 0) {
@@ -130,16 +144,47 @@ class ChunkedDecoder implements BodyDecoder {
           if (this.#left === 0) this.#state = 'size';
           break;
         }
+        case 'size': {
+          const next = this.#line === '' ? this.#sizeLineAt(bytes, at) : -1;
+          if (next !== -1) {
+            at = next;
+            break;
+          }
+          const line = this.#readLine(bytes, at);
+          at = line.next;
+          if (line.text !== null) this.#onSize(line.text);
+          break;
+        }
         default: {
           const line = this.#readLine(bytes, at);
           at = line.next;
-          if (line.text === null) break;
-          if (this.#state === 'size') this.#onSize(line.text);
-          else if (line.text === '') this.#state = 'done';
+          if (line.text === '') this.#state = 'done';
         }
       }
     }
-    return out;
+    return out === null || length === 0 ? null : out.subarray(0, length);
+  }
+
+  /** Parses a size line lying whole in `bytes` from `at`; the index after it, or -1 when it does not end in `bytes`. */
+  #sizeLineAt(bytes: Buffer, at: number): number {
+    let size = 0;
+    let i = at;
+    for (; i < bytes.length; i++) {
+      const digit = HEX[bytes[i]!]!;
+      if (digit === -1) break;
+      if (i - at === 12) throw new Error('malformed chunked body: a chunk size too long');
+      size = size * 16 + digit;
+    }
+    const lf = bytes.indexOf(10, i);
+    if (lf === -1) return -1;
+    const after = bytes[i];
+    // After the digits: the line's end, or an extension (";name=value"), perhaps after blanks.
+    if (i === at || (after !== 13 && after !== 59 && after !== 32 && after !== 9)) {
+      throw new Error(`malformed chunked body: chunk size ${JSON.stringify(bytes.toString('latin1', at, Math.min(lf, at + 20)))}`);
+    }
+    if (lf - at > MAX_LINE_BYTES) throw new Error('malformed chunked body: a line too long');
+    this.#sized(size);
+    return lf + 1;
   }
 
   /** Reads up to the next LF; `text` is null while the line is incomplete. */
@@ -157,7 +202,10 @@ class ChunkedDecoder implements BodyDecoder {
   #onSize(line: string): void {
     const hex = line.split(';', 1)[0]!.trim();
     if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new Error(`malformed chunked body: chunk size ${JSON.stringify(hex.slice(0, 20))}`);
-    const size = Number.parseInt(hex, 16);
+    this.#sized(Number.parseInt(hex, 16));
+  }
+
+  #sized(size: number): void {
     if (size === 0) this.#state = 'trailer';
     else {
       this.#state = 'data';

@@ -38,11 +38,15 @@ function engineStream(count: number, lineBytes = 100) {
   return state;
 }
 
-/** A runtime whose only working calls are the two a log stream makes; its container is running unless told. */
-function fakeRuntime(stream: () => Readable, tty = false, running = true) {
+/**
+ * A runtime whose only working calls are the two a log stream makes; its container is running
+ * unless told, and `state` can tell each inspect something else.
+ */
+function fakeRuntime(stream: () => Readable, tty = false, running: boolean | ((inspect: number) => { running: boolean; startedAt: string }) = true) {
   const calls: RawLogsOptions[] = [];
+  let inspects = 0;
   const runtime = {
-    labelsOf: async (id: string) => ({ id, name: id, labels: {}, tty, running }),
+    labelsOf: async (id: string) => ({ id, name: id, labels: {}, tty, ...(typeof running === 'function' ? running(++inspects) : { running, startedAt: ts(0) }) }),
     logs: async (_id: string, options: RawLogsOptions) => {
       calls.push(options);
       return stream();
@@ -252,6 +256,23 @@ describe('streamLogs', () => {
     const unterminated = fakeRuntime(() => Readable.from([Buffer.concat([frame(1, `${ts(1)} first\n`), frame(1, `${ts(2)} last`)])]), false, false);
     const { entries: whole } = await collect(streamLogs(unterminated.runtime, input({ follow: true }), ctx));
     assert.deepEqual(whole.map((e) => e.line), ['first', 'last']);
+  });
+
+  it('reads once more when the container started between its inspect and the logs call (the engine then followed it)', async () => {
+    for (const after of [
+      { running: true, startedAt: ts(1) },
+      { running: false, startedAt: ts(1) },
+    ]) {
+      const { runtime, calls } = fakeRuntime(
+        () => engineStream(calls.length === 1 ? 3_000 : 5_000).stream,
+        false,
+        (inspect) => (inspect === 1 ? { running: false, startedAt: ts(0) } : after),
+      );
+      const ctx = { signal: new AbortController().signal, link: openLink };
+      const { entries } = await collect(streamLogs(runtime, input({ follow: true }), ctx));
+      assert.equal(entries.length, 5_000, `running ${after.running}`);
+      assert.equal(calls.length, 2);
+    }
   });
 
   it('holds back a long line that a follow cut between its pieces, and delivers it whole from the read after it', async () => {

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AgentError, type LogChunk, type LogEntry, type LogsInput, type StreamContext, type Tracked } from '@lormas/protocol';
 import type { z } from 'zod';
-import type { ContainerRuntime, RawLogsOptions } from '../docker/ContainerRuntime.js';
+import type { ContainerFacts, ContainerRuntime, RawLogsOptions } from '../docker/ContainerRuntime.js';
 import { Demultiplexer } from './demultiplex.js';
 import { sinceSecondsFor, toEngineSeconds } from './engineTime.js';
 import { CursorTracker, decodeCursor, resumeFilter } from './logCursor.js';
@@ -25,14 +25,15 @@ export async function* streamLogs(
   ctx: StreamContext,
   options: StreamLogsOptions = {},
   /** The container, when the caller has inspected it already; else it is inspected here. */
-  known?: { id: string; tty: boolean; running: boolean },
+  known?: Pick<ContainerFacts, 'id' | 'tty' | 'running' | 'startedAt'>,
 ): AsyncGenerator<Tracked<LogChunk>, void, undefined> {
   const config = resolveStreamLogsOptions(options);
   const { signal, link } = ctx;
   const cursor = input.lastEventId ? decodeCursor(input.lastEventId) : null;
   if (!input.stdout && !input.stderr) throw new AgentError('BAD_INPUT', 'choose stdout, stderr or both');
   if (signal.aborted) return;
-  const { id, tty, running } = known ?? (await runtime.labelsOf(input.id));
+  const container = known ?? (await runtime.labelsOf(input.id));
+  const { id, tty } = container;
   const raw = engineOptions(input, cursor === null ? null : sinceSecondsFor(cursor.floor));
   const stream = await runtime.logs(id, raw);
   // Errors are read from `stream.errored` where it matters; an unheard one would crash the agent.
@@ -41,6 +42,8 @@ export async function* streamLogs(
   signal.addEventListener('abort', destroy, { once: true });
   /** The position after the last entry sent. */
   let lastId = input.lastEventId;
+  /** Whether the log is read once more, without follow, from the last position sent (see below). */
+  let reread = false;
   /** After a follow: the chunk of what was received of a line cut short, if any. */
   let unfinished: (() => Tracked<LogChunk> | null) | null = null;
   try {
@@ -118,12 +121,14 @@ export async function* streamLogs(
       }
     }
     if (signal.aborted) return;
+    reread = input.follow && (container.running || (await startedSince(runtime, container)));
+    if (signal.aborted) return;
     const endLines = () => {
       splitters.stdout.end();
       splitters.stderr.end();
     };
     // After a follow a line cut short is held back: the read that follows delivers it whole.
-    if (input.follow && running) {
+    if (reread) {
       unfinished = () => {
         endLines();
         return batch.length > 0 ? take() : null;
@@ -145,12 +150,13 @@ export async function* streamLogs(
   // last position sent delivers what is left, or nothing. A container removed meanwhile
   // (NOT_FOUND, or CONFLICT while the engine removes it) has nothing more to read: what was
   // received of a line cut short is then all there is. A container that was not running when
-  // the follow began was read whole (the engine follows only a running container's log), and
-  // is not read again: with `since`, the engine decodes the whole log file to find the place.
-  if (!input.follow || !running || signal.aborted) return;
+  // the follow began, and has not started since, was read whole (the engine follows only a
+  // running container's log), and is not read again: with `since`, the engine decodes the
+  // whole log file to find the place.
+  if (!reread || signal.aborted) return;
   let delivered = false;
   try {
-    for await (const chunk of streamLogs(runtime, { ...input, follow: false, lastEventId: lastId }, ctx, options, { id, tty, running: false })) {
+    for await (const chunk of streamLogs(runtime, { ...input, follow: false, lastEventId: lastId }, ctx, options, { ...container, running: false })) {
       delivered = true;
       yield chunk;
     }
@@ -158,6 +164,21 @@ export async function* streamLogs(
     if (!(error instanceof AgentError && (error.code === 'NOT_FOUND' || error.code === 'CONFLICT')) || delivered) throw error;
     const tail = unfinished?.();
     if (tail) yield tail;
+  }
+}
+
+/**
+ * Whether `container`, not running when its log was asked for, has started since: the engine
+ * decides whether to follow when the logs call reaches it, after the inspect. One inspect
+ * more is cheap next to reading the log again. A container gone meanwhile has not.
+ */
+async function startedSince(runtime: ContainerRuntime, container: Pick<ContainerFacts, 'id' | 'startedAt'>): Promise<boolean> {
+  try {
+    const now = await runtime.labelsOf(container.id);
+    return now.running || now.startedAt !== container.startedAt;
+  } catch (error) {
+    if (error instanceof AgentError && (error.code === 'NOT_FOUND' || error.code === 'CONFLICT')) return false;
+    throw error;
   }
 }
 
