@@ -193,13 +193,32 @@ describe('the agent as a process', () => {
     assert.equal((await agent.stop()).code, 0);
   });
 
-  it('runs agent.ts under Bun', async () => {
+  it("runs agent.ts under Bun, and streams a container's log through Bun's socket", async () => {
     const nodeId = 'proc-bun';
     const agent = start([BUN, 'run', 'agent.ts'], fastEnv(rig, nodeId));
     await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'bun agent to connect', timeoutMs: 30_000 });
-    const hello = await rig.hub.client(nodeId).hello.query();
+    const client = rig.hub.client(nodeId);
+    const hello = await client.hello.query();
     assert.equal(hello.runtime.name, 'bun');
-    assert.ok(Array.isArray(await rig.hub.client(nodeId).containers.list.query()));
+    assert.ok(Array.isArray(await client.containers.list.query()));
+    // The log reader paces its own reads on the engine socket (engineGet): under Bun too, every line, in order.
+    const name = `lormas-proc-bun-${process.pid}`;
+    const lines = 20_000;
+    try {
+      const { containerId } = await client.containers.create.mutate({
+        operationId: name,
+        spec: { name, image: TEST_IMAGE, cmd: ['awk', `BEGIN{for(i=1;i<=${lines};i++) print i}`], networkMode: 'none' },
+        start: true,
+      });
+      const received: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        client.containers.logs.subscribe({ id: containerId, follow: true }, { onData: ({ data }) => received.push(...data.entries.map((e) => e.line)), onComplete: resolve, onError: reject });
+      });
+      assert.equal(received.length, lines);
+      received.forEach((line, i) => line === String(i + 1) || assert.fail(`line ${i + 1} is ${line}`));
+    } finally {
+      await docker(['rm', '-f', name]).catch(() => '');
+    }
     assert.equal((await agent.stop()).code, 0, agent.output());
   });
 });
