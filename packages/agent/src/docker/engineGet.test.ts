@@ -112,6 +112,9 @@ describe('engineGet', () => {
   it('fails the body when the engine closes in the middle of a framed answer, and a request the engine drops', async () => {
     engine.answer((socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this'));
     await assert.rejects(readAll(await engineGet(engine.address, '/cut')), /before the end of its answer/);
+    // An engine restarting in the middle of a followed log: the chunked answer has no last chunk.
+    engine.answer((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'));
+    await assert.rejects(readAll(await engineGet(engine.address, '/cut-chunked')), /before the end of its answer/);
     engine.answer((socket) => socket.end());
     await assert.rejects(engineGet(engine.address, '/dropped'), /without an answer/);
     engine.answer((socket) => socket.end('SSH-2.0-OpenSSH_9.2\r\n\r\n'));
