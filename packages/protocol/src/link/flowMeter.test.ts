@@ -1,38 +1,32 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { waitFor } from '@lormas/testkit';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { type WsPair, wsPair } from '../testing/wsPair.js';
 import { FlowMeter } from './flowMeter.js';
 
 const KiB = 1024;
 
 describe('FlowMeter', () => {
-  let server: WebSocketServer;
+  let pair: WsPair;
   let client: WebSocket;
   let peer: WebSocket;
   let received: Buffer[];
 
   beforeEach(async () => {
     received = [];
-    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => server.once('listening', resolve));
-    const connected = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
-    client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    await new Promise((resolve) => client.once('open', resolve));
-    peer = await connected;
+    pair = await wsPair();
+    ({ client, peer } = pair);
     peer.on('message', (data: Buffer) => received.push(data));
   });
   afterEach(async () => {
-    client.terminate();
-    peer.terminate();
-    await new Promise((resolve) => server.close(resolve));
+    await pair.close();
   });
 
   /** The peer stops reading its socket: what is sent stays in the kernel's buffers. */
-  const stall = () => (peer as unknown as { _socket: { pause(): void } })._socket.pause();
-  const unstall = () => (peer as unknown as { _socket: { resume(): void } })._socket.resume();
+  const stall = () => pair.stallPeer();
+  const unstall = () => pair.resumePeer();
 
   it('counts sent bytes as unconfirmed until the peer has read past them', async () => {
     const meter = new FlowMeter(client, { probeEveryBytes: 1024 });
