@@ -8,6 +8,7 @@ import { AgentError } from '../errors.js';
 import type { AgentHandlers, Tracked } from '../router/handlers.js';
 import type { ContainerEvent } from '../schemas/events.js';
 import { PROTOCOL_VERSION } from '../version.js';
+import { AgentHub } from './AgentHub.js';
 import { dialTestAgent, startTestHub, stubHandlers } from '../testing/testLink.js';
 
 const EVENT_COUNT = 40;
@@ -207,12 +208,20 @@ describe('reverse link over loopback', () => {
   });
 
   it('refuses a deadline that is not a positive number before the call goes out', async () => {
-    for (const timeoutMs of [Number.NaN, -1, 0]) {
+    for (const timeoutMs of [Number.NaN, -1, 0, 2 ** 31]) {
       const error = await fixture.hub
         .client('n-never-connected')
         .hello.query(undefined, { context: { timeoutMs } })
         .then(() => assert.fail('expected a refusal'), (e: unknown) => e as Error);
       assert.match(error.message, /timeoutMs must be a positive number/, String(timeoutMs));
+    }
+  });
+
+  it('refuses hub deadlines that a timer would not honour', () => {
+    const authenticate = () => ({ nodeId: 'n' });
+    for (const value of [Number.NaN, 0, -5, 2 ** 31]) {
+      assert.throws(() => new AgentHub({ authenticate, callTimeoutMs: value }), /callTimeoutMs must be a positive number/, String(value));
+      assert.throws(() => new AgentHub({ authenticate, helloTimeoutMs: value }), /helloTimeoutMs must be a positive number/, String(value));
     }
   });
 

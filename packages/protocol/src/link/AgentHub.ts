@@ -11,6 +11,7 @@ import { isCompatibleProtocol, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from 
 import { AdoptedWebSocket, type SocketSource } from './AdoptedWebSocket.js';
 import { keepAlive, type KeepAliveOptions } from './keepAlive.js';
 import { timeoutLink } from './timeoutLink.js';
+import { timerMs } from './timerMs.js';
 
 /** Closes `ws` and resolves once it is closed, terminating it if the peer does not answer in `graceMs`. */
 async function closeAndWait(ws: WebSocket, code: number, reason: string, graceMs = 1_000): Promise<void> {
@@ -174,8 +175,8 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
   constructor(options: AgentHubOptions<I>) {
     if (typeof options.authenticate !== 'function') throw new TypeError('AgentHub: options.authenticate must be a function');
     this.options = options;
-    this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
-    this.helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
+    this.callTimeoutMs = timerMs('AgentHub: callTimeoutMs', options.callTimeoutMs ?? 30_000);
+    this.helloTimeoutMs = timerMs('AgentHub: helloTimeoutMs', options.helloTimeoutMs ?? 10_000);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024 });
   }
 

@@ -31,8 +31,8 @@ describe('FlowMeter', () => {
   it('counts sent bytes as unconfirmed until the peer has read past them', async () => {
     const meter = new FlowMeter(client, { probeEveryBytes: 1024 });
     for (let i = 0; i < 10; i++) client.send('x'.repeat(10_000));
-    assert.ok(meter.unconfirmedBytes() >= 100_000);
-    await waitFor(() => meter.unconfirmedBytes() === 0, { what: 'the peer to confirm' });
+    assert.ok(meter.bufferedAmount() >= 100_000);
+    await waitFor(() => meter.bufferedAmount() === 0, { what: 'the peer to confirm' });
     assert.equal(received.reduce((sum, data) => sum + data.length, 0), 100_000);
   });
 
@@ -42,7 +42,7 @@ describe('FlowMeter', () => {
     for (const payload of [undefined, 'not a count', '999999999']) {
       client.ping(payload);
       await new Promise((resolve) => client.once('pong', resolve));
-      assert.equal(meter.unconfirmedBytes(), 5_000, `after a pong carrying ${payload}`);
+      assert.equal(meter.bufferedAmount(), 5_000, `after a pong carrying ${payload}`);
     }
   });
 
@@ -61,7 +61,7 @@ describe('FlowMeter', () => {
     const sentWhenFull = sent;
     for (let i = 0; i < 20; i++) await nextTurn();
     assert.equal(sent, sentWhenFull, 'nothing more sent while the peer stalls');
-    assert.ok(meter.unconfirmedBytes() <= 64 * KiB + 16 * KiB, `${meter.unconfirmedBytes()} bytes unconfirmed`);
+    assert.ok(meter.bufferedAmount() <= 64 * KiB + 16 * KiB, `${meter.bufferedAmount()} bytes unconfirmed`);
     unstall();
     await sender;
     await waitFor(() => received.length === 200, { what: 'every chunk to arrive' });

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
+import type { LinkPressure } from '../router/handlers.js';
 import { SendWindow, type SendWindowOptions } from './sendWindow.js';
 
 export type FlowMeterOptions = SendWindowOptions;
@@ -15,7 +16,7 @@ export type FlowMeterOptions = SendWindowOptions;
  * Bulk senders `await writable()` before each send and are let through one at a time, in
  * the order they asked, while the window has room.
  */
-export class FlowMeter {
+export class FlowMeter implements LinkPressure {
   private readonly window: SendWindow;
   private readonly waiting: (() => void)[] = [];
   private wakeScheduled = false;
@@ -45,7 +46,7 @@ export class FlowMeter {
   }
 
   /** Bytes sent that the peer has not confirmed reading. */
-  unconfirmedBytes(): number {
+  bufferedAmount(): number {
     return this.window.unconfirmed;
   }
 

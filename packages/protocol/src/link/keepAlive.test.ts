@@ -56,4 +56,11 @@ describe('keepAlive', () => {
     assert.equal(client.readyState, client.OPEN);
     assert.equal(pingsSeen, 0);
   });
+
+  it('refuses windows that a timer would not honour, naming them', () => {
+    for (const value of [Number.NaN, 0, -1, 2 ** 31]) {
+      assert.throws(() => keepAlive(client, { pingIntervalMs: value }), /pingIntervalMs must be a positive number/, String(value));
+      assert.throws(() => keepAlive(client, { pongTimeoutMs: value }), /pongTimeoutMs must be a positive number/, String(value));
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
+import { timerMs } from './timerMs.js';
 
 export interface KeepAliveOptions {
   /**
@@ -15,8 +16,6 @@ export interface KeepAliveOptions {
   pongTimeoutMs?: number;
 }
 
-export const KEEP_ALIVE_DEFAULTS = { pingIntervalMs: 10_000, pongTimeoutMs: 5_000 } as const;
-
 /**
  * Dead-peer detection with protocol-level ping frames (RFC 6455 section 5.5.2). Any frame
  * from the peer counts as a sign of life, so a busy link sends no pings at all. A frame only
@@ -24,7 +23,8 @@ export const KEEP_ALIVE_DEFAULTS = { pingIntervalMs: 10_000, pongTimeoutMs: 5_00
  * is due. Returns a function that stops it; it also stops by itself when the socket closes.
  */
 export function keepAlive(socket: WebSocket, options: KeepAliveOptions = {}): () => void {
-  const { pingIntervalMs, pongTimeoutMs } = { ...KEEP_ALIVE_DEFAULTS, ...options };
+  const pingIntervalMs = timerMs('keepAlive: pingIntervalMs', options.pingIntervalMs ?? 10_000);
+  const pongTimeoutMs = timerMs('keepAlive: pongTimeoutMs', options.pongTimeoutMs ?? 5_000);
   let lastSeen = performance.now();
   /** When the ping now awaiting an answer went out. */
   let pingedAt: number | null = null;

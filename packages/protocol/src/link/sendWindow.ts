@@ -15,21 +15,18 @@ export interface SendWindowOptions {
    * more: enough round trips measured per window, few pings on a fast link. @default 16 KiB (bytes)
    */
   probeEveryBytes?: number;
-  /**
-   * How long the lowest round trip seen stands as the link's delay with nothing queued.
-   * @default 30_000 (milliseconds)
-   */
-  baseHistoryMs?: number;
-  /**
-   * A busy link whose round trips have not come near the base for this long is drained: bulk
-   * senders wait until everything is read and a probe times the empty link. Without it, a
-   * queue that never empties would pass for the base and let the window creep up, as BBR's
-   * PROBE_RTT and LEDBAT's base history guard against. @default 10_000 (milliseconds)
-   */
-  rebaseEveryMs?: number;
 }
 
 const MAX_PROBES_OUT = 1024;
+/** How long the lowest round trip seen stands as the link's delay with nothing queued. */
+const BASE_HISTORY_MS = 30_000;
+/**
+ * A busy link whose round trips have not come near the base for this long is drained: bulk
+ * senders wait until everything is read and a probe times the empty link. Without it, a
+ * queue that never empties would pass for the base and let the window creep up, as BBR's
+ * PROBE_RTT and LEDBAT's base history guard against.
+ */
+const REBASE_EVERY_MS = 10_000;
 
 interface Probe {
   count: number;
@@ -58,7 +55,7 @@ export class SendWindow {
   private windowBytes: number;
   private lastProbeCount = 0;
   private readonly probes: Probe[] = [];
-  /** Round trips of the last `baseHistoryMs`, each lower than every later one: a sliding minimum. */
+  /** Round trips of the last `BASE_HISTORY_MS`, each lower than every later one: a sliding minimum. */
   private readonly lows: { at: number; rttMs: number }[] = [];
   /** The current round ends when the peer confirms this count. */
   private roundEnd = 0;
@@ -76,11 +73,9 @@ export class SendWindow {
       maxBytes,
       initialBytes: options.initialBytes ?? 64 * 1024,
       probeEveryBytes: options.probeEveryBytes ?? 16 * 1024,
-      baseHistoryMs: options.baseHistoryMs ?? 30_000,
-      rebaseEveryMs: options.rebaseEveryMs ?? 10_000,
     };
-    const { minBytes, initialBytes, targetDelayMs, probeEveryBytes, baseHistoryMs, rebaseEveryMs } = this.options;
-    for (const [key, value] of Object.entries({ minBytes, maxBytes, initialBytes, targetDelayMs, probeEveryBytes, baseHistoryMs, rebaseEveryMs })) {
+    const { minBytes, initialBytes, targetDelayMs, probeEveryBytes } = this.options;
+    for (const [key, value] of Object.entries({ minBytes, maxBytes, initialBytes, targetDelayMs, probeEveryBytes })) {
       if (!Number.isFinite(value) || value <= 0) throw new TypeError(`SendWindow: ${key} must be a positive number, got ${value}`);
     }
     if (minBytes > maxBytes) throw new TypeError(`SendWindow: minBytes (${minBytes}) must not exceed maxBytes (${maxBytes})`);
@@ -137,9 +132,9 @@ export class SendWindow {
       this.nearBaseAt = now;
       return;
     }
-    const { targetDelayMs, rebaseEveryMs } = this.options;
+    const { targetDelayMs } = this.options;
     if (this.nearBaseAt === null || rttMs <= this.lows[0]!.rttMs + targetDelayMs / 4) this.nearBaseAt = now;
-    else if (now - this.nearBaseAt > rebaseEveryMs && this.roundPeakInFlight >= this.windowBytes / 2) this.draining = true;
+    else if (now - this.nearBaseAt > REBASE_EVERY_MS && this.roundPeakInFlight >= this.windowBytes / 2) this.draining = true;
     this.resize(probe.inFlight, rttMs, count >= this.roundEnd);
   }
 
@@ -154,7 +149,7 @@ export class SendWindow {
   private recordLow(rttMs: number, now: number): void {
     while (this.lows.length > 0 && this.lows.at(-1)!.rttMs >= rttMs) this.lows.pop();
     this.lows.push({ at: now, rttMs });
-    while (this.lows[0]!.at < now - this.options.baseHistoryMs) this.lows.shift();
+    while (this.lows[0]!.at < now - BASE_HISTORY_MS) this.lows.shift();
   }
 
   /**

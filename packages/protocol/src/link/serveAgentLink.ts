@@ -2,7 +2,6 @@ import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AgentContext, AgentRouter } from '../router/createAgentRouter.js';
-import type { LinkPressure } from '../router/handlers.js';
 import { FlowMeter, type FlowMeterOptions } from './flowMeter.js';
 
 export interface ServeAgentLinkOptions {
@@ -22,13 +21,7 @@ export interface ServeAgentLinkOptions {
  * in flight; the agent's own shutdown path finishes or cancels those.
  */
 export function serveAgentLink(socket: WebSocket, options: ServeAgentLinkOptions): void {
-  const flow = new FlowMeter(socket, options.flow);
-  const link: LinkPressure = {
-    bufferedAmount: () => flow.unconfirmedBytes(),
-    full: () => flow.full(),
-    windowBytes: () => flow.windowBytes(),
-    writable: (signal) => flow.writable(signal),
-  };
+  const link = new FlowMeter(socket, options.flow);
   const handler = getWSConnectionHandler<AgentRouter>({
     router: options.router,
     // Typed as required but never read by the connection handler.

@@ -1,6 +1,7 @@
 import { TRPCClientError, type TRPCLink } from '@trpc/client';
 import type { AnyRouter } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
+import { isTimerMs, MAX_TIMER_MS } from './timerMs.js';
 
 export interface TimeoutLinkOptions {
   /** Deadline of each query and mutation, in milliseconds. Subscriptions have none. */
@@ -19,9 +20,9 @@ export function timeoutLink<TRouter extends AnyRouter>(options: TimeoutLinkOptio
     ({ op, next }) =>
       observable((observer) => {
         const own = op.context['timeoutMs'];
-        // A caller's deadline must be a positive number; NaN or a negative one would time out at once.
-        if (op.type !== 'subscription' && own !== undefined && (typeof own !== 'number' || !Number.isFinite(own) || own <= 0)) {
-          observer.error(new TRPCClientError<TRouter>(`context.timeoutMs must be a positive number of milliseconds, got ${String(own)}`));
+        // A caller's deadline must be one a timer honours; NaN, a negative or a huge one would time out at once.
+        if (op.type !== 'subscription' && own !== undefined && !isTimerMs(own)) {
+          observer.error(new TRPCClientError<TRouter>(`context.timeoutMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${String(own)}`));
           return () => {};
         }
         const subscription = next(op).subscribe(observer);

@@ -22,12 +22,11 @@ export async function wsPair(): Promise<WsPair> {
   const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
   await new Promise((resolve) => client.once('open', resolve));
   const peer = await connected;
-  const peerSocket = () => (peer as unknown as { _socket: { pause(): void; resume(): void } })._socket;
   return {
     client,
     peer,
-    stallPeer: () => peerSocket().pause(),
-    resumePeer: () => peerSocket().resume(),
+    stallPeer: () => peer.pause(),
+    resumePeer: () => peer.resume(),
     async close() {
       client.terminate();
       peer.terminate();
