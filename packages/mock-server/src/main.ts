@@ -58,7 +58,9 @@ const LISTEN_ERRORS: Record<string, string> = {
 };
 
 main().catch((error: unknown) => {
-  const setting = LISTEN_ERRORS[(error as { code?: string }).code ?? ''];
+  // Only the listen itself (and its name lookup): the same codes from opening the data folder are not PORT's.
+  const { code, syscall } = error as { code?: string; syscall?: string };
+  const setting = syscall === 'listen' || syscall === 'getaddrinfo' ? LISTEN_ERRORS[code ?? ''] : undefined;
   process.stderr.write(`lormas-mock: ${setting ?? (error instanceof Error ? error.message : String(error))}\n`);
   process.exit(setting ? 2 : 1);
 });

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /** Runs `lormas-mock` with `env`; resolves with its exit status and stderr. */
-function runMock(env: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
+function runMock(env: Record<string, string>, as: { uid?: number; gid?: number } = {}): Promise<{ status: number | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: PACKAGE_DIR,
+    ...as,
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ADMIN_TOKEN: 'admin-token-for-tests', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -28,6 +32,25 @@ describe('lormas-mock as a process', () => {
       assert.match(stderr, /^lormas-mock: PORT: the port is in use\n$/);
     } finally {
       taken.close();
+    }
+  });
+
+  it('says what failed, not PORT, when the data folder may not be made (EACCES, as a refused port), and exits 1', async (t) => {
+    // Root may write anywhere: the server then runs as nobody, for whom the folder is closed.
+    const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    if (spawnSync(process.execPath, ['--import', 'tsx', '-e', ''], { cwd: PACKAGE_DIR, ...as }).status !== 0) {
+      t.skip('this checkout cannot be read by the unprivileged user the test runs the server as');
+      return;
+    }
+    const folder = mkdtempSync(join(tmpdir(), 'lormas-mock-main-'));
+    try {
+      chmodSync(folder, 0o500);
+      const { status, stderr } = await runMock({ PORT: '0', DATA_DIR: join(folder, 'data') }, as);
+      assert.equal(status, 1, stderr);
+      assert.doesNotMatch(stderr, /PORT|HOST/);
+      assert.match(stderr, /EACCES/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 
