@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { docker, requireEngine, startProxy, TEST_IMAGE, waitFor, type Proxy } from '@lormas/testkit';
-import { type AgentProcess, removeContainers, type Rig, spawnAgent, startRig, testToken } from './support/rig.js';
+import { docker, removeContainers, requireEngine, startProxy, TEST_IMAGE, waitFor, type Proxy } from '@lormas/testkit';
+import { type AgentProcess, type Rig, spawnAgent, startRig, testToken } from './support/rig.js';
 
 const PREFIX = 'lormas-e2e-flood-';
 const TSX = ['node', '--import', 'tsx', 'agent.ts'];

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AgentError, type ContainerSpecInput, type OperationEvent } from '@lormas/protocol';
-import { docker, requireEngine, startRegistry, TEST_IMAGE, waitFor } from '@lormas/testkit';
+import { docker, removeContainers, requireEngine, startRegistry, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { startInProcessAgent } from './support/inProcessAgent.js';
-import { removeContainers, type Rig, startRig } from './support/rig.js';
+import { type Rig, startRig } from './support/rig.js';
 
 const PREFIX = 'lormas-e2e-ops-';
 const NODE = 'node-ops';

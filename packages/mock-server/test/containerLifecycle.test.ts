@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { requireEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
+import { engineState, removeContainers, requireEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { type MockServer, startMockServer } from '../src/index.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
-import { engineState, removeContainers } from './support/cleanup.js';
 import { call, ndjson, registerNode } from './support/http.js';
 
 const PREFIX = 'lormas-mock-life-';

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManagedLabel } from '@lormas/protocol';
-import { DEFAULT_DOCKER_SOCKET, docker, type Proxy, requireEngine, type SecondEngine, startProxy, startSecondEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
+import { DEFAULT_DOCKER_SOCKET, docker, engineState, type Proxy, removeContainers, requireEngine, type SecondEngine, startProxy, startSecondEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { type MockServer, startMockServer } from '../src/index.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
-import { engineState, removeContainers } from './support/cleanup.js';
 import { call, ndjson, registerNode } from './support/http.js';
 
 const PREFIX = `lormas-fo-${process.pid}-`;

@@ -3,10 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { docker, requireEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
+import { docker, removeContainers, requireEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { type MockServer, startMockServer } from '../src/index.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
-import { removeContainers } from './support/cleanup.js';
 import { call, registerNode } from './support/http.js';
 
 const PREFIX = 'lormas-mock-restart-';

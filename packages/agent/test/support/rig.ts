@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AgentConnectEvent, type AgentDisconnectEvent, type AgentHub, CloseCode, LinkRefusal, type NodeIdentity } from '@lormas/protocol';
 import { startTestHub } from '@lormas/protocol/testing';
-import { DEFAULT_DOCKER_SOCKET, docker, startProxy } from '@lormas/testkit';
+import { DEFAULT_DOCKER_SOCKET, startProxy } from '@lormas/testkit';
 import { tokenSubject } from '../../src/config.js';
 
 export const AGENT_DIR = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -112,8 +112,3 @@ export function spawnAgent(command: string[], env: Record<string, string>, cwd: 
   };
 }
 
-/** Removes every container whose name starts with `prefix`, managed or not. */
-export async function removeContainers(prefix: string, socketPath?: string): Promise<void> {
-  const ids = (await docker(['ps', '-aq', '--filter', `name=^${prefix}`], socketPath)).split('\n').filter(Boolean);
-  if (ids.length) await docker(['rm', '-fv', ...ids], socketPath);
-}
