@@ -19,6 +19,11 @@ export const ErrorCode = {
   ENGINE_UNAVAILABLE: 'INTERNAL_SERVER_ERROR',
   /** The Docker engine refused or failed; `engineStatus` holds its HTTP status. */
   ENGINE_ERROR: 'INTERNAL_SERVER_ERROR',
+  /**
+   * A cap of the agent was reached (running operations, waiting operation watches, open
+   * transfers, subscriptions on one link); nothing was done. Retry once something finished.
+   */
+  LIMIT_EXCEEDED: 'TOO_MANY_REQUESTS',
   /** The agent is shutting down and takes no new commands. */
   SHUTTING_DOWN: 'SERVICE_UNAVAILABLE',
   /** The agent did not answer in time. Raised on the server side of the link. */

@@ -13,9 +13,12 @@ export const ContainerEvent = z.object({
   exitCode: z.number().int().optional(),
   /** For `health`. */
   health: HealthStatus.optional(),
+  /**
+   * For a `stop` the agent made itself because a guard rail no longer holds for a running
+   * container (a bind source that now resolves outside the allow-list): the rule and why.
+   */
+  guardRail: z.object({ rule: z.string(), message: z.string() }).optional(),
 });
 export type ContainerEvent = z.infer<typeof ContainerEvent>;
 
-export const WatchEventsInput = z
-  .object({ lastEventId: z.string().nullish() })
-  .optional();
+export const WatchEventsInput = z.strictObject({ lastEventId: z.string().nullish() }).optional();

@@ -95,7 +95,7 @@ export type OperationEventType = OperationEvent['type'];
 /** Distributes `Omit` over a union, so each event keeps its own fields. */
 export type OperationStep = OperationEvent extends infer E ? (E extends OperationEvent ? Omit<E, 'operationId' | 'at'> : never) : never;
 
-export const WatchOperationInput = z.object({
+export const WatchOperationInput = z.strictObject({
   operationId: OperationId,
   /** Set by tRPC when a watch resumes; the stream continues after that event. */
   lastEventId: z.string().nullish(),
