@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DOCKER_SOCKET } from '@lormas/testkit';
@@ -15,8 +17,10 @@ export interface AgentProcessOptions {
   dockerSocket?: string;
   /** @default 200 (milliseconds) */
   heartbeatIntervalMs?: number;
-  /** Extra environment, e.g. reconnect delays. */
+  /** Extra environment, e.g. reconnect delays. A STATE_DIR here is kept; without one the agent gets a fresh folder, removed when it exits. */
   env?: Record<string, string>;
+  /** The command that runs the agent. @default the agent's source through tsx */
+  command?: string[];
 }
 
 export interface AgentProcess {
@@ -33,9 +37,12 @@ export interface AgentProcess {
  * with short heartbeats and reconnect delays so tests run in seconds.
  */
 export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/agent/agent.ts'], {
+  const ownState = options.env?.['STATE_DIR'] === undefined ? mkdtempSync(join(tmpdir(), 'lormas-agent-state-')) : null;
+  const [command, ...args] = options.command ?? [process.execPath, '--import', 'tsx', 'packages/agent/agent.ts'];
+  const child = spawn(command!, args, {
     cwd: REPO_ROOT,
     env: {
+      ...(ownState ? { STATE_DIR: ownState } : {}),
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       SERVER_URL: options.serverUrl,
       NODE_TOKEN: options.token,
@@ -49,6 +56,7 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (ownState) child.once('exit', () => rmSync(ownState, { recursive: true, force: true }));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
