@@ -51,6 +51,7 @@ export function containerView(record: ContainerRecord) {
     fenceAfterMs: record.fenceAfterMs,
     desiredState: record.desiredState,
     state: record.observedState,
+    guardRailStop: record.guardRailStop ? { ...record.guardRailStop, at: iso(record.guardRailStop.at) } : null,
     dockerId: record.dockerId,
     spec: record.spec,
     createdAt: iso(record.createdAt),

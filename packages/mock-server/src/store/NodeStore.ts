@@ -11,6 +11,8 @@ export interface NodeRecord {
   createdAt: number;
   /** When the node was revoked; its token stops working at once. */
   revokedAt: number | null;
+  /** The id (`jti`) of the node's one valid token; `null` for a node registered before tokens could be replaced. */
+  tokenId: string | null;
 }
 
 interface NodeRow {
@@ -20,6 +22,7 @@ interface NodeRow {
   cluster_id: string | null;
   created_at: number;
   revoked_at: number | null;
+  token_id: string | null;
 }
 
 const toRecord = (row: NodeRow): NodeRecord => ({
@@ -29,6 +32,7 @@ const toRecord = (row: NodeRow): NodeRecord => ({
   clusterId: row.cluster_id,
   createdAt: row.created_at,
   revokedAt: row.revoked_at,
+  tokenId: row.token_id,
 });
 
 /** The node registry. Revoked nodes stay as rows so their tokens are known to be dead. */
@@ -39,7 +43,7 @@ export class NodeStore {
   ) {}
 
   /** Registers a node; a name held by another live node is a `CONFLICT`. */
-  create(input: { name: string; description?: string | null; clusterId?: string | null }): NodeRecord {
+  create(input: { name: string; description?: string | null; clusterId?: string | null; tokenId?: string | null }): NodeRecord {
     const record: NodeRecord = {
       id: newId('node'),
       name: input.name,
@@ -47,12 +51,13 @@ export class NodeStore {
       clusterId: input.clusterId ?? null,
       createdAt: this.now(),
       revokedAt: null,
+      tokenId: input.tokenId ?? null,
     };
     insertUnique(
       () =>
         this.db
-          .prepare('INSERT INTO nodes (id, name, description, cluster_id, created_at) VALUES (?, ?, ?, ?, ?)')
-          .run(record.id, record.name, record.description, record.clusterId, record.createdAt),
+          .prepare('INSERT INTO nodes (id, name, description, cluster_id, created_at, token_id) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(record.id, record.name, record.description, record.clusterId, record.createdAt, record.tokenId),
       `a node named "${input.name}" is registered already`,
     );
     return record;
@@ -81,6 +86,13 @@ export class NodeStore {
     const next = { ...node, ...changes };
     this.db.prepare('UPDATE nodes SET description = ?, cluster_id = ? WHERE id = ?').run(next.description, next.clusterId, id);
     return next;
+  }
+
+  /** Makes `tokenId` the node's one valid token; every earlier token of the node stops working. */
+  replaceToken(id: string, tokenId: string): NodeRecord {
+    const node = this.require(id);
+    this.db.prepare('UPDATE nodes SET token_id = ? WHERE id = ?').run(tokenId, id);
+    return { ...node, tokenId };
   }
 
   /** Marks a node revoked; revoking twice keeps the first time. */

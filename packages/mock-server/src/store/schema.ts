@@ -73,4 +73,11 @@ export const MIGRATIONS: readonly string[] = [
   -- a migration creates must carry it. NULL is off, so containers recorded before stay unfenced.
   ALTER TABLE containers ADD COLUMN fence_after_ms INTEGER;
   `,
+  `
+  -- Issue 13: a node's token can be replaced; only the token with this id (its jti) is valid.
+  -- NULL, for nodes registered before, accepts any token the server signed for the node.
+  ALTER TABLE nodes ADD COLUMN token_id TEXT;
+  -- A guard rail of the agent stopped the container: which rule, why, when (JSON), until it starts again.
+  ALTER TABLE containers ADD COLUMN guard_rail_stop TEXT;
+  `,
 ];
