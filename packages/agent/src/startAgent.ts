@@ -34,7 +34,7 @@ export function startAgent(config: AgentConfig, logger: Logger, state: StateDir 
   const stopping = new AbortController();
   const runtime = createDockerRuntime({ dockerHost: config.dockerHost });
   const labels = managedLabels(config.nodeId);
-  const ledger = new OperationLedger(config.limits);
+  const ledger = new OperationLedger({ maxRunning: config.limits.maxRunningOperations, maxWatchWaiters: config.limits.maxWatchWaiters });
   const events = new Journal<ContainerEvent>(1_000);
   const forbidden = new ForbiddenPaths(agentProtectedPaths({ dockerHost: config.dockerHost, stateDir: state.path, cwd: process.cwd(), entry: process.argv[1] }));
   const volumes = new VolumeOwnership({ runtime, nodeId: config.nodeId, allowList: config.guardRails.volumeAllowList, stateDir: state, logger });
