@@ -44,33 +44,22 @@ describe('ArchiveTransfers reads', () => {
     assert.deepEqual(await transfers.read(transferId, 1024), { data: '', done: true });
   });
 
-  it('fails a read waiting when the transfer is aborted, instead of answering done', async () => {
-    const { runtime } = fakeRuntime();
-    const transfers = new ArchiveTransfers(runtime);
-    const { transferId } = await transfers.openRead('c', '/data');
-    const reading = transfers.read(transferId, 1024);
-    await tick(10);
-    transfers.abort(transferId);
-    await assert.rejects(reading, code('CONFLICT'));
-  });
-
-  it('fails a read whose stream the engine closed before its end', async () => {
-    const { runtime, source } = fakeRuntime();
-    const transfers = new ArchiveTransfers(runtime);
-    const { transferId } = await transfers.openRead('c', '/data');
-    const reading = transfers.read(transferId, 1024);
-    source.destroy();
-    await assert.rejects(reading, code('ENGINE_ERROR'));
-  });
-
-  it('fails a read waiting at shutdown with SHUTTING_DOWN', async () => {
-    const { runtime } = fakeRuntime();
-    const transfers = new ArchiveTransfers(runtime);
-    const { transferId } = await transfers.openRead('c', '/data');
-    const reading = transfers.read(transferId, 1024);
-    transfers.closeAll();
-    await assert.rejects(reading, code('SHUTTING_DOWN'));
-  });
+  const endings: [string, AgentError['code'], (transfers: ArchiveTransfers, transferId: string, source: PassThrough) => void][] = [
+    ['when the transfer is aborted', 'CONFLICT', (transfers, transferId) => transfers.abort(transferId)],
+    ['when the engine closes the archive before its end', 'ENGINE_ERROR', (_transfers, _id, source) => source.destroy()],
+    ['at shutdown', 'SHUTTING_DOWN', (transfers) => transfers.closeAll()],
+  ];
+  for (const [when, expected, end] of endings) {
+    it(`fails a waiting read ${when} with ${expected}, instead of answering done`, async () => {
+      const { runtime, source } = fakeRuntime();
+      const transfers = new ArchiveTransfers(runtime);
+      const { transferId } = await transfers.openRead('c', '/data');
+      const reading = transfers.read(transferId, 1024);
+      await tick(10);
+      end(transfers, transferId, source);
+      await assert.rejects(reading, code(expected));
+    });
+  }
 
   it('does not run the idle timer while a read waits on a slow engine, and closes an idle transfer after it', async () => {
     const { runtime, source } = fakeRuntime();
