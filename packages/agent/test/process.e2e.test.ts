@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { CloseCode, type Heartbeat } from '@lormas/protocol';
+import { AgentError, CloseCode, type Heartbeat } from '@lormas/protocol';
 import { docker, requireEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { AGENT_DIR, type AgentProcess, type Rig, spawnAgent, startEngineProxy, startRig, testToken } from './support/rig.js';
 
@@ -106,7 +106,7 @@ describe('the agent as a process', () => {
       await waitFor(() => agent.output().includes('signal received'), { what: 'the signal to arrive' });
       const refused = await client.containers.start
         .mutate({ operationId: 'drain-late', id: name })
-        .then(() => 'accepted', (e: { data?: { lormas?: { code?: string } } }) => e.data?.lormas?.code);
+        .then(() => 'accepted', (e: unknown) => AgentError.from(e).code);
       assert.equal(refused, 'SHUTTING_DOWN');
       assert.equal((await stopping).state, 'exited');
       assert.equal((await agent.exited).code, 0);
@@ -161,7 +161,7 @@ describe('the agent as a process', () => {
       const failed = await rig.hub
         .client(nodeId)
         .containers.list.query()
-        .then(() => null, (e: { data?: { lormas?: { code?: string } } }) => e.data?.lormas?.code);
+        .then(() => null, (e: unknown) => AgentError.from(e).code);
       assert.equal(failed, 'ENGINE_UNAVAILABLE');
       await proxy.up();
       await waitFor(() => beats.at(-1)?.engine.up === true, { what: 'engine back up', timeoutMs: 15_000 });
