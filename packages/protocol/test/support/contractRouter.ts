@@ -38,10 +38,11 @@ export function createContractRouter(handlers: AgentHandlers): AnyTRPCRouter {
         record[name] = t.router(build(node, path) as never);
         continue;
       }
-      const base = node.input ? t.procedure.input(node.input) : t.procedure;
+      // One builder type for both branches; the contract, not tRPC's generics, types the values here.
+      const base = (node.input ? t.procedure.input(node.input) : t.procedure) as typeof t.procedure;
       if (node.kind === 'subscription') {
         const procedure = node;
-        record[name] = base.subscription(async function* ({ input, ctx, signal }) {
+        record[name] = base.subscription(async function* ({ input, ctx, signal }: { input: unknown; ctx: { ctx: StreamContext['link'] }; signal: AbortSignal | undefined }) {
           const items = at(path)(input, { link: ctx.ctx, signal: signal ?? new AbortController().signal }) as AsyncIterable<unknown>;
           for await (const item of items) {
             if (!procedure.tracked) yield procedure.item.parse(item);
