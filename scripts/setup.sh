@@ -20,6 +20,8 @@ command -v docker-registry >/dev/null || missing+=(docker-registry)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && file_is_static=$(ldd /bin/busybox 2>&1 | grep -c 'not a dynamic' || true)
 [ "${file_is_static:-0}" -ge 1 ] || missing+=(busybox-static)
 command -v ip >/dev/null || missing+=(iproute2)
+# The TLS tests make their certificate authorities with openssl.
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq

@@ -1,4 +1,5 @@
-import { AgentError, type AgentHandlers, type ContainerEvent, type ContainerResult, PROTOCOL_VERSION } from '@lormas/protocol';
+import type { AgentHandlers } from '@lormas/protocol/agent';
+import { AgentError, type ContainerEvent, type ContainerResult, PROTOCOL_VERSION } from '@lormas/protocol';
 import type { ArchiveTransfers } from './archives/ArchiveTransfers.js';
 import type { AgentConfig } from './config.js';
 import type { ContainerFacts, ContainerRuntime } from './docker/ContainerRuntime.js';
@@ -93,7 +94,7 @@ export function createHandlers(services: AgentServices) {
     inventory: async () => ({ nodeName: config.nodeName, containers: await runtime.list(labels) }),
     containers: {
       list: () => runtime.list(labels),
-      inspect: async (id) => runtime.inspect((await managed(id)).id),
+      inspect: async ({ id }) => runtime.inspect((await managed(id)).id),
       create: (input) =>
         mutating('create', input, async (emit): Promise<ContainerResult> => {
           const { spec } = input;
@@ -156,7 +157,7 @@ export function createHandlers(services: AgentServices) {
       pull: (input) => mutating('pull', input, async (emit) => ({ image: input.image, imageId: await pullImage(input.image, emit) })),
     },
     operations: {
-      get: async (operationId) => ledger.status(operationId),
+      get: async ({ operationId }) => ledger.status(operationId),
       watch: (input, ctx) => ledger.watch(input.operationId, input.lastEventId, ctx.signal),
     },
     archives: {
@@ -172,10 +173,10 @@ export function createHandlers(services: AgentServices) {
         return archives.openWrite(container.id, input.path);
       },
       write: (input) => archives.write(input.transferId, input.data, input.done),
-      abort: async (transferId) => archives.abort(transferId),
+      abort: async ({ transferId }) => archives.abort(transferId),
     },
     node: {
-      heartbeats: (ctx) =>
+      heartbeats: (_input, ctx) =>
         heartbeats(
           { nodeName: config.nodeName, intervalMs: config.heartbeatIntervalMs, snapshot: () => engine.snapshot(), startedAt: services.startedAt },
           ctx.signal,

@@ -1,4 +1,4 @@
-import { CloseCode, type ContainerEvent, createAgentRouter } from '@lormas/protocol';
+import { CloseCode, type ContainerEvent } from '@lormas/protocol';
 import { ArchiveTransfers } from './archives/ArchiveTransfers.js';
 import type { AgentConfig } from './config.js';
 import { AgentConnection } from './connection.js';
@@ -74,7 +74,7 @@ export function startAgent(config: AgentConfig, logger: Logger, state: StateDir 
     serverUrl: config.serverUrl,
     token: config.nodeToken,
     tokenInQuery: config.tokenInQuery,
-    router: createAgentRouter(handlers),
+    handlers,
     logger,
     ca: config.ca,
     maxPayloadBytes: config.maxPayloadBytes,

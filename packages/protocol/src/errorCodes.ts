@@ -19,17 +19,18 @@ export const ErrorCode = {
   ENGINE_UNAVAILABLE: 'INTERNAL_SERVER_ERROR',
   /** The Docker engine refused or failed; `engineStatus` holds its HTTP status. */
   ENGINE_ERROR: 'INTERNAL_SERVER_ERROR',
-  /**
-   * A cap of the agent was reached (running operations, waiting operation watches, open
-   * transfers, subscriptions on one link); nothing was done. Retry once something finished.
-   */
-  LIMIT_EXCEEDED: 'TOO_MANY_REQUESTS',
   /** The agent is shutting down and takes no new commands. */
   SHUTTING_DOWN: 'SERVICE_UNAVAILABLE',
   /** The agent did not answer in time. Raised on the server side of the link. */
   AGENT_TIMEOUT: 'TIMEOUT',
   /** The agent is not connected and the call could not be delivered. */
   AGENT_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** The agent answered with a value the contract does not allow. Raised on the server side of the link. */
+  BAD_AGENT_OUTPUT: 'BAD_GATEWAY',
+  /** A documented cap was reached (running operations, watchers, subscriptions); try again later. */
+  LIMIT_EXCEEDED: 'TOO_MANY_REQUESTS',
+  /** The agent's announced protocol version lacks the procedure or field. Raised on the server side of the link. */
+  NOT_SUPPORTED: 'METHOD_NOT_SUPPORTED',
   /** Anything else. */
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -1,4 +1,5 @@
-import { AgentError, type AgentClient } from '@lormas/protocol';
+import { AgentError } from '@lormas/protocol';
+import type { AgentClient } from '@lormas/protocol/server';
 
 export interface CopyVolumeOptions {
   source: AgentClient;

@@ -19,7 +19,9 @@ export interface AgentProcessOptions {
   heartbeatIntervalMs?: number;
   /** Extra environment, e.g. reconnect delays. A STATE_DIR here is kept; without one the agent gets a fresh folder, removed when it exits. */
   env?: Record<string, string>;
-  /** The command that runs the agent. @default the agent's source through tsx */
+  /** The agent to run, as arguments of `node`. @default the workspace's agent through tsx */
+  entry?: string[];
+  /** The whole command, for another runtime (Bun); wins over `entry`. */
   command?: string[];
 }
 
@@ -38,7 +40,7 @@ export interface AgentProcess {
  */
 export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
   const ownState = options.env?.['STATE_DIR'] === undefined ? mkdtempSync(join(tmpdir(), 'lormas-agent-state-')) : null;
-  const [command, ...args] = options.command ?? [process.execPath, '--import', 'tsx', 'packages/agent/agent.ts'];
+  const [command, ...args] = options.command ?? [process.execPath, ...(options.entry ?? ['--import', 'tsx', 'packages/agent/agent.ts'])];
   const child = spawn(command!, args, {
     cwd: REPO_ROOT,
     env: {

@@ -1,24 +1,30 @@
 import { z } from 'zod';
 import { HealthStatus } from './container.js';
+import { BoundedId, BoundedMessage, EpochMs, Limit } from './limits.js';
 
 /** A state change of a managed container, whether a command caused it or not. */
 export const ContainerEvent = z.object({
   type: z.enum(['create', 'start', 'die', 'oom', 'health', 'stop', 'restart', 'destroy', 'pause', 'unpause']),
-  containerId: z.string(),
-  name: z.string(),
-  serverId: z.string().optional(),
+  containerId: BoundedId,
+  name: BoundedId,
+  serverId: BoundedId.optional(),
   /** Epoch milliseconds, from the engine. */
-  at: z.number(),
+  at: EpochMs,
   /** For `die`. */
-  exitCode: z.number().int().optional(),
+  exitCode: z.number().int().min(-(2 ** 31)).max(2 ** 32).optional(),
   /** For `health`. */
   health: HealthStatus.optional(),
   /**
    * For a `stop` the agent made itself because a guard rail no longer holds for a running
    * container (a bind source that now resolves outside the allow-list): the rule and why.
    */
-  guardRail: z.object({ rule: z.string(), message: z.string() }).optional(),
+  guardRail: z.object({ rule: BoundedId, message: BoundedMessage }).optional(),
 });
 export type ContainerEvent = z.infer<typeof ContainerEvent>;
 
-export const WatchEventsInput = z.strictObject({ lastEventId: z.string().nullish() }).optional();
+export const WatchEventsInput = z
+  .strictObject({
+    /** Set when a stream resumes: the stream continues after that event. */
+    lastEventId: z.string().max(Limit.idChars).nullish(),
+  })
+  .optional();
