@@ -207,7 +207,7 @@ describe('the agent as a process', () => {
     for (const { label, runtime, command } of runtimes) {
       it(`drives a container on ${label}, with an empty HOME and no NODE_PATH`, async () => {
         const nodeId = `proc-alone-${label.replace(/[^a-z0-9]+/g, '-')}`;
-        const agent = spawnAgent(command, { ...fastEnv(rig, nodeId), HOME: join(folder, 'home') }, folder);
+        const agent = spawnAgent([...command], { ...fastEnv(rig, nodeId), HOME: join(folder, 'home') }, folder);
         running.push(agent);
         await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: `the ${runtime} agent to connect`, timeoutMs: 30_000 });
         const client = rig.hub.client(nodeId);
