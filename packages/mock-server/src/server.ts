@@ -89,6 +89,8 @@ export interface MockServer {
   store: Store;
   gateway: AgentGateway;
   failover: FailoverController;
+  /** The live event stream of `GET /api/events` and the sparkline samples. */
+  live: LiveEvents;
   /** Closes agent sockets (agents will dial again), the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -182,6 +184,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       store,
       gateway,
       failover,
+      live,
       close: () =>
         (closing ??= (async () => {
           failover.stop();
