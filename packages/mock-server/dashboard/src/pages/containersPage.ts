@@ -12,7 +12,7 @@ import type { Page, PageContext } from './Page.js';
 
 /** The create form; its progress area shows pull progress per layer while the agent pulls. */
 function createForm(ctx: PageContext) {
-  const name = input({ name: 'name', required: true, pattern: '[a-zA-Z0-9][a-zA-Z0-9_.-]*', autocomplete: 'off' });
+  const name = input({ name: 'name', required: true, pattern: '[a-zA-Z0-9][a-zA-Z0-9_.\\-]*', autocomplete: 'off' });
   const image = input({ name: 'image', required: true, autocomplete: 'off', placeholder: 'lormas-test/busybox:latest' });
   const command = input({ name: 'command', autocomplete: 'off', placeholder: 'sh -c "echo hello; sleep 3600"' });
   const env = h('textarea', { attrs: { name: 'env', rows: '3', placeholder: 'KEY=value' } });
