@@ -118,6 +118,15 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
     assert.equal(await engineState(name, fleet.a.socketPath), 'running');
   });
 
+  it("shows the agent's refusal of a form it will not run, naming the guard rail", async () => {
+    await page.getByLabel('Name', { exact: true }).fill(`${PREFIX}hostnet`);
+    await page.getByLabel('Network').selectOption('host');
+    await page.getByRole('button', { name: 'Create and start' }).click();
+    await page.getByRole('alert').filter({ hasText: '(rule: host-network)' }).waitFor();
+    assert.equal(await engineState(`${PREFIX}hostnet`, fleet.a.socketPath), null);
+    assert.equal((await call(fleet.server, 'GET', `/api/containers/${PREFIX}hostnet`)).status, 404);
+  });
+
   it('follows its logs live, with markup in a line shown as text', async () => {
     await page.getByRole('button', { name: `Logs ${name}`, exact: true }).click();
     const lines = page.locator('.log-lines li');
@@ -205,8 +214,9 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
 
   it('raised no page error, and sent no request off this machine', () => {
     assert.deepEqual(watched.errors, []);
-    // The only console error allowed is the browser's own note of the refused sign-in (401).
-    assert.deepEqual(watched.consoleErrors.filter((text) => !/status of 401/.test(text)), []);
+    // The only console errors allowed are the browser's own notes of the two refusals the tests asked for.
+    assert.deepEqual(watched.consoleErrors.filter((text) => !/status of (401 \(Unauthorized\)|403 \(Forbidden\))$/.test(text)), []);
+    assert.equal(watched.consoleErrors.length, 2);
     assert.deepEqual(watched.requests.filter((url) => !isLocal(url)), []);
     assert.ok(watched.requests.length > 10);
   });

@@ -20,6 +20,7 @@ function createForm(ctx: PageContext) {
   const network = select([
     { value: 'none', label: 'none (no network)' },
     { value: 'bridge', label: 'bridge' },
+    { value: 'host', label: 'host (if the node allows it)' },
     { value: '', label: 'engine default' },
   ]);
   const ha = h('input', { attrs: { type: 'checkbox', name: 'ha', id: 'create-ha' } });
