@@ -214,9 +214,9 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
 
   it('raised no page error, and sent no request off this machine', () => {
     assert.deepEqual(watched.errors, []);
-    // The only console errors allowed are the browser's own notes of the two refusals the tests asked for.
-    assert.deepEqual(watched.consoleErrors.filter((text) => !/status of (401 \(Unauthorized\)|403 \(Forbidden\))$/.test(text)), []);
-    assert.equal(watched.consoleErrors.length, 2);
+    // The only console errors are the browser's own notes of refusals the tests caused: the
+    // session check before signing in and the wrong token (401), the host network (403).
+    assert.deepEqual(watched.consoleErrors.map((text) => /status of (\d+)/.exec(text)?.[1] ?? text).sort(), ['401', '401', '403']);
     assert.deepEqual(watched.requests.filter((url) => !isLocal(url)), []);
     assert.ok(watched.requests.length > 10);
   });
