@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { dialTestAgent, startTestHub } from '../packages/protocol/src/testing/testLink.js';
+import { dialTestAgent, startTestHub } from '../packages/protocol/src/testing/index.js';
 import { type BenchResult, compare, measurePair, median, p99, round } from './stats.js';
 import { stubHandlers } from './stubHandlers.js';
 import { waitFor, ws, type WsSocket } from './workspace.js';

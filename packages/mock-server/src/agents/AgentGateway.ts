@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AgentError, type AgentClient, type AgentConnectEvent, AgentHub, CloseCode, closeCodeName, type KeepAliveOptions, type NodeIdentity } from '@lormas/protocol';
+import { AgentError, CloseCode, closeCodeName } from '@lormas/protocol';
+import { type AgentClient, type AgentConnectEvent, AgentHub, type KeepAliveOptions, type NodeIdentity } from '@lormas/protocol/server';
 import type { SigningKey } from '../auth/signingKey.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/Store.js';
