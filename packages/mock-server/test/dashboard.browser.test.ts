@@ -120,6 +120,7 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
 
   it("shows the agent's refusal of a form it will not run, naming the guard rail", async () => {
     await page.getByLabel('Name', { exact: true }).fill(`${PREFIX}hostnet`);
+    await page.getByLabel('Image').fill(TEST_IMAGE);
     await page.getByLabel('Network').selectOption('host');
     await page.getByRole('button', { name: 'Create and start' }).click();
     await page.getByRole('alert').filter({ hasText: '(rule: host-network)' }).waitFor();
@@ -215,8 +216,10 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
   it('raised no page error, and sent no request off this machine', () => {
     assert.deepEqual(watched.errors, []);
     // The only console errors are the browser's own notes of refusals the tests caused: the
-    // session check before signing in and the wrong token (401), the host network (403).
-    assert.deepEqual(watched.consoleErrors.map((text) => /status of (\d+)/.exec(text)?.[1] ?? text).sort(), ['401', '401', '403']);
+    // session check before signing in and the wrong token (401), and the host network (403,
+    // unless the refusal came after the progress stream had begun: then it is a line in it).
+    const statuses = watched.consoleErrors.map((text) => /status of (\d+)/.exec(text)?.[1] ?? text).sort();
+    assert.ok(['401,401', '401,401,403'].includes(statuses.join()), statuses.join('\n'));
     assert.deepEqual(watched.requests.filter((url) => !isLocal(url)), []);
     assert.ok(watched.requests.length > 10);
   });

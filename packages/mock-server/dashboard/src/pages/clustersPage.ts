@@ -5,6 +5,7 @@ import { bytes, percent, share } from '../format.js';
 import { fill, h, keyed, setText } from '../h.js';
 import { badge, meter } from '../parts/figures.js';
 import { button, field, input, select, setOptions } from '../parts/fields.js';
+import { drawer, formPanel } from '../parts/formPanel.js';
 import { notice, pending } from '../parts/notice.js';
 import type { Page, PageContext } from './Page.js';
 
@@ -124,29 +125,16 @@ export function clustersPage(ctx: PageContext): Page {
   const empty = h('p', { class: 'empty', text: 'No clusters yet. A cluster groups nodes: failover and placement look there first.' });
   const name = input({ name: 'name', required: true, maxlength: '128', autocomplete: 'off' });
   const description = input({ name: 'description', maxlength: '1000', autocomplete: 'off' });
-  const note = notice();
-  const submit = h('button', { class: 'btn btn-primary', attrs: { type: 'submit' }, text: 'Create' });
-  const form = h(
-    'form',
-    {
-      class: 'panel form-grid',
-      attrs: { 'aria-label': 'Create a cluster' },
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          void pending(submit, 'Creating…', note, async () => {
-            await api('POST /api/clusters', { body: { name: name.value.trim(), description: description.value.trim() || null } });
-            form.reset();
-          });
-        },
-      },
+  const { form } = formPanel({
+    label: 'Create a cluster',
+    submit: 'Create',
+    busy: 'Creating…',
+    fields: [field('Name', name), field('Description', description)],
+    run: async () => {
+      await api('POST /api/clusters', { body: { name: name.value.trim(), description: description.value.trim() || null } });
     },
-    field('Name', name),
-    field('Description', description),
-    h('div', { class: 'actions' }, submit),
-    note.el,
-  );
-  const create = h('details', { class: 'drawer' }, h('summary', { class: 'btn btn-primary', text: 'New cluster' }), form);
+  });
+  const create = drawer('New cluster', form);
   const el = h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('div', {}, h('h1', { text: 'Clusters' }), unassigned), create), grid, empty);
   return {
     title: 'Clusters',

@@ -6,6 +6,7 @@ import { fill, h, keyed, setText } from '../h.js';
 import { badge } from '../parts/figures.js';
 import { button, field, input, select, setOptions } from '../parts/fields.js';
 import { logPane } from '../parts/logPane.js';
+import { drawer, formPanel } from '../parts/formPanel.js';
 import { notice, pending } from '../parts/notice.js';
 import { migrateDialog } from '../parts/migrateDialog.js';
 import type { Page, PageContext } from './Page.js';
@@ -25,10 +26,8 @@ function createForm(ctx: PageContext) {
   ]);
   const ha = h('input', { attrs: { type: 'checkbox', name: 'ha', id: 'create-ha' } });
   const where = select([]);
-  const note = notice();
   const progress = h('ol', { class: 'progress', attrs: { 'aria-label': 'Progress', 'aria-live': 'polite' } });
   const layers = new Map<string, HTMLLIElement>();
-  const submit = h('button', { class: 'btn btn-primary', attrs: { type: 'submit' }, text: 'Create and start' });
 
   const step = (text: string) => progress.append(h('li', { text }));
   const layer = (id: string, status: string, current?: number, total?: number) => {
@@ -53,61 +52,54 @@ function createForm(ctx: PageContext) {
     };
   };
 
-  const form = h(
-    'form',
-    {
-      class: 'panel form-grid',
-      attrs: { 'aria-label': 'Create a container' },
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          progress.replaceChildren();
-          layers.clear();
-          void pending(submit, 'Creating…', note, async () => {
-            let request: CreateContainerBody;
-            try {
-              request = body();
-            } catch (error) {
-              throw new Error(`Check the form: ${(error as Error).message}`);
-            }
-            const res = await send('POST /api/containers', { body: request, accept: 'application/x-ndjson' });
-            for await (const raw of ndjsonLines(res)) {
-              const line = raw as ProgressLine;
-              if (line.type === 'pulling') layer(line.layer ?? line.image, line.status, line.currentBytes, line.totalBytes);
-              else if (line.type === 'pulled') step(`Pulled ${line.image}`);
-              else if (line.type === 'creating') step('Creating…');
-              else if (line.type === 'created') step(`Created ${line.containerId.slice(0, 12)}`);
-              else if (line.type === 'starting') step('Starting…');
-              else if (line.type === 'running') step('Running');
-              else if (line.type === 'failed') step(`Failed: ${line.error.message}`);
-              else if (line.type === 'error') throw new ApiError(0, line.error.code, line.error.message, line.error.rule, line.error.issues);
-              else if (line.type === 'result') {
-                const created = line.result as ContainerView & { placement: { nodeName: string; reason: string } | null };
-                note.ok(
-                  created.placement
-                    ? `Created ${created.name} on ${created.placement.nodeName}: ${created.placement.reason}.`
-                    : `Created ${created.name} on ${ctx.fleet.nodeName(created.nodeId)}.`,
-                );
-              }
-            }
-          });
-        },
-      },
+  const { form } = formPanel({
+    label: 'Create a container',
+    submit: 'Create and start',
+    busy: 'Creating…',
+    fields: [
+      field('Name', name),
+      field('Image', image, 'Pulled on the node if it is missing there.'),
+      field('Command', command, 'Words split as a shell would; quotes keep spaces.'),
+      field('Network', network),
+      field('Environment', env, 'One KEY=value a line.'),
+      field('Volumes', volumes, 'One named volume a line: name:/path, or name:/path:ro.'),
+      field('Place on', where, 'Any node: the server picks the least loaded online node.'),
+      h('div', { class: 'field field-check' }, ha, h('label', { attrs: { for: 'create-ha' }, text: 'High availability: move it to another node if its node is lost' })),
+    ],
+    after: [progress],
+    run: async (note) => {
+      progress.replaceChildren();
+      layers.clear();
+      let request: CreateContainerBody;
+      try {
+        request = body();
+      } catch (error) {
+        throw new Error(`Check the form: ${(error as Error).message}`);
+      }
+      const res = await send('POST /api/containers', { body: request, accept: 'application/x-ndjson' });
+      for await (const raw of ndjsonLines(res)) {
+        const line = raw as ProgressLine;
+        if (line.type === 'pulling') layer(line.layer ?? line.image, line.status, line.currentBytes, line.totalBytes);
+        else if (line.type === 'pulled') step(`Pulled ${line.image}`);
+        else if (line.type === 'creating') step('Creating…');
+        else if (line.type === 'created') step(`Created ${line.containerId.slice(0, 12)}`);
+        else if (line.type === 'starting') step('Starting…');
+        else if (line.type === 'running') step('Running');
+        else if (line.type === 'failed') step(`Failed: ${line.error.message}`);
+        else if (line.type === 'error') throw new ApiError(0, line.error.code, line.error.message, line.error.rule, line.error.issues);
+        else if (line.type === 'result') {
+          const created = line.result as ContainerView & { placement: { nodeName: string; reason: string } | null };
+          note.ok(
+            created.placement
+              ? `Created ${created.name} on ${created.placement.nodeName}: ${created.placement.reason}.`
+              : `Created ${created.name} on ${ctx.fleet.nodeName(created.nodeId)}.`,
+          );
+        }
+      }
     },
-    field('Name', name),
-    field('Image', image, 'Pulled on the node if it is missing there.'),
-    field('Command', command, 'Words split as a shell would; quotes keep spaces.'),
-    field('Network', network),
-    field('Environment', env, 'One KEY=value a line.'),
-    field('Volumes', volumes, 'One named volume a line: name:/path, or name:/path:ro.'),
-    field('Place on', where, 'Any node: the server picks the least loaded online node.'),
-    h('div', { class: 'field field-check' }, ha, h('label', { attrs: { for: 'create-ha' }, text: 'High availability: move it to another node if its node is lost' })),
-    h('div', { class: 'actions' }, submit),
-    note.el,
-    progress,
-  );
+  });
   return {
-    el: h('details', { class: 'drawer' }, h('summary', { class: 'btn btn-primary', text: 'New container' }), form),
+    el: drawer('New container', form),
     render() {
       setOptions(where, [
         { value: 'any', label: 'Any node' },

@@ -5,6 +5,7 @@ import { ago, bytes, share } from '../format.js';
 import { fill, h, keyed, setText } from '../h.js';
 import { badge, meter, sparkline } from '../parts/figures.js';
 import { button, field, input, select, setOptions } from '../parts/fields.js';
+import { drawer, formPanel } from '../parts/formPanel.js';
 import { notice, pending } from '../parts/notice.js';
 import type { Page, PageContext } from './Page.js';
 
@@ -129,33 +130,18 @@ export function nodesPage(ctx: PageContext): Page {
   const name = input({ name: 'name', required: true, maxlength: '128', autocomplete: 'off' });
   const description = input({ name: 'description', maxlength: '1000', autocomplete: 'off' });
   const cluster = select([]);
-  const note = notice();
   const result = h('div');
-  const submit = h('button', { class: 'btn btn-primary', attrs: { type: 'submit' }, text: 'Register' });
-  const form = h(
-    'form',
-    {
-      class: 'panel form-grid',
-      attrs: { 'aria-label': 'Register a node' },
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          const nodeName = name.value.trim();
-          void pending(submit, 'Registering…', note, async () => {
-            const created = await api('POST /api/nodes', { body: { name: nodeName, description: description.value.trim() || null, cluster: cluster.value || null } });
-            form.reset();
-            fill(result, tokenBox(`Token for ${created.name}`, created.name, created.token, () => fill(result)));
-          });
-        },
-      },
+  const { form } = formPanel({
+    label: 'Register a node',
+    submit: 'Register',
+    busy: 'Registering…',
+    fields: [field('Name', name), field('Description', description), field('Cluster', cluster)],
+    run: async () => {
+      const created = await api('POST /api/nodes', { body: { name: name.value.trim(), description: description.value.trim() || null, cluster: cluster.value || null } });
+      fill(result, tokenBox(`Token for ${created.name}`, created.name, created.token, () => fill(result)));
     },
-    field('Name', name),
-    field('Description', description),
-    field('Cluster', cluster),
-    h('div', { class: 'actions' }, submit),
-    note.el,
-  );
-  const register = h('details', { class: 'drawer' }, h('summary', { class: 'btn btn-primary', text: 'Register node' }), form, result);
+  });
+  const register = drawer('Register node', form, result);
 
   const el = h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('div', {}, h('h1', { text: 'Nodes' }), summary), register), grid, empty);
   return {
