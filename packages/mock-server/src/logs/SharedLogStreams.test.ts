@@ -28,13 +28,21 @@ describe('SharedLogStreams', () => {
     const agent = fakeAgent();
     const a = viewer();
     const b = viewer();
-    logs.join('ctr_1', a, 100, agent.open);
+    logs.join('ctr_1', a, 20, agent.open);
     logs.join('ctr_1', b, 100, agent.open);
     agent.streams[0]!.push(['one']);
     assert.equal(agent.streams.length, 1);
-    assert.equal(agent.streams[0]!.tail, 100);
+    assert.equal(agent.streams[0]!.tail, 20, "the agent sends the first viewer's tail, not more");
     assert.deepEqual(a.lines, ['one']);
     assert.deepEqual(b.lines, ['one']);
+  });
+
+  it('asks the agent for at most tailLines lines of history', () => {
+    const logs = new SharedLogStreams({ tailLines: 10 });
+    const agent = fakeAgent();
+    logs.join('ctr_1', viewer(), 10, agent.open);
+    logs.join('ctr_2', viewer(), 0, agent.open);
+    assert.deepEqual(agent.streams.map((s) => s.tail), [10, 0]);
   });
 
   it('gives a late viewer the recent lines it asked for, then the live ones', () => {

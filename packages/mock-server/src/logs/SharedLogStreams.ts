@@ -7,8 +7,8 @@ export interface LogViewer {
   end(error: AgentError | null): void;
 }
 
-/** Opens the one agent stream of a container; `logRoutes` passes the gateway's client. */
-export type OpenAgentStream = (handlers: { onEntries(entries: readonly LogEntry[]): void; onError(error: unknown): void; onComplete(): void }, tailLines: number) => { unsubscribe(): void };
+/** Opens the one agent stream of a container, following after the last `tail` lines; `logRoutes` passes the gateway's client. */
+export type OpenAgentStream = (handlers: { onEntries(entries: readonly LogEntry[]): void; onError(error: unknown): void; onComplete(): void }, tail: number) => { unsubscribe(): void };
 
 export interface SharedLogStreamsOptions {
   /**
@@ -27,8 +27,10 @@ interface Shared {
 /**
  * Followed logs of a container, one agent subscription shared by every viewer: the
  * dashboard's log panes, however many tabs hold them open, cost the agent one stream per
- * container instead of one each. The stream opens with the first viewer and closes with
- * the last; a viewer who joins later gets the recent lines first, then the live ones.
+ * container instead of one each. The stream opens with the first viewer, with that viewer's
+ * `tail`, and closes with the last; a viewer who joins later gets the recent lines first
+ * (at most what the stream has seen: the first viewer's tail and the lines since), then
+ * the live ones. The dashboard always asks the same tail, so its viewers all see the same.
  */
 export class SharedLogStreams {
   readonly tailLines: number;
@@ -71,7 +73,7 @@ export class SharedLogStreams {
           onError: (error) => finish(AgentError.from(error)),
           onComplete: () => finish(null),
         },
-        this.tailLines,
+        Math.min(tail, this.tailLines),
       );
       // openStream may have ended the stream synchronously.
       if (this.shared.get(key) !== created) return () => {};

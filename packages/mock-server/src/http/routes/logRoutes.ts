@@ -64,9 +64,9 @@ export function logRoutes(router: Router, api: ApiContext): void {
         `${record.id}/${input.id}`,
         { entries: (entries) => entries.forEach((entry) => stream.write(present(entry), { event: 'log' })), end: ended },
         tail,
-        (handlers, tailLines) =>
+        (handlers, firstTail) =>
           client.containers.logs.subscribe(
-            { ...input, tail: tailLines },
+            { ...input, tail: firstTail },
             { onData: ({ data }) => handlers.onEntries(data.entries), onError: handlers.onError, onComplete: handlers.onComplete },
           ),
       );
