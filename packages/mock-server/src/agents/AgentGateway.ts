@@ -52,6 +52,8 @@ export class AgentGateway {
       helloTimeoutMs: options.helloTimeoutMs,
       keepAlive: options.keepAlive,
       onConnect: (event) => this.onConnect(event),
+      onViolation: ({ nodeId, reason, counters }) => this.logger.warn('agent broke the protocol; its socket is closed', { node: nodeId, reason, ...counters }),
+      onCallbackError: (error, { nodeId, path }) => this.logger.error('a handler of agent data failed', { node: nodeId ?? undefined, path, error: error instanceof Error ? error.message : String(error) }),
       onDisconnect: ({ nodeId, code }) => {
         this.logger.info('agent offline', { node: nodeId, code: closeCodeName(code) });
         this.liveness.disconnected(nodeId, code);
