@@ -3,8 +3,10 @@
 // files. Left out:
 // - native add-ons (`bufferutil` and friends): optional speed-ups that `ws` loads if present;
 // - code a dependency brings that the agent never runs: dockerode's BuildKit session support
-//   and builds (gRPC and protobuf, loaded by `dockerode/lib/docker.js`) and docker-modem's SSH
-//   transport (the agent speaks to `unix://` and `tcp://` engines only).
+//   and builds (gRPC and protobuf, loaded by `dockerode/lib/docker.js`), its build contexts
+//   (tar-fs), and docker-modem's SSH transport (the agent speaks to `unix://` and `tcp://`
+//   engines only).
+// `readable-stream` (a copy of Node's streams that docker-modem loads) is Node's own `stream`.
 import { build } from 'esbuild';
 import { writeFileSync } from 'node:fs';
 
@@ -18,8 +20,10 @@ const leaveOut = {
       { importer: /dockerode[\\/]lib[\\/]docker\.js$/, path: './session', what: "dockerode's BuildKit session support" },
       { importer: /dockerode[\\/]lib[\\/]docker\.js$/, path: './buildkit', what: "dockerode's BuildKit builds" },
       { importer: /docker-modem[\\/]lib[\\/]modem\.js$/, path: './ssh', what: "docker-modem's SSH transport" },
+      { importer: /dockerode[\\/]lib[\\/]util\.js$/, path: 'tar-fs', what: "dockerode's build contexts" },
+      { importer: /dockerode[\\/]lib[\\/]util\.js$/, path: '@balena/dockerignore', what: "dockerode's build contexts" },
     ];
-    build.onResolve({ filter: /^\.\/(session|buildkit|ssh)$/ }, (args) => {
+    build.onResolve({ filter: /^(\.\/(session|buildkit|ssh)|tar-fs|@balena\/dockerignore)$/ }, (args) => {
       const hit = unused.find((entry) => entry.path === args.path && entry.importer.test(args.importer));
       return hit ? { path: hit.what, namespace: 'left-out' } : undefined;
     });
@@ -39,6 +43,7 @@ await build({
   format: 'cjs',
   target: 'node18',
   external: NATIVE,
+  alias: { 'readable-stream': 'stream' },
   plugins: [leaveOut],
   minifySyntax: true,
   minifyWhitespace: true,

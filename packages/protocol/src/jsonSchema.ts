@@ -1,13 +1,13 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentContract } from './contract/agentContract.js';
 import { flattenContract, type Procedure } from './contract/procedure.js';
 import * as schemas from './schemas/index.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 /** Every exported schema, by its export name: the names a server in another language uses. */
-export const wireSchemas: Readonly<Record<string, z.ZodType>> = Object.fromEntries(
-  Object.entries(schemas as Record<string, unknown>).filter((entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType),
-);
+export function wireSchemas(): Record<string, z.ZodType> {
+  return Object.fromEntries(Object.entries(schemas as Record<string, unknown>).filter((entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType));
+}
 
 const pascal = (path: string) => path.replace(/(^|\.)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
 
@@ -36,7 +36,7 @@ interface ProcedureEntry {
  */
 export function contractJsonSchema(): Record<string, unknown> {
   const names = new Map<z.ZodType, string>();
-  for (const [name, schema] of Object.entries(wireSchemas)) if (!names.has(schema)) names.set(schema, name);
+  for (const [name, schema] of Object.entries(wireSchemas())) if (!names.has(schema)) names.set(schema, name);
   const procedures: Record<string, ProcedureEntry> = {};
   const ref = (schema: z.ZodType, path: string, role: 'Input' | 'Output' | 'Item') => ({ $ref: `#/$defs/${nameOf(schema, path, role, names)}` });
   for (const [path, procedure] of flattenContract(agentContract)) {

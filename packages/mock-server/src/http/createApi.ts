@@ -6,16 +6,20 @@ import type { ApiContext } from './ApiContext.js';
 import { errorReply } from './errorReply.js';
 import { clusterRoutes } from './routes/clusterRoutes.js';
 import { containerRoutes } from './routes/containerRoutes.js';
+import { eventRoutes } from './routes/eventRoutes.js';
 import { imageRoutes } from './routes/imageRoutes.js';
 import { logRoutes } from './routes/logRoutes.js';
 import { migrationRoutes } from './routes/migrationRoutes.js';
 import { nodeRoutes } from './routes/nodeRoutes.js';
+import { sessionRoutes } from './routes/sessionRoutes.js';
 import { Router } from './Router.js';
 import { sendJson } from './sendJson.js';
 
 export interface ApiOptions {
   adminToken: string;
   logger: Logger;
+  /** Decides who may call; throws a `ServerError` to refuse. @default the admin bearer token alone */
+  authenticate?: (req: IncomingMessage, url: URL) => void;
 }
 
 /** Every route of the API, in one router. */
@@ -27,6 +31,8 @@ export function apiRouter(api: ApiContext): Router {
   imageRoutes(router, api);
   logRoutes(router, api);
   migrationRoutes(router, api);
+  eventRoutes(router, api);
+  sessionRoutes(router, api);
   return router;
 }
 
@@ -41,7 +47,8 @@ export function createApi(router: Router, options: ApiOptions): (req: IncomingMe
     const url = new URL(req.url ?? '/', 'http://api.invalid');
     res.once('finish', () => options.logger.debug('http', { method: req.method, path: url.pathname, status: res.statusCode, ms: Date.now() - started }));
     const handle = async () => {
-      if (!isAdminToken(req.headers.authorization, options.adminToken)) {
+      if (options.authenticate) options.authenticate(req, url);
+      else if (!isAdminToken(req.headers.authorization, options.adminToken)) {
         throw new ServerError('UNAUTHORIZED', 'an admin bearer token is required: Authorization: Bearer <ADMIN_TOKEN>');
       }
       const { handler, params } = router.resolve(req.method ?? 'GET', url);

@@ -74,6 +74,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE containers ADD COLUMN fence_after_ms INTEGER;
   `,
   `
+  -- Issue 14: dashboard sign-in sessions. Only a hash of the session id is kept, and a binding
+  -- that holds only with the admin token the session was opened with, so a new token ends them all.
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    binding TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_expiry ON sessions(expires_at);
+  `,
+  `
   -- Issue 13: a node's token can be replaced; only the token with this id (its jti) is valid.
   -- NULL, for nodes registered before, accepts any token the server signed for the node.
   ALTER TABLE nodes ADD COLUMN token_id TEXT;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AbortArchiveInput, ArchiveChunk, ArchiveTransfer, OpenArchiveInput, ReadArchiveInput, WriteArchiveInput, WriteArchiveResult } from '../schemas/archive.js';
 import { ContainerDetails, ContainerList, InspectContainerInput, Inventory } from '../schemas/container.js';
 import { ContainerEvent, WatchEventsInput } from '../schemas/events.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReportedContainerSpec } from './containerSpec.js';
 import { BoundedId, BoundedMessage, BoundedName, EpochMs, Limit } from './limits.js';
 

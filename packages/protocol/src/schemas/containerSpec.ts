@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Limit } from './limits.js';
 
 /** Labels whose keys start with this prefix are set by the agent alone. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HealthStatus } from './container.js';
 import { BoundedId, BoundedMessage, EpochMs, Limit } from './limits.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BoundedMessage, BoundedName, BoundedShort, Count, EpochMs } from './limits.js';
 
 export const EngineHealth = z.object({

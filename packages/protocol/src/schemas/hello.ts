@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BoundedName, BoundedShort, EpochMs } from './limits.js';
 
 /** What an agent says about itself; the server asks once per connection. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Bounds of the values that cross the link. An agent's values reach the server's store, its

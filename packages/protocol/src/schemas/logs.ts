@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Limit } from './limits.js';
 import { ContainerRef } from './operation.js';
 

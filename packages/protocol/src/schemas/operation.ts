@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ContainerSpec } from './containerSpec.js';
 import { ErrorShape } from './error.js';
 import { BoundedId, BoundedMessage, BoundedName, BoundedShort, Count, EpochMs, Limit } from './limits.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProcedureKind } from '../contract/procedure.js';
 import { Limit } from '../schemas/limits.js';
 import { linkTransformer } from '../link/transformer.js';

@@ -4,13 +4,27 @@ import { readJson } from '../readJson.js';
 import type { Router } from '../Router.js';
 import { clusterView } from '../views.js';
 
+const clusterName = z.string().trim().min(1).max(128);
+
 const CreateCluster = z.strictObject({
-  name: z.string().trim().min(1).max(128),
+  name: clusterName,
   description: z.string().max(1_000).nullish(),
 });
 
-/** Clusters: named groups of nodes. A node joins one at registration or by `PATCH /api/nodes/:id`. */
+const UpdateCluster = z.strictObject({
+  name: clusterName.optional(),
+  description: z.string().max(1_000).nullable().optional(),
+});
+
+/**
+ * Clusters: named groups of nodes. A node joins one at registration or by
+ * `PATCH /api/nodes/:id`. Nodes and containers refer to a cluster by id: renaming it
+ * changes nothing for them; deleting it leaves its nodes without a cluster and clears the
+ * preference of containers that named it, and moves nothing.
+ */
 export function clusterRoutes(router: Router, api: ApiContext): void {
+  const nodesOf = (clusterId: string) => api.store.nodes.list().filter((node) => node.clusterId === clusterId).map((node) => node.id);
+
   router.add('POST', '/api/clusters', async ({ req }) => {
     const body = await readJson(req, CreateCluster, api.maxBodyBytes);
     const cluster = api.store.clusters.create({ name: body.name, description: body.description ?? null });
@@ -18,13 +32,22 @@ export function clusterRoutes(router: Router, api: ApiContext): void {
   });
 
   router.add('GET', '/api/clusters', () => {
-    const nodes = api.store.nodes.list();
-    const clusters = api.store.clusters.list().map((cluster) =>
-      clusterView(
-        cluster,
-        nodes.filter((node) => node.clusterId === cluster.id).map((node) => node.id),
-      ),
-    );
+    const clusters = api.store.clusters.list().map((cluster) => clusterView(cluster, nodesOf(cluster.id)));
     return { status: 200, body: { clusters } };
+  });
+
+  router.add('PATCH', '/api/clusters/:id', async ({ req, params }) => {
+    const cluster = api.store.clusters.require(params['id']!);
+    const body = await readJson(req, UpdateCluster, api.maxBodyBytes);
+    const updated = api.store.clusters.update(cluster.id, {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+    });
+    return { status: 200, body: clusterView(updated, nodesOf(updated.id)) };
+  });
+
+  router.add('DELETE', '/api/clusters/:id', ({ params }) => {
+    const { cluster, unassignedNodes, clearedPreferences } = api.store.clusters.delete(params['id']!);
+    return { status: 200, body: { id: cluster.id, name: cluster.name, deleted: true, unassignedNodes, clearedPreferences } };
   });
 }

@@ -4,12 +4,17 @@ import type { ContainerRecord } from '../../store/ContainerStore.js';
 import type { ApiContext } from '../ApiContext.js';
 import { progressReply } from '../progressReply.js';
 import { clusterOf } from './clusterOf.js';
+import { placeContainer } from './placeContainer.js';
+import { ServerError } from '../../errors.js';
 import { readJson } from '../readJson.js';
 import type { Router } from '../Router.js';
 import { containerView } from '../views.js';
 
 const CreateContainer = z.strictObject({
-  nodeId: z.string().min(1),
+  /** The node to create it on; without it (and without `cluster`) the server chooses among all nodes. */
+  nodeId: z.string().min(1).optional(),
+  /** A cluster id or name: the server chooses among its nodes. Not together with `nodeId`. */
+  cluster: z.string().min(1).optional(),
   spec: ContainerSpec,
   /** Moved to a healthy node by failover when its node is lost. */
   ha: z.boolean().default(false),
@@ -28,14 +33,33 @@ export function containerRoutes(router: Router, api: ApiContext): void {
   const show = (record: ContainerRecord) => containerView(record);
 
   router.add('POST', '/api/containers', async (ctx) => {
-    const { preferredCluster, ...body } = await readJson(ctx.req, CreateContainer, api.maxBodyBytes);
-    const cluster = preferredCluster === undefined ? null : clusterOf(api, preferredCluster, 'preferredCluster');
-    return progressReply(ctx, 201, (onEvent) => api.containers.create({ ...body, preferredClusterId: cluster?.id ?? null }, onEvent), show);
+    const { preferredCluster, cluster, nodeId, ...body } = await readJson(ctx.req, CreateContainer, api.maxBodyBytes);
+    if (nodeId !== undefined && cluster !== undefined) {
+      throw new ServerError('BAD_REQUEST', 'name a node or a cluster, not both', { issues: [{ code: 'exclusive', path: ['cluster'], message: 'nodeId and cluster exclude each other' }] });
+    }
+    const preferred = preferredCluster === undefined ? null : clusterOf(api, preferredCluster, 'preferredCluster');
+    const placement = nodeId === undefined ? placeContainer(api, { cluster, preferredClusterId: preferred?.id ?? null }) : null;
+    // A cluster the server placed in is also where failover looks first, unless another was named.
+    const preferredClusterId = preferred?.id ?? (cluster === undefined ? null : clusterOf(api, cluster).id);
+    // No await between the choice and the record that create() writes first: the next placement counts this one.
+    return progressReply(
+      ctx,
+      201,
+      (onEvent) => api.containers.create({ ...body, nodeId: placement?.nodeId ?? nodeId!, preferredClusterId }, onEvent),
+      (record) => ({ ...show(record), placement }),
+    );
   });
 
   router.add('GET', '/api/containers', ({ url }) => {
     const nodeId = url.searchParams.get('nodeId') ?? undefined;
-    return { status: 200, body: { containers: api.store.containers.list(nodeId).map(show) } };
+    const clusterRef = url.searchParams.get('cluster');
+    const state = url.searchParams.get('state');
+    const inCluster = clusterRef === null ? null : new Set(api.store.nodes.list().filter((n) => n.clusterId === clusterOf(api, clusterRef, 'cluster').id).map((n) => n.id));
+    const containers = api.store.containers
+      .list(nodeId)
+      .filter((record) => (inCluster === null || inCluster.has(record.nodeId)) && (state === null || record.observedState === state))
+      .map(show);
+    return { status: 200, body: { containers } };
   });
 
   router.add('GET', '/api/containers/:id', ({ params }) => ({ status: 200, body: show(api.store.containers.require(params['id']!)) }));
