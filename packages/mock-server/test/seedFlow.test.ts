@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { PROTOCOL_VERSION } from '@lormas/protocol';
 import { requireEngine, waitFor } from '@lormas/testkit';
 import { type MockServer, startMockServer } from '../src/index.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
@@ -46,7 +47,7 @@ describe("the seed README's flow", () => {
     );
     assert.equal(node.name, 'node-01');
     assert.equal(node.description, 'Production node');
-    assert.equal(node.protocolVersion, '1.0');
+    assert.equal(node.protocolVersion, PROTOCOL_VERSION);
     assert.ok(node.agentVersion);
     assert.ok(node.cpu.cores >= 1);
     assert.ok(node.memory.totalBytes > 0);

@@ -61,6 +61,15 @@ describe('contractJsonSchema', () => {
     }
   });
 
+  it('describes the join exchange, which happens before the link, with its path and schemas', () => {
+    const join = (schema['exchanges'] as Record<string, { method: string; path: string; request: { $ref: string }; answer: { $ref: string }; refusal: { $ref: string } }>)['join']!;
+    assert.equal(join.method, 'POST');
+    assert.equal(join.path, '/api/agent/join');
+    for (const ref of [join.request, join.answer, join.refusal]) assert.ok(defs[ref.$ref.replace('#/$defs/', '')], ref.$ref);
+    assert.equal(procedures['agent.upgrade']!.since, '1.1');
+    assert.equal(procedures['hello']!.since, '1.0');
+  });
+
   it('matches the committed schema/protocol.schema.json (run `pnpm --filter @lormas/protocol schema` after changing the contract)', () => {
     const committed = JSON.parse(readFileSync(new URL('../schema/protocol.schema.json', import.meta.url), 'utf8'));
     assert.deepEqual(committed, schema);

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { agentContract } from './contract/agentContract.js';
 import { flattenContract, type Procedure } from './contract/procedure.js';
 import * as schemas from './schemas/index.js';
+import { JOIN_PATH } from './schemas/join.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 /** Every exported schema, by its export name: the names a server in another language uses. */
@@ -67,6 +68,18 @@ export function contractJsonSchema(): Record<string, unknown> {
     description: `Protocol ${PROTOCOL_VERSION}. Each procedure's input, output or stream item, as decoded values; see the protocol README for the frames that carry them.`,
     protocolVersion: PROTOCOL_VERSION,
     procedures,
+    // Exchanges outside the link: HTTP requests on the server's origin.
+    exchanges: {
+      join: {
+        method: 'POST',
+        path: JOIN_PATH,
+        since: '1.1',
+        description: 'An agent with a join code and no token trades the code, once, for its node token.',
+        request: { $ref: '#/$defs/JoinRequest' },
+        answer: { $ref: '#/$defs/JoinAnswer' },
+        refusal: { $ref: '#/$defs/JoinRefusal' },
+      },
+    },
     $defs,
   };
 }

@@ -2,7 +2,7 @@
  * The version of the wire contract, `MAJOR.MINOR`. A server accepts an agent whose major
  * version equals its own; minor versions only add optional fields and procedures.
  */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 
 /** Header in which the agent announces its protocol version when it dials in. */
 export const PROTOCOL_VERSION_HEADER = 'x-lormas-protocol';

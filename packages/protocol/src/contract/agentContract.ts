@@ -4,6 +4,7 @@ import { ContainerDetails, ContainerList, InspectContainerInput, Inventory } fro
 import { ContainerEvent, WatchEventsInput } from '../schemas/events.js';
 import { Heartbeat } from '../schemas/heartbeat.js';
 import { Hello } from '../schemas/hello.js';
+import { UpgradeAgentInput, UpgradeAgentResult } from '../schemas/release.js';
 import { LogChunk, LogsInput } from '../schemas/logs.js';
 import {
   ContainerResult,
@@ -62,6 +63,15 @@ export const agentContract = {
     openWrite: mutation({ input: OpenArchiveInput, output: ArchiveTransfer, description: 'Opens a tar stream to unpack into a folder of a managed container.' }),
     write: mutation({ input: WriteArchiveInput, output: WriteArchiveResult, description: 'The next chunk of a write transfer.' }),
     abort: mutation({ input: AbortArchiveInput, output: z.void(), description: 'Ends a transfer early.' }),
+  },
+  agent: {
+    upgrade: mutation({
+      input: UpgradeAgentInput,
+      output: UpgradeAgentResult,
+      since: '1.1',
+      description:
+        "Upgrades the agent to a build signed by the node's release key: downloads it from this server, verifies size, hash and signature, and hands over to it through the node's launcher, which goes back by itself if the build does not come online in time.",
+    }),
   },
   node: {
     heartbeats: subscription({ item: Heartbeat, tracked: false, description: "The node's vital signs, every heartbeat interval." }),

@@ -17,6 +17,7 @@ export const ContainerEvent = z.object({
   /**
    * For a `stop` the agent made itself because a guard rail no longer holds for a running
    * container (a bind source that now resolves outside the allow-list): the rule and why.
+   * Protocol 1.1: agents of 1.0 never send it.
    */
   guardRail: z.object({ rule: BoundedId, message: BoundedMessage }).optional(),
 });

@@ -1,5 +1,39 @@
 import * as z from 'zod';
-import { BoundedName, BoundedShort, EpochMs } from './limits.js';
+import { BoundedMessage, BoundedName, BoundedShort, EpochMs } from './limits.js';
+
+/**
+ * How the agent runs. `kind`: `js` (the self-contained file), `exe` (the single executable) or
+ * `source` (from TypeScript, in development); `arch` in Node's words (`x64`, `arm64`). A server
+ * chooses the build an upgrade sends by them. Protocol 1.1.
+ */
+export const AgentBuild = z.object({
+  kind: z.enum(['js', 'exe', 'source']),
+  arch: BoundedShort,
+});
+
+/**
+ * Whether the agent takes remote upgrades (`agent.upgrade`): it needs a release key in its
+ * own configuration and a launcher to hand over to. `releaseKey` is the key's fingerprint
+ * (SHA-256 of its 32 bytes, hex); `reason` says why not when `enabled` is false. Protocol 1.1.
+ */
+export const AgentUpgrades = z.object({
+  enabled: z.boolean(),
+  releaseKey: BoundedShort.nullable(),
+  allowDowngrade: z.boolean(),
+  reason: BoundedMessage.optional(),
+});
+
+/**
+ * The last handover the node's launcher judged: `succeeded` (the new build came online in
+ * time) or `rolled-back` (it did not, and the launcher went back). Protocol 1.1.
+ */
+export const LastUpgrade = z.object({
+  version: BoundedShort,
+  outcome: z.enum(['succeeded', 'rolled-back']),
+  reason: BoundedMessage.optional(),
+  /** Epoch milliseconds when the launcher judged it. */
+  at: EpochMs,
+});
 
 /** What an agent says about itself; the server asks once per connection. */
 export const Hello = z.object({
@@ -11,5 +45,11 @@ export const Hello = z.object({
   engineVersion: BoundedShort.nullable(),
   /** Epoch milliseconds when the agent process started. */
   startedAt: EpochMs,
+  /** Protocol 1.1. */
+  build: AgentBuild.optional(),
+  /** Protocol 1.1. */
+  upgrades: AgentUpgrades.optional(),
+  /** Protocol 1.1; absent before the node's first handover. */
+  lastUpgrade: LastUpgrade.optional(),
 });
 export type Hello = z.infer<typeof Hello>;

@@ -42,6 +42,7 @@ export function stubHandlers({ nodeName, heartbeatIntervalMs = 50, overrides = {
     images: { pull: refuse },
     archives: { openRead: refuse, read: refuse, openWrite: refuse, write: refuse, abort: refuse },
     operations: { get: refuse, watch: idle },
+    agent: { upgrade: refuse },
     node: {
       heartbeats: async function* (_input, { signal }): AsyncGenerator<Heartbeat> {
         const started = now();
