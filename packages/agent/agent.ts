@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Entry point: `bun run agent.ts`, `npx tsx agent.ts`, or built as `node dist/agent.js`.
-import { main } from './src/main.js';
+// `launch` runs the launcher instead; each is imported only when asked for, so the launcher
+// process loads none of the agent's own modules (dockerode, the link).
+const argv = process.argv.slice(2);
+const run: Promise<number> =
+  argv[0] === 'launch' ? import('./src/launcher/launchMain.js').then(({ launchMain }) => launchMain()) : import('./src/main.js').then(({ main }) => main(argv));
 
-main(process.argv.slice(2)).then(
+run.then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`lormas-agent: fatal: ${error instanceof Error ? error.message : String(error)}\n`);

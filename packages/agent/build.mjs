@@ -7,8 +7,23 @@
 //   (tar-fs), and docker-modem's SSH transport (the agent speaks to `unix://` and `tcp://`
 //   engines only).
 // `readable-stream` (a copy of Node's streams that docker-modem loads) is Node's own `stream`.
+//
+//   node build.mjs                      dist/agent.js
+//   node build.mjs --exe                and dist/lormas-agent-linux-x64, a single executable (`bun build --compile`)
+//   node build.mjs --version 1.2.3 --out other.js   the same code, reporting another version (test builds)
 import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({ options: { exe: { type: 'boolean', default: false }, version: { type: 'string' }, out: { type: 'string', default: 'dist/agent.js' } } });
+if (args.version !== undefined && !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(args.version)) {
+  console.error('--version must be MAJOR.MINOR.PATCH[-pre.release]');
+  process.exit(2);
+}
 
 const NATIVE = ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'];
 
@@ -34,9 +49,27 @@ const leaveOut = {
   },
 };
 
-await build({
-  entryPoints: ['agent.ts'],
-  outfile: 'dist/agent.js',
+/**
+ * Stamps the build: which kind of artifact it is (`buildInfo.ts`) and, for test builds, another
+ * version (`version.ts`). The rest of the code is the same, byte for byte.
+ */
+const stamp = (kind) => ({
+  name: 'stamp-build',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]buildInfo\.ts$/ }, async (loaded) => {
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(loaded.path, 'utf8');
+      return { contents: text.replace("BUILD_KIND: 'js' | 'exe' | 'source' = 'source'", `BUILD_KIND: 'js' | 'exe' | 'source' = '${kind}'`), loader: 'ts' };
+    });
+    if (args.version === undefined) return;
+    build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({ contents: `export const AGENT_VERSION = ${JSON.stringify(args.version)};`, loader: 'ts' }));
+  },
+});
+
+const bundle = (outfile, kind) =>
+  build({
+  entryPoints: [join(here, 'agent.ts')],
+  outfile,
   bundle: true,
   platform: 'node',
   // CommonJS: a `.js` file with no package.json beside it is CommonJS to Node 18, and Bun runs either.
@@ -44,16 +77,34 @@ await build({
   target: 'node18',
   external: NATIVE,
   alias: { 'readable-stream': 'stream' },
-  plugins: [leaveOut],
+  plugins: [leaveOut, stamp(kind)],
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
   sourcemap: 'external',
   metafile: true,
   logLevel: 'warning',
-}).then(({ metafile }) => {
-  // Inside this package (`"type": "module"`) the file would be read as a module; this marker keeps it CommonJS here too.
-  writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
-  const bytes = metafile.outputs['dist/agent.js'].bytes;
-  console.log(`built dist/agent.js (${(bytes / 1024).toFixed(0)} KiB, self-contained)`);
-});
+  });
+
+const out = resolve(here, args.out);
+mkdirSync(dirname(out), { recursive: true });
+await bundle(out, 'js');
+// Inside this package (`"type": "module"`) the file would be read as a module; this marker keeps it CommonJS here too.
+if (out.startsWith(`${here}/`)) writeFileSync(join(dirname(out), 'package.json'), '{ "type": "commonjs" }\n');
+console.log(`built ${args.out} (${(statSync(out).size / 1024).toFixed(0)} KiB, self-contained)`);
+
+if (args.exe) {
+  // Bun compiles the same bundle, stamped `exe`, with its runtime into one file. The `bun` npm
+  // package installs the binary for this machine only, so this makes a linux-x64 executable;
+  // other CPUs need Bun's own binary for them (`--target=bun-linux-arm64`) or Node.js and agent.js.
+  const exe = join(dirname(out), `lormas-agent-linux-${process.arch}`);
+  const input = join(dirname(out), '.agent-exe.js');
+  await bundle(input, 'exe');
+  try {
+    execFileSync(join(here, 'node_modules', 'bun', 'bin', 'bun.exe'), ['build', '--compile', '--minify', input, '--outfile', exe], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } finally {
+    rmSync(input, { force: true });
+    rmSync(`${input}.map`, { force: true });
+  }
+  console.log(`built ${exe} (${(statSync(exe).size / 1024 / 1024).toFixed(1)} MiB, single executable, Bun inside)`);
+}

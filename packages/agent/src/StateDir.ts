@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -47,6 +47,18 @@ export class StateDir {
     } catch {
       return undefined;
     }
+  }
+
+  /** Removes `name`; a missing file is no error. */
+  remove(name: string): void {
+    rmSync(path.join(this.path, name), { force: true });
+  }
+
+  /** A folder inside, created 0700 if missing. */
+  folder(name: string): string {
+    const folder = path.join(this.path, name);
+    mkdirSync(folder, { recursive: true, mode: FOLDER_MODE });
+    return folder;
   }
 
   /** Replaces `name` with `value` as JSON. */

@@ -1,20 +1,13 @@
 import path from 'node:path';
 import * as z from 'zod';
+import { ConfigError } from './configError.js';
 import { type GuardRails, guardRails } from './policy/guardRails.js';
+import { parseReleaseKey, type ReleaseKey } from './release/releaseKey.js';
 import { LEGACY_UNCONFINED_SECURITY_OPTS } from './policy/securityOpts.js';
 import { maskUserInfo, parseServerUrl } from './serverUrl.js';
 import { TrustRootError, trustRoots } from './trustRoots.js';
 
-/** A bad configuration value; `variable` names it. The process exits 2 with one line. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-  }
-}
+export { ConfigError } from './configError.js';
 
 const bool = z
   .string()
@@ -59,7 +52,36 @@ export const VARIABLES = {
     default: 'false',
     doc: "also send the token as the URL's token query parameter, for servers that read nothing else (proxies log query strings)",
   },
-  NODE_TOKEN: { schema: z.string().trim().min(1, 'is required: the node JWT returned by POST /api/nodes'), doc: 'JWT node token (required)' },
+  NODE_TOKEN: { schema: z.string().trim().min(1), doc: 'JWT node token; without it the agent reads TOKEN_FILE, or joins with JOIN_CODE' },
+  TOKEN_FILE: {
+    schema: z.string().min(1),
+    default: 'node-token',
+    doc: "file of the node token (mode 0600, the agent's own), relative to STATE_DIR; the join exchange writes it",
+  },
+  JOIN_CODE: {
+    schema: z.string().trim().regex(/^[A-Za-z0-9_-]{22,256}$/, 'must be a join code from POST /api/nodes/:id/join'),
+    doc: "a single-use join code: with no token yet, the agent trades it for the node's token at start",
+  },
+  JOIN_TIMEOUT_MS: { schema: ms(1_000), default: '120000', doc: 'how long the join exchange retries a server that does not answer' },
+  CONFIG_FILE: { schema: z.string().min(1), doc: 'root-owned settings file; guard rails and the release key are read from it alone' },
+  RELEASE_KEY: {
+    schema: z.string().transform((raw, ctx) => {
+      try {
+        return parseReleaseKey(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    doc: "the operator's release key (Ed25519, base64 of 32 bytes), CONFIG_FILE only: builds it signs may be installed remotely; none, no remote upgrades",
+  },
+  ALLOW_DOWNGRADE: { schema: bool, default: 'false', doc: 'CONFIG_FILE only: accept a remote upgrade to an older build' },
+  UPGRADE_DEADLINE_MS: {
+    schema: ms(1_000),
+    default: '20000',
+    doc: 'a new build must be online (session accepted, engine reached) this long after the handover, or the launcher goes back',
+  },
+  MAX_UPGRADE_BYTES: { schema: ms(1024), default: String(256 * 1024 * 1024), doc: 'largest build a remote upgrade downloads' },
   NODE_NAME: { schema: z.string().trim().min(1).max(128), default: 'agent-node', doc: 'name this node reports to the server' },
   LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }), default: 'info', doc: 'debug, info, warn or error' },
   DOCKER_HOST: {
@@ -127,6 +149,15 @@ type Parsed = { [K in keyof Vars]: Vars[K] extends { default: string } ? z.outpu
 export interface AgentConfig {
   serverUrl: string;
   nodeToken: string;
+  /** The token file, absolute (TOKEN_FILE, resolved against STATE_DIR). */
+  tokenFile: string;
+  /** JOIN_CODE, when set. */
+  joinCode: string | undefined;
+  joinTimeoutMs: number;
+  /** The root-owned settings file, when there is one. */
+  configFile: string | undefined;
+  /** Remote upgrades: the release key (none, none), downgrades, the handover deadline, the size cap. */
+  upgrades: { releaseKey: ReleaseKey | null; allowDowngrade: boolean; deadlineMs: number; maxBytes: number };
   nodeName: string;
   /** The node id: the token's `sub` claim, or the node name for a token without one. */
   nodeId: string;
@@ -166,18 +197,26 @@ export function tokenSubject(token: string): string | undefined {
   }
 }
 
-/** Parses the agent's settings; throws `ConfigError` naming the first bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): AgentConfig {
+/** Settings whose values are secrets: a refusal never repeats them. */
+const SECRET_VARIABLES = new Set(['NODE_TOKEN', 'JOIN_CODE']);
+
+/** The settings without a token yet: `main` reads TOKEN_FILE or joins before the agent starts. */
+export type AgentSettings = Omit<AgentConfig, 'nodeToken' | 'nodeId'> & { nodeToken: string | undefined };
+
+/** The configuration with the node's token: the node id is its `sub` claim, or the node name for a token without one. */
+export function withToken(settings: AgentSettings, token: string): AgentConfig {
+  return { ...settings, nodeToken: token, nodeId: tokenSubject(token) ?? settings.nodeName };
+}
+
+/** Parses the agent's settings, token or not; throws `ConfigError` naming the first bad variable. */
+export function loadSettings(env: Record<string, string | undefined>): AgentSettings {
   const parsed = {} as Record<string, unknown>;
   for (const [name, variable] of Object.entries(VARIABLES) as [string, Variable][]) {
     const raw = env[name] === undefined || env[name] === '' ? variable.default : env[name];
-    if (raw === undefined) {
-      if (name === 'NODE_TOKEN') throw new ConfigError(name, 'is required: the node JWT returned by POST /api/nodes');
-      continue;
-    }
+    if (raw === undefined) continue;
     const result = variable.schema.safeParse(raw);
-    // Never echo NODE_TOKEN's value, nor a password in SERVER_URL; other values help the operator see the typo.
-    const shown = name === 'NODE_TOKEN' ? '' : ` (got "${name === 'SERVER_URL' ? maskUserInfo(raw) : raw}")`;
+    // Never echo a secret, nor a password in SERVER_URL; other values help the operator see the typo.
+    const shown = SECRET_VARIABLES.has(name) || name === 'RELEASE_KEY' ? '' : ` (got "${name === 'SERVER_URL' ? maskUserInfo(raw) : raw}")`;
     if (!result.success) throw new ConfigError(name, `${result.error.issues[0]?.message ?? 'is invalid'}${shown}`);
     parsed[name] = result.data;
   }
@@ -214,16 +253,21 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
     const [option, ...rest] = (error as Error).message.split(': ');
     throw new ConfigError(RAIL_VARIABLES[option ?? ''] ?? 'guard rails', rest.join(': '));
   }
+  const stateDir = path.resolve(v.STATE_DIR);
   return {
     serverUrl: v.SERVER_URL,
-    nodeToken: v.NODE_TOKEN!,
+    nodeToken: v.NODE_TOKEN,
+    tokenFile: path.resolve(stateDir, v.TOKEN_FILE),
+    joinCode: v.JOIN_CODE,
+    joinTimeoutMs: v.JOIN_TIMEOUT_MS,
+    configFile: v.CONFIG_FILE ? path.resolve(v.CONFIG_FILE) : undefined,
+    upgrades: { releaseKey: v.RELEASE_KEY ?? null, allowDowngrade: v.ALLOW_DOWNGRADE, deadlineMs: v.UPGRADE_DEADLINE_MS, maxBytes: v.MAX_UPGRADE_BYTES },
     nodeName: v.NODE_NAME,
-    nodeId: tokenSubject(v.NODE_TOKEN!) ?? v.NODE_NAME,
     logLevel: v.LOG_LEVEL,
     dockerHost: v.DOCKER_HOST,
     tokenInQuery: v.TOKEN_IN_QUERY,
     ca,
-    stateDir: path.resolve(v.STATE_DIR),
+    stateDir,
     limits: { maxRunningOperations: v.MAX_RUNNING_OPERATIONS, maxWatchWaiters: v.MAX_WATCH_WAITERS },
     warnings,
     heartbeatIntervalMs: v.HEARTBEAT_INTERVAL_MS,
@@ -236,16 +280,25 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
   };
 }
 
+/** Parses the agent's settings and requires a token; throws `ConfigError` naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): AgentConfig {
+  const settings = loadSettings(env);
+  if (settings.nodeToken === undefined) throw new ConfigError('NODE_TOKEN', 'is required: the node JWT returned by POST /api/nodes');
+  return withToken(settings, settings.nodeToken);
+}
+
 /** The `--help` text, generated from `VARIABLES`. */
 export function helpText(): string {
   const rows = (Object.entries(VARIABLES) as [string, Variable][]).map(
     ([name, v]) => `  ${name.padEnd(32)}${v.doc}${v.default !== undefined && v.default !== '' ? ` (default: ${v.default})` : ''}`,
   );
   return [
-    'Usage: lormas-agent [--help] [--version]',
+    'Usage: lormas-agent [--help] [--version]   run the agent',
+    '       lormas-agent join                   trade JOIN_CODE for the node token (TOKEN_FILE), then exit',
+    '       lormas-agent launch                 run the current build under the launcher (remote upgrades)',
     '',
     'Dials out to the Lormas server and lets it drive Docker on this node.',
-    'Settings come from the environment and from .env in the working directory.',
+    'Settings come from CONFIG_FILE (root-owned), .env in the working directory and the environment.',
     '',
     ...rows,
     '',

@@ -14,7 +14,9 @@ import { assertManaged, managedLabels } from './policy/assertManaged.js';
 import type { ForbiddenPaths } from './policy/ForbiddenPaths.js';
 import { checkSpec } from './policy/policy.js';
 import { assertReservedLabels, reservedLabels } from './policy/reservedLabels.js';
+import { buildInfo } from './buildInfo.js';
 import { runtimeInfo } from './runtimeInfo.js';
+import type { AgentUpgrader } from './upgrade/AgentUpgrader.js';
 import { AGENT_VERSION } from './version.js';
 import type { MountGuard } from './volumes/MountGuard.js';
 
@@ -29,6 +31,10 @@ export interface AgentServices {
   logger: Logger;
   config: Pick<AgentConfig, 'nodeId' | 'nodeName' | 'guardRails' | 'heartbeatIntervalMs'>;
   startedAt: number;
+  /** Remote upgrades (`agent.upgrade`) and what `hello` says of them. */
+  upgrader: Pick<AgentUpgrader, 'upgrade' | 'capabilities'>;
+  /** How the last handover ended, as the launcher recorded it. */
+  lastUpgrade(): { version: string; outcome: 'succeeded' | 'rolled-back'; reason?: string; at: number } | null;
   /** The server's `hello` arrived: it accepted this session. */
   onHello?(): void;
 }
@@ -82,6 +88,7 @@ export function createHandlers(services: AgentServices) {
   const handlers: AgentHandlers = {
     hello: async () => {
       services.onHello?.();
+      const lastUpgrade = services.lastUpgrade();
       return {
         agentVersion: AGENT_VERSION,
         protocolVersion: PROTOCOL_VERSION,
@@ -89,6 +96,9 @@ export function createHandlers(services: AgentServices) {
         runtime: runtimeInfo(),
         engineVersion: engine.engineVersion,
         startedAt: services.startedAt,
+        build: buildInfo(),
+        upgrades: services.upgrader.capabilities(),
+        ...(lastUpgrade ? { lastUpgrade } : {}),
       };
     },
     inventory: async () => ({ nodeName: config.nodeName, containers: await runtime.list(labels) }),
@@ -174,6 +184,12 @@ export function createHandlers(services: AgentServices) {
       },
       write: (input) => archives.write(input.transferId, input.data, input.done),
       abort: async ({ transferId }) => archives.abort(transferId),
+    },
+    agent: {
+      upgrade: (input) => {
+        if (!accepting) return Promise.reject(new AgentError('SHUTTING_DOWN', 'the agent is shutting down and takes no new commands'));
+        return services.upgrader.upgrade(input);
+      },
     },
     node: {
       heartbeats: (_input, ctx) =>

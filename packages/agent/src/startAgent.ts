@@ -16,9 +16,24 @@ import { agentProtectedPaths } from './policy/agentProtectedPaths.js';
 import { managedLabels } from './policy/assertManaged.js';
 import { ForbiddenPaths } from './policy/ForbiddenPaths.js';
 import { StateDir } from './StateDir.js';
+import { buildInfo } from './buildInfo.js';
+import { readLaunchState } from './launcher/LaunchState.js';
+import { AgentUpgrader } from './upgrade/AgentUpgrader.js';
 import { AGENT_VERSION } from './version.js';
 import { MountGuard } from './volumes/MountGuard.js';
 import { VolumeOwnership } from './volumes/VolumeOwnership.js';
+
+/** What the agent tells, and is told by, whoever started it (its launcher, through `main`). */
+export interface AgentHooks {
+  /** A launcher started this agent: it can hand over to a new build. @default false */
+  underLauncher?: boolean;
+  /** Epoch ms until which this agent is still in a handover: fencing does not count before then. */
+  handoverUntil?: number | null;
+  /** The agent is online: the server accepted its session and the engine answered. Called once or more. */
+  onReady?(): void;
+  /** A new build is in place: shut down and exit so the launcher starts it. */
+  handOver?(): void;
+}
 
 export interface RunningAgent {
   /** Stops taking commands, finishes or cancels what is in flight, closes the link. */
@@ -29,14 +44,20 @@ export interface RunningAgent {
  * Starts the agent with a parsed configuration. `state` is the opened `STATE_DIR`; it is
  * opened here when not given (and throws `StateDirError` when it cannot be).
  */
-export function startAgent(config: AgentConfig, logger: Logger, state: StateDir = StateDir.open(config.stateDir)): RunningAgent {
+export function startAgent(config: AgentConfig, logger: Logger, state: StateDir = StateDir.open(config.stateDir), hooks: AgentHooks = {}): RunningAgent {
   const startedAt = Date.now();
   const stopping = new AbortController();
   const runtime = createDockerRuntime({ dockerHost: config.dockerHost });
   const labels = managedLabels(config.nodeId);
   const ledger = new OperationLedger({ maxRunning: config.limits.maxRunningOperations, maxWatchWaiters: config.limits.maxWatchWaiters });
   const events = new Journal<ContainerEvent>(1_000);
-  const forbidden = new ForbiddenPaths(agentProtectedPaths({ dockerHost: config.dockerHost, stateDir: state.path, cwd: process.cwd(), entry: process.argv[1] }));
+  const forbidden = new ForbiddenPaths(
+    agentProtectedPaths({ dockerHost: config.dockerHost, stateDir: state.path, cwd: process.cwd(), entry: process.argv[1], configFile: config.configFile, tokenFile: config.tokenFile }),
+  );
+  let sessionUp = false;
+  const readyIfOnline = () => {
+    if (sessionUp && engine.engineVersion !== null) hooks.onReady?.();
+  };
   const volumes = new VolumeOwnership({ runtime, nodeId: config.nodeId, allowList: config.guardRails.volumeAllowList, stateDir: state, logger });
   const mounts = new MountGuard({ rails: config.guardRails, forbidden, volumes });
   const bindGuard = new RunningBindGuard({ runtime, nodeId: config.nodeId, managedLabels: labels, rails: config.guardRails, forbidden, events, logger });
@@ -49,10 +70,20 @@ export function startAgent(config: AgentConfig, logger: Logger, state: StateDir 
     onUp: async () => {
       forbidden.setDataRoot(await runtime.dataRoot());
       await volumes.adoptLegacy();
+      readyIfOnline();
     },
   });
   const archives = new ArchiveTransfers(runtime);
-  const fencing = new Fencing({ runtime, managedLabels: labels, logger, lastSession: new LastSession(state, config.nodeId) });
+  const fencing = new Fencing({ runtime, managedLabels: labels, logger, lastSession: new LastSession(state, config.nodeId), notBefore: hooks.handoverUntil ?? undefined });
+  const upgrader = new AgentUpgrader({
+    config,
+    state,
+    build: buildInfo(),
+    underLauncher: hooks.underLauncher ?? false,
+    version: AGENT_VERSION,
+    logger,
+    handOver: () => hooks.handOver?.(),
+  });
   let connection: AgentConnection | null = null;
   const { handlers, stopAccepting, drain } = createHandlers({
     runtime,
@@ -65,9 +96,13 @@ export function startAgent(config: AgentConfig, logger: Logger, state: StateDir 
     logger,
     config,
     startedAt,
+    upgrader,
+    lastUpgrade: () => readLaunchState(state).lastUpgrade,
     onHello: () => {
       fencing.sessionAccepted();
       connection?.sessionAccepted();
+      sessionUp = true;
+      readyIfOnline();
     },
   });
   connection = new AgentConnection({
@@ -81,7 +116,10 @@ export function startAgent(config: AgentConfig, logger: Logger, state: StateDir 
     reconnect: config.reconnect,
     keepAlive: config.keepAlive,
     logWindowMaxBytes: config.logHighWaterMarkBytes,
-    onClose: () => fencing.serverLost(),
+    onClose: () => {
+      sessionUp = false;
+      fencing.serverLost();
+    },
   });
   const link = connection;
 

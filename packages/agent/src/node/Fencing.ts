@@ -21,6 +21,11 @@ export interface FencingOptions {
    */
   recordIntervalMs?: number;
   now?: () => number;
+  /**
+   * Epoch ms before which nothing is fenced: the end of a handover to a new build, a planned
+   * gap during which the server holds failover for this node.
+   */
+  notBefore?: number;
 }
 
 /**
@@ -48,7 +53,7 @@ export class Fencing {
     // Before any session of its own, the agent counts from the last one it recorded, or from
     // its start. A recorded time ahead of the clock (the clock was set back) counts from now.
     const now = this.now();
-    this.lostSince = Math.min(options.lastSession?.read() ?? now, now);
+    this.lostSince = Math.max(Math.min(options.lastSession?.read() ?? now, now), options.notBefore ?? -Infinity);
   }
 
   /** The socket closed: count from now, unless already counting (no session was accepted since). */

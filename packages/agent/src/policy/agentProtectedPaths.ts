@@ -11,6 +11,10 @@ export interface AgentPaths {
   cwd: string;
   /** The script the runtime started (`process.argv[1]`), whose folder is the agent's code. */
   entry?: string;
+  /** `CONFIG_FILE`: its folder holds the agent's protected settings. */
+  configFile?: string;
+  /** `TOKEN_FILE`: its folder holds the node token. */
+  tokenFile?: string;
 }
 
 /**
@@ -25,6 +29,8 @@ export function agentProtectedPaths(paths: AgentPaths): ProtectedPath[] {
     { path: paths.cwd, reason: "the agent's working folder, whose .env holds its token" },
     { path: paths.stateDir, reason: "the agent's state folder" },
   ];
+  if (paths.configFile) listed.push({ path: path.dirname(paths.configFile), reason: "the folder of the agent's CONFIG_FILE" });
+  if (paths.tokenFile) listed.push({ path: path.dirname(paths.tokenFile), reason: "the folder of the agent's TOKEN_FILE" });
   if (paths.entry) listed.push({ path: path.dirname(path.resolve(paths.cwd, paths.entry)), reason: "the agent's code" });
   if (paths.dockerHost.startsWith('unix://')) listed.push({ path: path.dirname(paths.dockerHost.slice('unix://'.length)), reason: 'the folder of the DOCKER_HOST socket' });
   return listed.flatMap((entry) => {

@@ -1,0 +1,41 @@
+import { chmodSync, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { CompactJwt } from '@lormas/protocol';
+
+/** The token file cannot be used; `main` names TOKEN_FILE and exits 2. */
+export class TokenFileError extends Error {
+  override name = 'TokenFileError';
+}
+
+/** The node token is the agent's alone: no one else may read it. */
+const TOKEN_MODE = 0o600;
+
+/**
+ * Reads the node token from its file; `null` when there is none. The file must be a plain
+ * file (not a link, which could be pointed at another file) of the agent's own user; one
+ * readable by others is tightened to 0600. Its content must be a compact JWT.
+ */
+export function readTokenFile(file: string): string | null {
+  let stat;
+  try {
+    stat = lstatSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new TokenFileError(`${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!stat.isFile()) throw new TokenFileError(`${file} must be a plain file, not a link or a folder`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) throw new TokenFileError(`${file} belongs to uid ${stat.uid}, not to this agent's user (${uid}): chown it to the agent's user, mode 0600`);
+  if ((stat.mode & 0o777) !== TOKEN_MODE) chmodSync(file, TOKEN_MODE);
+  const token = readFileSync(file, 'utf8').trim();
+  // Never repeat the content: it is the token, or something that was meant to be.
+  if (!CompactJwt.safeParse(token).success) throw new TokenFileError(`${file} does not hold a node token (a compact JWT)`);
+  return token;
+}
+
+/** Writes the token whole, 0600 from the first byte, to a temporary name renamed over the file. */
+export function writeTokenFile(file: string, token: string): void {
+  if (!CompactJwt.safeParse(token).success) throw new TokenFileError('the token to keep is not a compact JWT');
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${token}\n`, { mode: TOKEN_MODE, flag: 'wx' });
+  renameSync(temporary, file);
+}

@@ -1,0 +1,46 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { PROTOCOL_VERSION } from '@lormas/protocol';
+import type { AgentSettings } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { StateDir } from '../StateDir.js';
+import { AGENT_VERSION } from '../version.js';
+import { joinExchange } from './joinExchange.js';
+import { writeTokenFile } from './TokenFile.js';
+
+/** The file in the state folder that keeps the exchange id of a join in progress. */
+export const JOIN_STATE_FILE = 'join.json';
+
+interface JoinState {
+  /** SHA-256 of the code the exchange id belongs to: a new code gets a new id. */
+  codeSha256: string;
+  exchangeId: string;
+}
+
+/**
+ * Joins: trades `JOIN_CODE` for the node token and keeps it in `TOKEN_FILE` (0600). The
+ * exchange id is chosen and written to the state folder before the first attempt, so an
+ * agent that dies after the server answered, or whose answer was lost, asks again with the
+ * same id and gets the same token while the code's window lasts.
+ */
+export async function joinNode(settings: AgentSettings & { joinCode: string }, state: StateDir, logger: Logger): Promise<string> {
+  const codeSha256 = createHash('sha256').update(settings.joinCode).digest('hex');
+  const kept = state.read(JOIN_STATE_FILE) as Partial<JoinState> | undefined;
+  let exchangeId = kept?.codeSha256 === codeSha256 && typeof kept.exchangeId === 'string' ? kept.exchangeId : null;
+  if (!exchangeId) {
+    // 128 bits: another agent cannot guess it and take over an exchange in progress.
+    exchangeId = randomBytes(16).toString('base64url');
+    await state.write(JOIN_STATE_FILE, { codeSha256, exchangeId } satisfies JoinState);
+  }
+  logger.info('joining the server with a join code', { server: settings.serverUrl });
+  const answer = await joinExchange({
+    serverUrl: settings.serverUrl,
+    ca: settings.ca,
+    logger,
+    timeoutMs: settings.joinTimeoutMs,
+    request: { code: settings.joinCode, exchangeId, nodeName: settings.nodeName, agentVersion: AGENT_VERSION, protocolVersion: PROTOCOL_VERSION },
+  });
+  writeTokenFile(settings.tokenFile, answer.token);
+  state.remove(JOIN_STATE_FILE);
+  logger.info('joined: the node token is kept in TOKEN_FILE', { node: answer.nodeId, name: answer.nodeName, tokenFile: settings.tokenFile });
+  return answer.token;
+}

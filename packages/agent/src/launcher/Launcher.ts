@@ -1,0 +1,189 @@
+import { rmSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { SignedRelease } from '@lormas/protocol';
+import type { Logger } from '../logger.js';
+import type { ReleaseKey } from '../release/releaseKey.js';
+import type { StateDir } from '../StateDir.js';
+import { EXIT_HANDOVER } from './handover.js';
+import { BUILDS_FOLDER, type BuildRef, type LaunchState, readLaunchState, writeLaunchState } from './LaunchState.js';
+import { readReleaseFile, releaseFileOf, verifyBuild } from './verifyBuild.js';
+
+/** A build the launcher started. */
+export interface BuildProcess {
+  /** Resolves when the build says it is online: its session was accepted and it reached the engine. */
+  ready: Promise<void>;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+}
+
+export interface LauncherOptions {
+  state: StateDir;
+  /** The release key of the root-owned configuration; `null`: no remote upgrades, only the installed build runs. */
+  key: ReleaseKey | null;
+  /** The installed build (root's, beside its `.release.json`): the last resort. */
+  installed: string;
+  /** Starts a build; `handoverUntil` (epoch ms) is set for a build started in a handover. */
+  start(file: string, handoverUntil: number | null): BuildProcess;
+  logger: Logger;
+  /** How long a stopped build has between SIGTERM and SIGKILL. @default 15_000 (milliseconds) */
+  stopGraceMs?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+type Judged = { outcome: 'ready' } | { outcome: 'failed'; reason: string };
+
+/**
+ * Runs the agent's current build and hands over to a new one. It verifies every build it
+ * starts against the release key (signature, size, SHA-256), every time. A build handed over
+ * to runs on trial: it must say it is online within the deadline the agent wrote, judged here
+ * on the node; otherwise it is stopped and the build that ran before starts again, by itself.
+ * That fallback is no downgrade: it runs what ran before. The launcher's own code is the
+ * installed build's, root's: no upgrade changes it.
+ */
+export class Launcher {
+  private stopping = false;
+  private child: BuildProcess | null = null;
+  private fallbackUntil: number | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly options: LauncherOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Runs builds until one exits for another reason than a handover, or `stop`. Resolves with the exit status. */
+  async run(): Promise<number> {
+    for (;;) {
+      if (this.stopping) return 0;
+      const state = readLaunchState(this.options.state);
+      let child: BuildProcess | null = null;
+      if (state.trial) child = await this.runTrial(state);
+      child ??= await this.startVerified(readLaunchState(this.options.state));
+      if (!child) return 1;
+      this.child = child;
+      const exit = await child.exited;
+      this.child = null;
+      if (this.stopping) return exit.code ?? 0;
+      if (exit.code === EXIT_HANDOVER) continue;
+      this.options.logger.warn('the agent exited', { code: exit.code, signal: exit.signal });
+      return exit.code ?? 1;
+    }
+  }
+
+  /** SIGTERM to the running build; `run` resolves once it has exited. */
+  stop(): void {
+    this.stopping = true;
+    this.child?.kill('SIGTERM');
+  }
+
+  private buildPath(build: BuildRef): string {
+    return path.join(this.options.state.path, BUILDS_FOLDER, build.file);
+  }
+
+  /** Starts the trial build; resolves with it once it is online, or with `null` after going back. */
+  private async runTrial(state: LaunchState): Promise<BuildProcess | null> {
+    const trial = state.trial!;
+    const { logger } = this.options;
+    const file = this.buildPath(trial.build);
+    let judged: Judged;
+    let child: BuildProcess | null = null;
+    try {
+      await this.verified(file);
+      const until = this.now() + trial.deadlineMs;
+      logger.info('handing over to a new build', { version: trial.build.version, deadlineMs: trial.deadlineMs });
+      child = this.options.start(file, until);
+      judged = await this.judge(child, trial.deadlineMs);
+    } catch (error) {
+      judged = { outcome: 'failed', reason: `the build did not verify: ${(error as Error).message}` };
+    }
+    const latest = readLaunchState(this.options.state);
+    if (judged.outcome === 'ready' && child) {
+      logger.info('the new build is online; it is now the current build', { version: trial.build.version });
+      await writeLaunchState(this.options.state, {
+        current: trial.build,
+        previous: latest.current,
+        trial: null,
+        lastUpgrade: { version: trial.build.version, outcome: 'succeeded', at: this.now() },
+      });
+      this.prune([trial.build, latest.current]);
+      return child;
+    }
+    const reason = judged.outcome === 'failed' ? judged.reason : 'the build was online, but its process is gone';
+    logger.error('the new build did not come online in time; going back to the build that ran before', { version: trial.build.version, reason });
+    if (child) await this.stopChild(child);
+    this.fallbackUntil = this.now() + trial.deadlineMs;
+    await writeLaunchState(this.options.state, {
+      ...latest,
+      trial: null,
+      lastUpgrade: { version: trial.build.version, outcome: 'rolled-back', reason, at: this.now() },
+    });
+    return null;
+  }
+
+  private judge(child: BuildProcess, deadlineMs: number): Promise<Judged> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race<Judged>([
+      child.ready.then(() => ({ outcome: 'ready' })),
+      child.exited.then(({ code, signal }) => ({ outcome: 'failed', reason: `the build exited (${signal ?? `status ${code}`}) before it came online` })),
+      new Promise<Judged>((resolve) => {
+        timer = setTimeout(() => resolve({ outcome: 'failed', reason: `the build was not online within ${deadlineMs} ms` }), deadlineMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** Starts the first of current, previous and installed build that verifies. */
+  private async startVerified(state: LaunchState): Promise<BuildProcess | null> {
+    const candidates = [state.current, state.previous].filter((b): b is BuildRef => b !== null).map((b) => this.buildPath(b));
+    for (const file of [...candidates, this.options.installed]) {
+      try {
+        await this.verified(file);
+      } catch (error) {
+        this.options.logger.error('a build did not verify; it is not started', { file, error: (error as Error).message });
+        continue;
+      }
+      // The build that starts after a failed trial is still in the handover's gap: fencing waits as long again.
+      const until = this.fallbackUntil;
+      this.fallbackUntil = null;
+      return this.options.start(file, until);
+    }
+    this.options.logger.error('no build verifies, not even the installed one; reinstall the agent');
+    return null;
+  }
+
+  /** Verifies a build against the release key; the installed build without a key is root's and runs as it is. */
+  private async verified(file: string): Promise<void> {
+    const { key } = this.options;
+    if (!key) {
+      if (file !== this.options.installed) throw new Error('no release key in the configuration: only the installed build runs');
+      return;
+    }
+    const release: SignedRelease | null = readReleaseFile(file);
+    if (!release) throw new Error(`${releaseFileOf(file)} is missing`);
+    await verifyBuild(file, release, key);
+  }
+
+  private async stopChild(child: BuildProcess): Promise<void> {
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, this.options.stopGraceMs ?? 15_000);
+    });
+    await Promise.race([child.exited, killed]);
+    await child.exited;
+    clearTimeout(timer);
+  }
+
+  /** Removes the builds (and their manifests) that are neither current nor the fallback. */
+  private prune(keep: (BuildRef | null)[]): void {
+    const folder = path.join(this.options.state.path, BUILDS_FOLDER);
+    const kept = new Set(keep.filter((b): b is BuildRef => b !== null).flatMap((b) => [b.file, `${b.file}.release.json`]));
+    try {
+      for (const name of readdirSync(folder)) if (!kept.has(name)) rmSync(path.join(folder, name), { force: true });
+    } catch (error) {
+      this.options.logger.warn('old builds could not be removed', { error: (error as Error).message });
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { BUILD_KIND } from '../buildInfo.js';
+import { ConfigError, loadSettings } from '../config.js';
+import { createLogger } from '../logger.js';
+import { settingsSource } from '../settings/settingsSource.js';
+import { StateDir, StateDirError } from '../StateDir.js';
+import { Launcher } from './Launcher.js';
+import { startBuild } from './startBuild.js';
+
+/**
+ * `lormas-agent launch`: the launcher, as the systemd unit runs it. Its own file is the
+ * installed build (root's); it runs the current build and hands over to new ones. Returns
+ * the exit status for the service manager.
+ */
+export async function launchMain(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let settings;
+  let state: StateDir;
+  try {
+    settings = loadSettings(settingsSource(env));
+    state = StateDir.open(settings.stateDir);
+  } catch (error) {
+    if (error instanceof ConfigError) process.stderr.write(`lormas-agent launch: ${error.message}\n`);
+    else if (error instanceof StateDirError) process.stderr.write(`lormas-agent launch: STATE_DIR: ${error.message}\n`);
+    else throw error;
+    return 2;
+  }
+  const logger = createLogger({ level: settings.logLevel }).child({ role: 'launcher' });
+  const installed = BUILD_KIND === 'exe' ? process.execPath : path.resolve(process.argv[1] ?? '');
+  const launcher = new Launcher({ state, key: settings.upgrades.releaseKey, installed, start: startBuild, logger });
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info('signal received; stopping the agent', { signal });
+    launcher.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  logger.info('launcher started', { installed, remoteUpgrades: settings.upgrades.releaseKey !== null, releaseKey: settings.upgrades.releaseKey?.fingerprint });
+  return launcher.run();
+}
