@@ -16,7 +16,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { AgentVersion, PROTOCOL_VERSION } from '@lormas/protocol';
-import { encodeReleaseKey, releaseKeyFingerprint } from '../src/release/releaseKey.js';
+import { encodeReleaseKey, releaseKeyFingerprint } from '@lormas/protocol';
 import { generateReleaseKey, signBuild } from '../src/release/signRelease.js';
 
 const cwd = process.env['INIT_CWD'] ?? process.cwd();

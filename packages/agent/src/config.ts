@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { ConfigError } from './configError.js';
 import { type GuardRails, guardRails } from './policy/guardRails.js';
-import { parseReleaseKey, type ReleaseKey } from './release/releaseKey.js';
+import { parseReleaseKey, type ReleaseKey } from '@lormas/protocol';
 import { LEGACY_UNCONFINED_SECURITY_OPTS } from './policy/securityOpts.js';
 import { maskUserInfo, parseServerUrl } from './serverUrl.js';
 import { TrustRootError, trustRoots } from './trustRoots.js';

@@ -38,8 +38,16 @@ describe('loadConfig', () => {
       LOST_AFTER_MS: '3000',
       SUSPECT_AFTER_MS: '500',
       FAILOVER_GRACE_MS: '0',
+      RELEASES_DIR: 'releases',
+      PUBLIC_URL: 'https://lormas.example.com',
+      JOIN_CODE_TTL: '30m',
+      MIN_AGENT_VERSION: '0.2.0',
     });
     assert.deepEqual(config, {
+      releasesDir: resolve('releases'),
+      publicUrl: 'https://lormas.example.com',
+      joinCodeTtlSeconds: 1_800,
+      minAgentVersion: '0.2.0',
       lostAfterMs: 3_000,
       suspectAfterMs: 500,
       failoverGraceMs: 0,
@@ -51,6 +59,12 @@ describe('loadConfig', () => {
       tokenTtlSeconds: 43_200,
       logLevel: 'debug',
     });
+  });
+
+  it('names PUBLIC_URL with a path, JOIN_CODE_TTL under a minute and a MIN_AGENT_VERSION that is no version', () => {
+    assert.equal(refusal({ PUBLIC_URL: 'https://host/lormas' }).variable, 'PUBLIC_URL');
+    assert.equal(refusal({ JOIN_CODE_TTL: '30s' }).variable, 'JOIN_CODE_TTL');
+    assert.equal(refusal({ MIN_AGENT_VERSION: 'latest' }).variable, 'MIN_AGENT_VERSION');
   });
 
   it('takes --data-dir over DATA_DIR, in both spellings', () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { AgentVersion } from '@lormas/protocol';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
@@ -35,6 +36,14 @@ export interface MockServerConfig {
   suspectAfterMs: number;
   /** FAILOVER_GRACE_MS: no failover this long after the start. @default `lostAfterMs` (milliseconds) */
   failoverGraceMs: number;
+  /** RELEASES_DIR: signed agent builds and the release key's public half; `null` offers none. */
+  releasesDir: string | null;
+  /** PUBLIC_URL: the origin installers reach the server at; `undefined` for the listening address. */
+  publicUrl: string | undefined;
+  /** JOIN_CODE_TTL: how long a join code stays valid. @default 900 (seconds) */
+  joinCodeTtlSeconds: number;
+  /** MIN_AGENT_VERSION: older agents are refused with 4426. @default null */
+  minAgentVersion: string | null;
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
@@ -109,7 +118,20 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   if (suspectAfterMs >= lostAfterMs) throw new ConfigError('SUSPECT_AFTER_MS', `must be below LOST_AFTER_MS (${lostAfterMs})`);
   const failoverGraceMs = millis('FAILOVER_GRACE_MS', lostAfterMs, 0);
 
+  const releasesText = value('RELEASES_DIR');
+  const publicUrl = value('PUBLIC_URL');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+\/?$/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', `must be an http:// or https:// origin without a path (got "${publicUrl}")`);
+  const joinTtlText = value('JOIN_CODE_TTL');
+  const joinCodeTtlSeconds = joinTtlText === undefined ? 900 : parseDuration(joinTtlText);
+  if (joinCodeTtlSeconds === null || joinCodeTtlSeconds < 60) throw new ConfigError('JOIN_CODE_TTL', `must be a duration of at least 60 seconds, such as 900, 15m or 1h (got "${joinTtlText}")`);
+  const minAgentVersion = value('MIN_AGENT_VERSION') ?? null;
+  if (minAgentVersion !== null && !AgentVersion.safeParse(minAgentVersion).success) throw new ConfigError('MIN_AGENT_VERSION', `must be an agent version such as 0.2.0 (got "${minAgentVersion}")`);
+
   return {
+    releasesDir: releasesText === undefined ? null : resolve(releasesText),
+    publicUrl,
+    joinCodeTtlSeconds,
+    minAgentVersion,
     lostAfterMs,
     suspectAfterMs,
     failoverGraceMs,

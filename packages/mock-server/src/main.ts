@@ -27,6 +27,10 @@ async function main(): Promise<void> {
     lostAfterMs: config.lostAfterMs,
     suspectAfterMs: config.suspectAfterMs,
     failoverGraceMs: config.failoverGraceMs,
+    releasesDir: config.releasesDir,
+    publicUrl: config.publicUrl,
+    joinCodeTtlMs: config.joinCodeTtlSeconds * 1000,
+    minAgentVersion: config.minAgentVersion,
     logger,
   });
   process.stdout.write(`lormas-mock dashboard: ${server.url}/dashboard\n`);

@@ -17,6 +17,9 @@ import { LiveEvents } from './live/LiveEvents.js';
 import { SharedLogStreams } from './logs/SharedLogStreams.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Store } from './store/Store.js';
+import { ReleaseCatalog } from './releases/ReleaseCatalog.js';
+import { RolloutRunner } from './rollouts/RolloutRunner.js';
+import { readFileSync } from 'node:fs';
 
 export interface MockServerOptions {
   /** @default 0 (an ephemeral port; read it from the result) */
@@ -76,7 +79,24 @@ export interface MockServerOptions {
   sampleIntervalMs?: number;
   /** Lines a shared log stream keeps for viewers who join later. @default 1_000 (lines) */
   sharedLogTailLines?: number;
+  /** The folder of signed agent builds and `release-key.pub` (`pnpm release sign` writes it); `null` offers none. @default null */
+  releasesDir?: string | null;
+  /** The origin installers and agents reach this server at, for the one-line install. @default the address it listens on */
+  publicUrl?: string;
+  /** How long a join code stays valid. @default 900_000 (15 minutes, milliseconds) */
+  joinCodeTtlMs?: number;
+  /** Failed join attempts one address may make per `joinWindowMs`. @default 10 (attempts) */
+  joinMaxFailures?: number;
+  /** @default 60_000 (milliseconds) */
+  joinWindowMs?: number;
+  /** The oldest agent version served; older agents are refused with 4426. @default null (any) */
+  minAgentVersion?: string | null;
+  /** How long past its own handover deadline a node in a rollout has to be back. @default 30_000 (milliseconds) */
+  rolloutBackWithinMs?: number;
 }
+
+/** The install script the one-line install pipes to `sh`. */
+export const INSTALL_SCRIPT = fileURLToPath(new URL('../install/install.sh', import.meta.url));
 
 /** Where `pnpm build` writes the dashboard. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/dist', import.meta.url));
@@ -114,6 +134,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       callTimeoutMs: options.callTimeoutMs,
       helloTimeoutMs: options.helloTimeoutMs,
       keepAlive: options.keepAlive,
+      minAgentVersion: options.minAgentVersion ?? null,
     });
     const containers = new ContainerService({ store, gateway, longCallTimeoutMs: options.longCallTimeoutMs });
     const failover = new FailoverController({
@@ -131,10 +152,15 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     });
     gateway.admitReturning = (nodeId) => failover.admit(nodeId);
     const migrations = new MigrationRunner({ store, gateway, containers, failover, logger });
+    const catalog = new ReleaseCatalog(options.releasesDir ?? null, logger);
+    const rollouts = new RolloutRunner({ store, gateway, catalog, failover, logger, now, backWithinMs: options.rolloutBackWithinMs });
+    let listening = '';
     const live = new LiveEvents({
       store,
       gateway,
       failover,
+      catalog,
+      rollouts,
       now,
       replayEvents: options.eventReplayEvents,
       heartbeatEventIntervalMs: options.heartbeatEventIntervalMs,
@@ -160,6 +186,13 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       logs: new SharedLogStreams({ tailLines: options.sharedLogTailLines }),
       eventsMaxBufferedBytes: options.eventsMaxBufferedBytes ?? 1024 * 1024,
       eventsKeepAliveMs: options.eventsKeepAliveMs ?? 15_000,
+      catalog,
+      rollouts,
+      joinCodeTtlMs: options.joinCodeTtlMs ?? 15 * 60_000,
+      joinLimiter: new SignInLimiter({ maxFailures: options.joinMaxFailures ?? 10, windowMs: options.joinWindowMs, now }),
+      publicUrl: () => (options.publicUrl ?? listening).replace(/\/$/, ''),
+      installScript: readFileSync(INSTALL_SCRIPT, 'utf8'),
+      logger,
     });
     const authenticate = createRequestAuthenticator({ adminToken, sessions });
     const dashboardDir = options.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : options.dashboardDir;
@@ -176,6 +209,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     failover.start();
     const { port, address, family } = server.address() as AddressInfo;
     const host = family === 'IPv6' ? `[${address}]` : address;
+    listening = `http://${host}:${port}`;
     let closing: Promise<void> | null = null;
     return {
       url: `http://${host}:${port}`,

@@ -21,3 +21,5 @@ export {
 export { contractJsonSchema, wireSchemas } from './jsonSchema.js';
 export { AgentFrame, CallFrame, ErrorFrame, ReconnectFrame, RequestId, ResultFrame, ServerFrame, StopFrame, WireError } from './wire/frames.js';
 export { RpcCode, type RpcCodeName } from './wire/rpcCodes.js';
+export { parseReleaseKey, releaseKeyFingerprint, encodeReleaseKey, verifyManifestSignature, type ReleaseKey } from './release/releaseKey.js';
+export { compareAgentVersions } from './release/compareAgentVersions.js';

@@ -2,7 +2,7 @@ import { rmSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SignedRelease } from '@lormas/protocol';
 import type { Logger } from '../logger.js';
-import type { ReleaseKey } from '../release/releaseKey.js';
+import type { ReleaseKey } from '@lormas/protocol';
 import type { StateDir } from '../StateDir.js';
 import { EXIT_HANDOVER } from './handover.js';
 import { BUILDS_FOLDER, type BuildRef, type LaunchState, readLaunchState, writeLaunchState } from './LaunchState.js';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { SignedRelease, type ReleaseManifest } from '@lormas/protocol';
 import { hashFile } from '../release/hashFile.js';
 import { ReleaseError, ReleaseRule } from '../release/ReleaseError.js';
-import type { ReleaseKey } from '../release/releaseKey.js';
+import type { ReleaseKey } from '@lormas/protocol';
 import { verifyRelease } from '../release/verifyRelease.js';
 
 /** The signed manifest of a build lies beside it, in `<build file>.release.json`. */

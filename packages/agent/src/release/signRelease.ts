@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { RELEASE_MANIFEST_FORMAT, ReleaseManifest, type SignedRelease } from '@lormas/protocol';
 import { hashFile } from './hashFile.js';
-import { encodeReleaseKey, releaseKeyFingerprint } from './releaseKey.js';
+import { encodeReleaseKey, releaseKeyFingerprint } from '@lormas/protocol';
 
 /** A new release key pair: the private key as PKCS#8 PEM, the public key as `RELEASE_KEY` takes it. */
 export function generateReleaseKey(): { privateKeyPem: string; publicKey: string; fingerprint: string } {

@@ -5,7 +5,7 @@ import type { AgentConfig } from '../config.js';
 import { BUILDS_FOLDER, readLaunchState, writeLaunchState } from '../launcher/LaunchState.js';
 import { releaseFileOf } from '../launcher/verifyBuild.js';
 import type { Logger } from '../logger.js';
-import { compareAgentVersions } from '../release/agentVersionOrder.js';
+import { compareAgentVersions } from '@lormas/protocol';
 import { downloadBuild } from '../release/downloadBuild.js';
 import { ReleaseError, ReleaseRule } from '../release/ReleaseError.js';
 import { verifyRelease } from '../release/verifyRelease.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AgentError, CloseCode, closeCodeName } from '@lormas/protocol';
+import { AgentError, AgentVersion, CloseCode, closeCodeName, closeReason, compareAgentVersions } from '@lormas/protocol';
 import { type AgentClient, type AgentConnectEvent, AgentHub, type KeepAliveOptions } from '@lormas/protocol/server';
 import type { SigningKey } from '../auth/signingKey.js';
 import type { Logger } from '../logger.js';
@@ -20,6 +20,11 @@ export interface AgentGatewayOptions {
   /** How long a connecting agent has to answer `hello`. @default 10_000 (milliseconds) */
   helloTimeoutMs?: number;
   keepAlive?: KeepAliveOptions;
+  /**
+   * The oldest agent version this server serves; an older agent is refused with 4426 naming
+   * the version it needs (and shows in the node's view as refused). @default null (any)
+   */
+  minAgentVersion?: string | null;
 }
 
 /**
@@ -41,10 +46,12 @@ export class AgentGateway {
   private readonly admitting = new Set<string>();
   private readonly store: Store;
   private readonly logger: Logger;
+  private readonly minAgentVersion: string | null;
 
   constructor(options: AgentGatewayOptions) {
     this.store = options.store;
     this.logger = options.logger;
+    this.minAgentVersion = options.minAgentVersion ?? null;
     this.liveness = new NodeLiveness(options.now);
     this.hub = new AgentHub({
       authenticate: createAgentAuthenticator({ key: options.key, standingOf: (nodeId, tokenId) => this.standingOf(nodeId, tokenId), logger: options.logger, now: options.now }),
@@ -105,6 +112,13 @@ export class AgentGateway {
       this.hub.disconnect(nodeId, CloseCode.Revoked, 'token replaced');
       return;
     }
+    const tooOld = this.tooOld(hello.agentVersion);
+    if (tooOld) {
+      this.logger.warn('agent refused: older than this server serves', { node: nodeId, agent: hello.agentVersion, needs: this.minAgentVersion });
+      this.liveness.refused(nodeId, hello, CloseCode.ProtocolVersionUnsupported, tooOld);
+      this.hub.disconnect(nodeId, CloseCode.ProtocolVersionUnsupported, closeReason(tooOld));
+      return;
+    }
     this.logger.info('agent online', { node: nodeId, name: hello.nodeName, agent: hello.agentVersion, protocol: hello.protocolVersion, superseded });
     if (this.liveness.get(nodeId).status === 'lost' && this.admitReturning) {
       this.liveness.returning(nodeId, hello);
@@ -114,6 +128,13 @@ export class AgentGateway {
       void this.readInventory(nodeId);
     }
     if (!this.streams.has(nodeId)) this.openStreams(nodeId);
+  }
+
+  /** Why an agent of `version` is too old to be served, or null. */
+  private tooOld(version: string): string | null {
+    if (this.minAgentVersion === null) return null;
+    if (AgentVersion.safeParse(version).success && compareAgentVersions(version, this.minAgentVersion) >= 0) return null;
+    return `agent ${version.slice(0, 32)} is older than this server serves; it needs agent ${this.minAgentVersion} or later`;
   }
 
   /** Reconciles a returning lost node, then marks it online; on failure it stays lost until its next connect. */

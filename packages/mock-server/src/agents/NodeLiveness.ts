@@ -19,6 +19,8 @@ export interface NodeLive {
   lastHeartbeat: Heartbeat | null;
   /** Epoch milliseconds on the server's clock when the last heartbeat arrived. */
   lastHeartbeatAt: number | null;
+  /** The server's last refusal of the node's agent for its version (4426): code, reason, epoch ms. */
+  refused: { code: number; reason: string; at: number } | null;
 }
 
 export interface NodeLivenessEvents {
@@ -28,7 +30,7 @@ export interface NodeLivenessEvents {
   heartbeat: [nodeId: string, heartbeat: Heartbeat];
 }
 
-const OFFLINE: NodeLive = { status: 'offline', connectedSince: null, disconnectedAt: null, hello: null, lastHeartbeat: null, lastHeartbeatAt: null };
+const OFFLINE: NodeLive = { status: 'offline', connectedSince: null, disconnectedAt: null, hello: null, lastHeartbeat: null, lastHeartbeatAt: null, refused: null };
 
 /**
  * Per-node connection and heartbeat state, with an injectable clock. Emits `connect`,
@@ -46,7 +48,7 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
   }
 
   connected(nodeId: string, hello: Hello): void {
-    this.nodes.set(nodeId, { ...this.get(nodeId), status: 'online', connectedSince: this.now(), hello });
+    this.nodes.set(nodeId, { ...this.get(nodeId), status: 'online', connectedSince: this.now(), hello, refused: null });
     this.emit('connect', nodeId, hello);
   }
 
@@ -73,6 +75,11 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
   heartbeat(nodeId: string, heartbeat: Heartbeat): void {
     this.nodes.set(nodeId, { ...this.get(nodeId), lastHeartbeat: heartbeat, lastHeartbeatAt: this.now() });
     this.emit('heartbeat', nodeId, heartbeat);
+  }
+
+  /** The server refused the node's agent for its version; kept (with the agent's `hello`) until it is admitted. */
+  refused(nodeId: string, hello: Hello, code: number, reason: string): void {
+    this.nodes.set(nodeId, { ...this.get(nodeId), hello, refused: { code, reason, at: this.now() } });
   }
 
   /** Drops a node's state, e.g. when it is revoked. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ServerError } from '../errors.js';
+import { isPublicAgentPath } from '../http/routes/agentRoutes.js';
 import { isAdminToken } from './isAdminToken.js';
 import { readSessionCookie } from './sessionCookie.js';
 import { sameSecret, type Session, type Sessions } from './Sessions.js';
@@ -30,6 +31,8 @@ export function sameOrigin(req: IncomingMessage): boolean {
 export function createRequestAuthenticator(options: { adminToken: string; sessions: Sessions }) {
   return (req: IncomingMessage, url: URL): void => {
     if (req.method === 'POST' && url.pathname === '/api/session') return;
+    // What an installer and a joining agent fetch before they hold any token.
+    if (isPublicAgentPath(req.method ?? 'GET', url.pathname)) return;
     if (req.headers.authorization !== undefined) {
       if (!isAdminToken(req.headers.authorization, options.adminToken)) {
         throw new ServerError('UNAUTHORIZED', 'an admin bearer token is required: Authorization: Bearer <ADMIN_TOKEN>');

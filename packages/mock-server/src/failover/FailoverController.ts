@@ -65,6 +65,8 @@ export class FailoverController {
   private readonly now: () => number;
   private readonly pending = new Map<string, Pending>();
   private readonly returning = new Set<string>();
+  /** Nodes whose failover is held (an upgrade's planned gap), until when. */
+  private readonly holds = new Map<string, number>();
   private last: Assessment | null = null;
   private holdSince: number | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -112,7 +114,13 @@ export class FailoverController {
       nodes: nodes.map((node) => {
         const live = liveness.get(node.id);
         const lastSignAt = Math.max(live.lastHeartbeatAt ?? -Infinity, live.connectedSince ?? -Infinity);
-        return { nodeId: node.id, lost: live.status === 'lost', connected: live.connectedSince !== null, lastSignAt: Number.isFinite(lastSignAt) ? lastSignAt : null };
+        return {
+          nodeId: node.id,
+          lost: live.status === 'lost',
+          connected: live.connectedSince !== null,
+          lastSignAt: Number.isFinite(lastSignAt) ? lastSignAt : null,
+          heldUntil: this.holds.get(node.id) ?? null,
+        };
       }),
     });
     if (this.healthListener) {
@@ -134,6 +142,20 @@ export class FailoverController {
     if (hold) return;
     this.enqueueLostContainers(nodes);
     for (const item of this.pending.values()) if (!item.inFlight && item.nextAt <= this.now()) this.attempt(item);
+  }
+
+  /**
+   * Holds failover for a node until `untilMs` (epoch ms): it is not declared lost before, and
+   * its silence counts from then. A rollout holds each node it upgrades, so an upgrade never
+   * moves a container, whatever the lost-after window.
+   */
+  hold(nodeId: string, untilMs: number): void {
+    this.holds.set(nodeId, untilMs);
+  }
+
+  /** Ends a node's hold now; its silence counts from now. */
+  release(nodeId: string): void {
+    this.holds.set(nodeId, Math.min(this.holds.get(nodeId) ?? Infinity, this.now()));
   }
 
   /** Resolves once no placement is in flight (for tests and shutdown). */

@@ -11,6 +11,12 @@ export interface NodeSignal {
   connected: boolean;
   /** Epoch milliseconds of the last heartbeat or connect, or null for none since start. */
   lastSignAt: number | null;
+  /**
+   * Failover holds this node until then (epoch ms): an upgrade's planned gap. Its silence
+   * counts from the hold's end, never from before, so it is declared lost no sooner than the
+   * full window after the hold.
+   */
+  heldUntil?: number | null;
 }
 
 export interface HealthWindows {
@@ -59,7 +65,8 @@ export function assessNodes(input: AssessInput): Assessment {
   let silenceResetAt = input.silenceResetAt;
   const baseline = () => Math.max(input.startedAt, silenceResetAt ?? -Infinity);
   const judge = (node: NodeSignal) => {
-    const silentMs = Math.max(0, now - Math.max(node.lastSignAt ?? -Infinity, baseline()));
+    const held = node.heldUntil == null ? -Infinity : Math.min(now, node.heldUntil);
+    const silentMs = Math.max(0, now - Math.max(node.lastSignAt ?? -Infinity, held, baseline()));
     const health: NodeHealth = node.lost ? 'lost' : !node.connected || silentMs > windows.suspectAfterMs ? 'suspect' : 'online';
     return { health, silentMs };
   };

@@ -4,11 +4,14 @@ import type { ContainerService } from '../containers/ContainerService.js';
 import type { FailoverController } from '../failover/FailoverController.js';
 import type { MigrationRunner } from '../migrations/MigrationRunner.js';
 import type { Store } from '../store/Store.js';
+import type { Logger } from '../logger.js';
 import type { Sessions } from '../auth/Sessions.js';
 import type { SignInLimiter } from '../auth/SignInLimiter.js';
 import type { LiveEvents } from '../live/LiveEvents.js';
 import type { NodeChooser } from '../placement/NodeChooser.js';
 import type { SharedLogStreams } from '../logs/SharedLogStreams.js';
+import type { ReleaseCatalog } from '../releases/ReleaseCatalog.js';
+import type { RolloutRunner } from '../rollouts/RolloutRunner.js';
 
 /** What the API's routes work with. */
 export interface ApiContext {
@@ -37,4 +40,16 @@ export interface ApiContext {
   eventsMaxBufferedBytes: number;
   /** An SSE comment goes to a quiet `/api/events` reader this often. */
   eventsKeepAliveMs: number;
+  /** The agent builds the server offers, and its release key. */
+  catalog: ReleaseCatalog;
+  rollouts: RolloutRunner;
+  /** How long a join code stays valid unless the request says otherwise. */
+  joinCodeTtlMs: number;
+  /** Failed join attempts, per client address. */
+  joinLimiter: SignInLimiter;
+  /** The origin installers and agents reach the server at (`http://host:port`). */
+  publicUrl: () => string;
+  /** The install script the one-liner pipes to `sh`. */
+  installScript: string;
+  logger: Logger;
 }

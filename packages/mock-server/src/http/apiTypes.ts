@@ -3,7 +3,7 @@
  * written against these, and the dashboard imports them with `import type` only, so its
  * calls are checked against the server at compile time and no server code enters its bundle.
  */
-import type { ContainerSpecInput, EngineHealth, Heartbeat, OperationEvent } from '@lormas/protocol';
+import type { ContainerSpecInput, EngineHealth, Heartbeat, Hello, OperationEvent, ReleaseManifest } from '@lormas/protocol';
 
 /** An ISO 8601 time, as every view writes times. */
 export type IsoTime = string;
@@ -32,12 +32,35 @@ export interface NodeView {
   agentVersion: string | null;
   protocolVersion: string | null;
   runtime: { name: 'node' | 'bun'; version: string } | null;
+  /** How the agent runs (`js`, `exe`, `source`) and on which CPU; null before protocol 1.1. */
+  build: NonNullable<Hello['build']> | null;
+  /** Whether the agent takes remote upgrades, with its release key's fingerprint; null before protocol 1.1. */
+  upgrades: NonNullable<Hello['upgrades']> | null;
+  /** How the node's last handover to a new build ended. */
+  lastUpgrade: NonNullable<Hello['lastUpgrade']> | null;
+  /** The agent against the server's newest build, see `UpgradeView`. */
+  upgrade: UpgradeView;
+  /** The last time the server refused the node's agent for its version (4426), and why. */
+  refused: { code: number; reason: string; at: IsoTime } | null;
   engine: EngineHealth | null;
   cpu: Heartbeat['cpu'] | null;
   memory: Heartbeat['memory'] | null;
   disk: Heartbeat['disk'] | null;
   containers: Heartbeat['containers'] | null;
   uptime: Heartbeat['uptime'] | null;
+}
+
+/**
+ * `current`: the agent runs the server's newest build (or the server offers none).
+ * `available`: a newer build exists and the agent takes remote upgrades (a rollout can bring it).
+ * `by-hand`: a newer build exists, but the agent cannot take it remotely (protocol 1.0, no
+ * release key, no launcher): its upgrade is by hand. `unknown`: the agent has not said its version.
+ */
+export interface UpgradeView {
+  status: 'current' | 'available' | 'by-hand' | 'unknown';
+  /** The server's newest version, or null when it offers none. */
+  latest: string | null;
+  reason: string | null;
 }
 
 export interface ClusterView {
@@ -131,6 +154,51 @@ export interface CreateContainerBody {
   fenceAfterMs?: number;
 }
 
+/** A node's part in a rollout. */
+export interface RolloutNodeView {
+  nodeId: string;
+  nodeName: string;
+  /** The agent's version when the rollout reached the node (or started, before that). */
+  fromVersion: string | null;
+  /** `skipped`: the node cannot take the build remotely, or was away; `detail` says why. */
+  status: 'pending' | 'upgrading' | 'succeeded' | 'failed' | 'skipped';
+  detail: string | null;
+  startedAt: IsoTime | null;
+  endedAt: IsoTime | null;
+}
+
+/** A rollout of an agent build to the fleet, in batches. */
+export interface RolloutView {
+  id: string;
+  version: string;
+  batchSize: number;
+  maxUnavailable: number;
+  /** `halted`: a node failed, and no node after it was started. */
+  status: 'running' | 'succeeded' | 'halted';
+  error: string | null;
+  startedAt: IsoTime;
+  endedAt: IsoTime | null;
+  nodes: RolloutNodeView[];
+}
+
+/** An agent build the server offers (`RELEASES_DIR`). */
+export interface ReleaseView extends ReleaseManifest {
+  file: string;
+  /** Where it is downloaded: `/agent/builds/<sha256>`. */
+  path: string;
+}
+
+/** `POST /api/nodes/:id/join`: a single-use join code and the one-line install that uses it. */
+export interface JoinCodeView {
+  nodeId: string;
+  code: string;
+  expiresAt: IsoTime;
+  /** `curl ... | sudo sh -s -- ...`, or null when the server offers no builds or no release key. */
+  command: string | null;
+  /** Why there is no command, when there is none. */
+  note: string | null;
+}
+
 /** What `GET /api/events` sends: the SSE event name and its data. */
 export interface LiveEventMap {
   hello: { epoch: string };
@@ -140,6 +208,7 @@ export interface LiveEventMap {
   cluster: { action: 'created' | 'updated' | 'deleted'; cluster: ClusterView };
   container: { action: 'created' | 'started' | 'stopped' | 'died' | 'moved' | 'removed' | 'updated'; container: ContainerView; previousNodeId: string | null };
   migration: { action: 'started' | 'step' | 'finished'; migration: MigrationView };
+  rollout: { action: 'started' | 'progress' | 'finished'; rollout: RolloutView };
 }
 
 /** One NDJSON line of a streamed create or pull. */
@@ -159,6 +228,11 @@ export interface ApiRoutes {
   'PATCH /api/nodes/:id': { body: { description?: string | null; cluster?: string | null }; reply: NodeView };
   'DELETE /api/nodes/:id': { body: undefined; reply: { id: string; name: string; revokedAt: IsoTime; forgottenContainers: number } };
   'POST /api/nodes/:id/token': { body: undefined; reply: { id: string; name: string; token: string } };
+  'POST /api/nodes/:id/join': { body: { ttlSeconds?: number }; reply: JoinCodeView };
+  'GET /api/agents/releases': { body: undefined; reply: { releaseKey: { publicKey: string; fingerprint: string } | null; latest: string | null; releases: ReleaseView[] } };
+  'POST /api/agents/rollout': { body: { version: string; batchSize?: number; maxUnavailable?: number; nodeIds?: string[] }; reply: RolloutView };
+  'GET /api/agents/rollouts': { body: undefined; reply: { rollouts: RolloutView[] } };
+  'GET /api/agents/rollouts/:id': { body: undefined; reply: RolloutView };
   'GET /api/samples': { body: undefined; reply: { samplesPerNode: number; sampleIntervalMs: number; nodes: Record<string, SampleView[]> } };
   'GET /api/clusters': { body: undefined; reply: { clusters: ClusterView[] } };
   'POST /api/clusters': { body: { name: string; description?: string | null }; reply: ClusterView };

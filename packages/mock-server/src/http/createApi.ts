@@ -6,7 +6,9 @@ import type { ApiContext } from './ApiContext.js';
 import { errorReply } from './errorReply.js';
 import { clusterRoutes } from './routes/clusterRoutes.js';
 import { containerRoutes } from './routes/containerRoutes.js';
+import { agentRoutes } from './routes/agentRoutes.js';
 import { eventRoutes } from './routes/eventRoutes.js';
+import { fleetRoutes } from './routes/fleetRoutes.js';
 import { imageRoutes } from './routes/imageRoutes.js';
 import { logRoutes } from './routes/logRoutes.js';
 import { migrationRoutes } from './routes/migrationRoutes.js';
@@ -33,6 +35,8 @@ export function apiRouter(api: ApiContext): Router {
   migrationRoutes(router, api);
   eventRoutes(router, api);
   sessionRoutes(router, api);
+  agentRoutes(router, api);
+  fleetRoutes(router, api);
   return router;
 }
 

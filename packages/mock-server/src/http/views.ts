@@ -3,7 +3,8 @@ import type { ClusterRecord } from '../store/ClusterStore.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
 import type { MigrationRecord } from '../store/MigrationStore.js';
 import type { NodeRecord } from '../store/NodeStore.js';
-import type { ClusterView, ContainerView, MigrationView, NodeHealthName, NodeView } from './apiTypes.js';
+import type { ClusterView, ContainerView, MigrationView, NodeHealthName, NodeView, RolloutView, UpgradeView } from './apiTypes.js';
+import type { Rollout } from '../rollouts/Rollout.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -11,7 +12,13 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * A node as the API shows it: registry facts, then what its agent said in `hello` and its
  * last heartbeat. `health` is failover's judgement (`online`, `suspect`, `lost`).
  */
-export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: NodeLive, health: { health: NodeHealthName; silentMs: number } | null = null): NodeView {
+export function nodeView(
+  node: NodeRecord,
+  cluster: ClusterRecord | null,
+  live: NodeLive,
+  health: { health: NodeHealthName; silentMs: number } | null = null,
+  upgrade: UpgradeView = { status: 'unknown', latest: null, reason: null },
+): NodeView {
   const beat = live.lastHeartbeat;
   return {
     id: node.id,
@@ -27,6 +34,11 @@ export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: 
     agentVersion: live.hello?.agentVersion ?? null,
     protocolVersion: live.hello?.protocolVersion ?? null,
     runtime: live.hello?.runtime ?? null,
+    build: live.hello?.build ?? null,
+    upgrades: live.hello?.upgrades ?? null,
+    lastUpgrade: live.hello?.lastUpgrade ?? null,
+    upgrade,
+    refused: live.refused ? { ...live.refused, at: new Date(live.refused.at).toISOString() } : null,
     engine: beat ? beat.engine : live.hello ? { up: live.hello.engineVersion !== null, version: live.hello.engineVersion ?? undefined } : null,
     cpu: beat?.cpu ?? null,
     memory: beat?.memory ?? null,
@@ -74,5 +86,15 @@ export function migrationView(record: MigrationRecord): MigrationView {
     startedAt: new Date(record.startedAt).toISOString(),
     endedAt: iso(record.endedAt),
     steps: record.steps.map((step) => ({ ...step, at: new Date(step.at).toISOString() })),
+  };
+}
+
+/** A rollout as the API shows it, times as ISO strings. */
+export function rolloutView(rollout: Rollout): RolloutView {
+  return {
+    ...rollout,
+    startedAt: new Date(rollout.startedAt).toISOString(),
+    endedAt: iso(rollout.endedAt),
+    nodes: rollout.nodes.map((node) => ({ ...node, startedAt: iso(node.startedAt), endedAt: iso(node.endedAt) })),
   };
 }

@@ -2,7 +2,11 @@ import type { AgentGateway } from '../agents/AgentGateway.js';
 import type { NodeHealth } from '../failover/assessNodes.js';
 import type { FailoverController } from '../failover/FailoverController.js';
 import type { LiveEventMap } from '../http/apiTypes.js';
-import { clusterView, containerView, migrationView, nodeView } from '../http/views.js';
+import { clusterView, containerView, migrationView, nodeView, rolloutView } from '../http/views.js';
+import type { ReleaseCatalog } from '../releases/ReleaseCatalog.js';
+import { upgradeStatus } from '../releases/upgradeStatus.js';
+import type { RolloutRunner } from '../rollouts/RolloutRunner.js';
+import type { Rollout } from '../rollouts/Rollout.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
 import type { Store } from '../store/Store.js';
 import type { StoreChange } from '../store/StoreChanges.js';
@@ -13,6 +17,9 @@ export interface LiveEventsOptions extends NodeSamplesOptions {
   store: Store;
   gateway: AgentGateway;
   failover: FailoverController;
+  /** The newest build, for each node's upgrade status. */
+  catalog: ReleaseCatalog;
+  rollouts: RolloutRunner;
   /** Events a reconnecting reader can resume from. @default 1_000 (events) */
   replayEvents?: number;
   /** Heartbeat figures of one node go out at most this often; the latest wins. @default 1_000 (milliseconds) */
@@ -73,6 +80,9 @@ export class LiveEvents {
       liveness.off('lost', lost);
       liveness.off('heartbeat', beat);
     });
+    const rolloutChange = (action: LiveEventMap['rollout']['action'], rollout: Rollout) => this.emit('rollout', { action, rollout: rolloutView(rollout) });
+    options.rollouts.on('change', rolloutChange);
+    this.detach.push(() => options.rollouts.off('change', rolloutChange));
     failover.healthListener = (nodeId: string, health: NodeHealth) => {
       // `lost` is announced by the liveness event; `online` again by the connect.
       if (health === 'suspect') this.node('suspect', nodeId);
@@ -94,7 +104,8 @@ export class LiveEvents {
     const { store, gateway, failover } = this.options;
     const node = store.nodes.get(nodeId);
     if (!node) return null;
-    return nodeView(node, node.clusterId ? store.clusters.get(node.clusterId) : null, gateway.liveness.get(nodeId), failover.healthOf(nodeId));
+    const live = gateway.liveness.get(nodeId);
+    return nodeView(node, node.clusterId ? store.clusters.get(node.clusterId) : null, live, failover.healthOf(nodeId), upgradeStatus(live.hello, this.options.catalog.latestVersion()));
   }
 
   private node(action: LiveEventMap['node']['action'], nodeId: string): void {

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterStore } from './ClusterStore.js';
 import { ContainerStore } from './ContainerStore.js';
+import { JoinCodeStore } from './JoinCodeStore.js';
 import { KeyStore } from './KeyStore.js';
 import { MigrationStore } from './MigrationStore.js';
 import { NodeStore } from './NodeStore.js';
@@ -29,6 +30,7 @@ export class Store {
   readonly containers: ContainerStore;
   readonly migrations: MigrationStore;
   readonly sessions: SessionStore;
+  readonly joinCodes: JoinCodeStore;
   /** Every write of nodes, clusters, containers and migrations, announced after it is done. */
   readonly changes = new StoreChanges();
 
@@ -43,6 +45,7 @@ export class Store {
     this.containers = new ContainerStore(this.db, now, this.changes);
     this.migrations = new MigrationStore(this.db, now, this.changes);
     this.sessions = new SessionStore(this.db, now);
+    this.joinCodes = new JoinCodeStore(this.db, now);
   }
 
   close(): void {

@@ -91,4 +91,19 @@ export const MIGRATIONS: readonly string[] = [
   -- A guard rail of the agent stopped the container: which rule, why, when (JSON), until it starts again.
   ALTER TABLE containers ADD COLUMN guard_rail_stop TEXT;
   `,
+  `
+  -- Issue 15: single-use join codes. Only a hash of each code is kept; once used, the exchange
+  -- id and the token it was answered with are kept until the code's expiry, so a retried
+  -- exchange gets the same token, and are cleared after.
+  CREATE TABLE join_codes (
+    code_hash TEXT PRIMARY KEY,
+    node_id TEXT NOT NULL REFERENCES nodes(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    exchange_id TEXT,
+    token TEXT
+  );
+  CREATE INDEX join_codes_node ON join_codes(node_id);
+  `,
 ];

@@ -6,6 +6,7 @@ import { clusterOf } from './clusterOf.js';
 import { readJson } from '../readJson.js';
 import type { Router } from '../Router.js';
 import { nodeView } from '../views.js';
+import { upgradeStatus } from '../../releases/upgradeStatus.js';
 
 const nodeName = z.string().trim().min(1).max(128);
 
@@ -24,7 +25,8 @@ const UpdateNode = z.strictObject({
 
 function view(api: ApiContext, nodeId: string) {
   const node = api.store.nodes.require(nodeId);
-  return nodeView(node, node.clusterId ? api.store.clusters.get(node.clusterId) : null, api.gateway.liveness.get(node.id), api.failover.healthOf(node.id));
+  const live = api.gateway.liveness.get(node.id);
+  return nodeView(node, node.clusterId ? api.store.clusters.get(node.clusterId) : null, live, api.failover.healthOf(node.id), upgradeStatus(live.hello, api.catalog.latestVersion()));
 }
 
 /** Node registration (which issues the node's token), listing, cluster assignment and revocation. */

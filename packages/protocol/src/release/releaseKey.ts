@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 
 /** The DER prefix of an Ed25519 public key in SubjectPublicKeyInfo form (RFC 8410): the raw 32 bytes follow it. */
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -33,4 +33,19 @@ export function releaseKeyFingerprint(raw: Buffer): string {
 export function encodeReleaseKey(key: KeyObject): string {
   const der = key.export({ format: 'der', type: 'spki' });
   return Buffer.from(der.subarray(SPKI_ED25519_PREFIX.length)).toString('base64');
+}
+
+/**
+ * Whether `signature` (base64) is the key's Ed25519 signature over the manifest's exact text
+ * (its UTF-8 bytes). A server checks the builds it offers with it; an agent checks every build
+ * it is offered. Never throws.
+ */
+export function verifyManifestSignature(manifest: string, signature: string, key: ReleaseKey): boolean {
+  const bytes = Buffer.from(signature, 'base64');
+  try {
+    // Ed25519 hashes internally: the algorithm argument is null (RFC 8032, PureEdDSA).
+    return bytes.length === 64 && verify(null, Buffer.from(manifest, 'utf8'), key.key, bytes);
+  } catch {
+    return false;
+  }
 }

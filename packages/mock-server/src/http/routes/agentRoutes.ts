@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { JOIN_PATH, JoinRequest, type JoinRefusalCode } from '@lormas/protocol';
+import { issueNodeToken } from '../../auth/issueNodeToken.js';
+import type { ApiContext } from '../ApiContext.js';
+import type { Router } from '../Router.js';
+import { sendJson } from '../sendJson.js';
+
+/** The paths that need no admin token: what an installer or a joining agent fetches. */
+export function isPublicAgentPath(method: string, path: string): boolean {
+  return (method === 'GET' && path.startsWith('/agent/')) || (method === 'POST' && path === JOIN_PATH);
+}
+
+const REFUSAL_STATUS: Record<JoinRefusalCode, number> = { JOIN_CODE_UNKNOWN: 403, JOIN_CODE_EXPIRED: 403, JOIN_CODE_USED: 403, TOO_MANY_ATTEMPTS: 429, BAD_REQUEST: 400 };
+const REFUSAL_MESSAGE: Record<JoinRefusalCode, string> = {
+  JOIN_CODE_UNKNOWN: 'no such join code',
+  JOIN_CODE_EXPIRED: 'the join code has expired',
+  JOIN_CODE_USED: 'the join code was used already',
+  TOO_MANY_ATTEMPTS: 'too many failed join attempts from this address; try again later',
+  BAD_REQUEST: 'the body is not a join request',
+};
+
+function refuse(res: ServerResponse, code: JoinRefusalCode, headers: Record<string, string> = {}): void {
+  sendJson(res, REFUSAL_STATUS[code], { error: { code, message: REFUSAL_MESSAGE[code] } }, headers);
+}
+
+function sendText(res: ServerResponse, text: string, type: string): void {
+  res.writeHead(200, { 'content-type': type, 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/**
+ * What a new node fetches before it has a token: the install script, the release key, the
+ * newest signed build for its kind and CPU (manifest, signature, bytes), and the join exchange
+ * (`POST /api/agent/join`, the protocol's), whose failed attempts are rate-limited per address.
+ */
+export function agentRoutes(router: Router, api: ApiContext): void {
+  router.add('GET', '/agent/install.sh', ({ res }) => sendText(res, api.installScript, 'text/x-shellscript; charset=utf-8'));
+
+  router.add('GET', '/agent/release-key', ({ res }) => {
+    const key = api.catalog.key();
+    if (!key) return { status: 404, body: { error: { code: 'NOT_FOUND', message: 'this server offers no agent builds (RELEASES_DIR with release-key.pub)' } } };
+    sendText(res, `${key.publicKey}\n`, 'text/plain; charset=utf-8');
+  });
+
+  // The newest build for `js-any`, `exe-x64` or `exe-arm64`: its manifest's exact bytes, and the signature over them.
+  router.add('GET', '/agent/latest/:target/:part', ({ params, res }) => {
+    const [kind, arch] = (params['target'] ?? '').split('-');
+    const release = kind === 'js' || kind === 'exe' ? api.catalog.find(null, kind, arch ?? '') : null;
+    if (!release || (params['part'] !== 'manifest' && params['part'] !== 'signature')) {
+      return { status: 404, body: { error: { code: 'NOT_FOUND', message: `no build for ${params['target']}` } } };
+    }
+    sendText(res, params['part'] === 'manifest' ? release.release.manifest : `${release.release.signature}\n`, 'text/plain; charset=utf-8');
+  });
+
+  router.add('GET', '/agent/builds/:sha256', ({ params, res }) => {
+    const release = api.catalog.bySha256(params['sha256'] ?? '');
+    if (!release) return { status: 404, body: { error: { code: 'NOT_FOUND', message: 'no such build' } } };
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(release.manifest.sizeBytes), 'cache-control': 'public, max-age=31536000, immutable' });
+    const stream = api.catalog.open(release);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  });
+
+  router.add('POST', JOIN_PATH, async ({ req, res }) => {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const waitMs = api.joinLimiter.retryAfterMs(address);
+    if (waitMs > 0) return refuse(res, 'TOO_MANY_ATTEMPTS', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > 16 * 1024) break;
+      chunks.push(chunk);
+    }
+    let parsed: ReturnType<typeof JoinRequest.safeParse> | null = null;
+    try {
+      if (size <= 16 * 1024) parsed = JoinRequest.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    } catch {
+      parsed = null;
+    }
+    if (!parsed?.success) {
+      api.joinLimiter.failed(address);
+      return refuse(res, 'BAD_REQUEST');
+    }
+    const { code, exchangeId } = parsed.data;
+    const found = api.store.joinCodes.lookup(code, exchangeId);
+    if (found.kind === 'refused') {
+      api.joinLimiter.failed(address);
+      return refuse(res, found.reason);
+    }
+    const node = api.store.nodes.get(found.nodeId);
+    if (!node || node.revokedAt !== null) {
+      api.joinLimiter.failed(address);
+      return refuse(res, 'JOIN_CODE_UNKNOWN');
+    }
+    api.joinLimiter.succeeded(address);
+    if (found.kind === 'repeat') return { status: 200, body: { nodeId: node.id, nodeName: node.name, token: found.token } };
+    const tokenId = randomUUID();
+    const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now(), tokenId });
+    if (!api.store.joinCodes.claim(code, exchangeId, token)) {
+      // Another exchange took the code between the look and the claim: it may be this one's retry.
+      const again = api.store.joinCodes.lookup(code, exchangeId);
+      if (again.kind === 'repeat') return { status: 200, body: { nodeId: node.id, nodeName: node.name, token: again.token } };
+      return refuse(res, again.kind === 'refused' ? again.reason : 'JOIN_CODE_USED');
+    }
+    // The joined agent's token is the node's one valid token from now on.
+    api.store.nodes.replaceToken(node.id, tokenId);
+    api.gateway.tokenReplaced(node.id);
+    api.logger.info('node joined with a join code', { node: node.id, name: node.name, remote: address });
+    return { status: 200, body: { nodeId: node.id, nodeName: node.name, token } };
+  });
+}

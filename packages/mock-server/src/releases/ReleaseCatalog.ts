@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type ArtifactKind,
+  compareAgentVersions,
+  parseReleaseKey,
+  type ReleaseKey,
+  ReleaseManifest,
+  SignedRelease,
+  verifyManifestSignature,
+} from '@lormas/protocol';
+import type { Logger } from '../logger.js';
+
+/** The public release key's file in the releases folder (base64 of its 32 bytes). */
+export const RELEASE_KEY_FILE = 'release-key.pub';
+
+/** One agent build the server offers: its file in the releases folder, and its signed manifest. */
+export interface Release {
+  file: string;
+  manifest: ReleaseManifest;
+  release: SignedRelease;
+  /** Where agents and the install script download it: `/agent/builds/<sha256>`. */
+  path: string;
+}
+
+interface Cached {
+  mtimeMs: number;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * The agent builds in the releases folder (`RELEASES_DIR`), as `pnpm release sign` writes
+ * them: each build beside its `<file>.release.json`, and the public key in `release-key.pub`.
+ * The folder is read again at each look, so a newly signed build is offered without a restart;
+ * a build is offered only when its manifest is signed by that key and the file's size and
+ * SHA-256 are the manifest's (hashes are cached by size and time of change). The server holds
+ * no private key: agents check every build themselves, against their own configuration.
+ */
+export class ReleaseCatalog {
+  private readonly hashes = new Map<string, Cached>();
+  private readonly warned = new Set<string>();
+  private listed: { at: number; releases: Release[] } | null = null;
+
+  /**
+   * `rescanMs`: the folder is read at most this often; every node view asks for the newest
+   * build, and a fleet's heartbeats must not each read a folder.
+   * @default 2_000 (milliseconds)
+   */
+  constructor(
+    readonly dir: string | null,
+    private readonly logger: Logger,
+    private readonly rescanMs = 2_000,
+  ) {}
+
+  /** The release key the folder names, or null when there is none (no folder, no file, or a bad one). */
+  key(): (ReleaseKey & { publicKey: string }) | null {
+    if (!this.dir) return null;
+    const file = join(this.dir, RELEASE_KEY_FILE);
+    if (!existsSync(file)) return null;
+    const publicKey = readFileSync(file, 'utf8').trim();
+    try {
+      return { ...parseReleaseKey(publicKey), publicKey };
+    } catch (error) {
+      this.warnOnce(file, `${RELEASE_KEY_FILE} is not an Ed25519 public key: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Every build offered, newest version first. */
+  list(): Release[] {
+    const now = Date.now();
+    if (this.listed && now - this.listed.at < this.rescanMs) return this.listed.releases;
+    this.listed = { at: now, releases: this.scan() };
+    return this.listed.releases;
+  }
+
+  private scan(): Release[] {
+    const key = this.key();
+    if (!this.dir || !key) return [];
+    const releases: Release[] = [];
+    for (const name of readdirSync(this.dir)) {
+      if (!name.endsWith('.release.json')) continue;
+      const release = this.read(name.slice(0, -'.release.json'.length), key);
+      if (release) releases.push(release);
+    }
+    return releases.sort((a, b) => compareAgentVersions(b.manifest.version, a.manifest.version) || a.file.localeCompare(b.file));
+  }
+
+  /** The newest version of any build, or null. */
+  latestVersion(): string | null {
+    return this.list()[0]?.manifest.version ?? null;
+  }
+
+  /** The build of `version` (the newest when null) for a node that runs `kind` on `arch`. */
+  find(version: string | null, kind: ArtifactKind, arch: string): Release | null {
+    const wanted = kind === 'js' ? 'any' : arch;
+    return this.list().find((r) => (version === null || r.manifest.version === version) && r.manifest.kind === kind && r.manifest.arch === wanted) ?? null;
+  }
+
+  bySha256(sha256: string): Release | null {
+    return this.list().find((r) => r.manifest.sha256 === sha256) ?? null;
+  }
+
+  /** The build's bytes, for a download. */
+  open(release: Release) {
+    return createReadStream(join(this.dir!, release.file));
+  }
+
+  private read(file: string, key: ReleaseKey): Release | null {
+    const path = join(this.dir!, file);
+    try {
+      const release = SignedRelease.parse(JSON.parse(readFileSync(`${path}.release.json`, 'utf8')));
+      if (!verifyManifestSignature(release.manifest, release.signature, key)) return this.skip(path, 'its manifest is not signed by release-key.pub');
+      const manifest = ReleaseManifest.parse(JSON.parse(release.manifest));
+      const stat = statSync(path);
+      if (stat.size !== manifest.sizeBytes) return this.skip(path, `it has ${stat.size} bytes; its manifest says ${manifest.sizeBytes}`);
+      if (this.sha256(path, stat) !== manifest.sha256) return this.skip(path, "it does not hash to its manifest's SHA-256");
+      return { file, manifest, release, path: `/agent/builds/${manifest.sha256}` };
+    } catch (error) {
+      return this.skip(path, (error as Error).message);
+    }
+  }
+
+  private sha256(path: string, stat: { mtimeMs: number; size: number }): string {
+    const cached = this.hashes.get(path);
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.sha256;
+    const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+    this.hashes.set(path, { mtimeMs: stat.mtimeMs, size: stat.size, sha256 });
+    return sha256;
+  }
+
+  private skip(path: string, why: string): null {
+    this.warnOnce(path, `a build in the releases folder is not offered: ${why}`);
+    return null;
+  }
+
+  private warnOnce(path: string, message: string): void {
+    if (this.warned.has(`${path}:${message}`)) return;
+    this.warned.add(`${path}:${message}`);
+    this.logger.warn(message, { file: path });
+  }
+}
