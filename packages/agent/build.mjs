@@ -56,13 +56,18 @@ const leaveOut = {
 const stamp = (kind) => ({
   name: 'stamp-build',
   setup(build) {
+    // Only this package's files: the protocol has a `src/version.ts` of its own.
+    const own = (path) => path === join(here, 'src', 'buildInfo.ts') || path === join(here, 'src', 'version.ts');
     build.onLoad({ filter: /[\\/]src[\\/]buildInfo\.ts$/ }, async (loaded) => {
+      if (!own(loaded.path)) return undefined;
       const { readFile } = await import('node:fs/promises');
       const text = await readFile(loaded.path, 'utf8');
       return { contents: text.replace("BUILD_KIND: 'js' | 'exe' | 'source' = 'source'", `BUILD_KIND: 'js' | 'exe' | 'source' = '${kind}'`), loader: 'ts' };
     });
     if (args.version === undefined) return;
-    build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({ contents: `export const AGENT_VERSION = ${JSON.stringify(args.version)};`, loader: 'ts' }));
+    build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, (loaded) =>
+      own(loaded.path) ? { contents: `export const AGENT_VERSION = ${JSON.stringify(args.version)};`, loader: 'ts' } : undefined,
+    );
   },
 });
 
