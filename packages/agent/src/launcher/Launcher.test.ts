@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { encodeReleaseKey, parseReleaseKey } from '@lormas/protocol';
+import { createLogger } from '../logger.js';
+import { signBuild } from '../release/signRelease.js';
+import { StateDir } from '../StateDir.js';
+import { EXIT_HANDOVER } from './handover.js';
+import { type BuildProcess, Launcher } from './Launcher.js';
+import { BUILDS_FOLDER, readLaunchState, writeLaunchState } from './LaunchState.js';
+import { releaseFileOf } from './verifyBuild.js';
+
+/** A build the test drives: it says ready, or exits, when told. */
+class FakeBuild implements BuildProcess {
+  readyNow!: () => void;
+  exit!: (code: number | null) => void;
+  readonly ready = new Promise<void>((resolve) => (this.readyNow = resolve));
+  readonly exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => (this.exit = (code) => resolve({ code, signal: null })));
+  readonly signals: string[] = [];
+  constructor(readonly file: string) {}
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void {
+    this.signals.push(signal);
+    this.exit(null);
+  }
+}
+
+describe('Launcher', () => {
+  const folders: string[] = [];
+  after(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
+  const logger = createLogger({ level: 'error', write: () => {} });
+
+  async function setup() {
+    const folder = mkdtempSync(path.join(tmpdir(), 'lormas-launcher-'));
+    folders.push(folder);
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const key = parseReleaseKey(encodeReleaseKey(publicKey));
+    const state = StateDir.open(path.join(folder, 'state'));
+    const installed = path.join(folder, 'agent.js');
+    await place(installed, '0.1.0', privateKey);
+    const started: FakeBuild[] = [];
+    const launcher = new Launcher({
+      state,
+      key,
+      installed,
+      logger,
+      stopGraceMs: 50,
+      start: (file) => {
+        const build = new FakeBuild(file);
+        started.push(build);
+        return build;
+      },
+    });
+    return { folder, state, key, privateKey, installed, launcher, started };
+  }
+
+  async function place(file: string, version: string, privateKey: KeyObject, content = `// agent ${version}\n`) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+    const { release } = await signBuild(file, { version, kind: 'js', arch: 'any', protocolVersion: '1.1' }, privateKey);
+    writeFileSync(releaseFileOf(file), JSON.stringify(release));
+  }
+
+  async function handOver(setup: Awaited<ReturnType<typeof setup>>, version: string, content?: string) {
+    const file = `${version}-abc.js`;
+    await place(path.join(setup.state.path, BUILDS_FOLDER, file), version, setup.privateKey, content);
+    await writeLaunchState(setup.state, { ...readLaunchState(setup.state), trial: { build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 } });
+  }
+
+  const until = async (predicate: () => boolean) => {
+    for (let i = 0; i < 200 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(predicate(), 'the launcher did not get there');
+  };
+
+  it('starts the installed build when there is no other, and exits with its status', async () => {
+    const s = await setup();
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    assert.equal(s.started[0]!.file, s.installed);
+    s.started[0]!.exit(1);
+    assert.equal(await running, 1);
+  });
+
+  it('hands over to a new build that comes online in time, and makes it current', async () => {
+    const s = await setup();
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    await handOver(s, '0.2.0');
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 2);
+    s.started[1]!.readyNow();
+    await until(() => readLaunchState(s.state).current?.version === '0.2.0');
+    assert.equal(readLaunchState(s.state).lastUpgrade?.outcome, 'succeeded');
+    s.launcher.stop();
+    assert.equal(await running, 0);
+  });
+
+  it('goes back to the build that ran before when the new one is not online within the deadline', async () => {
+    const s = await setup();
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    await handOver(s, '0.2.0');
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 3);
+    assert.deepEqual(s.started[1]!.signals, ['SIGTERM']);
+    assert.equal(s.started[2]!.file, s.installed);
+    const state = readLaunchState(s.state);
+    assert.equal(state.current, null);
+    assert.deepEqual([state.lastUpgrade?.version, state.lastUpgrade?.outcome], ['0.2.0', 'rolled-back']);
+    assert.match(state.lastUpgrade!.reason!, /not online within 200 ms/);
+    s.launcher.stop();
+    await running;
+  });
+
+  it('goes back when the new build exits before it is online', async () => {
+    const s = await setup();
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    await handOver(s, '0.2.0');
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 2);
+    s.started[1]!.exit(3);
+    await until(() => s.started.length === 3);
+    assert.match(readLaunchState(s.state).lastUpgrade!.reason!, /exited \(status 3\)/);
+    s.launcher.stop();
+    await running;
+  });
+
+  it('never starts a build changed after it was signed: it goes back without starting it', async () => {
+    const s = await setup();
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    await handOver(s, '0.2.0');
+    writeFileSync(path.join(s.state.path, BUILDS_FOLDER, '0.2.0-abc.js'), '// something else\n');
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 2);
+    assert.equal(s.started[1]!.file, s.installed);
+    assert.match(readLaunchState(s.state).lastUpgrade!.reason!, /did not verify/);
+    s.launcher.stop();
+    await running;
+  });
+
+  it('falls back to the installed build when the current one no longer verifies', async () => {
+    const s = await setup();
+    await place(path.join(s.state.path, BUILDS_FOLDER, 'current.js'), '0.2.0', s.privateKey);
+    await writeLaunchState(s.state, { current: { file: 'current.js', version: '0.2.0', sha256: 'a'.repeat(64) }, previous: null, trial: null, lastUpgrade: null });
+    writeFileSync(path.join(s.state.path, BUILDS_FOLDER, 'current.js'), '// tampered\n');
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    assert.equal(s.started[0]!.file, s.installed);
+    s.launcher.stop();
+    await running;
+  });
+});
