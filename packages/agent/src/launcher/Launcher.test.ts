@@ -63,10 +63,10 @@ describe('Launcher', () => {
     writeFileSync(releaseFileOf(file), JSON.stringify(release));
   }
 
-  async function handOver(setup: Awaited<ReturnType<typeof setup>>, version: string, content?: string) {
+  async function handOver(s: { state: StateDir; privateKey: KeyObject }, version: string, content?: string) {
     const file = `${version}-abc.js`;
-    await place(path.join(setup.state.path, BUILDS_FOLDER, file), version, setup.privateKey, content);
-    await writeLaunchState(setup.state, { ...readLaunchState(setup.state), trial: { build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 } });
+    await place(path.join(s.state.path, BUILDS_FOLDER, file), version, s.privateKey, content);
+    await writeLaunchState(s.state, { ...readLaunchState(s.state), trial: { build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 } });
   }
 
   const until = async (predicate: () => boolean) => {
