@@ -1,4 +1,4 @@
-import type { ClusterView, ContainerView, LiveEventMap, MigrationView, NodeView, SampleView } from '../../src/http/apiTypes.js';
+import type { ClusterView, ContainerView, LiveEventMap, MigrationView, NodeView, RolloutView, SampleView } from '../../src/http/apiTypes.js';
 
 /** What a node looks like to an operator: link and heartbeat judgement in one word. */
 export type NodeState = 'online' | 'suspect' | 'lost' | 'offline';
@@ -17,6 +17,8 @@ export interface Snapshot {
   clusters: ClusterView[];
   containers: ContainerView[];
   migrations: MigrationView[];
+  /** The newest rollouts, newest first. */
+  rollouts?: RolloutView[];
   samples: Record<string, SampleView[]>;
   samplesPerNode: number;
 }
@@ -43,6 +45,7 @@ export class FleetState {
   clusters = new Map<string, ClusterView>();
   containers = new Map<string, ContainerView>();
   migrations = new Map<string, MigrationView>();
+  rollouts = new Map<string, RolloutView>();
   samples = new Map<string, SampleView[]>();
   samplesPerNode = 120;
   loaded = false;
@@ -53,6 +56,7 @@ export class FleetState {
     this.clusters = new Map(snapshot.clusters.map((c) => [c.id, c]));
     this.containers = new Map(snapshot.containers.map((c) => [c.id, c]));
     this.migrations = new Map(snapshot.migrations.map((m) => [m.id, m]));
+    this.rollouts = new Map((snapshot.rollouts ?? []).map((r) => [r.id, r]));
     this.samples = new Map(Object.entries(snapshot.samples));
     this.samplesPerNode = snapshot.samplesPerNode;
     this.loaded = true;
@@ -105,6 +109,11 @@ export class FleetState {
       case 'migration': {
         const { migration } = data as LiveEventMap['migration'];
         this.migrations.set(migration.id, migration);
+        break;
+      }
+      case 'rollout': {
+        const { rollout } = data as LiveEventMap['rollout'];
+        this.rollouts.set(rollout.id, rollout);
         break;
       }
       default:

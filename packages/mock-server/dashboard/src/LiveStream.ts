@@ -4,7 +4,7 @@ import type { FleetState } from './FleetState.js';
 
 export type LinkState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
-const EVENT_TYPES = ['node', 'heartbeat', 'cluster', 'container', 'migration'] as const;
+const EVENT_TYPES = ['node', 'heartbeat', 'cluster', 'container', 'migration', 'rollout'] as const;
 
 /**
  * The page's one link to the server's changes: `GET /api/events`. It fetches a snapshot when
@@ -61,14 +61,23 @@ export class LiveStream {
   private async snapshot(): Promise<void> {
     this.queue ??= [];
     try {
-      const [nodes, clusters, containers, migrations, samples] = await Promise.all([
+      const [nodes, clusters, containers, migrations, samples, rollouts] = await Promise.all([
         api('GET /api/nodes', {}),
         api('GET /api/clusters', {}),
         api('GET /api/containers', {}),
         api('GET /api/migrations', {}),
         api('GET /api/samples', {}),
+        api('GET /api/agents/rollouts', {}),
       ]);
-      this.fleet.load({ nodes: nodes.nodes, clusters: clusters.clusters, containers: containers.containers, migrations: migrations.migrations, samples: samples.nodes, samplesPerNode: samples.samplesPerNode });
+      this.fleet.load({
+        nodes: nodes.nodes,
+        clusters: clusters.clusters,
+        containers: containers.containers,
+        migrations: migrations.migrations,
+        rollouts: rollouts.rollouts,
+        samples: samples.nodes,
+        samplesPerNode: samples.samplesPerNode,
+      });
     } finally {
       const queued = this.queue ?? [];
       this.queue = null;

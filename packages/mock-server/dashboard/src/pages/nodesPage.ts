@@ -1,4 +1,4 @@
-import type { NodeView } from '../../../src/http/apiTypes.js';
+import type { NodeView, RolloutView } from '../../../src/http/apiTypes.js';
 import { api } from '../api.js';
 import { nodeState } from '../FleetState.js';
 import { ago, bytes, share } from '../format.js';
@@ -14,6 +14,32 @@ const STATE_LABEL = { online: 'Online', suspect: 'Suspect', lost: 'Lost', offlin
 /** The `.env` an operator copies to the node, with the token shown this once. */
 function envLines(token: string, name: string): string {
   return [`SERVER_URL=${location.origin.replace(/^http/, 'ws')}`, `NODE_TOKEN=${token}`, `NODE_NAME=${name}`, 'LOG_LEVEL=info'].join('\n');
+}
+
+/** A `pre` of text to copy, with its Copy button. */
+function copyable(label: string, text: string, copied: ReturnType<typeof notice>): HTMLElement[] {
+  return [
+    h('pre', { class: 'code', attrs: { tabindex: '0', 'aria-label': label }, text }),
+    button(`Copy ${label.toLowerCase()}`, () => {
+      navigator.clipboard?.writeText(text).then(
+        () => copied.ok('Copied.'),
+        () => copied.error(new Error('Copying was refused; select the text instead.')),
+      );
+    }),
+  ];
+}
+
+/** The one-line install of a node with its join code, or why the server offers none. */
+function installBox(join: { command: string | null; note: string | null; expiresAt: string }): HTMLElement {
+  const copied = notice();
+  if (!join.command) return h('p', { class: 'note', text: join.note ?? 'No one-line install.' });
+  return h(
+    'div',
+    { class: 'install-box' },
+    h('p', { text: `Or install and join in one line, as root on the node (the code works once, until ${new Date(join.expiresAt).toLocaleTimeString()}):` }),
+    ...copyable('Install command', join.command, copied),
+    copied.el,
+  );
 }
 
 /** A box that shows a freshly issued token once, with the lines to copy. */
@@ -111,11 +137,71 @@ function nodeCard(ctx: PageContext, first: NodeView) {
         ...fact('Containers', node.containers ? `${node.containers.running} running / ${node.containers.managed} managed` : `${held} placed`),
         ...fact('Last heartbeat', ago(node.lastHeartbeatAt, now)),
         ...fact('Connected since', node.connectedSince ? ago(node.connectedSince, now).replace(' ago', '') : 'not connected'),
-        ...fact('Agent', node.agentVersion ? `${node.agentVersion} on ${node.runtime?.name ?? '?'} ${node.runtime?.version ?? ''}` : '—'),
+        ...fact('Agent', node.agentVersion ? `${node.agentVersion} (protocol ${node.protocolVersion ?? '?'}${node.build ? `, ${node.build.kind}` : ''}) on ${node.runtime?.name ?? '?'} ${node.runtime?.version ?? ''}` : '—'),
+        ...fact('Upgrade', upgradeText(node)),
         ...fact('Engine', node.engine ? (node.engine.up ? `Docker ${node.engine.version ?? ''}` : `down${node.engine.error ? `: ${node.engine.error}` : ''}`) : '—'),
       );
       setOptions(clusterSelect, [{ value: '', label: 'No cluster' }, ...[...ctx.fleet.clusters.values()].map((c) => ({ value: c.id, label: c.name }))]);
       if (document.activeElement !== clusterSelect) clusterSelect.value = node.cluster?.id ?? '';
+    },
+  };
+}
+
+/** What a node's card says of its agent against the server's newest build. */
+function upgradeText(node: NodeView): string {
+  if (node.refused) return `refused: ${node.refused.reason}`;
+  const { status, latest, reason } = node.upgrade;
+  if (status === 'available') return `${latest} available`;
+  if (status === 'by-hand') return `needs ${latest}, by hand: ${reason}`;
+  if (status === 'current') return node.lastUpgrade?.outcome === 'rolled-back' ? `current; ${node.lastUpgrade.version} was rolled back` : 'current';
+  return '—';
+}
+
+const ROLLOUT_LABEL = { pending: 'Waiting', upgrading: 'Upgrading', succeeded: 'Done', failed: 'Failed', skipped: 'Skipped' } as const;
+
+/** The newest rollout: its state, and each node's part, live. */
+function rolloutPanel(ctx: PageContext) {
+  const head = h('p', { class: 'summary', attrs: { 'aria-live': 'polite' } });
+  const rows = h('tbody');
+  const table = h('table', { class: 'table' }, h('thead', {}, h('tr', {}, ...['Node', 'From', 'Status', 'Detail'].map((t) => h('th', { text: t, attrs: { scope: 'col' } })))), rows);
+  const version = select([], { 'aria-label': 'Version to roll out' });
+  const batch = input({ name: 'batchSize', type: 'number', min: '1', value: '1' });
+  const away = input({ name: 'maxUnavailable', type: 'number', min: '1', value: '1' });
+  const note = notice();
+  const start = button('Roll out', () => {
+    void pending(start, 'Starting…', note, () =>
+      api('POST /api/agents/rollout', { body: { version: version.value, batchSize: Number(batch.value) || 1, maxUnavailable: Number(away.value) || 1 } }).then((rollout) => ctx.fleet.apply('rollout', { action: 'started', rollout })),
+    );
+  });
+  const refreshReleases = () =>
+    api('GET /api/agents/releases', {}).then(
+      ({ releases }) => setOptions(version, [...new Set(releases.map((r) => r.version))].map((v) => ({ value: v, label: v }))),
+      (error: unknown) => note.error(error),
+    );
+  void refreshReleases();
+  const el = h(
+    'section',
+    { class: 'card rollout-panel', attrs: { 'aria-label': 'Agent upgrades' } },
+    h('h2', { text: 'Agent upgrades' }),
+    h('div', { class: 'form-row' }, field('Version', version), field('Batch size', batch), field('Nodes away at most', away), start),
+    note.el,
+    head,
+    table,
+  );
+  return {
+    el,
+    render() {
+      const latest: RolloutView | undefined = [...ctx.fleet.rollouts.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+      table.hidden = !latest;
+      if (!latest) return setText(head, 'No rollout yet.');
+      const done = latest.nodes.filter((n) => n.status === 'succeeded').length;
+      setText(head, `Rollout of ${latest.version}: ${latest.status}, ${done} of ${latest.nodes.length} nodes done${latest.error ? ` (${latest.error})` : ''}`);
+      fill(
+        rows,
+        ...latest.nodes.map((n) =>
+          h('tr', { attrs: { 'data-node-id': n.nodeId, 'data-status': n.status } }, h('td', { text: n.nodeName }), h('td', { text: n.fromVersion ?? '—' }), h('td', { text: ROLLOUT_LABEL[n.status] }), h('td', { text: n.detail ?? '' })),
+        ),
+      );
     },
   };
 }
@@ -138,12 +224,14 @@ export function nodesPage(ctx: PageContext): Page {
     fields: [field('Name', name), field('Description', description), field('Cluster', cluster)],
     run: async () => {
       const created = await api('POST /api/nodes', { body: { name: name.value.trim(), description: description.value.trim() || null, cluster: cluster.value || null } });
-      fill(result, tokenBox(`Token for ${created.name}`, created.name, created.token, () => fill(result)));
+      const join = await api('POST /api/nodes/:id/join', { params: { id: created.id }, body: {} });
+      fill(result, installBox(join), tokenBox(`Token for ${created.name}`, created.name, created.token, () => fill(result)));
     },
   });
   const register = drawer('Register node', form, result);
 
-  const el = h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('div', {}, h('h1', { text: 'Nodes' }), summary), register), grid, empty);
+  const upgrades = rolloutPanel(ctx);
+  const el = h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('div', {}, h('h1', { text: 'Nodes' }), summary), register), grid, empty, upgrades.el);
   return {
     title: 'Nodes',
     el,
@@ -155,6 +243,7 @@ export function nodesPage(ctx: PageContext): Page {
       empty.hidden = nodes.length > 0 || !ctx.fleet.loaded;
       setOptions(cluster, [{ value: '', label: 'No cluster' }, ...[...ctx.fleet.clusters.values()].map((c) => ({ value: c.id, label: c.name }))]);
       keyed(grid, nodes, (n) => n.id, (n) => nodeCard(ctx, n), cards);
+      upgrades.render();
     },
   };
 }
