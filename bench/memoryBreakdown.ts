@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { agentCommand, type AgentRuntime, bareRuntimeCommand, startAgentUnderTest } from './agentUnderTest.js';
 import { trackChild } from './cleanup.js';
 import { MiB, sampleRss } from './proc.js';
 import { type BenchResult, median, round } from './stats.js';
-import { esbuild } from './workspace.js';
 
 const AGENT_DIR = fileURLToPath(new URL('../packages/agent/', import.meta.url));
 
@@ -56,8 +56,8 @@ export async function memoryBreakdown(runtime: Exclude<AgentRuntime, 'tsx'>): Pr
         plugins: [
           {
             name: 'leave-out-unused',
-            setup(b: import('../packages/agent/node_modules/esbuild/lib/main.js').PluginBuild) {
-              b.onResolve({ filter: /^(\.\/(session|buildkit|ssh)|tar-fs|@balena\/dockerignore)$/ }, (args: import('../packages/agent/node_modules/esbuild/lib/main.js').OnResolveArgs) =>
+            setup(b: esbuild.PluginBuild) {
+              b.onResolve({ filter: /^(\.\/(session|buildkit|ssh)|tar-fs|@balena\/dockerignore)$/ }, (args: esbuild.OnResolveArgs) =>
                 /dockerode[\\/]lib[\\/](docker|util)\.js$|docker-modem[\\/]lib[\\/]modem\.js$/.test(args.importer) ? { path: args.path, namespace: 'left-out' } : undefined,
               );
               b.onLoad({ filter: /.*/, namespace: 'left-out' }, () => ({ contents: 'module.exports = function leftOut() {};', loader: 'js' }));

@@ -9,8 +9,6 @@ const fromAgent = createRequire(new URL('../packages/agent/package.json', import
 
 export const ws = fromAgent('ws') as typeof import('ws');
 export const Docker = fromAgent('dockerode') as typeof import('dockerode');
-/** The agent's bundler, for figures that bundle as its build does. */
-export const esbuild = fromAgent('esbuild') as typeof import('../packages/agent/node_modules/esbuild/lib/main.js');
 export type DockerClient = import('dockerode');
 export type WsSocket = import('ws').WebSocket;
 
