@@ -31,6 +31,18 @@ describe('fleet upgrades: a signed build rolled out in batches, never touching a
   const nodes: { id: string; name: string; agent: AgentProcess; socket: string; container: string }[] = [];
 
   const node = async (id: string) => (await call(server, 'GET', `/api/nodes/${id}`)).body;
+  /** Starts a rollout of `version`, one node at a time, and waits for it to end. */
+  const rollOut = async (version: string, timeoutMs: number) => {
+    const started = await call(server, 'POST', '/api/agents/rollout', { body: { version, batchSize: 1, maxUnavailable: 1 } });
+    assert.equal(started.status, 202, started.text);
+    return waitFor(
+      async () => {
+        const view = (await call(server, 'GET', `/api/agents/rollouts/${started.body.id}`)).body;
+        return view.status !== 'running' ? view : null;
+      },
+      { timeoutMs, what: `the rollout of ${version} to end` },
+    ).catch((error: unknown) => assert.fail(`${(error as Error).message}\n${nodes.map((n) => n.agent.output().slice(-1_500)).join('\n')}`));
+  };
   const startedAt = (name: string, socket: string) => docker(['inspect', '-f', '{{.State.Running}} {{.State.StartedAt}}', name], socket);
 
   before(async () => {
@@ -141,15 +153,7 @@ describe('fleet upgrades: a signed build rolled out in batches, never touching a
   it('rolls B out to both nodes, one at a time: versions reported, containers never restarted, nothing moved', async () => {
     const before = await Promise.all(nodes.map((entry) => startedAt(entry.container, entry.socket)));
     for (const line of before) assert.match(line, /^true /);
-    const started = await call(server, 'POST', '/api/agents/rollout', { body: { version: B, batchSize: 1, maxUnavailable: 1 } });
-    assert.equal(started.status, 202, started.text);
-    const rollout = await waitFor(
-      async () => {
-        const view = (await call(server, 'GET', `/api/agents/rollouts/${started.body.id}`)).body;
-        return view.status !== 'running' ? view : null;
-      },
-      { timeoutMs: 90_000, what: `the rollout to finish:\n${nodes.map((n) => n.agent.output().slice(-1_500)).join('\n')}` },
-    );
+    const rollout = await rollOut(B, 90_000);
     assert.equal(rollout.status, 'succeeded', JSON.stringify(rollout, null, 2));
     assert.deepEqual(
       rollout.nodes.map((n: { status: string; fromVersion: string }) => [n.status, n.fromVersion]),
@@ -167,15 +171,7 @@ describe('fleet upgrades: a signed build rolled out in batches, never touching a
   it('goes back to B by itself when the new build never comes online, within the deadline, and halts the rollout', async () => {
     const before = await Promise.all(nodes.map((entry) => startedAt(entry.container, entry.socket)));
     const t0 = Date.now();
-    const started = await call(server, 'POST', '/api/agents/rollout', { body: { version: NEVER, batchSize: 1, maxUnavailable: 1 } });
-    assert.equal(started.status, 202, started.text);
-    const rollout = await waitFor(
-      async () => {
-        const view = (await call(server, 'GET', `/api/agents/rollouts/${started.body.id}`)).body;
-        return view.status !== 'running' ? view : null;
-      },
-      { timeoutMs: 60_000, what: 'the rollout to halt' },
-    );
+    const rollout = await rollOut(NEVER, 60_000);
     assert.equal(rollout.status, 'halted');
     assert.deepEqual(
       rollout.nodes.map((n: { status: string }) => n.status),

@@ -69,6 +69,15 @@ describe('Launcher', () => {
     await writeLaunchState(s.state, { ...readLaunchState(s.state), trial: { build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 } });
   }
 
+  /** Runs the launcher on the installed build, then has that build hand over to `version`. */
+  async function runAndHandOver(s: Awaited<ReturnType<typeof setup>>, version: string) {
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    await handOver(s, version);
+    // Wrapped: an async function returning the promise itself would wait for the launcher to end.
+    return { running };
+  }
+
   const until = async (predicate: () => boolean) => {
     for (let i = 0; i < 200 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(predicate(), 'the launcher did not get there');
@@ -85,9 +94,7 @@ describe('Launcher', () => {
 
   it('hands over to a new build that comes online in time, and makes it current', async () => {
     const s = await setup();
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
-    await handOver(s, '0.2.0');
+    const { running } = await runAndHandOver(s, '0.2.0');
     s.started[0]!.exit(EXIT_HANDOVER);
     await until(() => s.started.length === 2);
     s.started[1]!.readyNow();
@@ -99,9 +106,7 @@ describe('Launcher', () => {
 
   it('goes back to the build that ran before when the new one is not online within the deadline', async () => {
     const s = await setup();
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
-    await handOver(s, '0.2.0');
+    const { running } = await runAndHandOver(s, '0.2.0');
     s.started[0]!.exit(EXIT_HANDOVER);
     await until(() => s.started.length === 3);
     assert.deepEqual(s.started[1]!.signals, ['SIGTERM']);
@@ -116,9 +121,7 @@ describe('Launcher', () => {
 
   it('goes back when the new build exits before it is online', async () => {
     const s = await setup();
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
-    await handOver(s, '0.2.0');
+    const { running } = await runAndHandOver(s, '0.2.0');
     s.started[0]!.exit(EXIT_HANDOVER);
     await until(() => s.started.length === 2);
     s.started[1]!.exit(3);
@@ -130,9 +133,7 @@ describe('Launcher', () => {
 
   it('never starts a build changed after it was signed: it goes back without starting it', async () => {
     const s = await setup();
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
-    await handOver(s, '0.2.0');
+    const { running } = await runAndHandOver(s, '0.2.0');
     writeFileSync(path.join(s.state.path, BUILDS_FOLDER, '0.2.0-abc.js'), '// something else\n');
     s.started[0]!.exit(EXIT_HANDOVER);
     await until(() => s.started.length === 2);
