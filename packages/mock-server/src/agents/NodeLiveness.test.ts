@@ -24,7 +24,7 @@ describe('NodeLiveness', () => {
     liveness.disconnected('n', 1006);
     liveness.disconnected('n', 1006);
 
-    assert.deepEqual(liveness.get('n'), { status: 'offline', connectedSince: null, disconnectedAt: 3_000, hello, lastHeartbeat: beat(1), lastHeartbeatAt: 2_000 });
+    assert.deepEqual(liveness.get('n'), { status: 'offline', connectedSince: null, disconnectedAt: 3_000, hello, lastHeartbeat: beat(1), lastHeartbeatAt: 2_000, refused: null });
     assert.deepEqual(seen, ['connect n', 'beat n 1', 'disconnect n 1006']);
   });
 
