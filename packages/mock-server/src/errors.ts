@@ -10,8 +10,12 @@ export const ServerErrorCode = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   NOT_ACCEPTABLE: 406,
+  REQUEST_TIMEOUT: 408,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UPGRADE_REQUIRED: 426,
+  HEADERS_TOO_LARGE: 431,
   NODE_OFFLINE: 503,
   INTERNAL: 500,
 } as const;
@@ -19,6 +23,8 @@ export type ServerErrorCodeName = keyof typeof ServerErrorCode;
 
 export interface ServerErrorOptions {
   issues?: ValidationIssue[];
+  /** Headers the answer must carry, e.g. `Allow` with a 405 (RFC 9110, section 15.5.6). */
+  headers?: Record<string, string>;
   cause?: unknown;
 }
 
@@ -26,6 +32,7 @@ export interface ServerErrorOptions {
 export class ServerError extends Error {
   override name = 'ServerError';
   readonly issues: ValidationIssue[] | undefined;
+  readonly headers: Record<string, string>;
 
   constructor(
     readonly code: ServerErrorCodeName,
@@ -34,6 +41,7 @@ export class ServerError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.issues = options.issues;
+    this.headers = options.headers ?? {};
   }
 
   get status(): number {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeepAliveOptions } from '@lormas/protocol';
 import { AgentGateway } from './agents/AgentGateway.js';
@@ -8,10 +7,14 @@ import { ContainerService } from './containers/ContainerService.js';
 import { FailoverController } from './failover/FailoverController.js';
 import { MigrationRunner } from './migrations/MigrationRunner.js';
 import { apiRouter, createApi } from './http/createApi.js';
+import { createHttpServer } from './http/createHttpServer.js';
+import { type HttpLimits, httpLimits } from './http/HttpLimits.js';
+import type { RouteInfo } from './http/Router.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Store } from './store/Store.js';
 
-export interface MockServerOptions {
+/** Every HTTP limit is an option too (see `HttpLimits` for each default). */
+export interface MockServerOptions extends Partial<HttpLimits> {
   /** @default 0 (an ephemeral port; read it from the result) */
   port?: number;
   /** @default '127.0.0.1' */
@@ -33,8 +36,6 @@ export interface MockServerOptions {
   /** @default 10_000 (milliseconds) */
   helloTimeoutMs?: number;
   keepAlive?: KeepAliveOptions;
-  /** Largest accepted request body. @default 1 MiB (bytes) */
-  maxBodyBytes?: number;
   /** Heartbeat silence after which a node is lost and its HA containers move. @default 30_000 (milliseconds) */
   lostAfterMs?: number;
   /** Heartbeat silence after which a node is suspect. @default a third of `lostAfterMs` (milliseconds) */
@@ -57,6 +58,8 @@ export interface MockServer {
   store: Store;
   gateway: AgentGateway;
   failover: FailoverController;
+  /** The HTTP API's route table: method, pattern, and the schemas of each route's body and query. */
+  routes: readonly RouteInfo[];
   /** Closes agent sockets (agents will dial again), the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -69,6 +72,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
+  const limits = httpLimits(options);
   const store = new Store({ dataDir: options.dataDir ?? null, now });
   try {
     const key = await loadSigningKey(store.keys);
@@ -97,10 +101,9 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     });
     gateway.admitReturning = (nodeId) => failover.admit(nodeId);
     const migrations = new MigrationRunner({ store, gateway, containers, failover, logger });
-    const router = apiRouter({ store, gateway, containers, failover, migrations, key, tokenTtlSeconds: options.tokenTtlSeconds ?? null, now, maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 });
-    const server = createServer(createApi(router, { adminToken, logger }));
+    const router = apiRouter({ store, gateway, containers, failover, migrations, key, tokenTtlSeconds: options.tokenTtlSeconds ?? null, now }, limits);
+    const server = createHttpServer(createApi(router, { adminToken, logger }), limits);
     server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
-    server.on('clientError', (_error, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -119,6 +122,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       store,
       gateway,
       failover,
+      routes: router.routes(),
       close: () =>
         (closing ??= (async () => {
           failover.stop();

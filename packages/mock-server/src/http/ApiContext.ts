@@ -16,6 +16,4 @@ export interface ApiContext {
   /** Lifetime of issued node tokens; `null` for none. */
   tokenTtlSeconds: number | null;
   now: () => number;
-  /** Largest accepted request body. */
-  maxBodyBytes: number;
 }

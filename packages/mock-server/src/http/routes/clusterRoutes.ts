@@ -1,18 +1,17 @@
 import { z } from 'zod';
 import type { ApiContext } from '../ApiContext.js';
-import { readJson } from '../readJson.js';
+import { Description, Name } from '../fields.js';
 import type { Router } from '../Router.js';
 import { clusterView } from '../views.js';
 
-const CreateCluster = z.strictObject({
-  name: z.string().trim().min(1).max(128),
-  description: z.string().max(1_000).nullish(),
+export const CreateCluster = z.strictObject({
+  name: Name,
+  description: Description.nullish(),
 });
 
 /** Clusters: named groups of nodes. A node joins one at registration or by `PATCH /api/nodes/:id`. */
 export function clusterRoutes(router: Router, api: ApiContext): void {
-  router.add('POST', '/api/clusters', async ({ req }) => {
-    const body = await readJson(req, CreateCluster, api.maxBodyBytes);
+  router.add('POST', '/api/clusters', { body: CreateCluster }, ({ body }) => {
     const cluster = api.store.clusters.create({ name: body.name, description: body.description ?? null });
     return { status: 201, body: clusterView(cluster, []) };
   });
