@@ -41,6 +41,14 @@ describe('arbitraryFromJsonSchema', () => {
     assert.equal(validShare(Tree, 100), 1);
   });
 
+  it('leaves each optional property out as often as optionalChance says', () => {
+    const schema = jsonSchema(z.strictObject({ always: z.literal(1), sometimes: z.literal(2).optional() }));
+    const share = (chance: number) => fc.sample(arbitraryFromJsonSchema(schema, { optionalChance: chance }), { numRuns: 400, seed: 9 }).filter((value) => 'sometimes' in (value as object)).length / 400;
+    assert.equal(share(0), 0);
+    assert.equal(share(1), 1);
+    assert.ok(Math.abs(share(0.25) - 0.25) < 0.08, String(share(0.25)));
+  });
+
   it('generates every option of an enum and both sides of a union', () => {
     const values = fc.sample(arbitraryFromJsonSchema(jsonSchema(z.union([z.enum(['one', 'two', 'three']), z.null()]))), { numRuns: 200, seed: 2 });
     assert.deepEqual(new Set(values), new Set(['one', 'two', 'three', null]));

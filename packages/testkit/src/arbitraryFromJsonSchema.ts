@@ -10,6 +10,16 @@ export interface JsonSchemaArbitraryOptions {
   maxItems?: number;
   /** How deep `$ref`s may recurse before only required fields are generated. @default 3 (levels) */
   maxRefDepth?: number;
+  /**
+   * The chance that each optional property is present, 0 to 1. Lower it when optional fields
+   * that must name something real (a cluster) would otherwise refuse most values. @default 0.5
+   */
+  optionalChance?: number;
+  /**
+   * Wraps every string arbitrary, e.g. to mix in values the system under test knows (ids it
+   * handed out), which random strings would never hit. @default none
+   */
+  strings?: (generated: fc.Arbitrary<string>, schema: JsonSchema) => fc.Arbitrary<string>;
 }
 
 type Node = { [keyword: string]: unknown };
@@ -28,6 +38,9 @@ export function arbitraryFromJsonSchema(schema: JsonSchema, options: JsonSchemaA
   const maxStringLength = options.maxStringLength ?? 24;
   const maxItems = options.maxItems ?? 4;
   const maxRefDepth = options.maxRefDepth ?? 3;
+  const optionalChance = options.optionalChance ?? 0.5;
+  if (!(optionalChance >= 0 && optionalChance <= 1)) throw new TypeError(`arbitraryFromJsonSchema: optionalChance must be between 0 and 1 (got ${optionalChance})`);
+  const ABSENT = Symbol('absent');
   const root = schema;
 
   const resolve = (ref: string): JsonSchema => {
@@ -38,7 +51,9 @@ export function arbitraryFromJsonSchema(schema: JsonSchema, options: JsonSchemaA
     return found as JsonSchema;
   };
 
-  const string = (node: Node): fc.Arbitrary<string> => {
+  const string = (node: Node): fc.Arbitrary<string> => (options.strings ? options.strings(plainString(node), node) : plainString(node));
+
+  const plainString = (node: Node): fc.Arbitrary<string> => {
     const minLength = numberOr(node['minLength'], 0);
     const maxLength = numberOr(node['maxLength'], minLength + maxStringLength);
     const fits = (text: string) => text.length >= minLength && text.length <= maxLength;
@@ -68,8 +83,13 @@ export function arbitraryFromJsonSchema(schema: JsonSchema, options: JsonSchemaA
     // Past the recursion limit only what is required is built, so recursive schemas end.
     const names = Object.keys(properties).filter((name) => required.has(name) || depth < maxRefDepth);
     const model: Record<string, fc.Arbitrary<unknown>> = {};
-    for (const name of names) model[name] = build(properties[name] as JsonSchema, depth);
-    const declared = fc.record(model, { requiredKeys: names.filter((name) => required.has(name)) });
+    for (const name of names) {
+      const value = build(properties[name] as JsonSchema, depth);
+      // Out of 100: present `optionalChance` of the time, else left out.
+      const present = Math.round(optionalChance * 100);
+      model[name] = required.has(name) ? value : fc.oneof({ weight: 100 - present, arbitrary: fc.constant(ABSENT) }, { weight: present, arbitrary: value });
+    }
+    const declared = fc.record(model).map((fields) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== ABSENT)));
     const extra = node['additionalProperties'];
     if (extra === undefined || extra === false || depth >= maxRefDepth) return declared;
     const keys = node['propertyNames'] ? (build(node['propertyNames'] as JsonSchema, depth) as fc.Arbitrary<string>) : fc.string({ minLength: 1, maxLength: 12 });

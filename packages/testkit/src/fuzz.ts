@@ -74,7 +74,8 @@ export async function checkFuzz<Ts>(property: fc.IAsyncProperty<Ts> | fc.IProper
   process.on('uncaughtException', onEscape);
   process.on('unhandledRejection', onEscape);
   try {
-    const details = await fc.check(property, { ...parameters, seed: settings.seed, numRuns: settings.numRuns });
+    // The property's own error goes into the report: a test runner may print only the message.
+    const details = await fc.check(property, { includeErrorInReport: true, ...parameters, seed: settings.seed, numRuns: settings.numRuns });
     if (details.failed) throw new FuzzFailure(settings, fc.defaultReportMessage(details) ?? 'the property failed', { cause: details.errorInstance });
     if (escaped.length > 0) throw new FuzzFailure(settings, `an error escaped while fuzzing: ${String(escaped[0])}`, { cause: escaped[0] });
   } finally {
