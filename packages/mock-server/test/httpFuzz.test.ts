@@ -172,6 +172,9 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
     let runs = 0;
     await checkFuzz(
       fc.asyncProperty(delivery, async (sent) => {
+        // Once it died every value fails; the first failure the report lists is the one that killed it.
+        const died = server.exited();
+        assert.equal(died, null, `the server exited (${died?.code ?? died?.signal}): ${server.output().slice(-3_000)}`);
         await ensureStubNode();
         const findings = await deliver(sent);
         // Now and then the whole store, while its rows are still there: the fuzz deletes too.
@@ -182,6 +185,8 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
         assert.deepEqual(findings, [], findings.join('\n'));
       }),
       settings,
+      // Lists every failing value met while shrinking, the first (original) one included.
+      { verbose: 1 },
     );
     t.diagnostic(`${requestsSent} requests sent; ${stubAgents.length} stub nodes used; ${harvested.length} ids known at the end`);
     for (const [route, count] of sentTo) t.diagnostic(`${route}: ${count.sent} sent, ${count.reachedHandler} reached the handler, statuses ${JSON.stringify(count.statuses)}`);

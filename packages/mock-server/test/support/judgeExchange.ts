@@ -80,8 +80,10 @@ export function judgeExchange(requests: WireRequest[], exchange: Exchange, optio
     else findings.push(`${labels}: answer ${index + 1} to ${requests.length} requests`);
   });
   // A malformed request closes the connection where the parser meets it, which may be before
-  // the answers to the requests pipelined ahead of it are written (as Node's own handling does).
-  const malformed = requests.some((request) => request.mustRefuse || request.brokenFraming);
+  // the answers to the requests pipelined ahead of it are written (as Node's own handling does);
+  // so may a body over the limit, which the server refuses to read, and a client still sending
+  // it may see the connection reset before it reads the answer.
+  const malformed = requests.some((request) => request.mustRefuse || request.brokenFraming || request.oversized);
   const closedAfterAnswer = exchange.responses.some((response) => /close/i.test(response.headers['connection'] ?? ''));
   if (!options.cut && !exchange.timedOut && !malformed && !closedAfterAnswer) {
     for (const request of requests.slice(exchange.responses.length)) findings.push(`${request.label}: a well-formed request got no answer`);

@@ -18,6 +18,8 @@ export interface ExchangeOptions {
   endAfterPayload?: boolean;
   /** How long to wait for the answers or the close. @default 15_000 (milliseconds) */
   timeoutMs?: number;
+  /** Wait for the server to close the connection after the answers, up to `timeoutMs`. @default false */
+  waitForClose?: boolean;
 }
 
 export interface Exchange {
@@ -128,14 +130,18 @@ export function exchange(options: ExchangeOptions): Promise<Exchange> {
         reject(error);
       }
     };
-    const timer = setTimeout(() => finish(false, true), timeoutMs);
+    const timer = setTimeout(() => {
+      // Waiting for a close that never came: the answers are all there, the connection stayed open.
+      const answered = options.waitForClose && parseResponses(Buffer.concat(received), options.methods, false).responses.length >= options.methods.length;
+      finish(false, !answered);
+    }, timeoutMs);
     socket.on('error', () => finish(true, false));
     socket.on('close', () => finish(true, false));
     socket.on('data', (chunk: Buffer) => {
       received.push(chunk);
       try {
         const { responses, upgraded } = parseResponses(Buffer.concat(received), options.methods, false);
-        if (upgraded || responses.length >= options.methods.length) finish(false, false);
+        if (upgraded || (responses.length >= options.methods.length && !options.waitForClose)) finish(false, false);
       } catch {
         // Judged once the exchange ends, on everything received.
       }

@@ -20,6 +20,8 @@ export interface WireRequest {
    * headers alone; then the parser reaches the broken part, and a refusal of the rest follows.
    */
   brokenFraming: boolean;
+  /** Its body is over the server's limit: whatever the route, the server may close instead of reading it all. */
+  oversized: boolean;
   /** Whether the route's own schemas accept the query and body sent: a 2xx for anything else is a finding. */
   schemasAccept: () => boolean;
   /** An agent upgrade request: a 101 is an answer too. */
@@ -118,7 +120,7 @@ interface BodyChoice {
   bytes: Buffer | null;
   label: string;
   contentType: string | null;
-  /** The content type makes the server refuse a non-empty body (415). */
+  /** The content type is not JSON and the body is not empty: a route that reads its body refuses it (415). */
   badType: boolean;
 }
 
@@ -141,8 +143,7 @@ function body(ctx: FuzzContext, route: RouteInfo): fc.Arbitrary<BodyChoice> {
     { weight: 4, arbitrary: mutatedJson(valid, { hugeLengths: ctx.hugeLengths }).map(({ bytes, mutation }) => ({ bytes, label: mutation })) },
     { weight: 1, arbitrary: fc.constant({ bytes: Buffer.alloc(0), label: 'empty' }) },
   );
-  // Only a route that reads its body refuses one of another type; the others never look at it.
-  const withBody = fc.tuple(payload, type).map(([{ bytes, label }, [contentType, bad]]) => ({ bytes, label: `body ${label}`, contentType, badType: bad && bytes.length > 0 && route.body !== null }));
+  const withBody = fc.tuple(payload, type).map(([{ bytes, label }, [contentType, bad]]) => ({ bytes, label: `body ${label}`, contentType, badType: bad && bytes.length > 0 }));
   // A route without a body schema reads none; one is sent now and then all the same.
   if (!route.body) return fc.oneof({ weight: 6, arbitrary: fc.constant({ bytes: null, label: 'no body', contentType: null, badType: false }) }, { weight: 1, arbitrary: withBody });
   return withBody;
@@ -220,8 +221,9 @@ export function routeRequests(ctx: FuzzContext, route: RouteInfo): fc.Arbitrary<
       // Another method may be another route of the same pattern: its schemas judge what it accepts.
       const served = ctx.routes.find((other) => other.method === method && other.pattern === route.pattern);
       const otherRoute = !served;
-      const bodyRefused = !!served?.body && (brokenFraming(plan) || (sent.bytes?.length ?? 0) > ctx.maxBodyBytes);
-      const mustRefuse = params.some(([, refused]) => refused) || authRefused || sent.badType || otherRoute || bodyRefused || (chosenBreakage !== null && BREAKAGES[chosenBreakage]);
+      // Only the route that serves the request decides what of the body matters: one that reads none never looks at it.
+      const bodyRefused = !!served?.body && (sent.badType || brokenFraming(plan) || (sent.bytes?.length ?? 0) > ctx.maxBodyBytes);
+      const mustRefuse = params.some(([, refused]) => refused) || authRefused || otherRoute || bodyRefused || (chosenBreakage !== null && BREAKAGES[chosenBreakage]);
       const parts = [
         `${method} ${route.pattern}`,
         sent.label,
@@ -237,6 +239,7 @@ export function routeRequests(ctx: FuzzContext, route: RouteInfo): fc.Arbitrary<
         bytes: renderRequest(plan),
         mustRefuse,
         brokenFraming: brokenFraming(plan),
+        oversized: (sent.bytes?.length ?? 0) > ctx.maxBodyBytes,
         schemasAccept: () => !!served && (!served.query || queryValid(served.query, query)) && (!served.body || bodyValid(served.body, sent.bytes ?? Buffer.alloc(0))),
         upgrade: false,
       });
@@ -278,6 +281,7 @@ export function upgradeRequests(ctx: FuzzContext): fc.Arbitrary<WireRequest> {
         // Node hands only requests with an Upgrade header to the upgrade listener; without one it is an API request (401).
         mustRefuse: badMethod || badUpgrade || badKey || badVersion || badProtocol || badPath,
         brokenFraming: false,
+        oversized: false,
         schemasAccept: () => false,
         upgrade: true,
       });

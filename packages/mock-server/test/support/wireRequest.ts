@@ -21,6 +21,10 @@ export const BREAKAGES = {
   'raw-space-in-target': true,
   'raw-nul-in-target': true,
   'expect-other': true,
+  'broken-absolute-form': true,
+  'asterisk-form': true,
+  'authority-form': true,
+  'absolute-form': false,
   'latin1-value': false,
   'http-1.0': false,
   'expect-continue': false,
@@ -93,6 +97,19 @@ export function renderRequest(plan: RequestPlan): Buffer {
       break;
     case 'expect-other':
       headers.push('Expect: magic');
+      break;
+    case 'absolute-form':
+      target = `http://127.0.0.1${target}`;
+      break;
+    case 'broken-absolute-form':
+      // What once ended the server: the URL parser throws on it.
+      target = `http://[${target}`;
+      break;
+    case 'asterisk-form':
+      target = '*';
+      break;
+    case 'authority-form':
+      target = '127.0.0.1:80';
       break;
     case 'expect-continue':
       headers.push('Expect: 100-continue');
