@@ -1,9 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type AgentProcess, type Rig, spawnAgent, startRig, testToken } from '../packages/agent/test/support/rig.js';
 import { trackChild } from './cleanup.js';
 import { type Proxy, startProxy } from '../packages/testkit/src/index.js';
 import { type AgentClient, DEFAULT_DOCKER_SOCKET, waitFor } from './workspace.js';
 
+/**
+ * How the agent runs: `node` and `bun` run the self-contained file `dist/agent.js`, as
+ * operators run it; `tsx` runs the TypeScript sources, a reference only.
+ */
+export type AgentRuntime = 'node' | 'bun' | 'tsx';
+
+const AGENT_DIR = fileURLToPath(new URL('../packages/agent/', import.meta.url));
+const BUN = `${AGENT_DIR}node_modules/bun/bin/bun.exe`;
+
+/** The command that starts the agent on `runtime`, from the agent package's folder. */
+export function agentCommand(runtime: AgentRuntime): string[] {
+  switch (runtime) {
+    case 'node':
+      return [process.execPath, 'dist/agent.js'];
+    case 'bun':
+      return [BUN, 'dist/agent.js'];
+    case 'tsx':
+      return [process.execPath, '--import', 'tsx', 'agent.ts'];
+  }
+}
+
+/** The bare runtime of `runtime` idling, the floor of its memory: `node`, `bun`, or `node --import tsx`. */
+export function bareRuntimeCommand(runtime: AgentRuntime): string[] {
+  const idle = 'setInterval(() => {}, 1000)';
+  if (runtime === 'bun') return [BUN, '-e', idle];
+  return runtime === 'tsx' ? [process.execPath, '--import', 'tsx', '-e', idle] : [process.execPath, '-e', idle];
+}
+
+let built = false;
+/** Builds `dist/agent.js` once per bench run, so the figures measure the current sources. */
+export function ensureAgentBuilt(): void {
+  if (built) return;
+  execFileSync(process.execPath, ['build.mjs'], { cwd: AGENT_DIR, stdio: 'ignore' });
+  built = true;
+}
+
 export interface AgentUnderTest {
+  runtime: AgentRuntime;
   rig: Rig;
   agent: AgentProcess;
   client: AgentClient;
@@ -12,18 +51,26 @@ export interface AgentUnderTest {
   pid: number;
   /** Between the agent and the server end when asked for. */
   proxy: Proxy | null;
+  /** From spawning the process to the server accepting its session (`hello` answered). */
+  connectMs: number;
   /** Stops the agent (SIGTERM, then SIGKILL) and the server end. */
   close(): Promise<void>;
 }
 
 /**
- * The real agent as its own process (`node --import tsx agent.ts`), dialled in to a loopback
- * server end in this process: what an operator runs, measured from the server's side.
+ * The real agent as its own process (by default `node dist/agent.js`), dialled in to a
+ * loopback server end in this process: what an operator runs, measured from the server's side.
  */
-export async function startAgentUnderTest(nodeId: string, options: { env?: Record<string, string>; throughProxy?: boolean } = {}): Promise<AgentUnderTest> {
+export async function startAgentUnderTest(
+  nodeId: string,
+  options: { env?: Record<string, string>; throughProxy?: boolean; runtime?: AgentRuntime } = {},
+): Promise<AgentUnderTest> {
+  const runtime = options.runtime ?? 'node';
+  if (runtime !== 'tsx') ensureAgentBuilt();
   const rig = await startRig();
   const proxy = options.throughProxy ? await startProxy({ target: { port: rig.port } }) : null;
-  const agent = spawnAgent(['node', '--import', 'tsx', 'agent.ts'], {
+  const spawnedAt = performance.now();
+  const agent = spawnAgent(agentCommand(runtime), {
     SERVER_URL: proxy?.url ?? rig.url,
     NODE_TOKEN: testToken(nodeId),
     NODE_NAME: nodeId,
@@ -36,14 +83,17 @@ export async function startAgentUnderTest(nodeId: string, options: { env?: Recor
   const diedEarly = agent.exited.then(({ code, signal }) => Promise.reject(new Error(`the agent exited (${signal ?? code})`)));
   diedEarly.catch(() => {});
   try {
-    await Promise.race([waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: `agent ${nodeId} to connect`, timeoutMs: 30_000 }), diedEarly]);
+    await Promise.race([waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: `agent ${nodeId} to connect`, timeoutMs: 30_000, intervalMs: 2 }), diedEarly]);
   } catch (error) {
     await agent.stop(2_000);
     await proxy?.close();
     await rig.close();
     throw new Error(`the agent did not connect: ${(error as Error).message}\n${agent.output().slice(-2_000)}`);
   }
+  const connectMs = performance.now() - spawnedAt;
   return {
+    runtime,
+    connectMs,
     rig,
     agent,
     client: rig.hub.client(nodeId),

@@ -71,6 +71,7 @@ export async function benchLifecycle({ quick }: { quick: boolean }): Promise<Ben
       compare(
         {
           name: '1. container lifecycle via the agent',
+          runtime: under.runtime,
           unit: 'ms',
           workload: `create+start, stop (0 s), remove of one busybox container (networkMode none); ${perRound} lifecycles a round x ${rounds} rounds per side, alternating, after 1 warm-up round each; samples are single lifecycles`,
           rounds,

@@ -112,6 +112,7 @@ export async function benchLogThroughput({ quick }: LogThroughputOptions): Promi
       compare(
         {
           name: '3. log throughput: container -> agent -> server',
+          runtime: under.runtime,
           unit: 'MB/s',
           rounds,
           workload,
@@ -122,7 +123,7 @@ export async function benchLogThroughput({ quick }: LogThroughputOptions): Promi
         subject,
         floor,
       ),
-      compare({ name: '3. log CPU cost: agent process', unit: 'ms CPU/MB', rounds, workload, notes: cpuNotes("the agent process's") }, cpu.agent, cpu.floor),
+      compare({ name: '3. log CPU cost: agent process', runtime: under.runtime, unit: 'ms CPU/MB', rounds, workload, notes: cpuNotes("the agent process's") }, cpu.agent, cpu.floor),
       compare({ name: '3. log CPU cost: server end', unit: 'ms CPU/MB', rounds, workload, notes: cpuNotes("the server end's (this process)") }, cpu.server, cpu.floor),
       ...(engine === null
         ? []

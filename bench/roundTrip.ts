@@ -1,29 +1,122 @@
 import type { AddressInfo } from 'node:net';
-import { dialTestAgent, startTestHub } from '../packages/protocol/src/testing/testLink.js';
+import { createTRPCUntypedClient, createWSClient, wsLink } from '@trpc/client';
+import { serveAgentLink } from '../packages/protocol/src/agent/index.js';
+import { linkTransformer } from '../packages/protocol/src/link/transformer.js';
+import { dialTestAgent, startTestHub } from '../packages/protocol/src/testing/index.js';
+import { type AgentRuntime, startAgentUnderTest } from './agentUnderTest.js';
 import { type BenchResult, compare, measurePair, median, p99, round } from './stats.js';
 import { stubHandlers } from './stubHandlers.js';
-import { waitFor, ws, type WsSocket } from './workspace.js';
+import { type AgentClient, waitFor, ws, type WsSocket } from './workspace.js';
 
 export interface RoundTripOptions {
   quick: boolean;
 }
 
+/** A client that can call `hello`, whatever carries it. */
+type Hello = () => Promise<unknown>;
+
+const TARGETS = { p50Ms: 0.5, p99Ms: 2 } as const;
+
 /**
- * Figure 2: one trivial query (`hello`) from the server's typed client over the reverse link
- * to an agent's router and back, against a raw `ws` JSON echo of the same answer on the same
- * loopback. Both ends of both run in this process, so both pay the same event loop.
+ * Figure 2: one trivial query (`hello`) from the server to an agent and back.
+ * - In one process, against a raw `ws` JSON echo of the same answer: this link's server end
+ *   and agent end, and tRPC's own client over the same agent end (the server end before this
+ *   link: tRPC's client sends each call after `setTimeout(0)`, its batching tick).
+ * - Calls per second with 100 in flight, this link against tRPC's client.
+ * - To the agent as operators run it: the self-contained file, its own process, on Node and Bun.
  */
 export async function benchRoundTrip({ quick }: RoundTripOptions): Promise<BenchResult[]> {
-  const calls = quick ? 300 : 1_000;
+  const calls = quick ? 300 : 2_000;
   const rounds = quick ? 3 : 7;
   const hubFixture = await startTestHub();
   const agentSocket = dialTestAgent(hubFixture.url, 'bench-rtt', stubHandlers({ nodeName: 'bench-rtt', heartbeatIntervalMs: 60_000 }));
   const echo = await startEcho();
+  const trpc = await startTrpcClient();
   try {
     await waitFor(() => hubFixture.hub.isConnected('bench-rtt'), { what: 'the simulated agent to connect' });
     const client = hubFixture.hub.client('bench-rtt');
-    const answer = JSON.stringify(await client.hello.query());
-    const { subject, floor } = await measurePair({
+    const ours: Hello = () => client.hello.query();
+    const answer = JSON.stringify(await ours());
+    const sequential = (hello: Hello) => async () => {
+      const samples: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const start = performance.now();
+        await hello();
+        samples.push(performance.now() - start);
+      }
+      return samples;
+    };
+    const floorCalls = async () => {
+      const samples: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const start = performance.now();
+        await echo.call(i, answer);
+        samples.push(performance.now() - start);
+      }
+      return samples;
+    };
+    const link = await measurePair({ warmupRounds: 1, rounds, subject: sequential(ours), floor: floorCalls });
+    const before = await measurePair({ warmupRounds: 1, rounds, subject: sequential(trpc.hello), floor: floorCalls });
+    const inFlight = 100;
+    const perSecond = await measurePair({
+      warmupRounds: 1,
+      rounds,
+      subject: async () => [await callsPerSecond(ours, inFlight, quick ? 2_000 : 10_000)],
+      floor: async () => [await callsPerSecond(trpc.hello, inFlight, quick ? 2_000 : 10_000)],
+    });
+    const workload = `${calls} sequential hello queries a round x ${rounds} rounds, after 1 warm-up round, both ends in this process; samples are single calls`;
+    const results: BenchResult[] = [
+      compare(
+        {
+          name: '2. round trip: hello over the reverse link',
+          unit: 'ms',
+          workload,
+          rounds,
+          notes: `targets: p50 <= ${TARGETS.p50Ms} ms, p99 <= ${TARGETS.p99Ms} ms, with the server end's frame checks and output validation on; floor: raw ws JSON echo of the same ${answer.length}-byte answer, p99 ${round(p99(link.floor))} ms`,
+        },
+        link.subject,
+        link.floor,
+      ),
+      compare(
+        {
+          name: "2. round trip: hello through tRPC's client (the link before)",
+          unit: 'ms',
+          workload: `${workload}; tRPC's createWSClient + wsLink (11.25.2) calling the same agent end`,
+          rounds,
+          notes: `tRPC's client sends each call after setTimeout(0), which Node clamps to about 1 ms; floor: the raw ws echo, p99 ${round(p99(before.floor))} ms`,
+        },
+        before.subject,
+        before.floor,
+      ),
+      {
+        name: `2. calls per second, ${inFlight} in flight`,
+        value: round(median(perSecond.subject)),
+        unit: 'calls/s',
+        baseline: round(median(perSecond.floor)),
+        ratio: round(median(perSecond.subject) / median(perSecond.floor), 3),
+        workload: `hello queries kept ${inFlight} in flight, ${quick ? 2_000 : 10_000} a round x ${rounds} rounds, both ends in this process`,
+        median: round(median(perSecond.subject)),
+        p99: null,
+        rounds,
+        notes: `baseline: tRPC's client over the same agent end (the link before); calls made in the same tick share one frame on both`,
+      },
+    ];
+    for (const runtime of quick ? (['node'] as const) : (['node', 'bun'] as const)) results.push(await toAgentProcess(runtime, calls, rounds, floorCalls));
+    return results;
+  } finally {
+    agentSocket.close();
+    await trpc.close();
+    await echo.close();
+    await hubFixture.close();
+  }
+}
+
+/** `hello` to the agent file running on `runtime`, its own process, against the same echo floor. */
+async function toAgentProcess(runtime: AgentRuntime, calls: number, rounds: number, floor: () => Promise<number[]>): Promise<BenchResult> {
+  const under = await startAgentUnderTest(`bench-rtt-${runtime}`, { runtime });
+  try {
+    const client: AgentClient = under.client;
+    const { subject, floor: floorSamples } = await measurePair({
       warmupRounds: 1,
       rounds,
       subject: async () => {
@@ -35,51 +128,55 @@ export async function benchRoundTrip({ quick }: RoundTripOptions): Promise<Bench
         }
         return samples;
       },
-      floor: async () => {
-        const samples: number[] = [];
-        for (let i = 0; i < calls; i++) {
-          const start = performance.now();
-          await echo.call(i, answer);
-          samples.push(performance.now() - start);
-        }
-        return samples;
-      },
+      floor,
     });
-    const tick = await timerTickMs(quick ? 100 : 300);
-    const workload = `${calls} sequential hello queries a round x ${rounds} rounds, after 1 warm-up round; samples are single calls`;
-    return [
-      compare(
-        {
-          name: '2. round trip: hello over the reverse link',
-          unit: 'ms',
-          workload,
-          rounds,
-          notes:
-            `floor: raw ws JSON echo of the same ${answer.length}-byte answer, p99 ${round(p99(floor))} ms. ` +
-            `tRPC's client sends each call after setTimeout(0) (its batching tick), which Node clamps to 1 ms: ` +
-            `measured here at ${round(tick, 3)} ms median; ` +
-            `the call less that tick is ${round(median(subject) - tick, 3)} ms, the link's own cost.`,
-        },
-        subject,
-        floor,
-      ),
-    ];
+    return compare(
+      {
+        name: `2. round trip: hello to the agent process (${runtime})`,
+        runtime,
+        unit: 'ms',
+        workload: `${calls} sequential hello queries a round x ${rounds} rounds to the agent file on ${runtime}, its own process, over loopback`,
+        rounds,
+        notes: `targets: p50 <= ${TARGETS.p50Ms} ms, p99 <= ${TARGETS.p99Ms} ms; floor: the in-process raw ws echo`,
+      },
+      subject,
+      floorSamples,
+    );
   } finally {
-    agentSocket.close();
-    await echo.close();
-    await hubFixture.close();
+    await under.close();
   }
 }
 
-/** Median delay of `setTimeout(0)` on this machine: the floor of a call that waits one macrotask timer. */
-async function timerTickMs(samples: number): Promise<number> {
-  const delays: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const start = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    delays.push(performance.now() - start);
-  }
-  return median(delays);
+/** Calls per second with `inFlight` calls always outstanding, over `total` calls. */
+async function callsPerSecond(hello: Hello, inFlight: number, total: number): Promise<number> {
+  let started = 0;
+  const start = performance.now();
+  const worker = async () => {
+    while (started < total) {
+      started++;
+      await hello();
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return total / ((performance.now() - start) / 1000);
+}
+
+/** tRPC's own client, dialling a `ws` server whose sockets our agent end serves: the server end as it was before this link. */
+async function startTrpcClient() {
+  const server = new ws.WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  server.on('connection', (socket: WsSocket) => serveAgentLink(socket, { handlers: stubHandlers({ nodeName: 'bench-rtt', heartbeatIntervalMs: 60_000 }) }));
+  const { port } = server.address() as AddressInfo;
+  const wsClient = createWSClient({ url: `ws://127.0.0.1:${port}`, WebSocket: ws.WebSocket as unknown as typeof globalThis.WebSocket });
+  const client = createTRPCUntypedClient({ links: [wsLink({ client: wsClient, transformer: linkTransformer })] });
+  return {
+    hello: () => client.query('hello'),
+    async close() {
+      await wsClient.close();
+      for (const socket of server.clients) socket.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 /** A raw `ws` server that answers every `{ id }` with `{ id, result }`, and a client that awaits each answer. */

@@ -10,7 +10,7 @@ import { loadConfig } from '../packages/agent/src/config.js';
 import { AgentConnection } from '../packages/agent/src/connection.js';
 import type { Logger } from '../packages/agent/src/logger.js';
 import { epochMs, stubHandlers } from './stubHandlers.js';
-import { createAgentRouter, ws, type WsSocket } from './workspace.js';
+import { ws, type WsSocket } from './workspace.js';
 
 export interface SimAgent {
   nodeId: string;
@@ -54,7 +54,7 @@ function dialTrpc(url: string, agent: SimAgent, heartbeatIntervalMs: number, sta
   const connection = new AgentConnection({
     serverUrl: url,
     token: agent.token,
-    router: createAgentRouter(stubHandlers({ nodeName: agent.nodeId, heartbeatIntervalMs })),
+    handlers: stubHandlers({ nodeName: agent.nodeId, heartbeatIntervalMs }),
     logger: probeLogger(),
     maxPayloadBytes: config.maxPayloadBytes,
     reconnect: config.reconnect,
@@ -71,7 +71,7 @@ function dialRaw(url: string, agent: SimAgent, heartbeatIntervalMs: number): voi
   const stopping = new AbortController();
   socket.on('error', () => {});
   socket.on('open', async () => {
-    for await (const heartbeat of beat({ signal: stopping.signal, link: { bufferedAmount: () => socket.bufferedAmount, full: () => false, windowBytes: () => 1 << 30, writable: () => Promise.resolve() } })) {
+    for await (const heartbeat of beat(undefined, { signal: stopping.signal, link: { bufferedAmount: () => socket.bufferedAmount, full: () => false, windowBytes: () => 1 << 30, writable: () => Promise.resolve() } })) {
       if (socket.readyState !== socket.OPEN) return;
       socket.send(JSON.stringify(heartbeat));
     }

@@ -17,6 +17,8 @@ export interface BenchResult {
   p99: number | null;
   rounds: number;
   notes?: string;
+  /** For a figure of the agent process: the runtime it ran on (`node`, `bun`, or `tsx` for the sources). */
+  runtime?: 'node' | 'bun' | 'tsx';
 }
 
 /** A line for a figure that this run could not measure; `notes` says why. Never a made-up number. */
@@ -78,7 +80,7 @@ export async function measurePair(options: {
 
 /** A result line from a subject's and a floor's samples: medians compared, p99 of the subject. */
 export function compare(
-  fields: Pick<BenchResult, 'name' | 'unit' | 'workload' | 'rounds'> & { notes?: string },
+  fields: Pick<BenchResult, 'name' | 'unit' | 'workload' | 'rounds'> & { notes?: string; runtime?: BenchResult['runtime'] },
   subject: readonly number[],
   floor: readonly number[],
 ): BenchResult {
@@ -95,6 +97,7 @@ export function compare(
     p99: round(p99(subject)),
     rounds: fields.rounds,
     ...(fields.notes ? { notes: fields.notes } : {}),
+    ...(fields.runtime ? { runtime: fields.runtime } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { stubHandlers as protocolStub } from '../packages/protocol/src/testing/testLink.js';
+import { stubHandlers as protocolStub } from '../packages/protocol/src/testing/index.js';
 import type { AgentHandlers } from './workspace.js';
 
 export interface StubOptions {

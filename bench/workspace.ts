@@ -13,4 +13,6 @@ export type DockerClient = import('dockerode');
 export type WsSocket = import('ws').WebSocket;
 
 export * from '../packages/protocol/src/index.js';
+export * from '../packages/protocol/src/agent/index.js';
+export * from '../packages/protocol/src/server/index.js';
 export { DEFAULT_DOCKER_SOCKET, TEST_IMAGE, docker, requireEngine, ensureTestImage, waitFor } from '../packages/testkit/src/index.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type GuardRails, guardRails } from './policy/guardRails.js';
 
 /** A bad configuration value; `variable` names it. The process exits 2 with one line. */

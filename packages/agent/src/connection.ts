@@ -1,13 +1,14 @@
 import { AGENT_VERSION } from './version.js';
 import { backoffDelay } from './backoff.js';
 import type { Logger } from './logger.js';
-import { type AgentRouter, CloseCode, closeAction, closeCodeName, keepAlive, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, serveAgentLink } from '@lormas/protocol';
+import { CloseCode, closeAction, closeCodeName, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '@lormas/protocol';
+import { type AgentHandlers, keepAlive, serveAgentLink } from '@lormas/protocol/agent';
 import { WebSocket } from 'ws';
 
 export interface ConnectionOptions {
   serverUrl: string;
   token: string;
-  router: AgentRouter;
+  handlers: AgentHandlers;
   logger: Logger;
   /** Extra trusted CAs (PEM) for wss://. Certificate checks are never turned off. */
   ca?: string;
@@ -87,8 +88,8 @@ export class AgentConnection {
     this.socket = socket;
     // Served from the first tick, before any request can arrive.
     serveAgentLink(socket, {
-      router: this.options.router,
-      onError: (error: Error, path: string | undefined) => logger.debug('call failed', { path, error }),
+      handlers: this.options.handlers,
+      onError: (error, path) => logger.debug('call failed', { path, code: error.code, error }),
       flow: { maxBytes: this.options.logWindowMaxBytes },
     });
     keepAlive(socket, this.options.keepAlive);
@@ -101,11 +102,13 @@ export class AgentConnection {
       logger.info('connected to server', { server: this.options.serverUrl });
       this.options.onOpen?.();
     });
-    socket.on('error', (error) => {
-      const status = /Unexpected server response: (\d+)/.exec(error.message);
-      if (status) httpStatus = Number(status[1]);
-      logger.debug('socket error', { error });
+    // A refusal before the upgrade (401, 403 from a proxy or an older server) comes as an HTTP answer.
+    socket.on('unexpected-response', (request, response) => {
+      httpStatus = response.statusCode ?? null;
+      response.resume();
+      request.destroy();
     });
+    socket.on('error', (error) => logger.debug('socket error', { error }));
     socket.on('close', (code, reasonBuffer) => {
       if (this.socket === socket) this.socket = null;
       if (openedAt) this.options.onClose?.(code);

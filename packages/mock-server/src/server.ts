@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { KeepAliveOptions } from '@lormas/protocol';
+import type { KeepAliveOptions } from '@lormas/protocol/server';
 import { AgentGateway } from './agents/AgentGateway.js';
 import { loadSigningKey } from './auth/signingKey.js';
 import { ContainerService } from './containers/ContainerService.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { AgentError, type AgentHandlers, type OperationEvent, type Tracked } from '@lormas/protocol';
+import { AgentError, type OperationEvent } from '@lormas/protocol';
+import type { AgentHandlers, Tracked } from '@lormas/protocol/agent';
 import { waitFor } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
 import { type MockServer, startMockServer } from '../src/index.js';

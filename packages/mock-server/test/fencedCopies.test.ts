@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AgentHandlers } from '@lormas/protocol';
+import type { AgentHandlers } from '@lormas/protocol/agent';
 import { waitFor } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
 import { type MockServer, startMockServer } from '../src/index.js';

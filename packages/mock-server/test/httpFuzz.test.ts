@@ -199,6 +199,8 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
   });
 
   it('still answers afterwards, with both agents connected', async () => {
+    // The last run may have revoked the stub's node; a stub whose node stands must still be online.
+    await ensureStubNode();
     const { status, body } = await call(server, 'GET', '/api/nodes');
     assert.equal(status, 200);
     const online = new Set(body.nodes.filter((node: { status: string }) => node.status === 'online').map((node: { id: string }) => node.id));

@@ -21,6 +21,11 @@ export const CloseCode = {
   HelloTimeout: 4408,
   /** Another connection of the same node took this one's place. */
   Superseded: 4409,
+  /**
+   * The agent sent what the wire format does not allow (a binary frame, a frame that is not
+   * a JSON object of the right shape), or too many stream items that break the contract.
+   */
+  ProtocolViolation: 4422,
   /** The agent speaks a protocol major version that this server does not. */
   ProtocolVersionUnsupported: 4426,
 } as const;
@@ -34,7 +39,8 @@ export type CloseCodeNumber = (typeof CloseCode)[CloseCodeName];
  * - `retry`: a transient cause (network, server restart, a superseded socket that is
  *   ours again): dial again with the normal backoff.
  * - `retry-slowly`: the server refused this agent as it is (bad or revoked token, an
- *   incompatible version, another agent holding the same node). Dialling again at full
+ *   incompatible version, another agent holding the same node, an agent that broke the
+ *   protocol and would break it again). Dialling again at full
  *   speed cannot help and only loads the server, yet an operator may fix the cause on the
  *   server without touching the node, so the agent keeps trying at the slow interval
  *   instead of exiting (a systemd restart loop would hammer just the same).
@@ -46,6 +52,7 @@ export function closeAction(code: number): 'retry' | 'retry-slowly' {
     case CloseCode.ProtocolVersionUnsupported:
     case CloseCode.Superseded:
     case CloseCode.BadRequest:
+    case CloseCode.ProtocolViolation:
       return 'retry-slowly';
     default:
       return 'retry';
@@ -56,4 +63,12 @@ export function closeAction(code: number): 'retry' | 'retry-slowly' {
 export function closeCodeName(code: number): string {
   for (const [name, value] of Object.entries(CloseCode)) if (value === code) return name;
   return `Unknown(${code})`;
+}
+
+/** RFC 6455 allows a close reason of at most 123 bytes of UTF-8; longer text is cut at a character boundary. */
+export function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= 123) return text;
+  let cut = text.slice(0, 123);
+  while (Buffer.byteLength(cut) > 123) cut = cut.slice(0, -1);
+  return cut;
 }

@@ -25,6 +25,12 @@ export const ErrorCode = {
   AGENT_TIMEOUT: 'TIMEOUT',
   /** The agent is not connected and the call could not be delivered. */
   AGENT_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** The agent answered with a value the contract does not allow. Raised on the server side of the link. */
+  BAD_AGENT_OUTPUT: 'BAD_GATEWAY',
+  /** A documented cap was reached (running operations, watchers, subscriptions); try again later. */
+  LIMIT_EXCEEDED: 'TOO_MANY_REQUESTS',
+  /** The agent's announced protocol version lacks the procedure or field. Raised on the server side of the link. */
+  NOT_SUPPORTED: 'METHOD_NOT_SUPPORTED',
   /** Anything else. */
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;

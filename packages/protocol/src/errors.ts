@@ -1,7 +1,7 @@
-import { TRPCError } from '@trpc/server';
-import { z } from 'zod';
-import { ErrorCode, type ErrorCodeName } from './errorCodes.js';
+import * as z from 'zod';
+import type { ErrorCodeName } from './errorCodes.js';
 import { AgentErrorData, type ErrorShape, type ValidationIssue } from './schemas/error.js';
+import { Limit } from './schemas/limits.js';
 
 export interface AgentErrorOptions {
   rule?: string;
@@ -39,21 +39,18 @@ export class AgentError extends Error {
     return shape;
   }
 
-  /** A `TRPCError` that carries this error to the caller. */
-  toTRPCError(): TRPCError {
-    return new TRPCError({ code: ErrorCode[this.code], message: this.message, cause: this });
-  }
-
   static fromShape(shape: ErrorShape): AgentError {
     return new AgentError(shape.code, shape.message, shape);
   }
 
   /**
-   * Reads an error thrown on either side of the link: an `AgentError` itself, a tRPC
-   * client error whose `data.lormas` names a code, or anything else (`INTERNAL`).
+   * Reads an error thrown on either side of the link: an `AgentError` itself, an error whose
+   * `data.lormas` names a code (a tRPC client's), a zod error (`BAD_INPUT` with its issues),
+   * or anything else (`INTERNAL`).
    */
   static from(err: unknown): AgentError {
     if (err instanceof AgentError) return err;
+    if (err instanceof z.ZodError) return new AgentError('BAD_INPUT', 'the input does not match the contract', { issues: toValidationIssues(err), cause: err });
     const data = (err as { data?: { lormas?: unknown } } | null)?.data?.lormas;
     const parsed = AgentErrorData.safeParse(data);
     const message = err instanceof Error ? err.message : String(err);
@@ -62,23 +59,11 @@ export class AgentError extends Error {
   }
 }
 
-/** Turns zod's issues into the wire's issue list. */
+/** Turns zod's issues into the wire's issue list, within the contract's bounds. */
 export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
-  return error.issues.map((issue) => ({
-    code: issue.code,
-    path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
-    message: issue.message,
+  return error.issues.slice(0, Limit.issues).map((issue) => ({
+    code: issue.code.slice(0, Limit.shortChars),
+    path: issue.path.slice(0, 64).map((key) => (typeof key === 'number' ? key : String(key).slice(0, Limit.nameChars))),
+    message: issue.message.slice(0, Limit.messageChars),
   }));
-}
-
-/**
- * The `data.lormas` of a tRPC error leaving the agent: the agent's own code, or
- * `BAD_INPUT` with zod's issues for a rejected input, or `INTERNAL`.
- */
-export function agentErrorDataOf(error: TRPCError): z.infer<typeof AgentErrorData> {
-  const cause = error.cause;
-  if (cause instanceof AgentError) return AgentError.prototype.toShape.call(cause);
-  if (cause instanceof z.ZodError) return { code: 'BAD_INPUT', issues: toValidationIssues(cause) };
-  if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR') return { code: 'BAD_INPUT' };
-  return { code: 'INTERNAL' };
 }

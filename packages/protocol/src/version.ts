@@ -18,3 +18,13 @@ export function isCompatibleProtocol(agentVersion: string, serverVersion: string
   const agent = protocolMajor(agentVersion);
   return agent !== null && agent === protocolMajor(serverVersion);
 }
+
+/** Whether `version` is `since` or later (both `MAJOR.MINOR`); false when either is not a version. */
+export function protocolAtLeast(version: string, since: string): boolean {
+  const have = /^(\d+)\.(\d+)$/.exec(version);
+  const need = /^(\d+)\.(\d+)$/.exec(since);
+  if (!have || !need) return false;
+  const [haveMajor, haveMinor] = [Number(have[1]), Number(have[2])];
+  const [needMajor, needMinor] = [Number(need[1]), Number(need[2])];
+  return haveMajor > needMajor || (haveMajor === needMajor && haveMinor >= needMinor);
+}

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { AgentError, type LogChunk, type LogEntry, type Tracked } from '@lormas/protocol';
+import { AgentError, type LogChunk, type LogEntry } from '@lormas/protocol';
+import type { Tracked } from '@lormas/protocol/agent';
 import { waitFor } from '@lormas/testkit';
 import type { ContainerRuntime, RawLogsOptions } from '../docker/ContainerRuntime.js';
 import { decodeCursor } from './logCursor.js';

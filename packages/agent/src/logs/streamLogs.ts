@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { AgentError, type LogChunk, type LogEntry, type LogsInput, type StreamContext, type Tracked } from '@lormas/protocol';
+import { AgentError, type LogChunk, type LogEntry, type LogsInput } from '@lormas/protocol';
+import type { StreamContext, Tracked } from '@lormas/protocol/agent';
 import type { z } from 'zod';
 import type { ContainerFacts, ContainerRuntime, RawLogsOptions } from '../docker/ContainerRuntime.js';
 import { Demultiplexer } from './demultiplex.js';

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AgentConnectEvent, type AgentDisconnectEvent, type AgentHub, CloseCode, LinkRefusal, type NodeIdentity } from '@lormas/protocol';
+import { CloseCode } from '@lormas/protocol';
+import { type AgentConnectEvent, type AgentDisconnectEvent, type AgentHub, LinkRefusal, type NodeIdentity } from '@lormas/protocol/server';
 import { startTestHub } from '@lormas/protocol/testing';
 import { DEFAULT_DOCKER_SOCKET, startProxy } from '@lormas/testkit';
 import { tokenSubject } from '../../src/config.js';

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AgentError, type AgentClient, type AgentConnectEvent, AgentHub, CloseCode, closeCodeName, type KeepAliveOptions, type NodeIdentity } from '@lormas/protocol';
+import { AgentError, CloseCode, closeCodeName } from '@lormas/protocol';
+import { type AgentClient, type AgentConnectEvent, AgentHub, type KeepAliveOptions, type NodeIdentity } from '@lormas/protocol/server';
 import type { SigningKey } from '../auth/signingKey.js';
 import { refuseSocket } from '../http/refuseSocket.js';
 import type { Logger } from '../logger.js';
@@ -53,6 +54,8 @@ export class AgentGateway {
       helloTimeoutMs: options.helloTimeoutMs,
       keepAlive: options.keepAlive,
       onConnect: (event) => this.onConnect(event),
+      onViolation: ({ nodeId, reason, counters }) => this.logger.warn('agent broke the protocol; its socket is closed', { node: nodeId, reason, ...counters }),
+      onCallbackError: (error, { nodeId, path }) => this.logger.error('a handler of agent data failed', { node: nodeId ?? undefined, path, error: error instanceof Error ? error.message : String(error) }),
       onDisconnect: ({ nodeId, code }) => {
         this.logger.info('agent offline', { node: nodeId, code: closeCodeName(code) });
         this.liveness.disconnected(nodeId, code);

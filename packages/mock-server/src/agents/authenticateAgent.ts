@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, LinkRefusal, type NodeIdentity } from '@lormas/protocol';
+import { CloseCode } from '@lormas/protocol';
+import { LinkRefusal, type NodeIdentity } from '@lormas/protocol/server';
 import type { SigningKey } from '../auth/signingKey.js';
 import { TokenError } from '../auth/TokenError.js';
 import { type NodeStanding, verifyNodeToken } from '../auth/verifyNodeToken.js';

@@ -66,7 +66,7 @@ export class ContainerService {
     });
     const operationId = newId('op');
     const run = () =>
-      client.containers.create.mutate({ operationId, spec: input.spec, serverId: record.id, start: input.start, ...fencing(record) }, { context: { timeoutMs: this.longCallTimeoutMs } });
+      client.containers.create.mutate({ operationId, spec: input.spec, serverId: record.id, start: input.start, ...fencing(record) }, { timeoutMs: this.longCallTimeoutMs });
     try {
       const result = onEvent ? await runWatched({ client, operationId, onEvent, run }) : await run();
       return this.observe(record.id, result);
@@ -105,7 +105,7 @@ export class ContainerService {
     this.store.nodes.require(nodeId);
     const client = this.gateway.client(nodeId);
     const operationId = newId('op');
-    const run = () => client.images.pull.mutate({ operationId, image }, { context: { timeoutMs: this.longCallTimeoutMs } });
+    const run = () => client.images.pull.mutate({ operationId, image }, { timeoutMs: this.longCallTimeoutMs });
     return agentCall(() => (onEvent ? runWatched({ client, operationId, onEvent, run }) : run()));
   }
 
@@ -119,7 +119,7 @@ export class ContainerService {
     return agentCall(() =>
       client.containers.create.mutate(
         { operationId: newId('op'), spec: record.spec, serverId: record.id, start, ...fencing(record) },
-        { context: { timeoutMs: this.longCallTimeoutMs } },
+        { timeoutMs: this.longCallTimeoutMs },
       ),
     );
   }

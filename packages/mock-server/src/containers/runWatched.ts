@@ -1,4 +1,5 @@
-import type { AgentClient, OperationEvent } from '@lormas/protocol';
+import type { OperationEvent } from '@lormas/protocol';
+import type { AgentClient } from '@lormas/protocol/server';
 
 export interface RunWatchedOptions<T> {
   client: AgentClient;

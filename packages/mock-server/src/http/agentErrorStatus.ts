@@ -17,8 +17,13 @@ export function agentErrorStatus(code: ErrorCodeName): number {
     case 'CONFLICT':
     case 'OPERATION_ID_REUSED':
       return 409;
+    case 'LIMIT_EXCEEDED':
+      return 429;
+    case 'NOT_SUPPORTED':
+      return 501;
     case 'ENGINE_UNAVAILABLE':
     case 'ENGINE_ERROR':
+    case 'BAD_AGENT_OUTPUT':
       return 502;
     case 'AGENT_UNAVAILABLE':
     case 'SHUTTING_DOWN':

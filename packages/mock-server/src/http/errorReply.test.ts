@@ -44,13 +44,6 @@ describe('errorReply', () => {
     assert.equal(errorReply(new AgentError('POLICY_DENIED', 'no', { rule: 'privileged' })).body.error.rule, 'privileged');
   });
 
-  it('reads an agent error carried by a tRPC client error', () => {
-    const carried = Object.assign(new Error('denied'), { data: { lormas: { code: 'POLICY_DENIED', rule: 'capAdd' } } });
-    const reply = errorReply(carried);
-    assert.equal(reply.status, 403);
-    assert.deepEqual(reply.body.error, { code: 'POLICY_DENIED', message: 'denied', rule: 'capAdd' });
-  });
-
   it('answers anything else with a bland INTERNAL 500 and flags it for the log', () => {
     const reply = errorReply(new Error('disk /secret/path is full'));
     assert.deepEqual(reply, { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } }, headers: {}, internal: true });

@@ -26,14 +26,8 @@ export function errorReply(error: unknown): { status: number; body: ErrorBody; h
     if (error.issues) body.error.issues = error.issues;
     return { status: error.status, body, headers: error.headers, internal: false };
   }
-  const agentError = error instanceof AgentError ? error : isAgentCarried(error) ? AgentError.from(error) : null;
-  if (agentError && agentError.code !== 'INTERNAL') {
-    return { status: agentErrorStatus(agentError.code), body: { error: agentError.toShape() }, headers: {}, internal: false };
+  if (error instanceof AgentError && error.code !== 'INTERNAL') {
+    return { status: agentErrorStatus(error.code), body: { error: error.toShape() }, headers: {}, internal: false };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } }, headers: {}, internal: true };
-}
-
-/** Whether a rejection came over the agent link (a tRPC client error carrying `data.lormas`). */
-function isAgentCarried(error: unknown): boolean {
-  return !!(error as { data?: { lormas?: unknown } } | null)?.data?.lormas;
 }

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import { AgentError, type AgentClient } from '@lormas/protocol';
+import { AgentError } from '@lormas/protocol';
+import type { AgentClient } from '@lormas/protocol/server';
 
 export interface CopyVolumeOptions {
   source: AgentClient;

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { AgentError, type AgentHandlers, type ContainerResult, type PullResult } from '@lormas/protocol';
+import { AgentError, type ContainerResult, type PullResult } from '@lormas/protocol';
+import type { AgentHandlers } from '@lormas/protocol/agent';
 import { stubHandlers } from './stubAgent.js';
 
 /**

@@ -17,6 +17,8 @@ export interface AgentProcessOptions {
   heartbeatIntervalMs?: number;
   /** Extra environment, e.g. reconnect delays. */
   env?: Record<string, string>;
+  /** The agent to run, as arguments of `node`. @default the workspace's agent through tsx */
+  entry?: string[];
 }
 
 export interface AgentProcess {
@@ -33,7 +35,7 @@ export interface AgentProcess {
  * with short heartbeats and reconnect delays so tests run in seconds.
  */
 export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/agent/agent.ts'], {
+  const child = spawn(process.execPath, options.entry ?? ['--import', 'tsx', 'packages/agent/agent.ts'], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',

@@ -1,4 +1,4 @@
-import type { AgentHandlers } from '@lormas/protocol';
+import type { AgentHandlers } from '@lormas/protocol/agent';
 import { dialTestAgent, stubHandlers as protocolStub } from '@lormas/protocol/testing';
 import type { WebSocket } from 'ws';
 

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
-import type { LinkPressure } from '../router/handlers.js';
+import type { LinkPressure } from '../agent/handlers.js';
 import { SendWindow, type SendWindowOptions } from './sendWindow.js';
 
 export type FlowMeterOptions = SendWindowOptions;
@@ -13,7 +13,7 @@ export type FlowMeterOptions = SendWindowOptions;
  * section 5.5.3) once it has read everything before the ping. That confirms the count and
  * times the round trip, from which a `SendWindow` sizes how much bulk data may be unread.
  *
- * Bulk senders `await writable()` before each send and are let through one at a time, in
+ * The link sends every frame through `send`. Bulk senders `await writable()` before each send and are let through one at a time, in
  * the order they asked, while the window has room.
  */
 export class FlowMeter implements LinkPressure {
@@ -26,13 +26,6 @@ export class FlowMeter implements LinkPressure {
     options: FlowMeterOptions = {},
   ) {
     this.window = new SendWindow(options);
-    const send = socket.send.bind(socket) as (...args: unknown[]) => void;
-    socket.send = ((data: unknown, ...rest: unknown[]) => {
-      const bytes = typeof data === 'string' ? Buffer.byteLength(data) : ((data as { byteLength?: number }).byteLength ?? 0);
-      send(data, ...rest);
-      this.ping(this.window.sent(bytes, performance.now()));
-      this.scheduleWake();
-    }) as WebSocket['send'];
     socket.on('pong', (payload: Buffer) => {
       const count = Number(payload.toString());
       // Pongs of the keep-alive carry no count.
@@ -43,6 +36,17 @@ export class FlowMeter implements LinkPressure {
     socket.once('close', () => {
       for (const release of this.waiting.splice(0)) release();
     });
+  }
+
+  /**
+   * Sends a text frame and counts it: every frame of the link goes through here, so that the
+   * count a ping carries covers everything sent before it.
+   */
+  send(data: string): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(data);
+    this.ping(this.window.sent(Buffer.byteLength(data), performance.now()));
+    this.scheduleWake();
   }
 
   /** Bytes sent that the peer has not confirmed reading. */

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { Count, Limit } from './limits.js';
 import { ContainerRef } from './operation.js';
 
 /**
@@ -13,7 +14,7 @@ export const OpenArchiveInput = z.strictObject({
   /** A managed container; it may be stopped or only created. */
   id: ContainerRef,
   /** Absolute path inside the container: the folder to read, or the folder to extract into. */
-  path: z.string().startsWith('/'),
+  path: z.string().startsWith('/').max(Limit.pathChars),
 });
 
 export const ArchiveTransfer = z.object({ transferId: TransferId });
@@ -26,7 +27,7 @@ export const ReadArchiveInput = z.strictObject({
 
 export const ArchiveChunk = z.object({
   /** Base64 of the next bytes of the tar stream; empty when `done`. */
-  data: z.string(),
+  data: z.string().max(Limit.archiveChunkChars),
   /** The stream has ended; the transfer is closed. */
   done: z.boolean(),
 });
@@ -34,9 +35,11 @@ export const ArchiveChunk = z.object({
 export const WriteArchiveInput = z.strictObject({
   transferId: TransferId,
   /** Base64 of the next bytes of the tar stream. */
-  data: z.string(),
+  data: z.string().max(Limit.archiveChunkChars),
   /** Last chunk: the agent finishes the extraction and answers once it is complete. */
   done: z.boolean().default(false),
 });
 
-export const WriteArchiveResult = z.object({ bytesWritten: z.number().int().min(0) });
+export const WriteArchiveResult = z.object({ bytesWritten: Count });
+
+export const AbortArchiveInput = z.strictObject({ transferId: TransferId });

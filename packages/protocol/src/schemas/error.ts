@@ -1,11 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorCodeNames } from '../errorCodes.js';
+import { BoundedMessage, BoundedShort, Limit } from './limits.js';
 
 /** One problem found while validating an input, in zod's own terms. */
 export const ValidationIssue = z.object({
-  code: z.string(),
-  path: z.array(z.union([z.string(), z.number()])),
-  message: z.string(),
+  code: BoundedShort,
+  path: z.array(z.union([z.string().max(Limit.nameChars), z.number()])).max(64),
+  message: BoundedMessage,
 });
 export type ValidationIssue = z.infer<typeof ValidationIssue>;
 
@@ -16,14 +17,14 @@ export type ValidationIssue = z.infer<typeof ValidationIssue>;
 export const AgentErrorData = z.object({
   code: z.enum(errorCodeNames),
   /** For `POLICY_DENIED`: the rule that refused the request, e.g. `privileged`. */
-  rule: z.string().optional(),
+  rule: BoundedShort.optional(),
   /** For `BAD_INPUT`: every issue zod found. */
-  issues: z.array(ValidationIssue).optional(),
+  issues: z.array(ValidationIssue).max(Limit.issues).optional(),
   /** For `ENGINE_ERROR`: the Docker engine's HTTP status. */
-  engineStatus: z.number().int().optional(),
+  engineStatus: z.number().int().min(0).max(999).optional(),
 });
 export type AgentErrorData = z.infer<typeof AgentErrorData>;
 
 /** An error as it appears inside other messages, e.g. a failed operation's progress event. */
-export const ErrorShape = AgentErrorData.extend({ message: z.string() });
+export const ErrorShape = AgentErrorData.extend({ message: BoundedMessage });
 export type ErrorShape = z.infer<typeof ErrorShape>;

@@ -1,21 +1,25 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HealthStatus } from './container.js';
+import { BoundedId, EpochMs, Limit } from './limits.js';
 
 /** A state change of a managed container, whether a command caused it or not. */
 export const ContainerEvent = z.object({
   type: z.enum(['create', 'start', 'die', 'oom', 'health', 'stop', 'restart', 'destroy', 'pause', 'unpause']),
-  containerId: z.string(),
-  name: z.string(),
-  serverId: z.string().optional(),
+  containerId: BoundedId,
+  name: BoundedId,
+  serverId: BoundedId.optional(),
   /** Epoch milliseconds, from the engine. */
-  at: z.number(),
+  at: EpochMs,
   /** For `die`. */
-  exitCode: z.number().int().optional(),
+  exitCode: z.number().int().min(-(2 ** 31)).max(2 ** 32).optional(),
   /** For `health`. */
   health: HealthStatus.optional(),
 });
 export type ContainerEvent = z.infer<typeof ContainerEvent>;
 
 export const WatchEventsInput = z
-  .object({ lastEventId: z.string().nullish() })
+  .strictObject({
+    /** Set when a stream resumes: the stream continues after that event. */
+    lastEventId: z.string().max(Limit.idChars).nullish(),
+  })
   .optional();

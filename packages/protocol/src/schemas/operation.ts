@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ContainerSpec } from './containerSpec.js';
 import { ErrorShape } from './error.js';
+import { BoundedId, BoundedMessage, BoundedName, BoundedShort, Count, EpochMs, Limit } from './limits.js';
 
 /**
  * Chosen by the caller for every mutating command. The agent remembers each id's result
@@ -11,7 +12,7 @@ export const OperationId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/
 export type OperationId = z.infer<typeof OperationId>;
 
 /** A managed container, named by Docker id, or by name. */
-export const ContainerRef = z.string().min(1).max(256);
+export const ContainerRef = z.string().min(1).max(Limit.idChars);
 
 export const PullPolicy = z.enum(['missing', 'always', 'never']);
 
@@ -40,7 +41,7 @@ export const StopContainerInput = z.strictObject({
   /** Seconds to wait after SIGTERM before SIGKILL; the container's own setting when absent. */
   timeoutSeconds: z.number().int().min(0).max(3600).optional(),
 });
-export const RestartContainerInput = StopContainerInput;
+export const RestartContainerInput = StopContainerInput.extend({});
 export const RemoveContainerInput = z.strictObject({
   operationId: OperationId,
   id: ContainerRef,
@@ -49,43 +50,43 @@ export const RemoveContainerInput = z.strictObject({
   /** Also remove the container's anonymous volumes. */
   removeVolumes: z.boolean().default(false),
 });
-export const PullImageInput = z.strictObject({ operationId: OperationId, image: z.string().min(1) });
+export const PullImageInput = z.strictObject({ operationId: OperationId, image: z.string().min(1).max(Limit.nameChars) });
 
 /** The result of a container command. */
 export const ContainerResult = z.object({
-  containerId: z.string(),
-  name: z.string(),
-  state: z.string(),
+  containerId: BoundedId,
+  name: BoundedId,
+  state: BoundedShort,
 });
 export type ContainerResult = z.infer<typeof ContainerResult>;
 
-export const PullResult = z.object({ image: z.string(), imageId: z.string() });
+export const PullResult = z.object({ image: BoundedName, imageId: BoundedId });
 export type PullResult = z.infer<typeof PullResult>;
 
-const eventBase = { operationId: OperationId, at: z.number() };
+const eventBase = { operationId: OperationId, at: EpochMs };
 
 /** One step of an operation, as the server watches it happen. */
 export const OperationEvent = z.discriminatedUnion('type', [
   z.object({
     ...eventBase,
     type: z.literal('pulling'),
-    image: z.string(),
+    image: BoundedName,
     /** The layer id, absent for whole-image status lines. */
-    layer: z.string().optional(),
+    layer: BoundedId.optional(),
     /** The engine's status text: `Downloading`, `Extracting`, `Pull complete`... */
-    status: z.string(),
-    currentBytes: z.number().optional(),
-    totalBytes: z.number().optional(),
+    status: BoundedMessage,
+    currentBytes: Count.optional(),
+    totalBytes: Count.optional(),
   }),
-  z.object({ ...eventBase, type: z.literal('pulled'), image: z.string(), imageId: z.string() }),
-  z.object({ ...eventBase, type: z.literal('creating'), name: z.string() }),
-  z.object({ ...eventBase, type: z.literal('created'), containerId: z.string() }),
-  z.object({ ...eventBase, type: z.literal('starting'), containerId: z.string() }),
-  z.object({ ...eventBase, type: z.literal('running'), containerId: z.string() }),
-  z.object({ ...eventBase, type: z.literal('stopping'), containerId: z.string() }),
-  z.object({ ...eventBase, type: z.literal('stopped'), containerId: z.string(), exitCode: z.number().int().nullable() }),
-  z.object({ ...eventBase, type: z.literal('removing'), containerId: z.string() }),
-  z.object({ ...eventBase, type: z.literal('removed'), containerId: z.string() }),
+  z.object({ ...eventBase, type: z.literal('pulled'), image: BoundedName, imageId: BoundedId }),
+  z.object({ ...eventBase, type: z.literal('creating'), name: BoundedId }),
+  z.object({ ...eventBase, type: z.literal('created'), containerId: BoundedId }),
+  z.object({ ...eventBase, type: z.literal('starting'), containerId: BoundedId }),
+  z.object({ ...eventBase, type: z.literal('running'), containerId: BoundedId }),
+  z.object({ ...eventBase, type: z.literal('stopping'), containerId: BoundedId }),
+  z.object({ ...eventBase, type: z.literal('stopped'), containerId: BoundedId, exitCode: z.number().int().min(-(2 ** 31)).max(2 ** 32).nullable() }),
+  z.object({ ...eventBase, type: z.literal('removing'), containerId: BoundedId }),
+  z.object({ ...eventBase, type: z.literal('removed'), containerId: BoundedId }),
   z.object({ ...eventBase, type: z.literal('succeeded'), result: z.union([ContainerResult, PullResult]) }),
   z.object({ ...eventBase, type: z.literal('failed'), error: ErrorShape }),
 ]);
@@ -95,18 +96,20 @@ export type OperationEventType = OperationEvent['type'];
 /** Distributes `Omit` over a union, so each event keeps its own fields. */
 export type OperationStep = OperationEvent extends infer E ? (E extends OperationEvent ? Omit<E, 'operationId' | 'at'> : never) : never;
 
-export const WatchOperationInput = z.object({
+export const WatchOperationInput = z.strictObject({
   operationId: OperationId,
-  /** Set by tRPC when a watch resumes; the stream continues after that event. */
-  lastEventId: z.string().nullish(),
+  /** Set when a watch resumes; the stream continues after that event. */
+  lastEventId: z.string().max(Limit.idChars).nullish(),
 });
+
+export const GetOperationInput = z.strictObject({ operationId: OperationId });
 
 export const OperationStatus = z.object({
   operationId: OperationId,
   kind: z.enum(['create', 'start', 'stop', 'restart', 'remove', 'pull']),
   state: z.enum(['running', 'succeeded', 'failed']),
-  startedAt: z.number(),
-  endedAt: z.number().nullable(),
+  startedAt: EpochMs,
+  endedAt: EpochMs.nullable(),
   result: z.union([ContainerResult, PullResult]).nullable(),
   error: ErrorShape.nullable(),
 });

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AgentError } from '../errors.js';
-import type { AgentHandlers } from '../router/handlers.js';
+import type { AgentHandlers } from '../agent/handlers.js';
 import type { Heartbeat } from '../schemas/heartbeat.js';
 import { PROTOCOL_VERSION } from '../version.js';
 
@@ -43,7 +43,7 @@ export function stubHandlers({ nodeName, heartbeatIntervalMs = 50, overrides = {
     archives: { openRead: refuse, read: refuse, openWrite: refuse, write: refuse, abort: refuse },
     operations: { get: refuse, watch: idle },
     node: {
-      heartbeats: async function* ({ signal }): AsyncGenerator<Heartbeat> {
+      heartbeats: async function* (_input, { signal }): AsyncGenerator<Heartbeat> {
         const started = now();
         for (let seq = 1; !signal.aborted; seq++) {
           yield {

@@ -1,17 +1,16 @@
-import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { linkTransformer } from './transformer.js';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { CloseCode } from '../closeCodes.js';
+import { CloseCode, closeReason } from '../closeCodes.js';
 import { AgentError } from '../errors.js';
-import type { AgentRouter } from '../router/createAgentRouter.js';
+import { keepAlive, type KeepAliveOptions } from '../link/keepAlive.js';
+import { timerMs } from '../link/timerMs.js';
+import { agentContract } from '../contract/agentContract.js';
 import type { Hello } from '../schemas/hello.js';
 import { isCompatibleProtocol, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../version.js';
-import { AdoptedWebSocket, type SocketSource } from './AdoptedWebSocket.js';
-import { keepAlive, type KeepAliveOptions } from './keepAlive.js';
-import { timeoutLink } from './timeoutLink.js';
-import { timerMs } from './timerMs.js';
+import { type AgentClient, createAgentClient } from './agentClient.js';
+import { LinkRefusal } from './LinkRefusal.js';
+import { type LinkCounters, NodeLink, type NodeLinkHost } from './NodeLink.js';
 
 /** Closes `ws` and resolves once it is closed, terminating it if the peer does not answer in `graceMs`. */
 async function closeAndWait(ws: WebSocket, code: number, reason: string, graceMs = 1_000): Promise<void> {
@@ -27,19 +26,6 @@ async function closeAndWait(ws: WebSocket, code: number, reason: string, graceMs
 export interface NodeIdentity {
   nodeId: string;
 }
-
-/** Thrown by `authenticate` to refuse a socket with a chosen close code. */
-export class LinkRefusal extends Error {
-  override name = 'LinkRefusal';
-  constructor(
-    readonly closeCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export type AgentClient = TRPCClient<AgentRouter>;
 
 export interface AgentConnectEvent<I extends NodeIdentity> {
   nodeId: string;
@@ -59,6 +45,13 @@ export interface AgentRefusedEvent {
   nodeId: string | null;
   code: number;
   reason: string;
+}
+
+export interface AgentViolationEvent {
+  nodeId: string;
+  /** What the agent sent, in a few words: never the frame itself. */
+  reason: string;
+  counters: LinkCounters;
 }
 
 export interface AgentHubOptions<I extends NodeIdentity> {
@@ -84,86 +77,29 @@ export interface AgentHubOptions<I extends NodeIdentity> {
    * @default 10_000 (milliseconds)
    */
   helloTimeoutMs?: number;
+  /**
+   * Stream items that break the contract are dropped; more than this many within
+   * `invalidItemWindowMs` close the agent's socket with `ProtocolViolation`.
+   * @default 20
+   */
+  maxInvalidItems?: number;
+  /** @default 60_000 (milliseconds) */
+  invalidItemWindowMs?: number;
   onConnect?(event: AgentConnectEvent<I>): void;
   onDisconnect?(event: AgentDisconnectEvent): void;
   onRefused?(event: AgentRefusedEvent): void;
-}
-
-/** One node's side of the hub: its current socket and its long-lived typed client. */
-class NodeLink implements SocketSource {
-  socket: WebSocket | null = null;
-  /** A socket that arrived while no `AdoptedWebSocket` was waiting for one. */
-  private pending: WebSocket | null = null;
-  private waiter: { take: (socket: WebSocket) => void; fail: () => void } | null = null;
-  readonly client: AgentClient;
-  private readonly wsClient: ReturnType<typeof createWSClient>;
-
-  constructor(nodeId: string, callTimeoutMs: number) {
-    const source: SocketSource = this;
-    this.wsClient = createWSClient({
-      url: `lormas-agent://${encodeURIComponent(nodeId)}`,
-      WebSocket: class extends AdoptedWebSocket {
-        constructor() {
-          super(source);
-        }
-      } as unknown as typeof globalThis.WebSocket,
-      // The adopted socket only opens when the agent dials back; there is nothing to back off from.
-      retryDelayMs: (attempt) => Math.min(attempt * 100, 1_000),
-      keepAlive: { enabled: false },
-    });
-    this.client = createTRPCClient<AgentRouter>({
-      links: [
-        timeoutLink({ timeoutMs: callTimeoutMs, describe: () => `agent of node ${nodeId}` }),
-        wsLink<AgentRouter>({ client: this.wsClient, transformer: linkTransformer }),
-      ],
-    });
-  }
-
-  request(take: (socket: WebSocket) => void, fail: () => void): () => void {
-    if (this.pending) {
-      const socket = this.pending;
-      this.pending = null;
-      take(socket);
-      return () => {};
-    }
-    const waiter = { take, fail };
-    this.waiter = waiter;
-    return () => {
-      if (this.waiter === waiter) this.waiter = null;
-    };
-  }
-
-  /** Makes `socket` this node's socket and hands it to the tRPC client. */
-  offer(socket: WebSocket): void {
-    this.socket = socket;
-    const waiter = this.waiter;
-    this.waiter = null;
-    if (waiter) waiter.take(socket);
-    else this.pending = socket;
-  }
-
-  dropPending(socket: WebSocket): void {
-    if (this.pending === socket) this.pending = null;
-    if (this.socket === socket) this.socket = null;
-  }
-
-  async dispose(): Promise<void> {
-    this.socket?.close(CloseCode.GoingAway, 'server closing');
-    this.pending?.close(CloseCode.GoingAway, 'server closing');
-    const closing = this.wsClient.close();
-    // A client still waiting for the node to dial in would wait forever: tell it none will come.
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.fail();
-    await closing;
-  }
+  /** An agent broke the wire format or the contract and its socket is being closed: one call per socket, for the log. */
+  onViolation?(event: AgentViolationEvent): void;
+  /** A callback of the caller's (a stream handler, an event listener) threw; the hub goes on. @default reports to `console.error` */
+  onCallbackError?(error: unknown, where: { nodeId: string | null; path: string }): void;
 }
 
 /**
  * The server end of the reverse link. Agents dial in; the hub authenticates each socket,
- * and keeps one typed tRPC client per node that calls the router the agent serves. The
- * client outlives sockets: when a node dials back, its subscriptions resume from their
- * last event id on the new socket.
+ * asks it `hello`, and keeps one `NodeLink` per node, whose typed client calls the agent.
+ * A node's streams outlive its sockets: when it dials back, they resume from the last event
+ * id received. Nothing an agent sends reaches a caller unchecked, and nothing it sends, nor
+ * any callback the hub runs, can throw out of the hub.
  */
 export class AgentHub<I extends NodeIdentity = NodeIdentity> {
   private readonly wss: WebSocketServer;
@@ -171,12 +107,18 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
   private readonly options: AgentHubOptions<I>;
   private readonly callTimeoutMs: number;
   private readonly helloTimeoutMs: number;
+  private readonly maxInvalidItems: number;
+  private readonly invalidItemWindowMs: number;
 
   constructor(options: AgentHubOptions<I>) {
     if (typeof options.authenticate !== 'function') throw new TypeError('AgentHub: options.authenticate must be a function');
     this.options = options;
     this.callTimeoutMs = timerMs('AgentHub: callTimeoutMs', options.callTimeoutMs ?? 30_000);
     this.helloTimeoutMs = timerMs('AgentHub: helloTimeoutMs', options.helloTimeoutMs ?? 10_000);
+    this.invalidItemWindowMs = timerMs('AgentHub: invalidItemWindowMs', options.invalidItemWindowMs ?? 60_000);
+    const maxInvalidItems = options.maxInvalidItems ?? 20;
+    if (!Number.isInteger(maxInvalidItems) || maxInvalidItems < 0) throw new TypeError(`AgentHub: maxInvalidItems must be a whole number, got ${maxInvalidItems}`);
+    this.maxInvalidItems = maxInvalidItems;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024 });
   }
 
@@ -187,18 +129,25 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
       ws.on('error', () => {
         // `ws` closes the socket itself (1009 for an oversized frame); the close handler reports it.
       });
-      this.accept(ws, request).catch((error: unknown) => ws.close(CloseCode.InternalError, String(error).slice(0, 100)));
+      this.accept(ws, request).catch((error: unknown) => {
+        this.report(error, { nodeId: null, path: 'accept' });
+        ws.close(CloseCode.InternalError, 'internal error');
+      });
     });
   }
 
   /** The typed client of a node's agent. Calls wait for the agent to be connected, up to their deadline. */
   client(nodeId: string): AgentClient {
-    return this.link(nodeId).client;
+    return createAgentClient(this.link(nodeId));
   }
 
   isConnected(nodeId: string): boolean {
-    const socket = this.links.get(nodeId)?.socket;
-    return !!socket && socket.readyState === socket.OPEN;
+    return this.links.get(nodeId)?.isOpen() ?? false;
+  }
+
+  /** What the hub counted of a node's frames: dropped frames, invalid items and results. */
+  counters(nodeId: string): LinkCounters | null {
+    return this.links.get(nodeId)?.counters ?? null;
   }
 
   /** Closes a node's socket with `code`, e.g. `Revoked`. */
@@ -206,39 +155,78 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
     this.links.get(nodeId)?.socket?.close(code, reason);
   }
 
-  /** Closes a node's socket and drops its client; calls waiting on it fail. */
+  /** Closes a node's socket and drops its link; its calls fail and its streams end with `AGENT_UNAVAILABLE`. */
   async forget(nodeId: string, code: number = CloseCode.Normal, reason = 'forgotten'): Promise<void> {
     const link = this.links.get(nodeId);
     if (!link) return;
     this.links.delete(nodeId);
-    link.socket?.close(code, reason);
-    await link.dispose();
+    const socket = link.socket;
+    link.dispose(reason);
+    if (socket) await closeAndWait(socket, code, reason);
   }
 
   /** Closes every agent socket (they will dial again) and stops accepting new ones. */
   async close(): Promise<void> {
     const links = [...this.links.values()];
     this.links.clear();
-    await Promise.all(links.map((link) => link.dispose()));
+    for (const link of links) link.dispose('server closing');
+    await Promise.all(links.map((link) => (link.socket ? closeAndWait(link.socket, CloseCode.GoingAway, 'server closing') : undefined)));
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
   private link(nodeId: string): NodeLink {
     let link = this.links.get(nodeId);
-    if (!link) this.links.set(nodeId, (link = new NodeLink(nodeId, this.callTimeoutMs)));
+    if (!link) this.links.set(nodeId, (link = new NodeLink(this.host(nodeId))));
     return link;
   }
 
+  private host(nodeId: string): NodeLinkHost {
+    let violated: WebSocket | null = null;
+    return {
+      nodeId,
+      callTimeoutMs: this.callTimeoutMs,
+      maxInvalidItems: this.maxInvalidItems,
+      invalidItemWindowMs: this.invalidItemWindowMs,
+      violation: (reason) => {
+        const link = this.links.get(nodeId);
+        const socket = link?.socket;
+        // One report per socket: a violator's later frames are ignored while it closes.
+        if (!link || !socket || violated === socket) return;
+        violated = socket;
+        this.guard({ nodeId, path: 'onViolation' }, () => this.options.onViolation?.({ nodeId, reason, counters: { ...link.counters } }));
+        socket.close(CloseCode.ProtocolViolation, 'protocol violation');
+      },
+      callbackFailed: (error, path) => this.report(error, { nodeId, path }),
+    };
+  }
+
+  private guard(where: { nodeId: string | null; path: string }, callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.report(error, where);
+    }
+  }
+
+  private report(error: unknown, where: { nodeId: string | null; path: string }): void {
+    try {
+      if (this.options.onCallbackError) this.options.onCallbackError(error, where);
+      else console.error(`AgentHub: a callback threw (${where.path}${where.nodeId ? `, node ${where.nodeId}` : ''}):`, error);
+    } catch {
+      // The reporter itself failed; there is nowhere left to report to.
+    }
+  }
+
   private refuse(ws: WebSocket, nodeId: string | null, code: number, reason: string): void {
-    ws.close(code, reason);
-    this.options.onRefused?.({ nodeId, code, reason });
+    ws.close(code, closeReason(reason));
+    this.guard({ nodeId, path: 'onRefused' }, () => this.options.onRefused?.({ nodeId, code, reason }));
   }
 
   private async accept(ws: WebSocket, request: IncomingMessage): Promise<void> {
     const version = request.headers[PROTOCOL_VERSION_HEADER];
     if (typeof version === 'string' && !isCompatibleProtocol(version)) {
-      return this.refuse(ws, null, CloseCode.ProtocolVersionUnsupported, `protocol ${version} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+      return this.refuse(ws, null, CloseCode.ProtocolVersionUnsupported, `protocol ${version.slice(0, 32)} is not supported; this server speaks ${PROTOCOL_VERSION}`);
     }
     let identity: I;
     try {
@@ -254,27 +242,28 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
     const link = this.link(nodeId);
     const previous = link.socket;
     const superseded = !!previous && previous.readyState === previous.OPEN;
-    // The older socket must be gone before the newer is offered, or calls would still go out on it.
+    // The older socket must be gone before the newer is attached, or calls would still go out on it.
     if (previous && previous !== ws) await closeAndWait(previous, CloseCode.Superseded, 'superseded by a newer connection of this node');
-    if (ws.readyState !== ws.OPEN) return;
+    if (ws.readyState !== ws.OPEN || this.links.get(nodeId) !== link) return;
 
     keepAlive(ws, this.options.keepAlive);
     ws.once('close', (code, reason) => {
-      link.dropPending(ws);
-      this.options.onDisconnect?.({ nodeId, code, reason: reason.toString() });
+      this.guard({ nodeId, path: 'onDisconnect' }, () => this.options.onDisconnect?.({ nodeId, code, reason: reason.toString() }));
     });
-    link.offer(ws);
+    link.attach(ws);
 
     let hello: Hello;
     try {
-      hello = await link.client.hello.query(undefined, { context: { timeoutMs: this.helloTimeoutMs } });
+      hello = (await link.call(agentContract.hello, 'hello', undefined, { timeoutMs: this.helloTimeoutMs })) as Hello;
     } catch (error) {
-      if (ws.readyState === ws.OPEN) ws.close(CloseCode.HelloTimeout, AgentError.from(error).message.slice(0, 120));
+      if (ws.readyState === ws.OPEN) ws.close(CloseCode.HelloTimeout, closeReason(AgentError.from(error).message));
       return;
     }
     if (!isCompatibleProtocol(hello.protocolVersion)) {
-      return this.refuse(ws, nodeId, CloseCode.ProtocolVersionUnsupported, `protocol ${hello.protocolVersion} is not supported`);
+      return this.refuse(ws, nodeId, CloseCode.ProtocolVersionUnsupported, `protocol ${hello.protocolVersion} is not supported; this server speaks ${PROTOCOL_VERSION}`);
     }
-    if (link.socket === ws && ws.readyState === ws.OPEN) this.options.onConnect?.({ nodeId, identity, hello, superseded });
+    if (link.socket !== ws || ws.readyState !== ws.OPEN) return;
+    link.agentProtocol = hello.protocolVersion;
+    this.guard({ nodeId, path: 'onConnect' }, () => this.options.onConnect?.({ nodeId, identity, hello, superseded }));
   }
 }

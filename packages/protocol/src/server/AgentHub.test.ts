@@ -5,11 +5,11 @@ import { nextEvent, waitFor } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../closeCodes.js';
 import { AgentError } from '../errors.js';
-import type { AgentHandlers, Tracked } from '../router/handlers.js';
+import type { AgentHandlers, Tracked } from '../agent/handlers.js';
 import type { ContainerEvent } from '../schemas/events.js';
 import { PROTOCOL_VERSION } from '../version.js';
 import { AgentHub } from './AgentHub.js';
-import { dialTestAgent, startTestHub, stubHandlers } from '../testing/testLink.js';
+import { dialTestAgent, startTestHub, stubHandlers } from '../testing/index.js';
 
 const EVENT_COUNT = 40;
 
@@ -200,7 +200,7 @@ describe('reverse link over loopback', () => {
     const started = Date.now();
     const error = await fixture.hub
       .client('n-never-connected')
-      .hello.query(undefined, { context: { timeoutMs: 300 } })
+      .hello.query(undefined, { timeoutMs: 300 })
       .then(() => assert.fail('expected a timeout'), (e: unknown) => AgentError.from(e));
     assert.equal(error.code, 'AGENT_TIMEOUT');
     assert.match(error.message, /n-never-connected/);
@@ -211,7 +211,7 @@ describe('reverse link over loopback', () => {
     for (const timeoutMs of [Number.NaN, -1, 0, 2 ** 31]) {
       const error = await fixture.hub
         .client('n-never-connected')
-        .hello.query(undefined, { context: { timeoutMs } })
+        .hello.query(undefined, { timeoutMs })
         .then(() => assert.fail('expected a refusal'), (e: unknown) => e as Error);
       assert.match(error.message, /timeoutMs must be a positive number/, String(timeoutMs));
     }

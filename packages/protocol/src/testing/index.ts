@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
+// @lormas/protocol/testing: a hub on loopback, a protocol-level agent without Docker, and a socket pair, for tests and benchmarks.
 import { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../version.js';
-import { createAgentRouter } from '../router/createAgentRouter.js';
-import type { AgentHandlers } from '../router/handlers.js';
-import { AgentHub, type AgentHubOptions, type NodeIdentity } from '../link/AgentHub.js';
-import { serveAgentLink } from '../link/serveAgentLink.js';
+import type { AgentHandlers } from '../agent/handlers.js';
+import { serveAgentLink } from '../agent/serveAgentLink.js';
+import { AgentHub, type AgentHubOptions, type NodeIdentity } from '../server/AgentHub.js';
 
 /**
  * A hub on an HTTP server on loopback, for tests. By default the node is named by the
@@ -59,8 +59,9 @@ export function dialTestAgent(url: string, nodeId: string, handlers: AgentHandle
     maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024,
   });
   socket.on('error', () => {});
-  serveAgentLink(socket, { router: createAgentRouter(handlers) });
+  serveAgentLink(socket, { handlers });
   return socket;
 }
 
 export { stubHandlers, type StubHandlersOptions } from './stubHandlers.js';
+export { wsPair, type WsPair } from './wsPair.js';

@@ -1,0 +1,79 @@
+import type { z } from 'zod';
+
+/** The three kinds of procedure, in tRPC's words (they are the `method` of a request frame). */
+export type ProcedureKind = 'query' | 'mutation' | 'subscription';
+
+interface Common<I extends z.ZodType | undefined> {
+  /** The input schema; `undefined` for a procedure that takes none. Inputs are strict. */
+  readonly input: I;
+  /** The protocol version (`MAJOR.MINOR`) that added the procedure. A server calls it only on agents that speak that version or later. */
+  readonly since: string;
+  /** One line for people, carried into the JSON Schema. */
+  readonly description: string;
+}
+
+export interface CallProcedure<K extends 'query' | 'mutation' = 'query' | 'mutation', I extends z.ZodType | undefined = z.ZodType | undefined, O extends z.ZodType = z.ZodType>
+  extends Common<I> {
+  readonly kind: K;
+  /** The result schema: the agent checks what it sends, the server what it receives. */
+  readonly output: O;
+}
+
+export interface SubscriptionProcedure<I extends z.ZodType | undefined = z.ZodType | undefined, T extends z.ZodType = z.ZodType, Tracked extends boolean = boolean>
+  extends Common<I> {
+  readonly kind: 'subscription';
+  /** The schema of each item of the stream. */
+  readonly item: T;
+  /**
+   * Whether each item carries an event id (tRPC's `tracked`), from which a resumed
+   * subscription continues: the server sends the last id it saw as `lastEventId`.
+   */
+  readonly tracked: Tracked;
+}
+
+export type Procedure = CallProcedure | SubscriptionProcedure;
+
+/** A node of the contract: a procedure, or a group of them by name. */
+export interface ContractGroup {
+  readonly [name: string]: Procedure | ContractGroup;
+}
+
+interface Described<I extends z.ZodType | undefined> {
+  input?: I;
+  since?: string;
+  description: string;
+}
+
+export function query<O extends z.ZodType, I extends z.ZodType | undefined = undefined>(def: Described<I> & { output: O }): CallProcedure<'query', I, O> {
+  return { kind: 'query', input: def.input as I, output: def.output, since: def.since ?? '1.0', description: def.description };
+}
+
+export function mutation<O extends z.ZodType, I extends z.ZodType | undefined = undefined>(def: Described<I> & { output: O }): CallProcedure<'mutation', I, O> {
+  return { kind: 'mutation', input: def.input as I, output: def.output, since: def.since ?? '1.0', description: def.description };
+}
+
+export function subscription<T extends z.ZodType, Tr extends boolean, I extends z.ZodType | undefined = undefined>(
+  def: Described<I> & { item: T; tracked: Tr },
+): SubscriptionProcedure<I, T, Tr> {
+  return { kind: 'subscription', input: def.input as I, item: def.item, tracked: def.tracked, since: def.since ?? '1.0', description: def.description };
+}
+
+export function isProcedure(node: Procedure | ContractGroup): node is Procedure {
+  return typeof (node as Procedure).kind === 'string' && ((node as Procedure).kind === 'query' || (node as Procedure).kind === 'mutation' || (node as Procedure).kind === 'subscription');
+}
+
+/** Every procedure of a contract by its dotted path (`containers.create`), in table order. */
+export function flattenContract(group: ContractGroup, prefix = ''): Map<string, Procedure> {
+  const out = new Map<string, Procedure>();
+  for (const [name, node] of Object.entries(group)) {
+    const path = prefix ? `${prefix}.${name}` : name;
+    if (isProcedure(node)) out.set(path, node);
+    else for (const [inner, procedure] of flattenContract(node, path)) out.set(inner, procedure);
+  }
+  return out;
+}
+
+/** What a procedure's handler receives as input: the parsed input, or nothing. */
+export type InputOf<P extends Procedure> = P['input'] extends z.ZodType ? z.output<P['input']> : void;
+/** What a caller passes as input: the input before defaults, or nothing. */
+export type CallerInputOf<P extends Procedure> = P['input'] extends z.ZodType ? z.input<P['input']> : void | undefined;

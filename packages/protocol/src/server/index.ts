@@ -1,0 +1,15 @@
+// @lormas/protocol/server: the server's end of the link: the hub agents dial into, and its typed client.
+export {
+  AgentHub,
+  type AgentConnectEvent,
+  type AgentDisconnectEvent,
+  type AgentHubOptions,
+  type AgentRefusedEvent,
+  type AgentViolationEvent,
+  type NodeIdentity,
+} from './AgentHub.js';
+export { LinkRefusal } from './LinkRefusal.js';
+export type { AgentClient, ClientOf, ClientProcedure, TrackedItem } from './agentClient.js';
+export type { CallOptions, LinkCounters, SubscriptionHandlers, Unsubscribable } from './NodeLink.js';
+export { readAgentFrame, type AgentMessage } from './readAgentFrame.js';
+export type { KeepAliveOptions } from '../link/keepAlive.js';
