@@ -5,7 +5,8 @@
  * Settings: PORT (default 3000), ADMIN_TOKEN (generated when unset), LOG_LEVEL (default
  * info), DATA_DIR (default: in memory, so each run starts clean), DOCKER_HOST for the agent.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -61,9 +62,17 @@ async function api(url: string, path: string, init: { method?: string; body?: un
   return body;
 }
 
+/** Builds the dashboard when this checkout has not built it yet (a second or so, no network). */
+function ensureDashboard(): void {
+  if (existsSync(join(root, 'packages/mock-server/dashboard/dist/index.html'))) return;
+  const built = spawnSync(process.execPath, ['packages/mock-server/dashboard/build.mjs'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error('building the dashboard failed');
+}
+
 async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  ensureDashboard();
 
   const url = await new Promise<string>((resolve) => {
     const serverEnv: Record<string, string> = { PORT: process.env['PORT'] ?? '3000', HOST: '127.0.0.1', ADMIN_TOKEN: adminToken, LOG_LEVEL: logLevel };
@@ -72,6 +81,7 @@ async function main(): Promise<void> {
       if (match) resolve(match[1]!);
     });
   });
+  process.stdout.write(`Dashboard: ${url}/dashboard\n`);
   const node = await api(url, '/api/nodes', { method: 'POST', body: { name: NODE_NAME, description: 'started by pnpm dev' } });
   const agent = start('agent', ['--import', 'tsx', 'packages/agent/agent.ts'], {
     SERVER_URL: url.replace(/^http/, 'ws'),
@@ -91,6 +101,8 @@ async function main(): Promise<void> {
   const spec = { name, image: 'lormas-test/busybox:latest', networkMode: 'none', cmd: ['sh', '-c', 'while true; do echo hello from lormas; sleep 2; done'] };
   process.stdout.write(
     [
+      '',
+      `Dashboard: ${url}/dashboard  (sign in with the admin token: ${adminToken})`,
       '',
       `dev: ${NODE_NAME} (${node.id}) is online; server pid ${children[0]!.child.pid}, agent pid ${agent.pid}. Ctrl-C stops both.`,
       '',

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian or Ubuntu machine to run and test the Lormas node agent:
 # the Docker engine, the offline busybox test image, Debian's registry for pull tests,
+# Chromium for the dashboard's browser tests,
 # pnpm and the workspace's dependencies. Safe to run again; it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,8 @@ command -v docker-registry >/dev/null || missing+=(docker-registry)
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && file_is_static=$(ldd /bin/busybox 2>&1 | grep -c 'not a dynamic' || true)
 [ "${file_is_static:-0}" -ge 1 ] || missing+=(busybox-static)
 command -v ip >/dev/null || missing+=(iproute2)
+# The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq

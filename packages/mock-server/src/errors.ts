@@ -7,6 +7,7 @@ import type { ValidationIssue } from '@lormas/protocol';
 export const ServerErrorCode = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   NOT_ACCEPTABLE: 406,
@@ -16,8 +17,11 @@ export const ServerErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   EXPECTATION_FAILED: 417,
   UPGRADE_REQUIRED: 426,
+  TOO_MANY_REQUESTS: 429,
   HEADERS_TOO_LARGE: 431,
   NODE_OFFLINE: 503,
+  /** No node can take a container: none online with its engine up (in the cluster asked for). */
+  NO_ELIGIBLE_NODE: 503,
   INTERNAL: 500,
 } as const;
 export type ServerErrorCodeName = keyof typeof ServerErrorCode;

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     failoverGraceMs: config.failoverGraceMs,
     logger,
   });
+  process.stdout.write(`lormas-mock dashboard: ${server.url}/dashboard\n`);
   process.stdout.write(`lormas-mock listening on ${server.url} (agents: ${server.url.replace(/^http/, 'ws')})\n`);
   if (config.adminTokenGenerated) process.stdout.write(`admin token (generated, shown once): ${config.adminToken}\n`);
   logger.info('started', { url: server.url, data: config.dataDir ?? 'in memory' });

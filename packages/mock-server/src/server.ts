@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { KeepAliveOptions } from '@lormas/protocol/server';
 import { AgentGateway } from './agents/AgentGateway.js';
@@ -10,6 +11,12 @@ import { apiRouter, createApi } from './http/createApi.js';
 import { createHttpServer } from './http/createHttpServer.js';
 import { type HttpLimits, httpLimits } from './http/HttpLimits.js';
 import type { RouteInfo } from './http/Router.js';
+import { createRequestAuthenticator } from './auth/authenticateRequest.js';
+import { Sessions } from './auth/Sessions.js';
+import { SignInLimiter } from './auth/SignInLimiter.js';
+import { serveDashboard } from './dashboard/serveDashboard.js';
+import { LiveEvents } from './live/LiveEvents.js';
+import { SharedLogStreams } from './logs/SharedLogStreams.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Store } from './store/Store.js';
 
@@ -48,7 +55,32 @@ export interface MockServerOptions extends Partial<HttpLimits> {
   failoverRetryBaseMs?: number;
   /** @default 30_000 (milliseconds) */
   failoverRetryMaxMs?: number;
+  /** Folder of the built dashboard; `null` serves none. @default this package's `dashboard/dist` */
+  dashboardDir?: string | null;
+  /** How long a dashboard session lasts from sign-in. @default 43_200_000 (12 hours, milliseconds) */
+  sessionTtlMs?: number;
+  /** Failed sign-ins one address may make per `signInWindowMs`. @default 5 (attempts) */
+  signInMaxFailures?: number;
+  /** @default 60_000 (milliseconds) */
+  signInWindowMs?: number;
+  /** Live events a reconnecting `/api/events` reader can resume from. @default 1_000 (events) */
+  eventReplayEvents?: number;
+  /** Heartbeat figures of a node go out on `/api/events` at most this often. @default 1_000 (milliseconds) */
+  heartbeatEventIntervalMs?: number;
+  /** An `/api/events` reader this far behind is cut off with `SLOW_READER`. @default 1 MiB (bytes) */
+  eventsMaxBufferedBytes?: number;
+  /** A comment goes to a quiet `/api/events` reader this often. @default 15_000 (milliseconds) */
+  eventsKeepAliveMs?: number;
+  /** CPU and memory samples kept per node for sparklines. @default 120 (samples) */
+  samplesPerNode?: number;
+  /** At most one sample per node this often. @default 5_000 (milliseconds) */
+  sampleIntervalMs?: number;
+  /** Lines a shared log stream keeps for viewers who join later. @default 1_000 (lines) */
+  sharedLogTailLines?: number;
 }
+
+/** Where `pnpm build` writes the dashboard. */
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/dist', import.meta.url));
 
 export interface MockServer {
   /** `http://host:port`; agents dial the same address as `ws://host:port`. */
@@ -60,6 +92,8 @@ export interface MockServer {
   failover: FailoverController;
   /** The HTTP API's route table: method, pattern, and the schemas of each route's body and query. */
   routes: readonly RouteInfo[];
+  /** The live event stream of `GET /api/events` and the sparkline samples. */
+  live: LiveEvents;
   /** Closes agent sockets (agents will dial again), the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -101,8 +135,41 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     });
     gateway.admitReturning = (nodeId) => failover.admit(nodeId);
     const migrations = new MigrationRunner({ store, gateway, containers, failover, logger });
-    const router = apiRouter({ store, gateway, containers, failover, migrations, key, tokenTtlSeconds: options.tokenTtlSeconds ?? null, now }, limits);
-    const server = createHttpServer(createApi(router, { adminToken, logger }), limits);
+    const live = new LiveEvents({
+      store,
+      gateway,
+      failover,
+      now,
+      replayEvents: options.eventReplayEvents,
+      heartbeatEventIntervalMs: options.heartbeatEventIntervalMs,
+      samplesPerNode: options.samplesPerNode,
+      sampleIntervalMs: options.sampleIntervalMs,
+    });
+    const sessions = new Sessions({ store: store.sessions, adminToken, sessionTtlMs: options.sessionTtlMs, now });
+    const router = apiRouter(
+      {
+        store,
+        gateway,
+        containers,
+        failover,
+        migrations,
+        key,
+        tokenTtlSeconds: options.tokenTtlSeconds ?? null,
+        now,
+        chooser: failover.chooser,
+        live,
+        adminToken,
+        sessions,
+        signIn: new SignInLimiter({ maxFailures: options.signInMaxFailures, windowMs: options.signInWindowMs, now }),
+        logs: new SharedLogStreams({ tailLines: options.sharedLogTailLines }),
+        eventsMaxBufferedBytes: options.eventsMaxBufferedBytes ?? 1024 * 1024,
+        eventsKeepAliveMs: options.eventsKeepAliveMs ?? 15_000,
+      },
+      limits,
+    );
+    const authenticate = createRequestAuthenticator({ adminToken, sessions });
+    const dashboardDir = options.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : options.dashboardDir;
+    const server = createHttpServer(serveDashboard(createApi(router, { adminToken, logger, authenticate }), dashboardDir), limits);
     server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -123,9 +190,11 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       gateway,
       failover,
       routes: router.routes(),
+      live,
       close: () =>
         (closing ??= (async () => {
           failover.stop();
+          live.close();
           await gateway.close();
           await failover.idle();
           server.closeAllConnections();

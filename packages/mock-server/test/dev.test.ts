@@ -45,6 +45,13 @@ describe('pnpm dev', () => {
       return run('sh', ['-c', line!]).then(({ stdout }) => stdout);
     };
 
+    // The dashboard's address comes first, before anything else the dev script says, and answers.
+    const own = output.split('\n').filter((line) => !line.startsWith('['));
+    const dashboard = /^Dashboard: (http:\/\/\S+\/dashboard)$/.exec(own[0] ?? '');
+    assert.ok(dashboard, `first line of dev's own output: ${own[0]}`);
+    const page = await fetch(`${dashboard[1]}/nodes`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="app">/);
     const { nodes } = JSON.parse(await curl('# List nodes')) as { nodes: { name: string; status: string }[] };
     assert.deepEqual(nodes.map((n) => [n.name, n.status]), [['dev-node', 'online']]);
     const created = JSON.parse(await curl('# Create and start a container')) as { name: string; state: string };

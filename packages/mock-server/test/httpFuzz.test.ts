@@ -16,7 +16,7 @@ import { type AgentProcess, startAgentProcess } from './support/agentProcess.js'
 import { call, registerNode } from './support/http.js';
 import { idsIn, judgeExchange } from './support/judgeExchange.js';
 import { exchange } from './support/rawHttp.js';
-import { type FuzzContext, routeRequests, upgradeRequests, type WireRequest } from './support/routeRequests.js';
+import { type FuzzContext, routeRequests, unroutedRequests, upgradeRequests, type WireRequest } from './support/routeRequests.js';
 import { type ServerProcess, startServerProcess } from './support/serverProcess.js';
 import { storeProblems } from './support/storeProblems.js';
 import { dialStubAgent } from './support/stubAgent.js';
@@ -148,10 +148,11 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
       endAfterPayload: delivery.kind === 'cut',
     });
     requestsSent += delivery.requests.length;
+    const answers = result.openStream ? [...result.responses, result.openStream] : result.responses;
     delivery.requests.forEach((request, index) => {
       const count = sentTo.get(request.route) ?? { sent: 0, reachedHandler: 0, statuses: {} };
       count.sent++;
-      const status = result.responses[index]?.status;
+      const status = answers[index]?.status;
       count.statuses[status ?? 'none'] = (count.statuses[status ?? 'none'] ?? 0) + 1;
       // Past the token, the routing and the body checks: the handler ran.
       if (request.schemasAccept() && status !== undefined && ![401, 405, 413, 415].includes(status)) count.reachedHandler++;
@@ -163,7 +164,7 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
   it('answers every request to every route of the table with a success, a 4xx with the error body, or a closed connection', async (t) => {
     t.diagnostic(describeFuzz(settings));
     const apiRequest = fc.oneof(...routes.map((route) => routeRequests(context, route)));
-    const anyRequest = fc.oneof({ weight: routes.length, arbitrary: apiRequest }, { weight: 1, arbitrary: upgradeRequests(context) });
+    const anyRequest = fc.oneof({ weight: routes.length, arbitrary: apiRequest }, { weight: 1, arbitrary: upgradeRequests(context) }, { weight: 1, arbitrary: unroutedRequests(context) });
     const delivery: fc.Arbitrary<Delivery> = fc.oneof(
       { weight: 6, arbitrary: anyRequest.map((request): Delivery => ({ kind: 'single', requests: [request] })) },
       { weight: 2, arbitrary: fc.array(apiRequest, { minLength: 2, maxLength: 4 }).map((requests): Delivery => ({ kind: 'pipelined', requests })) },

@@ -4,8 +4,8 @@ import type { Logger } from '../logger.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
 import type { NodeRecord } from '../store/NodeStore.js';
 import type { Store } from '../store/Store.js';
-import { assessNodes, type Assessment } from './assessNodes.js';
-import { chooseTarget } from './chooseTarget.js';
+import { NodeChooser } from '../placement/NodeChooser.js';
+import { assessNodes, type Assessment, type NodeHealth } from './assessNodes.js';
 import { retryDelayMs } from './retryDelayMs.js';
 
 /** What failover asks of the nodes; `ContainerService` in the server, a fake in unit tests. */
@@ -37,6 +37,8 @@ export interface FailoverOptions {
   retryBaseMs?: number;
   /** @default 30_000 (milliseconds) */
   retryMaxMs?: number;
+  /** Where containers go; shared with the API's placement. @default a chooser over `store` and `liveness` judged by this controller */
+  chooser?: NodeChooser;
 }
 
 /** One HA container of a lost node waiting for (or being given) a new node. */
@@ -66,6 +68,9 @@ export class FailoverController {
   private last: Assessment | null = null;
   private holdSince: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  readonly chooser: NodeChooser;
+  /** Told of every change of a node's health as the checks see it (the live event stream listens). */
+  healthListener: ((nodeId: string, health: NodeHealth) => void) | null = null;
 
   constructor(private readonly options: FailoverOptions) {
     this.now = options.now ?? Date.now;
@@ -76,6 +81,7 @@ export class FailoverController {
       if (!Number.isFinite(value) || value < 0) throw new TypeError(`FailoverController: options.${name} must be a number of milliseconds >= 0`);
     }
     this.startedAt = this.now();
+    this.chooser = options.chooser ?? new NodeChooser({ store: options.store, liveness: options.liveness, healthOf: (nodeId) => this.healthOf(nodeId) });
   }
 
   start(): void {
@@ -96,6 +102,7 @@ export class FailoverController {
     const { store, liveness, logger } = this.options;
     const nodes = store.nodes.list();
     const previousHold = this.last?.hold ?? null;
+    const previousHealth = this.last?.health;
     this.last = assessNodes({
       now: this.now(),
       startedAt: this.startedAt,
@@ -108,6 +115,11 @@ export class FailoverController {
         return { nodeId: node.id, lost: live.status === 'lost', connected: live.connectedSince !== null, lastSignAt: Number.isFinite(lastSignAt) ? lastSignAt : null };
       }),
     });
+    if (this.healthListener) {
+      for (const [nodeId, judged] of this.last.health) {
+        if (previousHealth?.get(nodeId)?.health !== judged.health) this.healthListener(nodeId, judged.health);
+      }
+    }
     const { hold } = this.last;
     if (hold !== previousHold) {
       this.holdSince = hold ? this.now() : null;
@@ -155,25 +167,8 @@ export class FailoverController {
 
   /** A target for `record` among the healthy nodes other than its own, or null. */
   chooseTargetFor(record: ContainerRecord): string | null {
-    const { store, liveness } = this.options;
-    const heading = new Map<string, number>();
-    for (const item of this.pending.values()) if (item.inFlight && item.target) heading.set(item.target, (heading.get(item.target) ?? 0) + 1);
-    const held = store.containers.countsByNode();
-    const candidates = store.nodes
-      .list()
-      .filter((node) => {
-        const live = liveness.get(node.id);
-        // A node whose agent beats but whose Docker engine is down cannot run anything.
-        return node.id !== record.nodeId && live.status === 'online' && live.lastHeartbeat?.engine.up !== false && (this.last?.health.get(node.id)?.health ?? 'online') === 'online';
-      })
-      .map((node) => ({
-        nodeId: node.id,
-        clusterId: node.clusterId,
-        containers: (held.get(node.id) ?? 0) + (heading.get(node.id) ?? 0),
-        cpuPercent: liveness.get(node.id).lastHeartbeat?.cpu.usagePercent ?? 0,
-      }));
-    const source = store.nodes.get(record.nodeId);
-    return chooseTarget({ sourceClusterId: source?.clusterId ?? null, preferredClusterId: record.preferredClusterId, candidates })?.nodeId ?? null;
+    const source = this.options.store.nodes.get(record.nodeId);
+    return this.chooser.choose({ exclude: record.nodeId, sourceClusterId: source?.clusterId ?? null, preferredClusterId: record.preferredClusterId })?.nodeId ?? null;
   }
 
   /** What the API shows: windows, the hold and its reason, each node's health, pending moves. */
@@ -226,6 +221,7 @@ export class FailoverController {
     const target = this.chooseTargetFor(record);
     if (!target) return this.retryLater(item, 'choose-target', 'no healthy node can take it');
     item.target = target;
+    const release = this.chooser.reserve(target);
     store.migrations.setTarget(item.migrationId, target);
     store.migrations.step(item.migrationId, 'choose-target', 'ok', target);
     const start = record.desiredState === 'running';
@@ -242,6 +238,7 @@ export class FailoverController {
         const agentError = AgentError.from(error);
         this.retryLater(item, 'create-target', `${agentError.code}: ${agentError.message}`);
       } finally {
+        release();
         item.inFlight = null;
       }
     })();

@@ -75,6 +75,21 @@ export class EventStream {
     return true;
   }
 
+  /**
+   * Writes an SSE comment, which readers ignore: keeps idle proxies and the client's own
+   * dead-connection checks from closing a quiet stream. Cuts off a slow reader like `write`.
+   */
+  comment(text: string): boolean {
+    if (this.signal.aborted || this.format !== 'sse') return false;
+    this.start();
+    if (this.res.writableLength > this.maxBufferedBytes) {
+      this.fail({ code: 'SLOW_READER', message: 'the client reads too slowly; stream ended' });
+      return false;
+    }
+    this.res.write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`);
+    return true;
+  }
+
   /** Writes an error in the stream's own form, then ends it. */
   fail(error: { code: string; message: string }): void {
     if (this.signal.aborted) return;

@@ -7,16 +7,20 @@ import { errorReply } from './errorReply.js';
 import { requestUrl } from './requestUrl.js';
 import { clusterRoutes } from './routes/clusterRoutes.js';
 import { containerRoutes } from './routes/containerRoutes.js';
+import { eventRoutes } from './routes/eventRoutes.js';
 import { imageRoutes } from './routes/imageRoutes.js';
 import { logRoutes } from './routes/logRoutes.js';
 import { migrationRoutes } from './routes/migrationRoutes.js';
 import { nodeRoutes } from './routes/nodeRoutes.js';
+import { sessionRoutes } from './routes/sessionRoutes.js';
 import { Router, type RouterOptions } from './Router.js';
 import { sendJson } from './sendJson.js';
 
 export interface ApiOptions {
   adminToken: string;
   logger: Logger;
+  /** Decides who may call; throws a `ServerError` to refuse. @default the admin bearer token alone */
+  authenticate?: (req: IncomingMessage, url: URL) => void;
 }
 
 /** Every route of the API, in one router. */
@@ -28,6 +32,8 @@ export function apiRouter(api: ApiContext, options: RouterOptions = {}): Router 
   imageRoutes(router, api);
   logRoutes(router, api);
   migrationRoutes(router, api);
+  eventRoutes(router, api);
+  sessionRoutes(router, api);
   return router;
 }
 
@@ -39,8 +45,8 @@ function checkHost(req: IncomingMessage): void {
 }
 
 /**
- * The HTTP request handler: the request-target, admin bearer token on every call, the
- * route, and one error shape, `{ error: { code, message, issues? } }`, for every failure.
+ * The HTTP request handler: the request-target, who may call (the admin bearer token
+ * unless `authenticate` says otherwise), the route, and one error shape, `{ error: { code, message, issues? } }`, for every failure.
  * Nothing a request carries can throw out of it.
  */
 export function createApi(router: Router, options: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -53,14 +59,17 @@ export function createApi(router: Router, options: ApiOptions): (req: IncomingMe
       const url = requestUrl(req.url);
       path = url.pathname.slice(0, 200);
       checkHost(req);
-      if (!isAdminToken(req.headers.authorization, options.adminToken)) {
-        throw new ServerError('UNAUTHORIZED', 'an admin bearer token is required: Authorization: Bearer <ADMIN_TOKEN>', { headers: { 'www-authenticate': 'Bearer' } });
+      if (options.authenticate) options.authenticate(req, url);
+      else if (!isAdminToken(req.headers.authorization, options.adminToken)) {
+        throw new ServerError('UNAUTHORIZED', 'an admin bearer token is required: Authorization: Bearer <ADMIN_TOKEN>');
       }
       const reply = await router.dispatch(req, res, url);
       if (reply) sendJson(res, reply.status, reply.body);
     };
     handle().catch((error: unknown) => {
-      const { status, body, headers, internal } = errorReply(error);
+      const { status, body, headers: asked, internal } = errorReply(error);
+      // RFC 9110, section 11.6.1: a 401 names the scheme it wants, whoever refused.
+      const headers = status === 401 ? { 'www-authenticate': 'Bearer', ...asked } : asked;
       if (internal) options.logger.error('request failed', { method: req.method, path, error: error instanceof Error ? error.message : String(error) });
       // A body left unread is never read: closing is cheaper than draining what may be a gigabyte.
       sendJson(res, status, body, req.complete ? headers : { ...headers, connection: 'close' });

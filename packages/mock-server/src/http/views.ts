@@ -3,6 +3,7 @@ import type { ClusterRecord } from '../store/ClusterStore.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
 import type { MigrationRecord } from '../store/MigrationStore.js';
 import type { NodeRecord } from '../store/NodeStore.js';
+import type { ClusterView, ContainerView, MigrationView, NodeHealthName, NodeView } from './apiTypes.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -10,7 +11,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * A node as the API shows it: registry facts, then what its agent said in `hello` and its
  * last heartbeat. `health` is failover's judgement (`online`, `suspect`, `lost`).
  */
-export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: NodeLive, health: { health: string; silentMs: number } | null = null) {
+export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: NodeLive, health: { health: NodeHealthName; silentMs: number } | null = null): NodeView {
   const beat = live.lastHeartbeat;
   return {
     id: node.id,
@@ -35,12 +36,12 @@ export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: 
   };
 }
 
-export function clusterView(cluster: ClusterRecord, nodeIds: string[]) {
+export function clusterView(cluster: ClusterRecord, nodeIds: string[]): ClusterView {
   return { id: cluster.id, name: cluster.name, description: cluster.description, createdAt: iso(cluster.createdAt), nodes: nodeIds };
 }
 
 /** A container as the API shows it: the server's id and spec, and the state its node last reported. */
-export function containerView(record: ContainerRecord) {
+export function containerView(record: ContainerRecord): ContainerView {
   return {
     id: record.id,
     name: record.name,
@@ -53,13 +54,13 @@ export function containerView(record: ContainerRecord) {
     state: record.observedState,
     dockerId: record.dockerId,
     spec: record.spec,
-    createdAt: iso(record.createdAt),
-    updatedAt: iso(record.updatedAt),
+    createdAt: new Date(record.createdAt).toISOString(),
+    updatedAt: new Date(record.updatedAt).toISOString(),
   };
 }
 
 /** A migration as the API shows it, times as ISO strings. */
-export function migrationView(record: MigrationRecord) {
+export function migrationView(record: MigrationRecord): MigrationView {
   return {
     id: record.id,
     containerId: record.containerId,
@@ -69,8 +70,8 @@ export function migrationView(record: MigrationRecord) {
     targetNodeId: record.targetNodeId,
     status: record.status,
     error: record.error,
-    startedAt: iso(record.startedAt),
+    startedAt: new Date(record.startedAt).toISOString(),
     endedAt: iso(record.endedAt),
-    steps: record.steps.map((step) => ({ ...step, at: iso(step.at) })),
+    steps: record.steps.map((step) => ({ ...step, at: new Date(step.at).toISOString() })),
   };
 }

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { ServerError } from '../errors.js';
 import { newId } from './ids.js';
 import { insertUnique } from './insertUnique.js';
+import { StoreChanges } from './StoreChanges.js';
 
 /** What the server wants of a container; failover and reconciliation act on it. */
 export type DesiredState = 'running' | 'stopped';
@@ -66,6 +67,7 @@ export class ContainerStore {
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
+    private readonly changes: StoreChanges = new StoreChanges(),
   ) {}
 
   /** Records a container before the agent is asked to create it; a taken name is a `CONFLICT`. */
@@ -89,6 +91,7 @@ export class ContainerStore {
           .run(record.id, record.nodeId, record.name, JSON.stringify(record.spec), record.ha ? 1 : 0, record.preferredClusterId, record.fenceAfterMs, record.desiredState, at, at),
       `a container named "${input.spec.name}" exists already`,
     );
+    this.changes.announce({ kind: 'container', action: 'created', id: record.id, before: null, after: record });
     return record;
   }
 
@@ -132,15 +135,21 @@ export class ContainerStore {
     this.db
       .prepare('UPDATE containers SET node_id = ?, desired_state = ?, docker_id = ?, observed_state = ?, updated_at = ? WHERE id = ?')
       .run(next.nodeId, next.desiredState, next.dockerId, next.observedState, next.updatedAt, id);
+    this.changes.announce({ kind: 'container', action: 'updated', id, before: current, after: next });
     return next;
   }
 
   remove(id: string): void {
+    const current = this.get(id);
     this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+    if (current) this.changes.announce({ kind: 'container', action: 'removed', id, before: current, after: null });
   }
 
   /** Forgets every container of a node, e.g. when the node is revoked. Returns how many. */
   removeAllOf(nodeId: string): number {
-    return this.db.prepare('DELETE FROM containers WHERE node_id = ?').run(nodeId).changes;
+    const gone = this.list(nodeId);
+    const count = this.db.prepare('DELETE FROM containers WHERE node_id = ?').run(nodeId).changes;
+    for (const record of gone) this.changes.announce({ kind: 'container', action: 'removed', id: record.id, before: record, after: null });
+    return count;
   }
 }

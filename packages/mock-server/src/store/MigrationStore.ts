@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { newId } from './ids.js';
+import { StoreChanges } from './StoreChanges.js';
 
 /** Why a container moved: its node was lost, or an operator asked. */
 export type MigrationTrigger = 'node-lost' | 'manual';
@@ -54,6 +55,7 @@ export class MigrationStore {
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
+    private readonly changes: StoreChanges = new StoreChanges(),
   ) {}
 
   start(input: { containerId: string; containerName: string; trigger: MigrationTrigger; sourceNodeId: string; targetNodeId: string | null }): MigrationRecord {
@@ -61,6 +63,7 @@ export class MigrationStore {
     this.db
       .prepare('INSERT INTO migrations (id, container_id, container_name, trigger, source_node_id, target_node_id, status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(id, input.containerId, input.containerName, input.trigger, input.sourceNodeId, input.targetNodeId, 'running', this.now());
+    this.changes.announce({ kind: 'migration', action: 'started', id });
     return this.get(id)!;
   }
 
@@ -70,15 +73,18 @@ export class MigrationStore {
     this.db
       .prepare('INSERT INTO migration_steps (migration_id, seq, name, status, detail, at) VALUES (?, (SELECT COUNT(*) FROM migration_steps WHERE migration_id = ?), ?, ?, ?, ?)')
       .run(id, id, name, status, detail, step.at);
+    this.changes.announce({ kind: 'migration', action: 'updated', id });
     return step;
   }
 
   setTarget(id: string, targetNodeId: string): void {
     this.db.prepare('UPDATE migrations SET target_node_id = ? WHERE id = ?').run(targetNodeId, id);
+    this.changes.announce({ kind: 'migration', action: 'updated', id });
   }
 
   finish(id: string, status: Exclude<MigrationStatus, 'running'>, error: string | null = null): MigrationRecord {
     this.db.prepare('UPDATE migrations SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error, this.now(), id);
+    this.changes.announce({ kind: 'migration', action: 'finished', id });
     return this.get(id)!;
   }
 

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { ServerError } from '../errors.js';
 import { newId } from './ids.js';
 import { insertUnique } from './insertUnique.js';
+import { StoreChanges } from './StoreChanges.js';
 
 export interface NodeRecord {
   id: string;
@@ -36,6 +37,7 @@ export class NodeStore {
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
+    private readonly changes: StoreChanges = new StoreChanges(),
   ) {}
 
   /** Registers a node; a name held by another live node is a `CONFLICT`. */
@@ -55,6 +57,7 @@ export class NodeStore {
           .run(record.id, record.name, record.description, record.clusterId, record.createdAt),
       `a node named "${input.name}" is registered already`,
     );
+    this.changes.announce({ kind: 'node', action: 'registered', id: record.id });
     return record;
   }
 
@@ -80,6 +83,7 @@ export class NodeStore {
     const node = this.require(id);
     const next = { ...node, ...changes };
     this.db.prepare('UPDATE nodes SET description = ?, cluster_id = ? WHERE id = ?').run(next.description, next.clusterId, id);
+    this.changes.announce({ kind: 'node', action: 'updated', id });
     return next;
   }
 
@@ -88,6 +92,7 @@ export class NodeStore {
     const node = this.require(id);
     const revokedAt = this.now();
     this.db.prepare('UPDATE nodes SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(revokedAt, id);
+    this.changes.announce({ kind: 'node', action: 'revoked', id });
     return { ...node, revokedAt };
   }
 }

@@ -7,6 +7,8 @@ import { KeyStore } from './KeyStore.js';
 import { MigrationStore } from './MigrationStore.js';
 import { NodeStore } from './NodeStore.js';
 import { MIGRATIONS } from './schema.js';
+import { SessionStore } from './SessionStore.js';
+import { StoreChanges } from './StoreChanges.js';
 
 /** File name of the database inside the data folder. */
 export const DATABASE_FILE = 'lormas-mock.sqlite';
@@ -26,6 +28,9 @@ export class Store {
   readonly nodes: NodeStore;
   readonly containers: ContainerStore;
   readonly migrations: MigrationStore;
+  readonly sessions: SessionStore;
+  /** Every write of nodes, clusters, containers and migrations, announced after it is done. */
+  readonly changes = new StoreChanges();
 
   constructor(options: StoreOptions) {
     const now = options.now ?? Date.now;
@@ -36,10 +41,11 @@ export class Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.keys = new KeyStore(this.db, now);
-    this.clusters = new ClusterStore(this.db, now);
-    this.nodes = new NodeStore(this.db, now);
-    this.containers = new ContainerStore(this.db, now);
-    this.migrations = new MigrationStore(this.db, now);
+    this.clusters = new ClusterStore(this.db, now, this.changes);
+    this.nodes = new NodeStore(this.db, now, this.changes);
+    this.containers = new ContainerStore(this.db, now, this.changes);
+    this.migrations = new MigrationStore(this.db, now, this.changes);
+    this.sessions = new SessionStore(this.db, now);
   }
 
   close(): void {

@@ -73,4 +73,15 @@ export const MIGRATIONS: readonly string[] = [
   -- a migration creates must carry it. NULL is off, so containers recorded before stay unfenced.
   ALTER TABLE containers ADD COLUMN fence_after_ms INTEGER;
   `,
+  `
+  -- Issue 14: dashboard sign-in sessions. Only a hash of the session id is kept, and a binding
+  -- that holds only with the admin token the session was opened with, so a new token ends them all.
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    binding TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_expiry ON sessions(expires_at);
+  `,
 ];

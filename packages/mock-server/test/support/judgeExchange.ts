@@ -11,8 +11,11 @@ const ErrorBody = z.object({
   }),
 });
 
-/** What may answer a request: success, the client's fault, or an agent that is away, failing or slow. Never a 500. */
-const allowedStatus = (status: number) => (status >= 200 && status < 300) || (status >= 400 && status < 500) || status === 502 || status === 503 || status === 504;
+/**
+ * What may answer a request: success, a redirect (the dashboard's `/`), the client's fault,
+ * or an agent that is away, failing or slow (or a dashboard not built: 503). Never a 500.
+ */
+const allowedStatus = (status: number) => (status >= 200 && status < 400) || (status >= 400 && status < 500) || status === 502 || status === 503 || status === 504;
 
 const json = (body: Buffer): unknown => JSON.parse(body.toString('utf8'));
 
@@ -20,8 +23,10 @@ const json = (body: Buffer): unknown => JSON.parse(body.toString('utf8'));
 function streamed(response: RawResponse): unknown[] {
   const type = response.headers['content-type'] ?? '';
   const text = response.body.toString('utf8');
-  if (type.startsWith('application/x-ndjson')) return text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line));
-  if (type.startsWith('text/event-stream')) return text.split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)));
+  // Whole lines only: a stream read before its end may stop mid-line.
+  const lines = text.split('\n').slice(0, -1);
+  if (type.startsWith('application/x-ndjson')) return lines.filter((line) => line.trim()).map((line) => JSON.parse(line));
+  if (type.startsWith('text/event-stream')) return lines.filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)));
   return [];
 }
 
@@ -74,7 +79,8 @@ export function judgeExchange(requests: WireRequest[], exchange: Exchange, optio
   // A request cut short, or one whose body breaks the framing, may be answered from its
   // headers and then get a refusal of the broken rest: one answer more than requests.
   const restRefusable = options.cut || requests.some((request) => request.brokenFraming);
-  exchange.responses.forEach((response, index) => {
+  const answers = exchange.openStream ? [...exchange.responses, exchange.openStream] : exchange.responses;
+  answers.forEach((response, index) => {
     if (requests[index]) judgeResponse(requests[index], response, findings, seen, options.cut);
     else if (restRefusable && index === requests.length) judgeResponse({ ...requests[0]!, label: `${labels} (the rest)`, mustRefuse: true }, response, findings, seen);
     else findings.push(`${labels}: answer ${index + 1} to ${requests.length} requests`);
@@ -85,7 +91,8 @@ export function judgeExchange(requests: WireRequest[], exchange: Exchange, optio
   // it may see the connection reset before it reads the answer.
   const malformed = requests.some((request) => request.mustRefuse || request.brokenFraming || request.oversized);
   const closedAfterAnswer = exchange.responses.some((response) => /close/i.test(response.headers['connection'] ?? ''));
-  if (!options.cut && !exchange.timedOut && !malformed && !closedAfterAnswer) {
+  // Requests pipelined behind a stream without end wait for it: no answer is due.
+  if (!options.cut && !exchange.timedOut && !malformed && !closedAfterAnswer && !exchange.openStream) {
     for (const request of requests.slice(exchange.responses.length)) findings.push(`${request.label}: a well-formed request got no answer`);
   }
   return findings;

@@ -20,10 +20,17 @@ export interface ExchangeOptions {
   timeoutMs?: number;
   /** Wait for the server to close the connection after the answers, up to `timeoutMs`. @default false */
   waitForClose?: boolean;
+  /** How long an answer that streams without end is read before the exchange ends. @default 100 (milliseconds) */
+  openStreamMs?: number;
 }
 
 export interface Exchange {
   responses: RawResponse[];
+  /**
+   * An answer that streams without end (`GET /api/events`): its status, headers and what
+   * came of its body so far. Requests pipelined behind it wait for it, so they go unanswered.
+   */
+  openStream: RawResponse | null;
   /** Whether the server closed (or reset) the connection. */
   closed: boolean;
   /** Whether the wait expired before every answer came or the connection closed. */
@@ -59,7 +66,10 @@ function dechunk(buffer: Buffer, start: number): { body: Buffer; end: number } |
  * chunking runs to the close; 1xx interim answers are skipped, and a 101 ends the HTTP
  * part of the connection.
  */
-export function parseResponses(buffer: Buffer, methods: string[], closed: boolean): { responses: RawResponse[]; rest: number; upgraded: boolean } {
+/** Whether an answer is a stream that may never end: Server-Sent Events or NDJSON. */
+const streams = (headers: Record<string, string>) => /^(text\/event-stream|application\/x-ndjson)/.test(headers['content-type'] ?? '');
+
+export function parseResponses(buffer: Buffer, methods: string[], closed: boolean): { responses: RawResponse[]; rest: number; upgraded: boolean; open: RawResponse | null } {
   const responses: RawResponse[] = [];
   let at = 0;
   while (at < buffer.length) {
@@ -76,7 +86,7 @@ export function parseResponses(buffer: Buffer, methods: string[], closed: boolea
       headers[name] = headers[name] === undefined ? line.slice(colon + 1).trim() : `${headers[name]}, ${line.slice(colon + 1).trim()}`;
     }
     const bodyStart = headEnd + 4;
-    if (status === 101) return { responses: [...responses, { status, headers, body: Buffer.alloc(0) }], rest: 0, upgraded: true };
+    if (status === 101) return { responses: [...responses, { status, headers, body: Buffer.alloc(0) }], rest: 0, upgraded: true, open: null };
     if (status >= 100 && status < 200) {
       at = bodyStart;
       continue;
@@ -89,7 +99,10 @@ export function parseResponses(buffer: Buffer, methods: string[], closed: boolea
       end = bodyStart;
     } else if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
       const chunked = dechunk(buffer, bodyStart);
-      if (!chunked) break;
+      if (!chunked) {
+        if (streams(headers)) return { responses, rest: buffer.length - at, upgraded: false, open: { status, headers, body: partialChunks(buffer, bodyStart) } };
+        break;
+      }
       ({ body, end } = chunked);
     } else if (headers['content-length'] !== undefined) {
       end = bodyStart + Number(headers['content-length']);
@@ -103,7 +116,20 @@ export function parseResponses(buffer: Buffer, methods: string[], closed: boolea
     responses.push({ status, headers, body });
     at = end;
   }
-  return { responses, rest: buffer.length - at, upgraded: false };
+  return { responses, rest: buffer.length - at, upgraded: false, open: null };
+}
+
+/** The whole chunks of a chunked body that has not ended yet. */
+function partialChunks(buffer: Buffer, start: number): Buffer {
+  const parts: Buffer[] = [];
+  let at = start;
+  for (;;) {
+    const lineEnd = buffer.indexOf('\r\n', at);
+    const size = lineEnd < 0 ? Number.NaN : Number.parseInt(buffer.subarray(at, lineEnd).toString('latin1'), 16);
+    if (!(size > 0) || buffer.length < lineEnd + 2 + size + 2) return Buffer.concat(parts);
+    parts.push(buffer.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
 }
 
 /**
@@ -118,14 +144,16 @@ export function exchange(options: ExchangeOptions): Promise<Exchange> {
     const socket = connect(options.port, '127.0.0.1');
     const received: Buffer[] = [];
     let settled = false;
+    let streamTimer: NodeJS.Timeout | undefined;
     const finish = (closed: boolean, timedOut: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(streamTimer);
       socket.destroy();
       try {
-        const { responses, rest } = parseResponses(Buffer.concat(received), options.methods, closed);
-        resolve({ responses, closed, timedOut, leftover: rest });
+        const { responses, rest, open } = parseResponses(Buffer.concat(received), options.methods, closed);
+        resolve({ responses, openStream: open, closed, timedOut, leftover: rest });
       } catch (error) {
         reject(error);
       }
@@ -140,8 +168,10 @@ export function exchange(options: ExchangeOptions): Promise<Exchange> {
     socket.on('data', (chunk: Buffer) => {
       received.push(chunk);
       try {
-        const { responses, upgraded } = parseResponses(Buffer.concat(received), options.methods, false);
+        const { responses, upgraded, open } = parseResponses(Buffer.concat(received), options.methods, false);
         if (upgraded || (responses.length >= options.methods.length && !options.waitForClose)) finish(false, false);
+        // A stream without end answers its request; read a little of it, then stop.
+        else if (open && !streamTimer) streamTimer = setTimeout(() => finish(false, false), options.openStreamMs ?? 100);
       } catch {
         // Judged once the exchange ends, on everything received.
       }

@@ -287,3 +287,35 @@ export function upgradeRequests(ctx: FuzzContext): fc.Arbitrary<WireRequest> {
       });
     });
 }
+
+/**
+ * Requests to paths outside the table: what the server answers in front of the router (the
+ * dashboard's pages and assets) and paths nothing serves. The literal segments of the table
+ * and of the dashboard's paths are mixed with random ones, so whatever is added in front of
+ * the router later is reached too.
+ */
+export function unroutedRequests(ctx: FuzzContext): fc.Arbitrary<WireRequest> {
+  const literals = [...new Set(ctx.routes.flatMap((route) => route.pattern.split('/').filter((segment) => segment && !segment.startsWith(':'))))];
+  const segment = fc.oneof(fc.constantFrom(...literals, 'dashboard', 'assets', 'index.html', 'nodes', '..', '%2e%2e', '%00', '%zz'), fc.stringMatching(/^[a-zA-Z0-9._-]{1,20}$/));
+  return fc
+    .record({
+      segments: fc.array(segment, { maxLength: 4 }),
+      trailingSlash: fc.boolean(),
+      method: fc.constantFrom('GET', 'GET', 'GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'),
+      auth: fc.constantFrom(...AUTH),
+    })
+    .map(({ segments, trailingSlash, method, auth: [authKind] }) => {
+      const target = `/${segments.join('/')}${trailingSlash && segments.length > 0 ? '/' : ''}`;
+      return wire({
+        route: 'unrouted',
+        label: `unrouted ${method} ${target}${authKind === 'admin' ? '' : `, auth ${authKind}`}`,
+        method,
+        bytes: renderRequest({ method, target, headers: authHeader(authKind, ctx.adminToken), body: null, framing: 'length', breakage: null }),
+        mustRefuse: false,
+        brokenFraming: false,
+        oversized: false,
+        schemasAccept: () => true,
+        upgrade: false,
+      });
+    });
+}

@@ -9,21 +9,41 @@ export const CreateCluster = z.strictObject({
   description: Description.nullish(),
 });
 
-/** Clusters: named groups of nodes. A node joins one at registration or by `PATCH /api/nodes/:id`. */
+export const UpdateCluster = z.strictObject({
+  name: Name.optional(),
+  description: Description.nullable().optional(),
+});
+
+/**
+ * Clusters: named groups of nodes. A node joins one at registration or by
+ * `PATCH /api/nodes/:id`. Nodes and containers refer to a cluster by id: renaming it
+ * changes nothing for them; deleting it leaves its nodes without a cluster and clears the
+ * preference of containers that named it, and moves nothing.
+ */
 export function clusterRoutes(router: Router, api: ApiContext): void {
+  const nodesOf = (clusterId: string) => api.store.nodes.list().filter((node) => node.clusterId === clusterId).map((node) => node.id);
+
   router.add('POST', '/api/clusters', { body: CreateCluster }, ({ body }) => {
     const cluster = api.store.clusters.create({ name: body.name, description: body.description ?? null });
     return { status: 201, body: clusterView(cluster, []) };
   });
 
   router.add('GET', '/api/clusters', () => {
-    const nodes = api.store.nodes.list();
-    const clusters = api.store.clusters.list().map((cluster) =>
-      clusterView(
-        cluster,
-        nodes.filter((node) => node.clusterId === cluster.id).map((node) => node.id),
-      ),
-    );
+    const clusters = api.store.clusters.list().map((cluster) => clusterView(cluster, nodesOf(cluster.id)));
     return { status: 200, body: { clusters } };
+  });
+
+  router.add('PATCH', '/api/clusters/:id', { body: UpdateCluster }, ({ params, body }) => {
+    const cluster = api.store.clusters.require(params['id']!);
+    const updated = api.store.clusters.update(cluster.id, {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+    });
+    return { status: 200, body: clusterView(updated, nodesOf(updated.id)) };
+  });
+
+  router.add('DELETE', '/api/clusters/:id', ({ params }) => {
+    const { cluster, unassignedNodes, clearedPreferences } = api.store.clusters.delete(params['id']!);
+    return { status: 200, body: { id: cluster.id, name: cluster.name, deleted: true, unassignedNodes, clearedPreferences } };
   });
 }

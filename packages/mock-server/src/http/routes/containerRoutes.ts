@@ -1,15 +1,20 @@
 import { ContainerSpec, CreateContainerInput } from '@lormas/protocol';
 import { z } from 'zod';
+import { ServerError } from '../../errors.js';
 import type { ContainerRecord } from '../../store/ContainerStore.js';
 import type { ApiContext } from '../ApiContext.js';
 import { Reference } from '../fields.js';
 import { progressReply } from '../progressReply.js';
-import { clusterOf } from './clusterOf.js';
 import type { Router } from '../Router.js';
 import { containerView } from '../views.js';
+import { clusterOf } from './clusterOf.js';
+import { placeContainer } from './placeContainer.js';
 
 export const CreateContainer = z.strictObject({
-  nodeId: Reference,
+  /** The node to create it on; without it (and without `cluster`) the server chooses among all nodes. */
+  nodeId: Reference.optional(),
+  /** A cluster id or name: the server chooses among its nodes. Not together with `nodeId`. */
+  cluster: Reference.optional(),
   spec: ContainerSpec,
   /** Moved to a healthy node by failover when its node is lost. */
   ha: z.boolean().default(false),
@@ -25,22 +30,45 @@ export const CreateContainer = z.strictObject({
 export const StartOptions = z.strictObject({});
 export const StopOptions = z.strictObject({ timeoutSeconds: z.number().int().min(0).max(3_600).optional() });
 
-export const ContainerListQuery = z.object({ nodeId: Reference.optional() });
+export const ContainerListQuery = z.object({
+  nodeId: Reference.optional(),
+  /** A cluster id or name: only containers on its nodes. */
+  cluster: Reference.optional(),
+  /** Only containers whose node last reported this state (`running`, `exited`...). */
+  state: Reference.optional(),
+});
 
 /** Containers with the server's own ids: create (optionally streamed), list, read, start/stop/restart, remove. */
 export function containerRoutes(router: Router, api: ApiContext): void {
   const show = (record: ContainerRecord) => containerView(record);
 
   router.add('POST', '/api/containers', { body: CreateContainer }, (ctx) => {
-    const { preferredCluster, ...body } = ctx.body;
-    const cluster = preferredCluster === undefined ? null : clusterOf(api, preferredCluster, 'preferredCluster');
-    return progressReply(ctx, 201, (onEvent) => api.containers.create({ ...body, preferredClusterId: cluster?.id ?? null }, onEvent), show);
+    const { preferredCluster, cluster, nodeId, ...body } = ctx.body;
+    if (nodeId !== undefined && cluster !== undefined) {
+      throw new ServerError('BAD_REQUEST', 'name a node or a cluster, not both', { issues: [{ code: 'exclusive', path: ['cluster'], message: 'nodeId and cluster exclude each other' }] });
+    }
+    const preferred = preferredCluster === undefined ? null : clusterOf(api, preferredCluster, 'preferredCluster');
+    const placement = nodeId === undefined ? placeContainer(api, { cluster, preferredClusterId: preferred?.id ?? null }) : null;
+    // A cluster the server placed in is also where failover looks first, unless another was named.
+    const preferredClusterId = preferred?.id ?? (cluster === undefined ? null : clusterOf(api, cluster).id);
+    // No await between the choice and the record that create() writes first: the next placement counts this one.
+    return progressReply(
+      ctx,
+      201,
+      (onEvent) => api.containers.create({ ...body, nodeId: placement?.nodeId ?? nodeId!, preferredClusterId }, onEvent),
+      (record) => ({ ...show(record), placement }),
+    );
   });
 
-  router.add('GET', '/api/containers', { query: ContainerListQuery }, ({ query }) => ({
-    status: 200,
-    body: { containers: api.store.containers.list(query.nodeId).map(show) },
-  }));
+  router.add('GET', '/api/containers', { query: ContainerListQuery }, ({ query }) => {
+    const { nodeId, cluster, state } = query;
+    const inCluster = cluster === undefined ? null : new Set(api.store.nodes.list().filter((n) => n.clusterId === clusterOf(api, cluster, 'cluster').id).map((n) => n.id));
+    const containers = api.store.containers
+      .list(nodeId)
+      .filter((record) => (inCluster === null || inCluster.has(record.nodeId)) && (state === undefined || record.observedState === state))
+      .map(show);
+    return { status: 200, body: { containers } };
+  });
 
   router.add('GET', '/api/containers/:id', ({ params }) => ({ status: 200, body: show(api.store.containers.require(params['id']!)) }));
 

@@ -1,4 +1,4 @@
-import { AgentError, type LogsInput } from '@lormas/protocol';
+import { AgentError, type LogEntry, type LogsInput } from '@lormas/protocol';
 import { z } from 'zod';
 import type { ApiContext } from '../ApiContext.js';
 import { errorReply } from '../errorReply.js';
@@ -43,7 +43,9 @@ function logsInput(id: string, query: z.output<typeof LogsQuery>): LogsInput {
 /**
  * A container's logs, streamed from its agent as NDJSON (one entry a line) or, with
  * `Accept: text/event-stream`, as Server-Sent Events. The agent's stream ends when the
- * HTTP client goes away.
+ * HTTP client goes away. A plain follow (both streams, no `since` or `until`, a `tail` of
+ * at most the shared tail) joins the container's shared stream: every such viewer costs
+ * the agent nothing more than the first.
  */
 export function logRoutes(router: Router, api: ApiContext): void {
   router.add('GET', '/api/containers/:id/logs', { query: LogsQuery }, ({ req, res, params, query }) => {
@@ -53,19 +55,36 @@ export function logRoutes(router: Router, api: ApiContext): void {
     const client = api.gateway.client(record.nodeId);
     const stream = new EventStream(res, streamFormat(req, ['sse', 'ndjson']) ?? 'ndjson');
     stream.start();
+    const present = (entry: LogEntry) => (timestamps ? entry : { stream: entry.stream, line: entry.line });
+    const ended = (error: unknown | null) => {
+      if (error) return stream.fail(errorReply(AgentError.from(error)).body.error);
+      if (stream.format === 'sse') stream.write({}, { event: 'end' });
+      stream.end();
+    };
+    const tail = input.tail ?? Infinity;
+    if (input.follow && input.since === undefined && input.until === undefined && input.stdout !== false && input.stderr !== false && tail <= api.logs.tailLines) {
+      const leave = api.logs.join(
+        `${record.id}/${input.id}`,
+        { entries: (entries) => entries.forEach((entry) => stream.write(present(entry), { event: 'log' })), end: ended },
+        tail,
+        (handlers, firstTail) =>
+          client.containers.logs.subscribe(
+            { ...input, tail: firstTail },
+            { onData: ({ data }) => handlers.onEntries(data.entries), onError: handlers.onError, onComplete: handlers.onComplete },
+          ),
+      );
+      stream.signal.addEventListener('abort', leave, { once: true });
+      return;
+    }
     const subscription = client.containers.logs.subscribe(input, {
       onData: ({ id, data }) => {
         data.entries.forEach((entry, index) => {
-          const line = timestamps ? entry : { stream: entry.stream, line: entry.line };
           // The chunk's id names its last entry: only there may an SSE client resume.
-          stream.write(line, { event: 'log', ...(index === data.entries.length - 1 ? { id } : {}) });
+          stream.write(present(entry), { event: 'log', ...(index === data.entries.length - 1 ? { id } : {}) });
         });
       },
-      onError: (error) => stream.fail(errorReply(AgentError.from(error)).body.error),
-      onComplete: () => {
-        if (stream.format === 'sse') stream.write({}, { event: 'end' });
-        stream.end();
-      },
+      onError: (error) => ended(error),
+      onComplete: () => ended(null),
     });
     stream.signal.addEventListener('abort', () => subscription.unsubscribe(), { once: true });
   });

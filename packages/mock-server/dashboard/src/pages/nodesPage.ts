@@ -1,0 +1,160 @@
+import type { NodeView } from '../../../src/http/apiTypes.js';
+import { api } from '../api.js';
+import { nodeState } from '../FleetState.js';
+import { ago, bytes, share } from '../format.js';
+import { fill, h, keyed, setText } from '../h.js';
+import { badge, meter, sparkline } from '../parts/figures.js';
+import { button, field, input, select, setOptions } from '../parts/fields.js';
+import { drawer, formPanel } from '../parts/formPanel.js';
+import { notice, pending } from '../parts/notice.js';
+import type { Page, PageContext } from './Page.js';
+
+const STATE_LABEL = { online: 'Online', suspect: 'Suspect', lost: 'Lost', offline: 'Offline' } as const;
+
+/** The `.env` an operator copies to the node, with the token shown this once. */
+function envLines(token: string, name: string): string {
+  return [`SERVER_URL=${location.origin.replace(/^http/, 'ws')}`, `NODE_TOKEN=${token}`, `NODE_NAME=${name}`, 'LOG_LEVEL=info'].join('\n');
+}
+
+/** A box that shows a freshly issued token once, with the lines to copy. */
+function tokenBox(title: string, name: string, token: string, onClose: () => void): HTMLElement {
+  const text = envLines(token, name);
+  const copied = notice();
+  const box = h(
+    'section',
+    { class: 'token-box', attrs: { 'aria-label': title } },
+    h('h3', { text: title }),
+    h('p', { text: 'This token is shown once. Put these lines in the agent\u2019s .env on the node:' }),
+    h('pre', { class: 'code', attrs: { tabindex: '0', 'aria-label': '.env lines' }, text }),
+    h(
+      'div',
+      { class: 'actions' },
+      button('Copy', () => {
+        navigator.clipboard?.writeText(text).then(
+          () => copied.ok('Copied.'),
+          () => copied.error(new Error('Copying was refused; select the text instead.')),
+        );
+      }),
+      button('Done', () => onClose(), {}, 'btn btn-quiet'),
+    ),
+    copied.el,
+  );
+  return box;
+}
+
+function nodeCard(ctx: PageContext, first: NodeView) {
+  const id = first.id;
+  const title = h('h3', { class: 'card-title' });
+  const status = badge();
+  const sub = h('p', { class: 'card-sub' });
+  const cpu = meter('CPU');
+  const mem = meter('Memory');
+  const disk = meter('Disk');
+  const cpuSpark = sparkline('CPU');
+  const memSpark = sparkline('Memory');
+  const facts = h('dl', { class: 'facts' });
+  const note = notice();
+  const tokenSlot = h('div');
+  const clusterSelect = select([], { 'aria-label': `Cluster of ${first.name}` });
+  clusterSelect.addEventListener('change', () => {
+    const value = clusterSelect.value;
+    note.clear();
+    clusterSelect.disabled = true;
+    api('PATCH /api/nodes/:id', { params: { id }, body: { cluster: value === '' ? null : value } })
+      .catch((error: unknown) => note.error(error))
+      .finally(() => (clusterSelect.disabled = false));
+  });
+  const rotate = button('Rotate token', () => {
+    void pending(rotate, 'Rotating…', note, async () => {
+      const { token } = await api('POST /api/nodes/:id/token', { params: { id } });
+      fill(tokenSlot, tokenBox(`New token for ${ctx.fleet.nodeName(id)}`, ctx.fleet.nodeName(id), token, () => fill(tokenSlot)));
+    });
+  }, {}, 'btn btn-quiet');
+  rotate.hidden = !ctx.session.features.rotateNodeToken;
+  const revoke = button('Revoke', () => {
+    const name = ctx.fleet.nodeName(id);
+    if (!confirm(`Revoke ${name}? Its agent is disconnected at once and its token stops working. The server forgets its containers; they keep running on the host.`)) return;
+    void pending(revoke, 'Revoking…', note, () => api('DELETE /api/nodes/:id', { params: { id } }));
+  }, {}, 'btn btn-danger');
+  const el = h(
+    'article',
+    { class: 'card node-card', attrs: { 'data-node-id': id } },
+    h('header', { class: 'card-head' }, h('div', {}, title, sub), status.el),
+    h('div', { class: 'meters' }, cpu.el, mem.el, disk.el),
+    h('div', { class: 'sparks' }, cpuSpark.el, memSpark.el),
+    facts,
+    h('footer', { class: 'card-foot' }, field('Cluster', clusterSelect), h('div', { class: 'actions' }, rotate, revoke)),
+    note.el,
+    tokenSlot,
+  );
+  const fact = (term: string, value: string) => [h('dt', { text: term }), h('dd', { text: value })];
+  return {
+    el,
+    update(node: NodeView) {
+      const state = nodeState(node);
+      const now = ctx.now();
+      setText(title, node.name);
+      status.set(state, STATE_LABEL[state]);
+      el.dataset['state'] = state;
+      setText(sub, [node.cluster?.name ?? 'No cluster', node.description].filter(Boolean).join(' · '));
+      cpu.set(node.cpu?.usagePercent ?? null, node.cpu ? `${Math.round(node.cpu.usagePercent)}% of ${node.cpu.cores} cores` : '—');
+      const memPct = node.memory ? share(node.memory.usedBytes, node.memory.totalBytes) : null;
+      mem.set(memPct, node.memory ? `${bytes(node.memory.usedBytes)} / ${bytes(node.memory.totalBytes)}` : '—');
+      const diskPct = node.disk ? share(node.disk.usedBytes, node.disk.totalBytes) : null;
+      disk.set(diskPct, node.disk ? `${bytes(node.disk.usedBytes)} / ${bytes(node.disk.totalBytes)}` : '—');
+      const samples = ctx.fleet.samples.get(node.id) ?? [];
+      cpuSpark.set(samples, (s) => s.cpuPercent);
+      memSpark.set(samples, (s) => s.memoryPercent);
+      const held = [...ctx.fleet.containers.values()].filter((c) => c.nodeId === node.id).length;
+      fill(
+        facts,
+        ...fact('Containers', node.containers ? `${node.containers.running} running / ${node.containers.managed} managed` : `${held} placed`),
+        ...fact('Last heartbeat', ago(node.lastHeartbeatAt, now)),
+        ...fact('Connected since', node.connectedSince ? ago(node.connectedSince, now).replace(' ago', '') : 'not connected'),
+        ...fact('Agent', node.agentVersion ? `${node.agentVersion} on ${node.runtime?.name ?? '?'} ${node.runtime?.version ?? ''}` : '—'),
+        ...fact('Engine', node.engine ? (node.engine.up ? `Docker ${node.engine.version ?? ''}` : `down${node.engine.error ? `: ${node.engine.error}` : ''}`) : '—'),
+      );
+      setOptions(clusterSelect, [{ value: '', label: 'No cluster' }, ...[...ctx.fleet.clusters.values()].map((c) => ({ value: c.id, label: c.name }))]);
+      if (document.activeElement !== clusterSelect) clusterSelect.value = node.cluster?.id ?? '';
+    },
+  };
+}
+
+/** `/dashboard/nodes`: every node as a card with live figures; register, assign, rotate, revoke. */
+export function nodesPage(ctx: PageContext): Page {
+  const summary = h('p', { class: 'summary', attrs: { 'aria-live': 'polite' } });
+  const grid = h('div', { class: 'cards' });
+  const empty = h('p', { class: 'empty', text: 'No nodes yet. Register one to get its token.' });
+  const cards = new Map<string, ReturnType<typeof nodeCard>>();
+
+  const name = input({ name: 'name', required: true, maxlength: '128', autocomplete: 'off' });
+  const description = input({ name: 'description', maxlength: '1000', autocomplete: 'off' });
+  const cluster = select([]);
+  const result = h('div');
+  const { form } = formPanel({
+    label: 'Register a node',
+    submit: 'Register',
+    busy: 'Registering…',
+    fields: [field('Name', name), field('Description', description), field('Cluster', cluster)],
+    run: async () => {
+      const created = await api('POST /api/nodes', { body: { name: name.value.trim(), description: description.value.trim() || null, cluster: cluster.value || null } });
+      fill(result, tokenBox(`Token for ${created.name}`, created.name, created.token, () => fill(result)));
+    },
+  });
+  const register = drawer('Register node', form, result);
+
+  const el = h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('div', {}, h('h1', { text: 'Nodes' }), summary), register), grid, empty);
+  return {
+    title: 'Nodes',
+    el,
+    render() {
+      const nodes = [...ctx.fleet.nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const counts = { online: 0, suspect: 0, lost: 0, offline: 0 };
+      for (const node of nodes) counts[nodeState(node)] += 1;
+      setText(summary, `${nodes.length} node${nodes.length === 1 ? '' : 's'}: ${counts.online} online, ${counts.suspect} suspect, ${counts.lost} lost, ${counts.offline} offline`);
+      empty.hidden = nodes.length > 0 || !ctx.fleet.loaded;
+      setOptions(cluster, [{ value: '', label: 'No cluster' }, ...[...ctx.fleet.clusters.values()].map((c) => ({ value: c.id, label: c.name }))]);
+      keyed(grid, nodes, (n) => n.id, (n) => nodeCard(ctx, n), cards);
+    },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The HTTP API's types: request bodies, views and one route map. The server's views are
+ * written against these, and the dashboard imports them with `import type` only, so its
+ * calls are checked against the server at compile time and no server code enters its bundle.
+ */
+import type { ContainerSpecInput, EngineHealth, Heartbeat, OperationEvent } from '@lormas/protocol';
+
+/** An ISO 8601 time, as every view writes times. */
+export type IsoTime = string;
+
+export type NodeLiveStatus = 'online' | 'offline' | 'lost';
+export type NodeHealthName = 'online' | 'suspect' | 'lost';
+
+export interface ClusterRef {
+  id: string;
+  name: string;
+}
+
+export interface NodeView {
+  id: string;
+  name: string;
+  description: string | null;
+  cluster: ClusterRef | null;
+  createdAt: IsoTime | null;
+  /** The agent's link: `online`, `offline`, or `lost` until a returning node is reconciled. */
+  status: NodeLiveStatus;
+  /** Failover's judgement from heartbeats: `online`, `suspect` (missed beats) or `lost`. */
+  health: NodeHealthName | null;
+  silentMs: number | null;
+  connectedSince: IsoTime | null;
+  lastHeartbeatAt: IsoTime | null;
+  agentVersion: string | null;
+  protocolVersion: string | null;
+  runtime: { name: 'node' | 'bun'; version: string } | null;
+  engine: EngineHealth | null;
+  cpu: Heartbeat['cpu'] | null;
+  memory: Heartbeat['memory'] | null;
+  disk: Heartbeat['disk'] | null;
+  containers: Heartbeat['containers'] | null;
+  uptime: Heartbeat['uptime'] | null;
+}
+
+export interface ClusterView {
+  id: string;
+  name: string;
+  description: string | null;
+  createdAt: IsoTime | null;
+  /** Ids of the live nodes in the cluster. */
+  nodes: string[];
+}
+
+export interface ContainerView {
+  id: string;
+  name: string;
+  nodeId: string;
+  image: string;
+  ha: boolean;
+  preferredClusterId: string | null;
+  fenceAfterMs: number | null;
+  desiredState: 'running' | 'stopped';
+  /** The last state the agent reported (`running`, `exited`...), `missing`, or null before the first. */
+  state: string | null;
+  dockerId: string | null;
+  spec: ContainerSpecInput;
+  createdAt: IsoTime;
+  updatedAt: IsoTime;
+}
+
+/** Where `POST /api/containers` put a container it placed itself, and why there. */
+export interface PlacementView {
+  nodeId: string;
+  nodeName: string;
+  /** `cluster` when a cluster was named, `any` when neither a node nor a cluster was. */
+  scope: 'cluster' | 'any';
+  reason: string;
+  /** Every node that was eligible, in the order of preference. */
+  candidates: { nodeId: string; nodeName: string; containers: number; cpuPercent: number; memoryPercent: number }[];
+}
+
+export type CreatedContainerView = ContainerView & { placement: PlacementView | null };
+
+export interface MigrationStepView {
+  name: string;
+  status: 'ok' | 'failed' | 'info';
+  detail: string | null;
+  at: IsoTime;
+}
+
+export interface MigrationView {
+  id: string;
+  containerId: string;
+  containerName: string;
+  trigger: 'node-lost' | 'manual';
+  sourceNodeId: string;
+  targetNodeId: string | null;
+  status: 'running' | 'succeeded' | 'rolled-back' | 'failed' | 'cancelled';
+  error: string | null;
+  startedAt: IsoTime;
+  endedAt: IsoTime | null;
+  steps: MigrationStepView[];
+}
+
+export interface SampleView {
+  at: number;
+  cpuPercent: number;
+  memoryPercent: number;
+}
+
+export interface SessionView {
+  /** Send as `X-CSRF-Token` with every call that changes something. */
+  csrfToken: string;
+  expiresAt: IsoTime;
+  /** Optional routes this server has, so a page offers only what works. */
+  features: { rotateNodeToken: boolean };
+}
+
+export interface ErrorView {
+  error: { code: string; message: string; issues?: { code: string; path: (string | number)[]; message: string }[]; rule?: string; engineStatus?: number };
+}
+
+/** The body of `POST /api/containers`: `nodeId`, or `cluster` (id or name), or neither for any node. */
+export interface CreateContainerBody {
+  nodeId?: string;
+  cluster?: string;
+  spec: ContainerSpecInput;
+  ha?: boolean;
+  start?: boolean;
+  preferredCluster?: string;
+  fenceAfterMs?: number;
+}
+
+/** What `GET /api/events` sends: the SSE event name and its data. */
+export interface LiveEventMap {
+  hello: { epoch: string };
+  reset: { reason: string };
+  node: { action: 'registered' | 'updated' | 'online' | 'offline' | 'suspect' | 'lost' | 'revoked'; node: NodeView };
+  heartbeat: { node: NodeView; sample: SampleView | null };
+  cluster: { action: 'created' | 'updated' | 'deleted'; cluster: ClusterView };
+  container: { action: 'created' | 'started' | 'stopped' | 'died' | 'moved' | 'removed' | 'updated'; container: ContainerView; previousNodeId: string | null };
+  migration: { action: 'started' | 'step' | 'finished'; migration: MigrationView };
+}
+
+/** One NDJSON line of a streamed create or pull. */
+export type ProgressLine = OperationEvent | { type: 'result'; result: unknown } | { type: 'error'; error: ErrorView['error'] };
+
+/**
+ * Every JSON route: `"METHOD /path/:param"` to its body and its answer. Streams (`/logs`,
+ * `/api/events`, NDJSON progress) are listed with the answer of their plain form.
+ */
+export interface ApiRoutes {
+  'POST /api/session': { body: { token: string }; reply: SessionView };
+  'GET /api/session': { body: undefined; reply: SessionView };
+  'DELETE /api/session': { body: undefined; reply: { signedOut: true } };
+  'GET /api/nodes': { body: undefined; reply: { nodes: NodeView[] } };
+  'GET /api/nodes/:id': { body: undefined; reply: NodeView };
+  'POST /api/nodes': { body: { name: string; description?: string | null; cluster?: string | null }; reply: { id: string; name: string; cluster: string | null; token: string } };
+  'PATCH /api/nodes/:id': { body: { description?: string | null; cluster?: string | null }; reply: NodeView };
+  'DELETE /api/nodes/:id': { body: undefined; reply: { id: string; name: string; revokedAt: IsoTime; forgottenContainers: number } };
+  'POST /api/nodes/:id/token': { body: undefined; reply: { id: string; token: string } };
+  'GET /api/samples': { body: undefined; reply: { samplesPerNode: number; sampleIntervalMs: number; nodes: Record<string, SampleView[]> } };
+  'GET /api/clusters': { body: undefined; reply: { clusters: ClusterView[] } };
+  'POST /api/clusters': { body: { name: string; description?: string | null }; reply: ClusterView };
+  'PATCH /api/clusters/:id': { body: { name?: string; description?: string | null }; reply: ClusterView };
+  'DELETE /api/clusters/:id': { body: undefined; reply: { id: string; name: string; deleted: true; unassignedNodes: number; clearedPreferences: number } };
+  'GET /api/containers': { body: undefined; reply: { containers: ContainerView[] } };
+  'GET /api/containers/:id': { body: undefined; reply: ContainerView };
+  'POST /api/containers': { body: CreateContainerBody; reply: CreatedContainerView };
+  'POST /api/containers/:id/start': { body: undefined; reply: ContainerView };
+  'POST /api/containers/:id/stop': { body: { timeoutSeconds?: number }; reply: ContainerView };
+  'POST /api/containers/:id/restart': { body: { timeoutSeconds?: number }; reply: ContainerView };
+  'DELETE /api/containers/:id': { body: undefined; reply: { id: string; name: string; removed: true } };
+  'POST /api/containers/:id/migrate': { body: { targetNodeId?: string }; reply: MigrationView };
+  'GET /api/migrations': { body: undefined; reply: { migrations: MigrationView[] } };
+  'GET /api/migrations/:id': { body: undefined; reply: MigrationView };
+}
+
+export type ApiRoute = keyof ApiRoutes;

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EventLog } from './EventLog.js';
+
+describe('EventLog', () => {
+  it('replays exactly the events after the id a reader last saw', () => {
+    const log = new EventLog({ capacity: 10, epoch: 'e1' });
+    const first = log.append('node', { n: 1 });
+    log.append('node', { n: 2 });
+    log.append('container', { n: 3 });
+    const replay = log.since(first.id);
+    assert.equal(replay.kind, 'events');
+    assert.deepEqual(replay.kind === 'events' && replay.events.map((e) => e.data), [{ n: 2 }, { n: 3 }]);
+    assert.deepEqual(log.since(log.lastId), { kind: 'events', events: [] });
+  });
+
+  it('answers reset for an id older than the buffer holds', () => {
+    const log = new EventLog({ capacity: 3, epoch: 'e1' });
+    const first = log.append('a', 1);
+    const second = log.append('a', 2);
+    for (let i = 3; i <= 5; i++) log.append('a', i);
+    assert.deepEqual(log.since(first.id), { kind: 'reset', reason: 'too-far-behind' });
+    // Event 3 onwards is still held: nothing after the second is lost.
+    const replay = log.since(second.id);
+    assert.deepEqual(replay.kind === 'events' && replay.events.map((e) => e.data), [3, 4, 5]);
+  });
+
+  it('answers reset for an id of another server run, a future id and a malformed one', () => {
+    const log = new EventLog({ epoch: 'now' });
+    log.append('a', 1);
+    assert.deepEqual(log.since('before.1'), { kind: 'reset', reason: 'unknown-epoch' });
+    assert.deepEqual(log.since('now.7'), { kind: 'reset', reason: 'unknown-epoch' });
+    assert.deepEqual(log.since('<script>'), { kind: 'reset', reason: 'malformed' });
+  });
+
+  it('keeps at most capacity events', () => {
+    const log = new EventLog({ capacity: 2, epoch: 'e' });
+    for (let i = 1; i <= 100; i++) log.append('a', i);
+    const replay = log.since('e.98');
+    assert.deepEqual(replay.kind === 'events' && replay.events.map((e) => e.data), [99, 100]);
+    assert.equal(log.since('e.97').kind, 'reset');
+  });
+
+  it('tells subscribers of each new event until they leave', () => {
+    const log = new EventLog({ epoch: 'e' });
+    const seen: unknown[] = [];
+    const leave = log.subscribe((event) => seen.push(event.data));
+    log.append('a', 1);
+    leave();
+    log.append('a', 2);
+    assert.deepEqual(seen, [1]);
+    assert.equal(log.subscribers, 0);
+  });
+
+  it('refuses a capacity below one event at construction', () => {
+    assert.throws(() => new EventLog({ capacity: 0 }), TypeError);
+  });
+});

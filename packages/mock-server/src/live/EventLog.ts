@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+
+/** One entry of the live stream: an SSE event name, its id, and its JSON data. */
+export interface LiveEvent {
+  /** `<epoch>.<seq>`: the epoch changes with every server start, so an id from before a restart is unknown. */
+  id: string;
+  type: string;
+  data: unknown;
+}
+
+export interface EventLogOptions {
+  /** How many recent events a reconnecting reader can resume from. @default 1_000 (events) */
+  capacity?: number;
+  /** Names this server run in every id. @default random */
+  epoch?: string;
+}
+
+/** What a reader resuming after `lastEventId` gets: the events it missed, or `reset` when they are gone. */
+export type Replay = { kind: 'events'; events: LiveEvent[] } | { kind: 'reset'; reason: 'unknown-epoch' | 'too-far-behind' | 'malformed' };
+
+/**
+ * The live stream's bounded replay buffer. Every event gets the next id; the newest
+ * `capacity` events are kept, so a reader that reconnects with the last id it saw gets
+ * exactly what it missed, or a `reset` when the server no longer holds it.
+ */
+export class EventLog {
+  readonly epoch: string;
+  private readonly capacity: number;
+  private readonly ring: LiveEvent[] = [];
+  private seq = 0;
+  private readonly listeners = new Set<(event: LiveEvent) => void>();
+
+  constructor(options: EventLogOptions = {}) {
+    this.capacity = options.capacity ?? 1_000;
+    if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new TypeError('EventLog: options.capacity must be a whole number of events >= 1');
+    this.epoch = options.epoch ?? randomBytes(6).toString('base64url');
+  }
+
+  /** The id of the newest event, or `<epoch>.0` before the first. */
+  get lastId(): string {
+    return `${this.epoch}.${this.seq}`;
+  }
+
+  append(type: string, data: unknown): LiveEvent {
+    this.seq += 1;
+    const event = { id: `${this.epoch}.${this.seq}`, type, data };
+    this.ring.push(event);
+    if (this.ring.length > this.capacity) this.ring.shift();
+    for (const listener of [...this.listeners]) listener(event);
+    return event;
+  }
+
+  /** The events after `lastEventId`, oldest first. */
+  since(lastEventId: string): Replay {
+    const match = /^([A-Za-z0-9_-]+)\.(\d+)$/.exec(lastEventId);
+    if (!match) return { kind: 'reset', reason: 'malformed' };
+    if (match[1] !== this.epoch) return { kind: 'reset', reason: 'unknown-epoch' };
+    const after = Number(match[2]);
+    if (after > this.seq) return { kind: 'reset', reason: 'unknown-epoch' };
+    const oldest = this.seq - this.ring.length + 1;
+    // The reader needs event `after + 1` onwards; if that one fell out of the ring, something is lost.
+    if (after + 1 < oldest) return { kind: 'reset', reason: 'too-far-behind' };
+    return { kind: 'events', events: this.ring.slice(after + 1 - oldest) };
+  }
+
+  /** Calls `listener` with every new event until the returned function is called. */
+  subscribe(listener: (event: LiveEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+}

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from '@lormas/testkit';
+import type { WebSocket } from 'ws';
+import { type MockServer, startMockServer } from '../src/index.js';
+import { call, registerNode } from './support/http.js';
+import { openSse } from './support/sse.js';
+import { dialStubAgent, stubHandlers } from './support/stubAgent.js';
+
+describe('GET /api/events', () => {
+  let server: MockServer;
+  let auth: Record<string, string>;
+  const sockets: WebSocket[] = [];
+
+  before(async () => {
+    server = await startMockServer({
+      dashboardDir: null,
+      failoverGraceMs: 0,
+      lostAfterMs: 3_000,
+      heartbeatEventIntervalMs: 400,
+      sampleIntervalMs: 60_000,
+      eventReplayEvents: 50,
+      eventsMaxBufferedBytes: 64 * 1024,
+    });
+    auth = { authorization: `Bearer ${server.adminToken}` };
+  });
+  after(async () => {
+    for (const socket of sockets) socket.close();
+    await server?.close();
+  });
+
+  it('greets a new reader with hello, then streams a node registered, online and its heartbeats', async () => {
+    const stream = await openSse(`${server.url}/api/events`, auth);
+    assert.equal(stream.status, 200);
+    const hello = await stream.next();
+    assert.equal(hello.event, 'hello');
+    assert.match(hello.id ?? '', /^[A-Za-z0-9_-]+\.\d+$/);
+    const node = await registerNode(server, 'live-1');
+    const registered = await stream.next((e) => e.event === 'node');
+    assert.deepEqual([registered.data.action, registered.data.node.id, registered.data.node.status], ['registered', node.id, 'offline']);
+    sockets.push(dialStubAgent(server.url.replace(/^http/, 'ws'), node.token, stubHandlers('live-1')));
+    const online = await stream.next((e) => e.event === 'node' && e.data.action === 'online');
+    assert.equal(online.data.node.agentVersion, '0.0.0-stub');
+    const beat = await stream.next((e) => e.event === 'heartbeat');
+    assert.equal(beat.data.node.id, node.id);
+    assert.equal(beat.data.node.cpu.usagePercent, 3.5);
+    stream.close();
+  });
+
+  it('coalesces heartbeats: a node beating every 50 ms sends at most one event per interval', async () => {
+    const stream = await openSse(`${server.url}/api/events`, auth);
+    await stream.next((e) => e.event === 'hello');
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const beats = stream.events.filter((e) => e.event === 'heartbeat').length;
+    const elapsed = Date.now() - started;
+    // About 40 beats arrived; one event per 400 ms window goes out, plus one at each window's edge.
+    assert.ok(beats >= 2 && beats <= Math.ceil(elapsed / 400) + 1, `${beats} heartbeat events in ${elapsed} ms`);
+    stream.close();
+  });
+
+  it('resumes after Last-Event-ID with exactly the events missed', async () => {
+    const first = await openSse(`${server.url}/api/events`, auth);
+    const last = await first.next((e) => e.event === 'hello');
+    first.close();
+    for (const name of ['r1', 'r2', 'r3']) await call(server, 'POST', '/api/clusters', { body: { name } });
+    const resumed = await openSse(`${server.url}/api/events`, { ...auth, 'last-event-id': last.id! });
+    const names: string[] = [];
+    let previous = Number(last.id!.split('.')[1]);
+    while (names.length < 3) {
+      const event = await resumed.next();
+      assert.notEqual(event.event, 'hello');
+      assert.equal(Number(event.id!.split('.')[1]), previous + 1, 'ids follow on with no gap');
+      previous += 1;
+      if (event.event === 'cluster') names.push(event.data.cluster.name);
+    }
+    assert.deepEqual(names, ['r1', 'r2', 'r3']);
+    resumed.close();
+  });
+
+  it('answers reset to an id the buffer no longer holds, or of another server run', async () => {
+    const first = await openSse(`${server.url}/api/events`, auth);
+    const last = await first.next((e) => e.event === 'hello');
+    first.close();
+    for (let i = 0; i < 60; i++) server.live.log.append('test', { i });
+    const behind = await openSse(`${server.url}/api/events`, { ...auth, 'last-event-id': last.id! });
+    const reset = await behind.next();
+    assert.deepEqual([reset.event, reset.data.reason], ['reset', 'too-far-behind']);
+    behind.close();
+    const foreign = await openSse(`${server.url}/api/events`, { ...auth, 'last-event-id': 'otherrun.12' });
+    assert.deepEqual(((await foreign.next()).event), 'reset');
+    foreign.close();
+  });
+
+  it('cuts off a reader that does not read, and keeps serving the others', async () => {
+    await waitFor(() => server.live.log.subscribers === 0, { what: 'earlier readers gone' });
+    const reader = await openSse(`${server.url}/api/events`, auth);
+    await reader.next((e) => e.event === 'hello');
+    const stalled = connect(server.port, '127.0.0.1');
+    stalled.on('error', () => {});
+    stalled.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${server.adminToken}\r\nAccept: text/event-stream\r\n\r\n`);
+    stalled.pause();
+    await waitFor(() => server.live.log.subscribers === 2, { what: 'both readers subscribed' });
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 300 && server.live.log.subscribers > 1; i++) {
+      server.live.log.append('test', { i, big });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(() => server.live.log.subscribers === 1, { what: 'the stalled reader cut off' });
+    const after = await reader.next((e) => e.event === 'test' && e.data.i === 0);
+    assert.equal(after.data.big.length, big.length);
+    stalled.destroy();
+    reader.close();
+  });
+});
