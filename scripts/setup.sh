@@ -23,6 +23,8 @@ command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v ip >/dev/null || missing+=(iproute2)
 # The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The TLS tests make their certificate authorities with openssl.
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq

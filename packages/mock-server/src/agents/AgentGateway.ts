@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AgentError, CloseCode, closeCodeName } from '@lormas/protocol';
-import { type AgentClient, type AgentConnectEvent, AgentHub, type KeepAliveOptions, type NodeIdentity } from '@lormas/protocol/server';
+import { type AgentClient, type AgentConnectEvent, AgentHub, type KeepAliveOptions } from '@lormas/protocol/server';
 import type { SigningKey } from '../auth/signingKey.js';
 import { refuseSocket } from '../http/refuseSocket.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/Store.js';
-import { createAgentAuthenticator } from './authenticateAgent.js';
+import { type AgentIdentity, createAgentAuthenticator } from './authenticateAgent.js';
 import { NodeLiveness } from './NodeLiveness.js';
 import { applyContainerEvent, reconcileInventory } from './reconcileInventory.js';
 import { upgradeRefusal } from './upgradeRefusal.js';
@@ -31,7 +31,7 @@ export interface AgentGatewayOptions {
  * outlives sockets and resumes them when the node dials back.
  */
 export class AgentGateway {
-  readonly hub: AgentHub<NodeIdentity>;
+  readonly hub: AgentHub<AgentIdentity>;
   readonly liveness: NodeLiveness;
   /**
    * Runs when a `lost` node dials back, before it counts as online: failover sets it to
@@ -49,7 +49,7 @@ export class AgentGateway {
     this.logger = options.logger;
     this.liveness = new NodeLiveness(options.now);
     this.hub = new AgentHub({
-      authenticate: createAgentAuthenticator({ key: options.key, standingOf: (nodeId) => this.standingOf(nodeId), logger: options.logger, now: options.now }),
+      authenticate: createAgentAuthenticator({ key: options.key, standingOf: (nodeId, tokenId) => this.standingOf(nodeId, tokenId), logger: options.logger, now: options.now }),
       callTimeoutMs: options.callTimeoutMs,
       helloTimeoutMs: options.helloTimeoutMs,
       keepAlive: options.keepAlive,
@@ -84,17 +84,33 @@ export class AgentGateway {
     this.liveness.forget(nodeId);
   }
 
+  /**
+   * The node's token was replaced: its connected agent, which holds an earlier one, is closed
+   * with `Revoked`. The node stays registered with its containers and streams; its agent
+   * counts as away (and, after the lost window, lost) until it dials with the new token.
+   */
+  tokenReplaced(nodeId: string): void {
+    this.hub.disconnect(nodeId, CloseCode.Revoked, 'token replaced');
+  }
+
   async close(): Promise<void> {
     for (const nodeId of [...this.streams.keys()]) this.closeStreams(nodeId);
     await this.hub.close();
   }
 
-  private standingOf(nodeId: string): 'active' | 'revoked' | 'unknown' {
+  private standingOf(nodeId: string, tokenId: string | null | undefined): 'active' | 'revoked' | 'unknown' | 'replaced' {
     const node = this.store.nodes.get(nodeId);
-    return !node ? 'unknown' : node.revokedAt === null ? 'active' : 'revoked';
+    if (!node) return 'unknown';
+    if (node.revokedAt !== null) return 'revoked';
+    return node.tokenId !== null && node.tokenId !== tokenId ? 'replaced' : 'active';
   }
 
-  private onConnect({ nodeId, hello, superseded }: AgentConnectEvent<NodeIdentity>): void {
+  private onConnect({ nodeId, identity, hello, superseded }: AgentConnectEvent<AgentIdentity>): void {
+    // A token replaced while this socket was being authenticated: the check at the upgrade came too early.
+    if (this.standingOf(nodeId, identity.tokenId) !== 'active') {
+      this.hub.disconnect(nodeId, CloseCode.Revoked, 'token replaced');
+      return;
+    }
     this.logger.info('agent online', { node: nodeId, name: hello.nodeName, agent: hello.agentVersion, protocol: hello.protocolVersion, superseded });
     if (this.liveness.get(nodeId).status === 'lost' && this.admitReturning) {
       this.liveness.returning(nodeId, hello);

@@ -55,6 +55,18 @@ describe('applyContainerEvent', () => {
     store.close();
   });
 
+  it("keeps an agent's guard-rail stop on the container until it starts again", () => {
+    const { store, node, a } = fixture();
+    const guardRail = { rule: 'bind-mount-forbidden', message: 'bind mount of /srv/x (/etc, a host system folder) is never allowed' };
+    applyContainerEvent(store.containers, node.id, { type: 'stop', containerId: 'd-a', name: 'a', serverId: a.id, at: 5, guardRail });
+    applyContainerEvent(store.containers, node.id, { type: 'die', containerId: 'd-a', name: 'a', serverId: a.id, at: 6, exitCode: 137 });
+    assert.deepEqual(store.containers.get(a.id)?.guardRailStop, { ...guardRail, at: 5 });
+    assert.equal(store.containers.get(a.id)?.observedState, 'exited');
+    applyContainerEvent(store.containers, node.id, { type: 'start', containerId: 'd-a', name: 'a', serverId: a.id, at: 7 });
+    assert.equal(store.containers.get(a.id)?.guardRailStop, null);
+    store.close();
+  });
+
   it("ignores another node's event about a container the server placed elsewhere", () => {
     const { store, other, a } = fixture();
     applyContainerEvent(store.containers, other.id, { type: 'destroy', containerId: 'stale', name: 'a', serverId: a.id, at: 1 });

@@ -26,6 +26,8 @@ export interface WireRequest {
   schemasAccept: () => boolean;
   /** An agent upgrade request: a 101 is an answer too. */
   upgrade: boolean;
+  /** It carries the admin token: a 401 to it comes from its handler, not from the token check. */
+  authorized: boolean;
 }
 
 export interface FuzzContext {
@@ -242,6 +244,7 @@ export function routeRequests(ctx: FuzzContext, route: RouteInfo): fc.Arbitrary<
         oversized: (sent.bytes?.length ?? 0) > ctx.maxBodyBytes,
         schemasAccept: () => !!served && (!served.query || queryValid(served.query, query)) && (!served.body || bodyValid(served.body, sent.bytes ?? Buffer.alloc(0))),
         upgrade: false,
+        authorized: authKind === 'admin',
       });
     });
 }
@@ -284,6 +287,7 @@ export function upgradeRequests(ctx: FuzzContext): fc.Arbitrary<WireRequest> {
         oversized: false,
         schemasAccept: () => false,
         upgrade: true,
+        authorized: false,
       });
     });
 }
@@ -316,6 +320,7 @@ export function unroutedRequests(ctx: FuzzContext): fc.Arbitrary<WireRequest> {
         oversized: false,
         schemasAccept: () => true,
         upgrade: false,
+        authorized: authKind === 'admin',
       });
     });
 }

@@ -16,7 +16,16 @@ const epochMs = z.number().int().positive();
  */
 const ROWS = {
   clusters: z.strictObject({ id: id('cl'), name: Name, description: Description.nullable(), created_at: epochMs }),
-  nodes: z.strictObject({ id: id('node'), name: Name, description: Description.nullable(), cluster_id: id('cl').nullable(), created_at: epochMs, revoked_at: epochMs.nullable() }),
+  nodes: z.strictObject({
+    id: id('node'),
+    name: Name,
+    description: Description.nullable(),
+    cluster_id: id('cl').nullable(),
+    created_at: epochMs,
+    revoked_at: epochMs.nullable(),
+    // The id (jti) of the node's one valid token: a UUID the server made.
+    token_id: z.uuid().nullable(),
+  }),
   containers: z.strictObject({
     id: id('ctr'),
     node_id: id('node'),
@@ -30,6 +39,7 @@ const ROWS = {
     updated_at: epochMs,
     preferred_cluster_id: id('cl').nullable(),
     fence_after_ms: CreateContainerInput.shape.fenceAfterMs.unwrap().nullable(),
+    guard_rail_stop: z.string().nullable(),
   }),
   migrations: z.strictObject({
     id: id('mig'),
@@ -78,6 +88,16 @@ export function storeProblems(db: Database.Database): string[] {
       else if (parsed.data.name !== row['name']) report('containers', row, `is named "${String(row['name'])}" but its spec names "${parsed.data.name}"`);
     } catch {
       report('containers', row, 'holds a spec that is not JSON');
+    }
+  }
+  // What an agent reported when a guard rail stopped a container; the server stores it as JSON.
+  const GuardRailStop = z.strictObject({ rule: z.string().min(1), message: z.string(), at: epochMs });
+  for (const row of rows.containers) {
+    if (row['guard_rail_stop'] === null) continue;
+    try {
+      if (!GuardRailStop.safeParse(JSON.parse(String(row['guard_rail_stop']))).success) report('containers', row, 'holds a guard-rail stop that is not one');
+    } catch {
+      report('containers', row, 'holds a guard-rail stop that is not JSON');
     }
   }
   const migrations = ids('migrations');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { issueNodeToken } from '../../auth/issueNodeToken.js';
 import type { ApiContext } from '../ApiContext.js';
@@ -28,9 +29,20 @@ function view(api: ApiContext, nodeId: string) {
 export function nodeRoutes(router: Router, api: ApiContext): void {
   router.add('POST', '/api/nodes', { body: RegisterNode }, async ({ body }) => {
     const cluster = body.cluster ? clusterOf(api, body.cluster) : null;
-    const node = api.store.nodes.create({ name: body.name, description: body.description ?? null, clusterId: cluster?.id ?? null });
-    const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now() });
+    const tokenId = randomUUID();
+    const node = api.store.nodes.create({ name: body.name, description: body.description ?? null, clusterId: cluster?.id ?? null, tokenId });
+    const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now(), tokenId });
     return { status: 201, body: { id: node.id, name: node.name, cluster: cluster?.name ?? null, token } };
+  });
+
+  // A new token for the node; every earlier one stops working, and an agent connected with one is closed (4403).
+  router.add('POST', '/api/nodes/:id/token', async ({ params }) => {
+    const node = api.store.nodes.require(params['id']!);
+    const tokenId = randomUUID();
+    const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now(), tokenId });
+    api.store.nodes.replaceToken(node.id, tokenId);
+    api.gateway.tokenReplaced(node.id);
+    return { status: 200, body: { id: node.id, name: node.name, token } };
   });
 
   router.add('GET', '/api/nodes', () => ({ status: 200, body: { nodes: api.store.nodes.list().map((node) => view(api, node.id)) } }));
