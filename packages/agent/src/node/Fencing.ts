@@ -13,7 +13,7 @@ export interface FencingOptions {
    * Where the time of the last accepted session is kept across restarts; without it the
    * count starts at start-up.
    */
-  lastSession?: { read(): number | undefined; write(at: number): Promise<void> };
+  lastSession?: { read(): number | undefined; write(at: number): Promise<void>; flushed(): Promise<void> };
   /**
    * How often the time is written while a session lasts: an agent killed without warning
    * counts, after its restart, from at most this long before the session really ended.
@@ -82,13 +82,15 @@ export class Fencing {
     if (this.lostSince !== null) this.schedule();
   }
 
-  /** Stops checking; during a session, records its end as now. Resolves once written. */
+  /** Stops checking; during a session, records its end as now. Resolves once every record has landed. */
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const inSession = this.recordTimer !== null;
     this.stopRecording();
     if (inSession) await this.options.lastSession?.write(this.now()).catch(() => undefined);
+    // A record still on its way would land after whatever runs next: a restarted agent would read it.
+    await this.options.lastSession?.flushed();
   }
 
   private stopRecording(): void {

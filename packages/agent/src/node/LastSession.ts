@@ -30,6 +30,11 @@ export class LastSession {
     return stored.at;
   }
 
+  /** Resolves once every write asked for so far has landed (or failed). */
+  flushed(): Promise<void> {
+    return this.queue;
+  }
+
   write(at: number): Promise<void> {
     const written = this.queue.then(() => this.dir.write(LAST_SESSION_FILE, { nodeId: this.nodeId, at } satisfies Stored));
     this.queue = written.catch(() => undefined);
