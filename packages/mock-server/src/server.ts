@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeepAliveOptions } from '@lormas/protocol/server';
 import { AgentGateway } from './agents/AgentGateway.js';
@@ -9,6 +8,9 @@ import { ContainerService } from './containers/ContainerService.js';
 import { FailoverController } from './failover/FailoverController.js';
 import { MigrationRunner } from './migrations/MigrationRunner.js';
 import { apiRouter, createApi } from './http/createApi.js';
+import { createHttpServer } from './http/createHttpServer.js';
+import { type HttpLimits, httpLimits } from './http/HttpLimits.js';
+import type { RouteInfo } from './http/Router.js';
 import { createRequestAuthenticator } from './auth/authenticateRequest.js';
 import { Sessions } from './auth/Sessions.js';
 import { SignInLimiter } from './auth/SignInLimiter.js';
@@ -21,7 +23,8 @@ import { ReleaseCatalog } from './releases/ReleaseCatalog.js';
 import { RolloutRunner } from './rollouts/RolloutRunner.js';
 import { readFileSync } from 'node:fs';
 
-export interface MockServerOptions {
+/** Every HTTP limit is an option too (see `HttpLimits` for each default). */
+export interface MockServerOptions extends Partial<HttpLimits> {
   /** @default 0 (an ephemeral port; read it from the result) */
   port?: number;
   /** @default '127.0.0.1' */
@@ -43,8 +46,6 @@ export interface MockServerOptions {
   /** @default 10_000 (milliseconds) */
   helloTimeoutMs?: number;
   keepAlive?: KeepAliveOptions;
-  /** Largest accepted request body. @default 1 MiB (bytes) */
-  maxBodyBytes?: number;
   /** Heartbeat silence after which a node is lost and its HA containers move. @default 30_000 (milliseconds) */
   lostAfterMs?: number;
   /** Heartbeat silence after which a node is suspect. @default a third of `lostAfterMs` (milliseconds) */
@@ -109,6 +110,8 @@ export interface MockServer {
   store: Store;
   gateway: AgentGateway;
   failover: FailoverController;
+  /** The HTTP API's route table: method, pattern, and the schemas of each route's body and query. */
+  routes: readonly RouteInfo[];
   /** The live event stream of `GET /api/events` and the sparkline samples. */
   live: LiveEvents;
   /** Closes agent sockets (agents will dial again), the HTTP server and the database. */
@@ -123,6 +126,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
+  const limits = httpLimits(options);
   const store = new Store({ dataDir: options.dataDir ?? null, now });
   try {
     const key = await loadSigningKey(store.keys);
@@ -168,37 +172,38 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       sampleIntervalMs: options.sampleIntervalMs,
     });
     const sessions = new Sessions({ store: store.sessions, adminToken, sessionTtlMs: options.sessionTtlMs, now });
-    const router = apiRouter({
-      store,
-      gateway,
-      containers,
-      failover,
-      migrations,
-      key,
-      tokenTtlSeconds: options.tokenTtlSeconds ?? null,
-      now,
-      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-      chooser: failover.chooser,
-      live,
-      adminToken,
-      sessions,
-      signIn: new SignInLimiter({ maxFailures: options.signInMaxFailures, windowMs: options.signInWindowMs, now }),
-      logs: new SharedLogStreams({ tailLines: options.sharedLogTailLines }),
-      eventsMaxBufferedBytes: options.eventsMaxBufferedBytes ?? 1024 * 1024,
-      eventsKeepAliveMs: options.eventsKeepAliveMs ?? 15_000,
-      catalog,
-      rollouts,
-      joinCodeTtlMs: options.joinCodeTtlMs ?? 15 * 60_000,
-      joinLimiter: new SignInLimiter({ maxFailures: options.joinMaxFailures ?? 10, windowMs: options.joinWindowMs, now }),
-      publicUrl: () => (options.publicUrl ?? listening).replace(/\/$/, ''),
-      installScript: readFileSync(INSTALL_SCRIPT, 'utf8'),
-      logger,
-    });
+    const router = apiRouter(
+      {
+        store,
+        gateway,
+        containers,
+        failover,
+        migrations,
+        key,
+        tokenTtlSeconds: options.tokenTtlSeconds ?? null,
+        now,
+        chooser: failover.chooser,
+        live,
+        adminToken,
+        sessions,
+        signIn: new SignInLimiter({ maxFailures: options.signInMaxFailures, windowMs: options.signInWindowMs, now }),
+        logs: new SharedLogStreams({ tailLines: options.sharedLogTailLines }),
+        eventsMaxBufferedBytes: options.eventsMaxBufferedBytes ?? 1024 * 1024,
+        eventsKeepAliveMs: options.eventsKeepAliveMs ?? 15_000,
+        catalog,
+        rollouts,
+        joinCodeTtlMs: options.joinCodeTtlMs ?? 15 * 60_000,
+        joinLimiter: new SignInLimiter({ maxFailures: options.joinMaxFailures ?? 10, windowMs: options.joinWindowMs, now }),
+        publicUrl: () => (options.publicUrl ?? listening).replace(/\/$/, ''),
+        installScript: readFileSync(INSTALL_SCRIPT, 'utf8'),
+        logger,
+      },
+      limits,
+    );
     const authenticate = createRequestAuthenticator({ adminToken, sessions });
     const dashboardDir = options.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : options.dashboardDir;
-    const server = createServer(serveDashboard(createApi(router, { adminToken, logger, authenticate }), dashboardDir));
+    const server = createHttpServer(serveDashboard(createApi(router, { adminToken, logger, authenticate }), dashboardDir), limits);
     server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
-    server.on('clientError', (_error, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -218,6 +223,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       store,
       gateway,
       failover,
+      routes: router.routes(),
       live,
       close: () =>
         (closing ??= (async () => {

@@ -100,7 +100,7 @@ describe('the one-line install (POSIX sh, as root, into a temporary root)', () =
     // A new code replaces the node's earlier unused one.
     command = (await joinLine(nodeId)).command;
     const earlier = res.code;
-    const refused = await fetch(`${server.url}${JOIN_PATH}`, { method: 'POST', body: JSON.stringify({ code: earlier, exchangeId: 'x'.repeat(22), protocolVersion: '1.1' }) });
+    const refused = await fetch(`${server.url}${JOIN_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: earlier, exchangeId: 'x'.repeat(22), protocolVersion: '1.1' }) });
     assert.equal(refused.status, 403);
   });
 
@@ -221,7 +221,7 @@ describe('the one-line install (POSIX sh, as root, into a temporary root)', () =
     const second = (await registerNode(server, 'lin-node-2')).id;
     const { code } = await joinLine(second);
     const exchange = (exchangeId: string) =>
-      fetch(`${server.url}${JOIN_PATH}`, { method: 'POST', body: JSON.stringify({ code, exchangeId, protocolVersion: '1.1' }) }).then(async (res) => ({ status: res.status, body: (await res.json()) as any }));
+      fetch(`${server.url}${JOIN_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, exchangeId, protocolVersion: '1.1' }) }).then(async (res) => ({ status: res.status, body: (await res.json()) as any }));
     const first = await exchange('a'.repeat(22));
     const retried = await exchange('a'.repeat(22));
     assert.equal(first.status, 200);

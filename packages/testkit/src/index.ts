@@ -16,3 +16,16 @@ export {
   type Started,
 } from './engine.js';
 export { startProxy, type Proxy, type ProxyOptions } from './tcpProxy.js';
+export {
+  FUZZ_MODE_VARIABLE,
+  FUZZ_SEED_VARIABLE,
+  FuzzFailure,
+  checkFuzz,
+  describeFuzz,
+  fuzzSettings,
+  type FuzzMode,
+  type FuzzRuns,
+  type FuzzSettings,
+} from './fuzz.js';
+export { arbitraryFromJsonSchema, type JsonSchema, type JsonSchemaArbitraryOptions } from './arbitraryFromJsonSchema.js';
+export { JSON_MUTATIONS, mutatedJson, type JsonMutation, type MutatedJson, type MutatedJsonOptions } from './mutatedJson.js';

@@ -3,11 +3,13 @@ import type { Duplex } from 'node:stream';
 import { AgentError, AgentVersion, CloseCode, closeCodeName, closeReason, compareAgentVersions } from '@lormas/protocol';
 import { type AgentClient, type AgentConnectEvent, AgentHub, type KeepAliveOptions } from '@lormas/protocol/server';
 import type { SigningKey } from '../auth/signingKey.js';
+import { refuseSocket } from '../http/refuseSocket.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/Store.js';
 import { type AgentIdentity, createAgentAuthenticator } from './authenticateAgent.js';
 import { NodeLiveness } from './NodeLiveness.js';
 import { applyContainerEvent, reconcileInventory } from './reconcileInventory.js';
+import { upgradeRefusal } from './upgradeRefusal.js';
 
 export interface AgentGatewayOptions {
   store: Store;
@@ -68,8 +70,12 @@ export class AgentGateway {
     });
   }
 
+  /** Wire it to the HTTP server's `upgrade` event. A request that cannot become an agent socket gets a JSON 4xx and a closed socket. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.hub.handleUpgrade(request, socket, head);
+    const refusal = upgradeRefusal(request);
+    if (!refusal) return this.hub.handleUpgrade(request, socket, head);
+    this.logger.debug('upgrade refused', { code: refusal.code, remote: request.socket.remoteAddress });
+    refuseSocket(socket, refusal);
   }
 
   /** The client of a connected node's agent; `AGENT_UNAVAILABLE` at once when it is not connected. */

@@ -62,28 +62,12 @@ export function agentRoutes(router: Router, api: ApiContext): void {
     stream.pipe(res);
   });
 
-  router.add('POST', JOIN_PATH, async ({ req, res }) => {
+  // The router parses the body with the protocol's schema; a body it refuses is a 400 `BAD_REQUEST` in the same shape.
+  router.add('POST', JOIN_PATH, { body: JoinRequest }, async ({ req, res, body }) => {
     const address = req.socket.remoteAddress ?? 'unknown';
     const waitMs = api.joinLimiter.retryAfterMs(address);
     if (waitMs > 0) return refuse(res, 'TOO_MANY_ATTEMPTS', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > 16 * 1024) break;
-      chunks.push(chunk);
-    }
-    let parsed: ReturnType<typeof JoinRequest.safeParse> | null = null;
-    try {
-      if (size <= 16 * 1024) parsed = JoinRequest.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-    } catch {
-      parsed = null;
-    }
-    if (!parsed?.success) {
-      api.joinLimiter.failed(address);
-      return refuse(res, 'BAD_REQUEST');
-    }
-    const { code, exchangeId } = parsed.data;
+    const { code, exchangeId } = body;
     const found = api.store.joinCodes.lookup(code, exchangeId);
     if (found.kind === 'refused') {
       api.joinLimiter.failed(address);

@@ -2,7 +2,6 @@ import { AgentVersion } from '@lormas/protocol';
 import { z } from 'zod';
 import type { JoinCodeView, ReleaseView } from '../apiTypes.js';
 import type { ApiContext } from '../ApiContext.js';
-import { readJson } from '../readJson.js';
 import type { Router } from '../Router.js';
 import { rolloutView } from '../views.js';
 
@@ -23,9 +22,8 @@ const quote = (value: string) => (/^[A-Za-z0-9_:/.@%+=-]+$/.test(value) ? value 
 
 /** Join codes with their one-line install, the builds the server offers, and rollouts. */
 export function fleetRoutes(router: Router, api: ApiContext): void {
-  router.add('POST', '/api/nodes/:id/join', async ({ req, params }) => {
+  router.add('POST', '/api/nodes/:id/join', { body: IssueJoinCode }, async ({ params, body }) => {
     const node = api.store.nodes.require(params['id']!);
-    const body = await readJson(req, IssueJoinCode, api.maxBodyBytes);
     const { code, expiresAt } = api.store.joinCodes.issue(node.id, (body.ttlSeconds ?? api.joinCodeTtlMs / 1000) * 1000);
     const key = api.catalog.key();
     const server = api.publicUrl();
@@ -49,8 +47,7 @@ export function fleetRoutes(router: Router, api: ApiContext): void {
     return { status: 200, body: { releaseKey: key ? { publicKey: key.publicKey, fingerprint: key.fingerprint } : null, latest: releases[0]?.version ?? null, releases } };
   });
 
-  router.add('POST', '/api/agents/rollout', async ({ req }) => {
-    const body = await readJson(req, StartRollout, api.maxBodyBytes);
+  router.add('POST', '/api/agents/rollout', { body: StartRollout }, async ({ body }) => {
     return { status: 202, body: rolloutView(api.rollouts.start(body)) };
   });
 
