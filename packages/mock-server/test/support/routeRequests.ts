@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import type { RouteInfo } from '../../src/http/Router.js';
 import { BREAKAGES, type Breakage, brokenFraming, FRAMINGS, type Framing, type RequestPlan, renderRequest } from './wireRequest.js';
+import { isPublicAgentPath } from '../../src/http/routes/agentRoutes.js';
 
 /** One request as the fuzzer sends it, with what the judge needs to know of it. */
 export interface WireRequest {
@@ -225,7 +226,9 @@ export function routeRequests(ctx: FuzzContext, route: RouteInfo): fc.Arbitrary<
       const otherRoute = !served;
       // Only the route that serves the request decides what of the body matters: one that reads none never looks at it.
       const bodyRefused = !!served?.body && (sent.badType || brokenFraming(plan) || (sent.bytes?.length ?? 0) > ctx.maxBodyBytes);
-      const mustRefuse = params.some(([, refused]) => refused) || authRefused || otherRoute || bodyRefused || (chosenBreakage !== null && BREAKAGES[chosenBreakage]);
+      // What an installer or a joining agent fetches needs no token: missing one refuses nothing there.
+      const tokenNeeded = !isPublicAgentPath(method, route.pattern);
+      const mustRefuse = params.some(([, refused]) => refused) || (authRefused && tokenNeeded) || otherRoute || bodyRefused || (chosenBreakage !== null && BREAKAGES[chosenBreakage]);
       const parts = [
         `${method} ${route.pattern}`,
         sent.label,
