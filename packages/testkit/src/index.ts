@@ -16,3 +16,6 @@ export {
   type Started,
 } from './engine.js';
 export { startProxy, type Proxy, type ProxyOptions } from './tcpProxy.js';
+export { freePort } from './freePort.js';
+export { startNats, type NatsServer } from './nats.js';
+export { startPostgres, POSTGRES_BIN, type Postgres } from './postgres.js';
