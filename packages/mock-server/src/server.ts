@@ -142,6 +142,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       sampleIntervalMs: options.sampleIntervalMs,
     });
     const sessions = new Sessions({ store: store.sessions, adminToken, sessionTtlMs: options.sessionTtlMs, now });
+    await sessions.sweep();
     const router = apiRouter({
       store,
       gateway,
@@ -193,11 +194,12 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
           await failover.idle();
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
-          store.close();
+          await live.settled();
+          await store.close();
         })()),
     };
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
 }

@@ -83,8 +83,8 @@ export class AgentGateway {
     await this.hub.close();
   }
 
-  private standingOf(nodeId: string): 'active' | 'revoked' | 'unknown' {
-    const node = this.store.nodes.get(nodeId);
+  private async standingOf(nodeId: string): Promise<'active' | 'revoked' | 'unknown'> {
+    const node = await this.store.nodes.get(nodeId);
     return !node ? 'unknown' : node.revokedAt === null ? 'active' : 'revoked';
   }
 
@@ -121,7 +121,7 @@ export class AgentGateway {
   private async readInventory(nodeId: string): Promise<void> {
     try {
       const inventory = await this.hub.client(nodeId).inventory.query();
-      const report = reconcileInventory(this.store.containers, nodeId, inventory);
+      const report = await reconcileInventory(this.store.containers, nodeId, inventory);
       this.logger.info('inventory read', { node: nodeId, matched: report.matched, missing: report.missing.length, unknown: report.unknown.length });
     } catch (error) {
       this.logger.warn('inventory failed', { node: nodeId, code: AgentError.from(error).code });
@@ -142,7 +142,11 @@ export class AgentGateway {
         onComplete: ended('heartbeat'),
       }),
       client.containers.events.subscribe(undefined, {
-        onData: ({ data }) => applyContainerEvent(this.store.containers, nodeId, data),
+        onData: ({ data }) => {
+          applyContainerEvent(this.store.containers, nodeId, data).catch((error: unknown) =>
+            this.logger.warn('container event not recorded', { node: nodeId, error: error instanceof Error ? error.message : String(error) }),
+          );
+        },
         onError: ended('container event'),
         onComplete: ended('container event'),
       }),

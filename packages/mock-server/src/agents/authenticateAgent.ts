@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 
 export interface AgentAuthenticatorOptions {
   key: SigningKey;
-  standingOf(nodeId: string): NodeStanding;
+  standingOf(nodeId: string): NodeStanding | Promise<NodeStanding>;
   logger: Logger;
   /** Epoch milliseconds; expiry is judged by it. @default Date.now */
   now?: () => number;

@@ -9,7 +9,7 @@ export type NodeStanding = 'active' | 'revoked' | 'unknown';
 export interface VerifyNodeTokenOptions {
   key: SigningKey;
   /** Looks the token's node up, so a revoked node's token fails although its signature holds. */
-  standingOf(nodeId: string): NodeStanding;
+  standingOf(nodeId: string): NodeStanding | Promise<NodeStanding>;
   /** The clock expiry is judged by. @default new Date() */
   currentDate?: Date;
 }
@@ -59,7 +59,7 @@ export async function verifyNodeToken(token: string | null | undefined, options:
     throw toTokenError(error);
   }
   const nodeId = payload.sub!;
-  const standing = options.standingOf(nodeId);
+  const standing = await options.standingOf(nodeId);
   if (standing === 'revoked') throw new TokenError('TOKEN_REVOKED');
   if (standing === 'unknown') throw new TokenError('TOKEN_UNKNOWN_NODE');
   return { nodeId, issuedAt: payload.iat!, expiresAt: payload.exp ?? null };

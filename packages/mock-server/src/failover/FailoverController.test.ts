@@ -36,8 +36,8 @@ class FakeActions implements FailoverActions {
     this.commands.push(`${action} ${dockerId} on ${nodeId}`);
   }
 
-  place(id: string, nodeId: string, result: ContainerResult): ContainerRecord {
-    return this.store.containers.update(id, { nodeId, dockerId: result.containerId, observedState: result.state })!;
+  async place(id: string, nodeId: string, result: ContainerResult): Promise<ContainerRecord> {
+    return (await this.store.containers.update(id, { nodeId, dockerId: result.containerId, observedState: result.state }))!;
   }
 
   async inventory(nodeId: string): Promise<Inventory> {
@@ -62,28 +62,31 @@ describe('FailoverController', () => {
 
   const controller = (options: { graceMs?: number } = {}) =>
     new FailoverController({ store, liveness, actions, logger: silentLogger, now: clock, lostAfterMs: 3_000, graceMs: options.graceMs ?? 0, checkIntervalMs: 0, retryBaseMs: 1_000, retryMaxMs: 4_000 });
-  const addNodes = (...names: string[]) =>
-    names.map((name) => {
-      const node = store.nodes.create({ name });
+  const addNodes = async (...names: string[]) => {
+    const ids: string[] = [];
+    for (const name of names) {
+      const node = await store.nodes.create({ name });
       liveness.connected(node.id, hello);
       liveness.heartbeat(node.id, beat());
-      return node.id;
-    });
+      ids.push(node.id);
+    }
+    return ids;
+  };
   /** Advances the clock in steps, the given nodes beating at each step, then judges. */
   const advance = async (failover: FailoverController, ms: number, beating: string[], engineUp = true) => {
     for (let passed = 0; passed < ms; passed += 250) {
       time += 250;
       for (const id of beating) liveness.heartbeat(id, beat(engineUp));
-      failover.tick();
+      await failover.tick();
       await failover.idle();
     }
   };
-  const ha = (nodeId: string, name: string, isHa = true) => store.containers.create({ nodeId, spec: spec(name), ha: isHa, desiredState: 'running' });
+  const ha = async (nodeId: string, name: string, isHa = true) => (await store.containers.create({ nodeId, spec: spec(name), ha: isHa, desiredState: 'running' }));
 
   it('calls a silent node suspect, then lost after the window, and moves only its HA containers', async () => {
-    const [a, b] = addNodes('a', 'b');
-    const web = ha(a!, 'web');
-    const batch = ha(a!, 'batch', false);
+    const [a, b] = await addNodes('a', 'b');
+    const web = await ha(a!, 'web');
+    const batch = await ha(a!, 'batch', false);
     const failover = controller();
     liveness.disconnected(a!, 1006);
     await advance(failover, 1_500, [b!]);
@@ -91,9 +94,9 @@ describe('FailoverController', () => {
     assert.deepEqual(actions.created, []);
     await advance(failover, 2_000, [b!]);
     assert.equal(liveness.get(a!).status, 'lost');
-    assert.equal(store.containers.get(web.id)?.nodeId, b);
-    assert.equal(store.containers.get(batch.id)?.nodeId, a);
-    const [migration, ...others] = store.migrations.list();
+    assert.equal((await store.containers.get(web.id))?.nodeId, b);
+    assert.equal((await store.containers.get(batch.id))?.nodeId, a);
+    const [migration, ...others] = (await store.migrations.list());
     assert.deepEqual(others, []);
     assert.equal(migration?.trigger, 'node-lost');
     assert.equal(migration?.status, 'succeeded');
@@ -101,8 +104,8 @@ describe('FailoverController', () => {
   });
 
   it('moves nothing in the grace window after the start, and moves once it ends', async () => {
-    const [a, b] = addNodes('a', 'b');
-    const web = ha(a!, 'web');
+    const [a, b] = await addNodes('a', 'b');
+    const web = await ha(a!, 'web');
     const failover = controller({ graceMs: 6_000 });
     liveness.disconnected(a!, 1006);
     await advance(failover, 5_000, [b!]);
@@ -110,37 +113,37 @@ describe('FailoverController', () => {
     assert.equal(liveness.get(a!).status, 'offline');
     assert.deepEqual(actions.created, []);
     await advance(failover, 1_500, [b!]);
-    assert.equal(store.containers.get(web.id)?.nodeId, b);
+    assert.equal((await store.containers.get(web.id))?.nodeId, b);
   });
 
   it('moves nothing while more than half of the nodes are silent, and reports the hold', async () => {
-    const [a, b, c] = addNodes('a', 'b', 'c');
-    ha(a!, 'web');
-    ha(b!, 'api');
+    const [a, b, c] = await addNodes('a', 'b', 'c');
+    await ha(a!, 'web');
+    await ha(b!, 'api');
     const failover = controller();
     await advance(failover, 10_000, [c!]);
     assert.equal(failover.status().hold, 'majority-silent');
     assert.deepEqual(actions.created, []);
-    assert.deepEqual(store.migrations.list(), []);
+    assert.deepEqual((await store.migrations.list()), []);
     assert.notEqual(liveness.get(a!).status, 'lost');
   });
 
   it('places on the least loaded healthy node of the same cluster first', async () => {
-    const eu = store.clusters.create({ name: 'eu' });
-    const [a, b, c, d] = addNodes('a', 'b', 'c', 'd');
-    store.nodes.update(a!, { clusterId: eu.id });
-    store.nodes.update(c!, { clusterId: eu.id });
-    ha(c!, 'already-there');
-    const web = ha(a!, 'web');
+    const eu = await store.clusters.create({ name: 'eu' });
+    const [a, b, c, d] = await addNodes('a', 'b', 'c', 'd');
+    await store.nodes.update(a!, { clusterId: eu.id });
+    await store.nodes.update(c!, { clusterId: eu.id });
+    await ha(c!, 'already-there');
+    const web = await ha(a!, 'web');
     const failover = controller();
     await advance(failover, 3_500, [b!, c!, d!]);
     // c holds a container and b none, but c shares the lost node's cluster.
-    assert.equal(store.containers.get(web.id)?.nodeId, c);
+    assert.equal((await store.containers.get(web.id))?.nodeId, c);
   });
 
   it('retries with a doubling delay when no target takes the container, and records every failure', async () => {
-    const [a, b] = addNodes('a', 'b');
-    const web = ha(a!, 'web');
+    const [a, b] = await addNodes('a', 'b');
+    const web = await ha(a!, 'web');
     const failover = controller();
     // b beats but its engine is down: not a target.
     await advance(failover, 3_250, [b!], false);
@@ -148,10 +151,10 @@ describe('FailoverController', () => {
     assert.equal(pending?.attempts, 1);
     actions.failures.push(new AgentError('ENGINE_UNAVAILABLE', 'engine restarting'));
     await advance(failover, 4_000, [b!]);
-    assert.equal(store.containers.get(web.id)?.nodeId, b);
+    assert.equal((await store.containers.get(web.id))?.nodeId, b);
     const gaps = actions.created.slice(1).map((call, i) => call.at - actions.created[i]!.at);
     assert.deepEqual(gaps, [retryDelayMs(2, { baseMs: 1_000, maxMs: 4_000 })]);
-    const migration = store.migrations.list()[0]!;
+    const migration = (await store.migrations.list())[0]!;
     assert.equal(migration.status, 'succeeded');
     assert.deepEqual(
       migration.steps.map((s) => `${s.name} ${s.status}`),
@@ -159,17 +162,17 @@ describe('FailoverController', () => {
     );
   });
 
-  it('caps the retry delay', () => {
+  it('caps the retry delay', async () => {
     assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelayMs(n, { baseMs: 1_000, maxMs: 4_000 })), [1_000, 2_000, 4_000, 4_000, 4_000]);
   });
 
   it('removes the stale copies of a returning node, and cancels moves that found no target', async () => {
-    const [a, b] = addNodes('a', 'b');
-    const moved = ha(a!, 'moved');
+    const [a, b] = await addNodes('a', 'b');
+    const moved = await ha(a!, 'moved');
     const failover = controller();
     await advance(failover, 3_500, [b!]);
-    assert.equal(store.containers.get(moved.id)?.nodeId, b);
-    const stuck = ha(a!, 'stuck');
+    assert.equal((await store.containers.get(moved.id))?.nodeId, b);
+    const stuck = await ha(a!, 'stuck');
     await advance(failover, 250, [b!], false);
     actions.inventories.set(a!, {
       nodeName: 'a',
@@ -180,8 +183,8 @@ describe('FailoverController', () => {
     });
     await failover.admit(a!);
     assert.deepEqual(actions.commands, [`stop stale-1 on ${a}`, `remove stale-1 on ${a}`]);
-    assert.equal(store.migrations.list(moved.id)[0]?.steps.at(-1)?.name, 'remove-stale-source');
-    assert.equal(store.migrations.list(stuck.id)[0]?.status, 'cancelled');
+    assert.equal((await store.migrations.list(moved.id))[0]?.steps.at(-1)?.name, 'remove-stale-source');
+    assert.equal((await store.migrations.list(stuck.id))[0]?.status, 'cancelled');
     assert.deepEqual(failover.status().pending, []);
   });
 });

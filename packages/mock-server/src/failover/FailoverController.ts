@@ -10,9 +10,9 @@ import { retryDelayMs } from './retryDelayMs.js';
 
 /** What failover asks of the nodes; `ContainerService` in the server, a fake in unit tests. */
 export interface FailoverActions {
-  createCopy(record: ContainerRecord, nodeId: string, start: boolean): Promise<ContainerResult>;
+  createCopy(record: ContainerRecord, nodeId: string, start: boolean, operationId?: string): Promise<ContainerResult>;
   copyCommand(nodeId: string, action: 'stop' | 'remove', dockerId: string, timeoutSeconds?: number): Promise<void>;
-  place(id: string, nodeId: string, result: ContainerResult): ContainerRecord;
+  place(id: string, nodeId: string, result: ContainerResult): Promise<ContainerRecord>;
   inventory(nodeId: string): Promise<Inventory>;
   /** Containers a planned migration is moving right now; failover leaves them alone. */
   readonly moving: ReadonlySet<string>;
@@ -41,6 +41,13 @@ export interface FailoverOptions {
   chooser?: NodeChooser;
 }
 
+/**
+ * The operation id of creating a failover copy on a target: the same for every attempt of
+ * one migration on one target, so a retry (by this leader, or by the next after this one
+ * died mid-call) is answered by the agent with the copy it made, not a second copy.
+ */
+export const copyOperationId = (migrationId: string, target: string) => `failover:${migrationId}:${target}`.slice(0, 128);
+
 /** One HA container of a lost node waiting for (or being given) a new node. */
 interface Pending {
   migrationId: string;
@@ -68,6 +75,8 @@ export class FailoverController {
   private last: Assessment | null = null;
   private holdSince: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The check in progress: checks never overlap, a slow database makes them less frequent. */
+  private ticking: Promise<void> | null = null;
   readonly chooser: NodeChooser;
   /** Told of every change of a node's health as the checks see it (the live event stream listens). */
   healthListener: ((nodeId: string, health: NodeHealth) => void) | null = null;
@@ -86,9 +95,9 @@ export class FailoverController {
 
   start(): void {
     const interval = this.options.checkIntervalMs ?? Math.min(1_000, Math.max(50, Math.round(this.lostAfterMs / 10)));
-    if (interval > 0 && !this.timer) this.timer = setInterval(() => this.tick(), interval);
+    if (interval > 0 && !this.timer) this.timer = setInterval(() => void this.tick(), interval);
     // Judged at once, so the API shows the grace hold and every node from the first moment.
-    this.tick();
+    void this.tick();
   }
 
   /** Stops judging; placements in flight finish on their own. */
@@ -97,10 +106,17 @@ export class FailoverController {
     this.timer = null;
   }
 
-  /** Judges every node, declares the silent ones lost, and places what is due. */
-  tick(): void {
+  /** Judges every node, declares the silent ones lost, and places what is due. Resolves when done; a check already running is joined. */
+  tick(): Promise<void> {
+    this.ticking ??= this.check()
+      .catch((error: unknown) => this.options.logger.error('failover check failed', { error: error instanceof Error ? error.message : String(error) }))
+      .finally(() => (this.ticking = null));
+    return this.ticking;
+  }
+
+  private async check(): Promise<void> {
     const { store, liveness, logger } = this.options;
-    const nodes = store.nodes.list();
+    const nodes = await store.nodes.list();
     const previousHold = this.last?.hold ?? null;
     const previousHealth = this.last?.health;
     this.last = assessNodes({
@@ -132,8 +148,8 @@ export class FailoverController {
       liveness.markLost(nodeId);
     }
     if (hold) return;
-    this.enqueueLostContainers(nodes);
-    for (const item of this.pending.values()) if (!item.inFlight && item.nextAt <= this.now()) this.attempt(item);
+    await this.enqueueLostContainers(nodes);
+    for (const item of [...this.pending.values()]) if (!item.inFlight && item.nextAt <= this.now()) await this.attempt(item);
   }
 
   /** Resolves once no placement is in flight (for tests and shutdown). */
@@ -156,8 +172,8 @@ export class FailoverController {
       for (const item of mine) {
         if (this.pending.get(item.containerId) !== item) continue;
         this.pending.delete(item.containerId);
-        this.options.store.migrations.step(item.migrationId, 'node-returned', 'info', 'the lost node dialled back before a target took the container');
-        this.options.store.migrations.finish(item.migrationId, 'cancelled');
+        await this.options.store.migrations.step(item.migrationId, 'node-returned', 'info', 'the lost node dialled back before a target took the container');
+        await this.options.store.migrations.finish(item.migrationId, 'cancelled');
       }
       await this.removeStaleCopies(nodeId);
     } finally {
@@ -166,9 +182,9 @@ export class FailoverController {
   }
 
   /** A target for `record` among the healthy nodes other than its own, or null. */
-  chooseTargetFor(record: ContainerRecord): string | null {
-    const source = this.options.store.nodes.get(record.nodeId);
-    return this.chooser.choose({ exclude: record.nodeId, sourceClusterId: source?.clusterId ?? null, preferredClusterId: record.preferredClusterId })?.nodeId ?? null;
+  async chooseTargetFor(record: ContainerRecord): Promise<string | null> {
+    const source = await this.options.store.nodes.get(record.nodeId);
+    return (await this.chooser.choose({ exclude: record.nodeId, sourceClusterId: source?.clusterId ?? null, preferredClusterId: record.preferredClusterId }))?.nodeId ?? null;
   }
 
   /** What the API shows: windows, the hold and its reason, each node's health, pending moves. */
@@ -197,46 +213,46 @@ export class FailoverController {
     return this.last?.health.get(nodeId) ?? null;
   }
 
-  private enqueueLostContainers(nodes: readonly NodeRecord[]): void {
+  private async enqueueLostContainers(nodes: readonly NodeRecord[]): Promise<void> {
     const { store, liveness, actions } = this.options;
     for (const node of nodes) {
       if (liveness.get(node.id).status !== 'lost' || this.returning.has(node.id)) continue;
-      for (const record of store.containers.list(node.id)) {
+      for (const record of await store.containers.list(node.id)) {
         if (!record.ha || this.pending.has(record.id) || actions.moving.has(record.id)) continue;
-        const migration = store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'node-lost', sourceNodeId: node.id, targetNodeId: null });
-        store.migrations.step(migration.id, 'node-lost', 'info', `no heartbeat for more than ${this.lostAfterMs} ms`);
+        const migration = await store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'node-lost', sourceNodeId: node.id, targetNodeId: null });
+        await store.migrations.step(migration.id, 'node-lost', 'info', `no heartbeat for more than ${this.lostAfterMs} ms`);
         this.pending.set(record.id, { migrationId: migration.id, containerId: record.id, sourceNodeId: node.id, attempts: 0, nextAt: this.now(), target: null, inFlight: null });
       }
     }
   }
 
-  private attempt(item: Pending): void {
+  private async attempt(item: Pending): Promise<void> {
     const { store, actions, logger } = this.options;
-    const record = store.containers.get(item.containerId);
+    const record = await store.containers.get(item.containerId);
     if (!record || record.nodeId !== item.sourceNodeId || this.returning.has(item.sourceNodeId)) {
       this.pending.delete(item.containerId);
-      store.migrations.finish(item.migrationId, 'cancelled', record ? null : 'the container was removed');
+      await store.migrations.finish(item.migrationId, 'cancelled', record ? null : 'the container was removed');
       return;
     }
-    const target = this.chooseTargetFor(record);
+    const target = await this.chooseTargetFor(record);
     if (!target) return this.retryLater(item, 'choose-target', 'no healthy node can take it');
     item.target = target;
     const release = this.chooser.reserve(target);
-    store.migrations.setTarget(item.migrationId, target);
-    store.migrations.step(item.migrationId, 'choose-target', 'ok', target);
     const start = record.desiredState === 'running';
     item.inFlight = (async () => {
       try {
+        await store.migrations.setTarget(item.migrationId, target);
+        await store.migrations.step(item.migrationId, 'choose-target', 'ok', target);
         // The source is unreachable: its volumes cannot be copied, so the target's named volumes start empty.
-        const result = await actions.createCopy(record, target, start);
-        store.migrations.step(item.migrationId, start ? 'create-and-start-target' : 'create-target', 'ok', `${result.containerId.slice(0, 12)} ${result.state}`);
-        actions.place(record.id, target, result);
+        const result = await actions.createCopy(record, target, start, copyOperationId(item.migrationId, target));
+        await store.migrations.step(item.migrationId, start ? 'create-and-start-target' : 'create-target', 'ok', `${result.containerId.slice(0, 12)} ${result.state}`);
+        await actions.place(record.id, target, result);
         this.pending.delete(item.containerId);
-        store.migrations.finish(item.migrationId, 'succeeded');
+        await store.migrations.finish(item.migrationId, 'succeeded');
         logger.info('container failed over', { container: record.id, from: item.sourceNodeId, to: target });
       } catch (error) {
         const agentError = AgentError.from(error);
-        this.retryLater(item, 'create-target', `${agentError.code}: ${agentError.message}`);
+        await this.retryLater(item, 'create-target', `${agentError.code}: ${agentError.message}`);
       } finally {
         release();
         item.inFlight = null;
@@ -244,11 +260,11 @@ export class FailoverController {
     })();
   }
 
-  private retryLater(item: Pending, step: string, why: string): void {
+  private async retryLater(item: Pending, step: string, why: string): Promise<void> {
     item.attempts += 1;
     const delay = retryDelayMs(item.attempts, { baseMs: this.options.retryBaseMs ?? 1_000, maxMs: this.options.retryMaxMs ?? 30_000 });
     item.nextAt = this.now() + delay;
-    this.options.store.migrations.step(item.migrationId, step, 'failed', `${why}; attempt ${item.attempts}, next in ${delay} ms`);
+    await this.options.store.migrations.step(item.migrationId, step, 'failed', `${why}; attempt ${item.attempts}, next in ${delay} ms`);
     this.options.logger.warn('failover attempt failed', { container: item.containerId, attempt: item.attempts, why, retryInMs: delay });
   }
 
@@ -256,7 +272,7 @@ export class FailoverController {
     const { store, actions, logger } = this.options;
     const inventory = await actions.inventory(nodeId);
     for (const copy of inventory.containers) {
-      const record = copy.serverId ? store.containers.get(copy.serverId) : null;
+      const record = copy.serverId ? await store.containers.get(copy.serverId) : null;
       if (!record || record.nodeId === nodeId) continue;
       try {
         await actions.copyCommand(nodeId, 'stop', copy.id, record.spec.stopTimeoutSeconds ?? 10);
@@ -265,8 +281,8 @@ export class FailoverController {
         // Gone already is what was wanted.
         if (AgentError.from(error).code !== 'NOT_FOUND') throw error;
       }
-      const migration = store.migrations.list(record.id).filter((m) => m.sourceNodeId === nodeId).at(-1);
-      if (migration) store.migrations.step(migration.id, 'remove-stale-source', 'ok', copy.id.slice(0, 12));
+      const migration = (await store.migrations.list(record.id)).filter((m) => m.sourceNodeId === nodeId).at(-1);
+      if (migration) await store.migrations.step(migration.id, 'remove-stale-source', 'ok', copy.id.slice(0, 12));
       logger.info('stale copy removed', { node: nodeId, container: record.id, docker: copy.id.slice(0, 12) });
     }
   }

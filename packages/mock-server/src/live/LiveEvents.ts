@@ -48,6 +48,11 @@ export class LiveEvents {
   /** Per node: when its last heartbeat event went out, and the timer of a coalesced one due. */
   private readonly beats = new Map<string, { sentAt: number; timer: NodeJS.Timeout | null }>();
   private readonly detach: (() => void)[] = [];
+  /**
+   * Events are made in the order their causes happened, though making one reads the store:
+   * each waits for the one before it.
+   */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LiveEventsOptions) {
     this.log = new EventLog({ capacity: options.replayEvents });
@@ -55,13 +60,13 @@ export class LiveEvents {
     this.heartbeatEventIntervalMs = options.heartbeatEventIntervalMs ?? 1_000;
     this.now = options.now ?? Date.now;
     const { store, gateway, failover } = options;
-    const onChange = (change: StoreChange) => this.onStoreChange(change);
+    const onChange = (change: StoreChange) => this.serially(() => this.onStoreChange(change));
     store.changes.on('change', onChange);
     this.detach.push(() => store.changes.off('change', onChange));
     const liveness = gateway.liveness;
-    const online = (nodeId: string) => this.node('online', nodeId);
-    const offline = (nodeId: string) => this.node('offline', nodeId);
-    const lost = (nodeId: string) => this.node('lost', nodeId);
+    const online = (nodeId: string) => this.serially(() => this.node('online', nodeId));
+    const offline = (nodeId: string) => this.serially(() => this.node('offline', nodeId));
+    const lost = (nodeId: string) => this.serially(() => this.node('lost', nodeId));
     const beat = (nodeId: string) => this.heartbeat(nodeId);
     liveness.on('connect', online);
     liveness.on('disconnect', offline);
@@ -75,8 +80,19 @@ export class LiveEvents {
     });
     failover.healthListener = (nodeId: string, health: NodeHealth) => {
       // `lost` is announced by the liveness event; `online` again by the connect.
-      if (health === 'suspect') this.node('suspect', nodeId);
+      if (health === 'suspect') this.serially(() => this.node('suspect', nodeId));
     };
+  }
+
+  /** Resolves once every event caused so far has been made (for tests and shutdown). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private serially(make: () => Promise<void>): void {
+    this.chain = this.chain.then(make).catch(() => {
+      // A view that cannot be read (the node was removed meanwhile) makes no event; the stream goes on.
+    });
   }
 
   close(): void {
@@ -90,15 +106,15 @@ export class LiveEvents {
     this.log.append(type, data);
   }
 
-  private nodeView(nodeId: string) {
+  private async nodeView(nodeId: string) {
     const { store, gateway, failover } = this.options;
-    const node = store.nodes.get(nodeId);
+    const node = await store.nodes.get(nodeId);
     if (!node) return null;
-    return nodeView(node, node.clusterId ? store.clusters.get(node.clusterId) : null, gateway.liveness.get(nodeId), failover.healthOf(nodeId));
+    return nodeView(node, node.clusterId ? await store.clusters.get(node.clusterId) : null, gateway.liveness.get(nodeId), failover.healthOf(nodeId));
   }
 
-  private node(action: LiveEventMap['node']['action'], nodeId: string): void {
-    const view = this.nodeView(nodeId);
+  private async node(action: LiveEventMap['node']['action'], nodeId: string): Promise<void> {
+    const view = await this.nodeView(nodeId);
     if (view) this.emit('node', { action, node: view });
     if (action === 'revoked') this.samples.forget(nodeId);
   }
@@ -125,18 +141,20 @@ export class LiveEvents {
       state.timer = null;
       state.sentAt = this.now();
     }
-    const view = this.nodeView(nodeId);
-    if (view) this.emit('heartbeat', { node: view, sample });
+    this.serially(async () => {
+      const view = await this.nodeView(nodeId);
+      if (view) this.emit('heartbeat', { node: view, sample });
+    });
   }
 
-  private onStoreChange(change: StoreChange): void {
+  private async onStoreChange(change: StoreChange): Promise<void> {
     const { store } = this.options;
     switch (change.kind) {
       case 'node':
         return this.node(change.action, change.id);
       case 'cluster': {
-        const cluster = store.clusters.get(change.id);
-        const nodeIds = store.nodes.list().filter((node) => node.clusterId === change.id).map((node) => node.id);
+        const cluster = await store.clusters.get(change.id);
+        const nodeIds = (await store.nodes.list()).filter((node) => node.clusterId === change.id).map((node) => node.id);
         return this.emit('cluster', { action: change.action, cluster: cluster ? clusterView(cluster, nodeIds) : { id: change.id, name: '', description: null, createdAt: null, nodes: [] } });
       }
       case 'container': {
@@ -148,7 +166,7 @@ export class LiveEvents {
         });
       }
       case 'migration': {
-        const migration = store.migrations.get(change.id);
+        const migration = await store.migrations.get(change.id);
         if (!migration) return;
         const action = change.action === 'updated' ? 'step' : change.action;
         return this.emit('migration', { action, migration: migrationView(migration) });

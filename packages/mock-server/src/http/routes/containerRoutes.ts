@@ -37,32 +37,33 @@ export function containerRoutes(router: Router, api: ApiContext): void {
     if (nodeId !== undefined && cluster !== undefined) {
       throw new ServerError('BAD_REQUEST', 'name a node or a cluster, not both', { issues: [{ code: 'exclusive', path: ['cluster'], message: 'nodeId and cluster exclude each other' }] });
     }
-    const preferred = preferredCluster === undefined ? null : clusterOf(api, preferredCluster, 'preferredCluster');
-    const placement = nodeId === undefined ? placeContainer(api, { cluster, preferredClusterId: preferred?.id ?? null }) : null;
+    const preferred = preferredCluster === undefined ? null : await clusterOf(api, preferredCluster, 'preferredCluster');
     // A cluster the server placed in is also where failover looks first, unless another was named.
-    const preferredClusterId = preferred?.id ?? (cluster === undefined ? null : clusterOf(api, cluster).id);
-    // No await between the choice and the record that create() writes first: the next placement counts this one.
+    const preferredClusterId = preferred?.id ?? (cluster === undefined ? null : (await clusterOf(api, cluster)).id);
+    const placed = nodeId === undefined ? await placeContainer(api, { cluster, preferredClusterId: preferred?.id ?? null }) : null;
+    const placement = placed?.view ?? null;
+    // The choice stays reserved until create() has written the record: the next placement counts this one either way.
     return progressReply(
       ctx,
       201,
-      (onEvent) => api.containers.create({ ...body, nodeId: placement?.nodeId ?? nodeId!, preferredClusterId }, onEvent),
+      (onEvent) => api.containers.create({ ...body, nodeId: placement?.nodeId ?? nodeId!, preferredClusterId }, onEvent, placed?.release),
       (record) => ({ ...show(record), placement }),
     );
   });
 
-  router.add('GET', '/api/containers', ({ url }) => {
+  router.add('GET', '/api/containers', async ({ url }) => {
     const nodeId = url.searchParams.get('nodeId') ?? undefined;
     const clusterRef = url.searchParams.get('cluster');
     const state = url.searchParams.get('state');
-    const inCluster = clusterRef === null ? null : new Set(api.store.nodes.list().filter((n) => n.clusterId === clusterOf(api, clusterRef, 'cluster').id).map((n) => n.id));
-    const containers = api.store.containers
-      .list(nodeId)
+    const clusterId = clusterRef === null ? null : (await clusterOf(api, clusterRef, 'cluster')).id;
+    const inCluster = clusterId === null ? null : new Set((await api.store.nodes.list()).filter((n) => n.clusterId === clusterId).map((n) => n.id));
+    const containers = (await api.store.containers.list(nodeId))
       .filter((record) => (inCluster === null || inCluster.has(record.nodeId)) && (state === null || record.observedState === state))
       .map(show);
     return { status: 200, body: { containers } };
   });
 
-  router.add('GET', '/api/containers/:id', ({ params }) => ({ status: 200, body: show(api.store.containers.require(params['id']!)) }));
+  router.add('GET', '/api/containers/:id', async ({ params }) => ({ status: 200, body: show(await api.store.containers.require(params['id']!)) }));
 
   for (const action of ['start', 'stop', 'restart'] as const) {
     router.add('POST', `/api/containers/:id/${action}`, async ({ req, params }) => {

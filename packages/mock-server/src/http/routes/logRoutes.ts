@@ -45,8 +45,8 @@ function logsQuery(id: string, params: URLSearchParams): LogsInput {
  * the agent nothing more than the first.
  */
 export function logRoutes(router: Router, api: ApiContext): void {
-  router.add('GET', '/api/containers/:id/logs', ({ req, res, params, url }) => {
-    const record = api.store.containers.require(params['id']!);
+  router.add('GET', '/api/containers/:id/logs', async ({ req, res, params, url }) => {
+    const record = await api.store.containers.require(params['id']!);
     const input = logsQuery(record.dockerId ?? record.name, url.searchParams);
     const timestamps = flag(url.searchParams, 'timestamps', false);
     const client = api.gateway.client(record.nodeId);

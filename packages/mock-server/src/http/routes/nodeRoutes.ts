@@ -21,39 +21,39 @@ const UpdateNode = z.strictObject({
   cluster: z.string().min(1).nullable().optional(),
 });
 
-function view(api: ApiContext, nodeId: string) {
-  const node = api.store.nodes.require(nodeId);
-  return nodeView(node, node.clusterId ? api.store.clusters.get(node.clusterId) : null, api.gateway.liveness.get(node.id), api.failover.healthOf(node.id));
+async function view(api: ApiContext, nodeId: string) {
+  const node = await api.store.nodes.require(nodeId);
+  return nodeView(node, node.clusterId ? await api.store.clusters.get(node.clusterId) : null, api.gateway.liveness.get(node.id), api.failover.healthOf(node.id));
 }
 
 /** Node registration (which issues the node's token), listing, cluster assignment and revocation. */
 export function nodeRoutes(router: Router, api: ApiContext): void {
   router.add('POST', '/api/nodes', async ({ req }) => {
     const body = await readJson(req, RegisterNode, api.maxBodyBytes);
-    const cluster = body.cluster ? clusterOf(api, body.cluster) : null;
-    const node = api.store.nodes.create({ name: body.name, description: body.description ?? null, clusterId: cluster?.id ?? null });
+    const cluster = body.cluster ? await clusterOf(api, body.cluster) : null;
+    const node = await api.store.nodes.create({ name: body.name, description: body.description ?? null, clusterId: cluster?.id ?? null });
     const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now() });
     return { status: 201, body: { id: node.id, name: node.name, cluster: cluster?.name ?? null, token } };
   });
 
-  router.add('GET', '/api/nodes', () => ({ status: 200, body: { nodes: api.store.nodes.list().map((node) => view(api, node.id)) } }));
+  router.add('GET', '/api/nodes', async () => ({ status: 200, body: { nodes: await Promise.all((await api.store.nodes.list()).map((node) => view(api, node.id))) } }));
 
-  router.add('GET', '/api/nodes/:id', ({ params }) => ({ status: 200, body: view(api, params['id']!) }));
+  router.add('GET', '/api/nodes/:id', async ({ params }) => ({ status: 200, body: await view(api, params['id']!) }));
 
   router.add('PATCH', '/api/nodes/:id', async ({ req, params }) => {
-    const node = api.store.nodes.require(params['id']!);
+    const node = await api.store.nodes.require(params['id']!);
     const body = await readJson(req, UpdateNode, api.maxBodyBytes);
     const changes: { description?: string | null; clusterId?: string | null } = {};
     if (body.description !== undefined) changes.description = body.description;
-    if (body.cluster !== undefined) changes.clusterId = body.cluster === null ? null : clusterOf(api, body.cluster).id;
-    api.store.nodes.update(node.id, changes);
-    return { status: 200, body: view(api, node.id) };
+    if (body.cluster !== undefined) changes.clusterId = body.cluster === null ? null : (await clusterOf(api, body.cluster)).id;
+    await api.store.nodes.update(node.id, changes);
+    return { status: 200, body: await view(api, node.id) };
   });
 
   router.add('DELETE', '/api/nodes/:id', async ({ params }) => {
-    const node = api.store.nodes.revoke(params['id']!);
+    const node = await api.store.nodes.revoke(params['id']!);
     // The node's containers can no longer be reached through the server; forget them.
-    const forgotten = api.store.containers.removeAllOf(node.id);
+    const forgotten = await api.store.containers.removeAllOf(node.id);
     await api.gateway.revoke(node.id);
     return { status: 200, body: { id: node.id, name: node.name, revokedAt: new Date(node.revokedAt!).toISOString(), forgottenContainers: forgotten } };
   });
