@@ -1,7 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AgentError, CloseCode, closeCodeName } from '@lormas/protocol';
-import { type AgentClient, type AgentConnectEvent, AgentHub, type KeepAliveOptions, type NodeIdentity } from '@lormas/protocol/server';
+import { type AgentClient, type AgentConnectEvent, AgentHub, type AgentHubOptions, type KeepAliveOptions, type NodeIdentity } from '@lormas/protocol/server';
+import { ClusterHub } from '@lormas/protocol/cluster';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ClusterLiveness } from '../cluster/ClusterLiveness.js';
 import type { SigningKey } from '../auth/signingKey.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/Store.js';
@@ -22,6 +26,17 @@ export interface AgentGatewayOptions {
   keepAlive?: KeepAliveOptions;
 }
 
+/** What a replica of a cluster needs: the engine, and its place in the cluster. */
+export interface GatewayClusterOptions {
+  nats: NatsConnection;
+  /** @default random */
+  replicaId?: string;
+  /** Prefix of the cluster's buckets, streams and subjects. @default 'lormas' */
+  subjectPrefix?: string;
+  /** A replica silent this long is dead. @default 3_000 (milliseconds) */
+  replicaTtlMs?: number;
+}
+
 /**
  * The server's side of every agent link: authenticates sockets, tracks each node's
  * liveness, reads its inventory on every (re)connect, and keeps one heartbeat and one
@@ -29,8 +44,11 @@ export interface AgentGatewayOptions {
  * outlives sockets and resumes them when the node dials back.
  */
 export class AgentGateway {
-  readonly hub: AgentHub<NodeIdentity>;
-  readonly liveness: NodeLiveness;
+  /** This process's own hub: the sockets of the nodes that dialled it. */
+  hub: AgentHub<NodeIdentity>;
+  /** In cluster mode, the route to every node through the replica that holds it; null in one process. */
+  cluster: ClusterHub<NodeIdentity> | null = null;
+  liveness: NodeLiveness;
   /**
    * Runs when a `lost` node dials back, before it counts as online: failover sets it to
    * remove the node's stale copies of containers that moved away. Rejecting keeps it lost.
@@ -46,7 +64,33 @@ export class AgentGateway {
     this.store = options.store;
     this.logger = options.logger;
     this.liveness = new NodeLiveness(options.now);
-    this.hub = new AgentHub({
+    this.hub = new AgentHub(this.hubOptions(options));
+  }
+
+  /** The gateway of one process, or with `cluster` a replica of a cluster: it joins before it answers. */
+  static async start(options: AgentGatewayOptions & { cluster?: GatewayClusterOptions | null }): Promise<AgentGateway> {
+    const gateway = new AgentGateway(options);
+    if (options.cluster) await gateway.join(options, options.cluster);
+    return gateway;
+  }
+
+  private async join(options: AgentGatewayOptions, cluster: GatewayClusterOptions): Promise<void> {
+    const prefix = cluster.subjectPrefix ?? 'lormas';
+    const replicaTtlMs = cluster.replicaTtlMs ?? 3_000;
+    const reportError = (error: unknown) => this.logger.warn('cluster engine', { error: error instanceof Error ? error.message : String(error) });
+    const clusterHub = await ClusterHub.start<NodeIdentity>({ hub: this.hubOptions(options), nats: cluster.nats, replicaId: cluster.replicaId, subjectPrefix: prefix, replicaTtlMs });
+    const kv = await new Kvm(cluster.nats).create(`${prefix}_liveness`, { history: 1, storage: 'file' });
+    const liveness = new ClusterLiveness(kv, clusterHub.replicaId, reportError, options.now);
+    await liveness.start();
+    // The hub made in the constructor never listened; the cluster's own takes its place.
+    void this.hub.close();
+    this.hub = clusterHub.local;
+    this.cluster = clusterHub;
+    this.liveness = liveness;
+  }
+
+  private hubOptions(options: AgentGatewayOptions): AgentHubOptions<NodeIdentity> {
+    return {
       authenticate: createAgentAuthenticator({ key: options.key, standingOf: (nodeId) => this.standingOf(nodeId), logger: options.logger, now: options.now }),
       callTimeoutMs: options.callTimeoutMs,
       helloTimeoutMs: options.helloTimeoutMs,
@@ -56,31 +100,46 @@ export class AgentGateway {
       onCallbackError: (error, { nodeId, path }) => this.logger.error('a handler of agent data failed', { node: nodeId ?? undefined, path, error: error instanceof Error ? error.message : String(error) }),
       onDisconnect: ({ nodeId, code }) => {
         this.logger.info('agent offline', { node: nodeId, code: closeCodeName(code) });
+        // A socket superseded by one at another replica: the node is online there, not offline.
+        const owner = this.cluster?.ownerOf(nodeId) ?? null;
+        if (owner !== null && owner !== this.cluster!.replicaId) return;
         this.liveness.disconnected(nodeId, code);
       },
-    });
+    };
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.hub.handleUpgrade(request, socket, head);
+    (this.cluster ?? this.hub).handleUpgrade(request, socket, head);
   }
 
-  /** The client of a connected node's agent; `AGENT_UNAVAILABLE` at once when it is not connected. */
+  /**
+   * The client of a connected node's agent; `AGENT_UNAVAILABLE` at once when it is not
+   * connected. In cluster mode the node may be connected to any replica: its calls go there.
+   */
   client(nodeId: string): AgentClient {
+    if (this.cluster) {
+      if (this.liveness.get(nodeId).connectedSince === null && !this.hub.isConnected(nodeId)) throw new AgentError('AGENT_UNAVAILABLE', `the agent of node ${nodeId} is not connected`);
+      return this.cluster.client(nodeId);
+    }
     if (!this.hub.isConnected(nodeId)) throw new AgentError('AGENT_UNAVAILABLE', `the agent of node ${nodeId} is not connected`);
     return this.hub.client(nodeId);
   }
 
-  /** Ends a revoked node's streams and closes its socket with `Revoked`. */
+  /** Ends a revoked node's streams and closes its socket with `Revoked`, at whichever replica holds it. */
   async revoke(nodeId: string): Promise<void> {
     this.closeStreams(nodeId);
-    await this.hub.forget(nodeId, CloseCode.Revoked, 'node revoked');
+    if (this.cluster) await this.cluster.forget(nodeId, CloseCode.Revoked, 'node revoked');
+    else await this.hub.forget(nodeId, CloseCode.Revoked, 'node revoked');
     this.liveness.forget(nodeId);
   }
 
   async close(): Promise<void> {
     for (const nodeId of [...this.streams.keys()]) this.closeStreams(nodeId);
-    await this.hub.close();
+    if (this.cluster) {
+      await this.cluster.close();
+      await (this.liveness as ClusterLiveness).flushed();
+      (this.liveness as ClusterLiveness).stop();
+    } else await this.hub.close();
   }
 
   private async standingOf(nodeId: string): Promise<'active' | 'revoked' | 'unknown'> {

@@ -19,6 +19,10 @@ export interface NodeLive {
   lastHeartbeat: Heartbeat | null;
   /** Epoch milliseconds on the server's clock when the last heartbeat arrived. */
   lastHeartbeatAt: number | null;
+  /** In cluster mode, the replica that holds (or last held) the node's socket. */
+  replica?: string | null;
+  /** A lost node that dialled back and waits to be admitted: its stale copies are being removed. */
+  returning?: boolean;
 }
 
 export interface NodeLivenessEvents {
@@ -37,7 +41,7 @@ const OFFLINE: NodeLive = { status: 'offline', connectedSince: null, disconnecte
 export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
   private readonly nodes = new Map<string, NodeLive>();
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(protected readonly now: () => number = Date.now) {
     super();
   }
 
@@ -46,19 +50,19 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
   }
 
   connected(nodeId: string, hello: Hello): void {
-    this.nodes.set(nodeId, { ...this.get(nodeId), status: 'online', connectedSince: this.now(), hello });
+    this.change(nodeId, (live) => ({ ...live, status: 'online', connectedSince: this.now(), hello, returning: false }));
     this.emit('connect', nodeId, hello);
   }
 
   /** A lost node dialled back: connected, but still `lost` until `connected` admits it. */
   returning(nodeId: string, hello: Hello): void {
-    this.nodes.set(nodeId, { ...this.get(nodeId), status: 'lost', connectedSince: this.now(), hello });
+    this.change(nodeId, (live) => ({ ...live, status: 'lost', connectedSince: this.now(), hello, returning: true }));
   }
 
   /** Set by failover when the node's heartbeats stopped for longer than its window. */
   markLost(nodeId: string): void {
     if (this.get(nodeId).status === 'lost') return;
-    this.nodes.set(nodeId, { ...this.get(nodeId), status: 'lost' });
+    this.change(nodeId, (live) => ({ ...live, status: 'lost' }));
     this.emit('lost', nodeId);
   }
 
@@ -66,17 +70,38 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
     const live = this.nodes.get(nodeId);
     if (!live || live.status === 'offline') return;
     // A lost node stays lost: only its admission after reconciliation makes it online again.
-    this.nodes.set(nodeId, { ...live, status: live.status === 'lost' ? 'lost' : 'offline', connectedSince: null, disconnectedAt: this.now() });
+    const at = this.now();
+    this.change(nodeId, (now) => (now.status === 'offline' ? now : { ...now, status: now.status === 'lost' ? 'lost' : 'offline', connectedSince: null, disconnectedAt: at, returning: false }));
     this.emit('disconnect', nodeId, code);
   }
 
   heartbeat(nodeId: string, heartbeat: Heartbeat): void {
-    this.nodes.set(nodeId, { ...this.get(nodeId), lastHeartbeat: heartbeat, lastHeartbeatAt: this.now() });
+    const at = this.now();
+    this.change(nodeId, (live) => ({ ...live, lastHeartbeat: heartbeat, lastHeartbeatAt: at }));
     this.emit('heartbeat', nodeId, heartbeat);
   }
 
   /** Drops a node's state, e.g. when it is revoked. */
   forget(nodeId: string): void {
-    this.nodes.delete(nodeId);
+    this.change(nodeId, () => null);
+  }
+
+  /** The ids of every node with a state. */
+  known(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  /**
+   * Every change of a node's state goes through here, as a function of the state before it:
+   * in cluster mode a subclass applies the same function to the shared copy as well.
+   */
+  protected change(nodeId: string, next: (live: NodeLive) => NodeLive | null): void {
+    this.put(nodeId, next(this.get(nodeId)));
+  }
+
+  /** Sets a node's state without an event: what another replica wrote. */
+  protected put(nodeId: string, live: NodeLive | null): void {
+    if (live === null) this.nodes.delete(nodeId);
+    else this.nodes.set(nodeId, live);
   }
 }

@@ -39,7 +39,16 @@ export interface FailoverOptions {
   retryMaxMs?: number;
   /** Where containers go; shared with the API's placement. @default a chooser over `store` and `liveness` judged by this controller */
   chooser?: NodeChooser;
+  /**
+   * Whether this process is the one judge. In cluster mode only the replica holding the
+   * failover lease declares nodes lost and moves containers; the others judge for their
+   * views alone. @default always (one process)
+   */
+  isLeader?: () => boolean;
 }
+
+/** A lost node that dialled back: connected again, not yet admitted. Seen in the shared liveness, so a leader on another replica sees it too. */
+const isReturning = (live: { status: string; returning?: boolean }) => live.status === 'lost' && live.returning === true;
 
 /**
  * The operation id of creating a failover copy on a target: the same for every attempt of
@@ -68,7 +77,7 @@ export class FailoverController {
   readonly lostAfterMs: number;
   readonly suspectAfterMs: number;
   readonly graceMs: number;
-  readonly startedAt: number;
+  private since: number;
   private readonly now: () => number;
   private readonly pending = new Map<string, Pending>();
   private readonly returning = new Set<string>();
@@ -89,8 +98,51 @@ export class FailoverController {
     for (const [name, value] of Object.entries({ lostAfterMs: this.lostAfterMs, suspectAfterMs: this.suspectAfterMs, graceMs: this.graceMs })) {
       if (!Number.isFinite(value) || value < 0) throw new TypeError(`FailoverController: options.${name} must be a number of milliseconds >= 0`);
     }
-    this.startedAt = this.now();
+    this.since = this.now();
     this.chooser = options.chooser ?? new NodeChooser({ store: options.store, liveness: options.liveness, healthOf: (nodeId) => this.healthOf(nodeId) });
+  }
+
+  /** When judging began: the start, or the moment this replica became the leader. No failover in the grace window after it. */
+  get startedAt(): number {
+    return this.since;
+  }
+
+  private get leading(): boolean {
+    return this.options.isLeader?.() ?? true;
+  }
+
+  /**
+   * This replica became the failover leader. Judging starts afresh with the grace window, as
+   * Nomad's new leader resets every node's heartbeat timer: nodes whose replica just died are
+   * dialling another, and their silence is no reason to move anything. The failovers the
+   * previous leader left running are taken over, each on the target it had chosen first, so
+   * a copy it was creating when it died is the same operation, answered once by the agent.
+   */
+  async takeOver(): Promise<void> {
+    this.since = this.now();
+    this.last = null;
+    this.holdSince = null;
+    const { store, logger } = this.options;
+    for (const migration of await store.migrations.running('node-lost')) {
+      if (this.pending.has(migration.containerId)) continue;
+      this.pending.set(migration.containerId, {
+        migrationId: migration.id,
+        containerId: migration.containerId,
+        sourceNodeId: migration.sourceNodeId,
+        attempts: 0,
+        nextAt: this.now(),
+        target: migration.targetNodeId,
+        inFlight: null,
+      });
+      await store.migrations.step(migration.id, 'leader-changed', 'info', 'a new failover leader took this move over');
+    }
+    logger.info('failover leader', { adopted: this.pending.size, graceMs: this.graceMs });
+  }
+
+  /** This replica lost the lease: it stops moving containers; moves in flight finish, the next leader takes over the rest. */
+  standDown(): void {
+    for (const [containerId, item] of this.pending) if (!item.inFlight) this.pending.delete(containerId);
+    this.options.logger.info('failover leadership lost');
   }
 
   start(): void {
@@ -119,9 +171,10 @@ export class FailoverController {
     const nodes = await store.nodes.list();
     const previousHold = this.last?.hold ?? null;
     const previousHealth = this.last?.health;
+    const leading = this.leading;
     this.last = assessNodes({
       now: this.now(),
-      startedAt: this.startedAt,
+      startedAt: this.since,
       silenceResetAt: this.last?.silenceResetAt ?? null,
       previousHold,
       windows: { lostAfterMs: this.lostAfterMs, suspectAfterMs: this.suspectAfterMs, graceMs: this.graceMs },
@@ -131,6 +184,8 @@ export class FailoverController {
         return { nodeId: node.id, lost: live.status === 'lost', connected: live.connectedSince !== null, lastSignAt: Number.isFinite(lastSignAt) ? lastSignAt : null };
       }),
     });
+    // Only the leader judges for real: a follower's view is its own, and it announces nothing.
+    if (!leading) return;
     if (this.healthListener) {
       for (const [nodeId, judged] of this.last.health) {
         if (previousHealth?.get(nodeId)?.health !== judged.health) this.healthListener(nodeId, judged.health);
@@ -167,6 +222,9 @@ export class FailoverController {
   async admit(nodeId: string): Promise<void> {
     this.returning.add(nodeId);
     try {
+      // In cluster mode the leader may be another replica: it cancels this node's pending moves
+      // when it sees the node back; the ones in flight are awaited here through the shared history.
+      if (!this.leading) await this.awaitMovesFrom(nodeId);
       const mine = [...this.pending.values()].filter((item) => item.sourceNodeId === nodeId);
       await Promise.all(mine.map((item) => item.inFlight));
       for (const item of mine) {
@@ -178,6 +236,14 @@ export class FailoverController {
       await this.removeStaleCopies(nodeId);
     } finally {
       this.returning.delete(nodeId);
+    }
+  }
+
+  private async awaitMovesFrom(nodeId: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = this.now() + timeoutMs;
+    while ((await this.options.store.migrations.running('node-lost')).some((m) => m.sourceNodeId === nodeId)) {
+      if (this.now() > deadline) throw new Error(`moves of node ${nodeId} are still running after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
@@ -194,7 +260,9 @@ export class FailoverController {
       lostAfterMs: this.lostAfterMs,
       suspectAfterMs: this.suspectAfterMs,
       graceMs: this.graceMs,
-      graceEndsAt: iso(this.startedAt + this.graceMs),
+      graceEndsAt: iso(this.since + this.graceMs),
+      /** Whether this process judges: always in one process; in a cluster, on the replica holding the lease. */
+      judging: this.leading,
       hold: this.last?.hold ?? null,
       holdSince: this.holdSince === null ? null : iso(this.holdSince),
       nodes: [...(this.last?.health ?? new Map()).entries()].map(([nodeId, judged]) => ({ nodeId, ...judged })),
@@ -216,7 +284,8 @@ export class FailoverController {
   private async enqueueLostContainers(nodes: readonly NodeRecord[]): Promise<void> {
     const { store, liveness, actions } = this.options;
     for (const node of nodes) {
-      if (liveness.get(node.id).status !== 'lost' || this.returning.has(node.id)) continue;
+      const live = liveness.get(node.id);
+      if (live.status !== 'lost' || this.returning.has(node.id) || isReturning(live)) continue;
       for (const record of await store.containers.list(node.id)) {
         if (!record.ha || this.pending.has(record.id) || actions.moving.has(record.id)) continue;
         const migration = await store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'node-lost', sourceNodeId: node.id, targetNodeId: null });
@@ -229,12 +298,16 @@ export class FailoverController {
   private async attempt(item: Pending): Promise<void> {
     const { store, actions, logger } = this.options;
     const record = await store.containers.get(item.containerId);
-    if (!record || record.nodeId !== item.sourceNodeId || this.returning.has(item.sourceNodeId)) {
+    const returned = this.returning.has(item.sourceNodeId) || isReturning(this.options.liveness.get(item.sourceNodeId));
+    if (!record || record.nodeId !== item.sourceNodeId || returned) {
       this.pending.delete(item.containerId);
+      if (returned && record) await store.migrations.step(item.migrationId, 'node-returned', 'info', 'the lost node dialled back before a target took the container');
       await store.migrations.finish(item.migrationId, 'cancelled', record ? null : 'the container was removed');
       return;
     }
-    const target = await this.chooseTargetFor(record);
+    // A move taken over from the previous leader goes to the target it chose, while that node can take it.
+    const adopted = item.target !== null && item.attempts === 0 && (await this.chooser.candidates(record.nodeId)).some((c) => c.nodeId === item.target) ? item.target : null;
+    const target = adopted ?? (await this.chooseTargetFor(record));
     if (!target) return this.retryLater(item, 'choose-target', 'no healthy node can take it');
     item.target = target;
     const release = this.chooser.reserve(target);

@@ -25,7 +25,7 @@ export type Replay = { kind: 'events'; events: LiveEvent[] } | { kind: 'reset'; 
  */
 export class EventLog {
   readonly epoch: string;
-  private readonly capacity: number;
+  protected readonly capacity: number;
   private readonly ring: LiveEvent[] = [];
   private seq = 0;
   private readonly listeners = new Set<(event: LiveEvent) => void>();
@@ -42,7 +42,22 @@ export class EventLog {
   }
 
   append(type: string, data: unknown): LiveEvent {
-    this.seq += 1;
+    return this.record(this.seq + 1, type, data);
+  }
+
+  /** Makes an event known to every reader: here, appends it; in cluster mode, sends it to the shared stream. */
+  publish(type: string, data: unknown): void {
+    this.append(type, data);
+  }
+
+  /**
+   * Keeps an event numbered elsewhere (in cluster mode, by the shared stream). Numbers must
+   * grow; after a gap the ring restarts, so a reader never resumes across missing events.
+   */
+  protected record(seq: number, type: string, data: unknown): LiveEvent {
+    if (seq <= this.seq) throw new RangeError(`EventLog: event ${seq} is not after ${this.seq}`);
+    if (seq !== this.seq + 1) this.ring.length = 0;
+    this.seq = seq;
     const event = { id: `${this.epoch}.${this.seq}`, type, data };
     this.ring.push(event);
     if (this.ring.length > this.capacity) this.ring.shift();

@@ -15,6 +15,8 @@ export interface LiveEventsOptions extends NodeSamplesOptions {
   failover: FailoverController;
   /** Events a reconnecting reader can resume from. @default 1_000 (events) */
   replayEvents?: number;
+  /** Where events go and readers read them; in cluster mode the stream the replicas share. @default a log of this process */
+  log?: EventLog;
   /** Heartbeat figures of one node go out at most this often; the latest wins. @default 1_000 (milliseconds) */
   heartbeatEventIntervalMs?: number;
   /** @default Date.now */
@@ -55,7 +57,7 @@ export class LiveEvents {
   private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: LiveEventsOptions) {
-    this.log = new EventLog({ capacity: options.replayEvents });
+    this.log = options.log ?? new EventLog({ capacity: options.replayEvents });
     this.samples = new NodeSamples(options);
     this.heartbeatEventIntervalMs = options.heartbeatEventIntervalMs ?? 1_000;
     this.now = options.now ?? Date.now;
@@ -103,7 +105,7 @@ export class LiveEvents {
   }
 
   private emit<K extends keyof LiveEventMap>(type: K, data: LiveEventMap[K]): void {
-    this.log.append(type, data);
+    this.log.publish(type, data);
   }
 
   private async nodeView(nodeId: string) {

@@ -48,5 +48,5 @@ export function migrationRoutes(router: Router, api: ApiContext): void {
     return { status: 200, body: migrationView(migration) };
   });
 
-  router.add('GET', '/api/failover', () => ({ status: 200, body: api.failover.status() }));
+  router.add('GET', '/api/failover', () => ({ status: 200, body: { ...api.failover.status(), replica: api.replica?.().id ?? null, leader: api.replica?.().leader ?? null } }));
 }
