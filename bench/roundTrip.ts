@@ -148,7 +148,7 @@ async function toAgentProcess(runtime: AgentRuntime, calls: number, rounds: numb
 }
 
 /** Calls per second with `inFlight` calls always outstanding, over `total` calls. */
-async function callsPerSecond(hello: Hello, inFlight: number, total: number): Promise<number> {
+export async function callsPerSecond(hello: Hello, inFlight: number, total: number): Promise<number> {
   let started = 0;
   const start = performance.now();
   const worker = async () => {

@@ -61,6 +61,24 @@ export class EventStream {
     if (this.format === 'sse') this.res.write(': stream open\n\n');
   }
 
+  /**
+   * Resolves when the client has read what the server holds for it (at once if it has), or
+   * when the stream ends. A stream carried from another replica waits for it before taking
+   * more, so a slow reader slows the agent instead of filling memory.
+   */
+  drained(): Promise<void> | undefined {
+    if (!this.res.writableNeedDrain || this.signal.aborted) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
   /** Writes one value; `event` and `id` are used by SSE only. Returns false once the stream is over. */
   write(value: unknown, options: { event?: string; id?: string } = {}): boolean {
     if (this.signal.aborted) return false;

@@ -79,6 +79,8 @@ export function logRoutes(router: Router, api: ApiContext): void {
           // The chunk's id names its last entry: only there may an SSE client resume.
           stream.write(present(entry), { event: 'log', ...(index === data.entries.length - 1 ? { id } : {}) });
         });
+        // In cluster mode a stream from another replica waits for this: the brake reaches the agent.
+        return stream.drained();
       },
       onError: (error) => ended(error),
       onComplete: () => ended(null),
