@@ -12,6 +12,8 @@ export interface ProxyOptions {
   target: { port: number } | { path: string } | { ports: number[] };
   /** Listen on a unix socket (in a temp folder) instead of an ephemeral loopback port. */
   listenUnix?: boolean;
+  /** The loopback port to listen on. @default an ephemeral one */
+  port?: number;
 }
 
 export interface Proxy {
@@ -51,7 +53,7 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   let rate: number | null = null;
   let partitioned = false;
   let server: Server | null = null;
-  let port = 0;
+  let port = options.port ?? 0;
   let turn = 0;
   /** Dials the next target in turn; on a refusal the one after it, until each was tried once. */
   const dial = (tried = 0): Socket => {

@@ -62,6 +62,14 @@ export class LiveEvents {
     this.heartbeatEventIntervalMs = options.heartbeatEventIntervalMs ?? 1_000;
     this.now = options.now ?? Date.now;
     const { store, gateway, failover } = options;
+    // Sparkline samples travel in heartbeat events: in cluster mode a replica keeps the samples of
+    // nodes held elsewhere from the events it reads; the sample a replica took itself is not taken twice.
+    this.detach.push(
+      this.log.subscribe((event) => {
+        const data = event.data as Partial<LiveEventMap['heartbeat']>;
+        if (event.type === 'heartbeat' && data.sample && data.node && this.samples.get(data.node.id).at(-1)?.at !== data.sample.at) this.samples.record(data.node.id, data.sample);
+      }),
+    );
     const onChange = (change: StoreChange) => this.serially(() => this.onStoreChange(change));
     store.changes.on('change', onChange);
     this.detach.push(() => store.changes.off('change', onChange));

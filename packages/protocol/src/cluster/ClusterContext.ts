@@ -20,6 +20,8 @@ export interface ClusterContext {
   readonly retryMaxMs: number;
   /** The owner this replica should talk to for `nodeId`: null while none is known alive. */
   liveOwner(nodeId: string): string | null;
+  /** Calls `callback` once if `replicaId` is judged dead before the returned function is called. */
+  whenDown(replicaId: string, callback: () => void): () => void;
   /** Resolves when `nodeId`'s owner changes or a replica dies, or after `ms`, whichever comes first. */
   settle(nodeId: string, ms: number, signal?: AbortSignal): Promise<void>;
   report(error: unknown, where: string): void;

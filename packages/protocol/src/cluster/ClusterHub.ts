@@ -68,6 +68,8 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
   /** Nodes that connected to this replica and were not taken by another since. */
   private readonly held = new Set<string>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Forwarded calls waiting on each replica: failed at once if it dies. */
+  private readonly downWaiters = new Map<string, Set<() => void>>();
   private readonly leasesKv: KV;
   private readonly replicaTtlMs: number;
   private closed = false;
@@ -112,6 +114,15 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
         return owner !== null && this.replicas.isAlive(owner) ? owner : null;
       },
       settle: (nodeId, ms, signal) => this.settle(nodeId, ms, signal),
+      whenDown: (replicaId, callback) => {
+        let callbacks = this.downWaiters.get(replicaId);
+        if (!callbacks) this.downWaiters.set(replicaId, (callbacks = new Set()));
+        callbacks.add(callback);
+        return () => {
+          callbacks!.delete(callback);
+          if (callbacks!.size === 0 && this.downWaiters.get(replicaId) === callbacks) this.downWaiters.delete(replicaId);
+        };
+      },
       report,
     };
     this.owner = new OwnerEndpoint(this.context, (nodeId, code, reason) => this.forget(nodeId, code, reason, false));
@@ -247,6 +258,9 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
   }
 
   private replicaDown(replicaId: string): void {
+    const callbacks = this.downWaiters.get(replicaId);
+    this.downWaiters.delete(replicaId);
+    for (const callback of callbacks ?? []) callback();
     this.owner.readerDown(replicaId);
     for (const stream of [...this.streams]) stream.reconsider();
     this.wakeAll();

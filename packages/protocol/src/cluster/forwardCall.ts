@@ -64,15 +64,13 @@ async function askOwner(
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<OwnerReply | 'away' | 'timeout'> {
-  let onDown!: (replicaId: string) => void;
+  let onDown!: () => void;
   let onAbort!: () => void;
   const interrupted = new Promise<never>((_, reject) => {
-    onDown = (replicaId) => {
-      if (replicaId === owner) reject(new AgentError('AGENT_UNAVAILABLE', `the replica holding node ${nodeId} went away before it answered`));
-    };
+    onDown = () => reject(new AgentError('AGENT_UNAVAILABLE', `the replica holding node ${nodeId} went away before it answered`));
     onAbort = () => reject(signal!.reason);
   });
-  context.replicas.on('down', onDown);
+  const forgetDown = context.whenDown(owner, onDown);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const message: Msg = await Promise.race([context.nc.request(context.names.node(nodeId), encode(request), { timeout: timeoutMs }), interrupted]);
@@ -87,7 +85,7 @@ async function askOwner(
     context.report(error, `call to node ${nodeId}`);
     return 'away';
   } finally {
-    context.replicas.off('down', onDown);
+    forgetDown();
     signal?.removeEventListener('abort', onAbort);
   }
 }
