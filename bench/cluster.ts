@@ -4,7 +4,7 @@ import { dialTestAgent } from '../packages/protocol/src/testing/index.js';
 import { startNats, startPostgres } from '../packages/testkit/src/index.js';
 import { registerNodes, type ServerHandle, type SimsHandle, startServerProcess, startSimulatedAgents } from './fleet.js';
 import { cpuTimeMs, sampleRss } from './proc.js';
-import { callsPerSecond } from './roundTrip.js';
+import { callsPerSecond, sequentialCalls } from './roundTrip.js';
 import { type BenchResult, compare, measurePair, median, p99, progress, round } from './stats.js';
 import { stubHandlers } from './stubHandlers.js';
 import { waitFor } from './workspace.js';
@@ -47,15 +47,7 @@ async function forwarding(natsUrl: string, quick: boolean): Promise<BenchResult[
     await waitFor(() => a.hub.isLocal('bench-fwd') && b.hub.ownerOf('bench-fwd') === a.hub.replicaId, { what: 'the node held by replica A, as B sees it' });
     const local = () => a.hub.client('bench-fwd').hello.query();
     const forwarded = () => b.hub.client('bench-fwd').hello.query();
-    const sequential = (hello: () => Promise<unknown>) => async () => {
-      const samples: number[] = [];
-      for (let i = 0; i < calls; i++) {
-        const start = performance.now();
-        await hello();
-        samples.push(performance.now() - start);
-      }
-      return samples;
-    };
+    const sequential = (hello: () => Promise<unknown>) => sequentialCalls(hello, calls);
     const latency = await measurePair({ warmupRounds: 1, rounds, subject: sequential(forwarded), floor: sequential(local) });
     const total = quick ? 2_000 : 10_000;
     const perSecond = await measurePair({

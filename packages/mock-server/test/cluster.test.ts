@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_DOCKER_SOCKET, docker, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { type ClusterFleet, startClusterFleet } from './support/clusterFleet.js';
-import { call } from './support/http.js';
+import { call, forEachPart } from './support/http.js';
 import type { ReplicaProcess } from './support/replicaProcess.js';
 import { openSse } from './support/sse.js';
 
@@ -29,24 +29,11 @@ async function follow(replica: ReplicaProcess, containerId: string) {
   assert.equal(res.status, 200);
   const numbers: number[] = [];
   const errors: unknown[] = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let split: number;
-        while ((split = buffer.indexOf('\n')) >= 0) {
-          const line = JSON.parse(buffer.slice(0, split)) as { line?: string; type?: string; error?: unknown };
-          buffer = buffer.slice(split + 1);
-          if (line.type === 'error') errors.push(line.error);
-          else if (line.line !== undefined) numbers.push(Number(line.line));
-        }
-      }
-    } catch {
-      // Aborted.
-    }
-  })();
+  void forEachPart(res.body, '\n', (text) => {
+    const line = JSON.parse(text) as { line?: string; type?: string; error?: unknown };
+    if (line.type === 'error') errors.push(line.error);
+    else if (line.line !== undefined) numbers.push(Number(line.line));
+  });
   return { numbers, errors, close: () => aborter.abort() };
 }
 

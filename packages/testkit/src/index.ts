@@ -11,6 +11,7 @@ export {
   requireEngine,
   startRegistry,
   startSecondEngine,
+  stopChild,
   type Registry,
   type SecondEngine,
   type Started,

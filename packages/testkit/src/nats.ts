@@ -3,6 +3,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './engine.js';
 import { freePort } from './freePort.js';
 import { waitFor } from './waitFor.js';
 
@@ -56,13 +57,7 @@ export async function startNats(options: { port?: number } = {}): Promise<NatsSe
     ]);
   };
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    process.kill(running.pid!, signal);
-    const timer = setTimeout(() => running.exitCode === null && running.signalCode === null && process.kill(running.pid!, 'SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    if (child) await stopChild(child, signal, 10_000);
     child = null;
   };
 

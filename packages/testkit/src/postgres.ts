@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './engine.js';
 import { freePort } from './freePort.js';
 import { waitFor } from './waitFor.js';
 
@@ -60,14 +61,8 @@ export async function startPostgres(): Promise<Postgres> {
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const psql = (sql: string) => spawnSync(join(POSTGRES_BIN, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql], { encoding: 'utf8', env: { ...process.env, PGUSER: 'postgres' } });
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      // SIGINT is PostgreSQL's fast shutdown: sessions are ended, nothing waits for clients.
-      process.kill(child.pid!, 'SIGINT');
-      const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, 'SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    // SIGINT is PostgreSQL's fast shutdown: sessions are ended, nothing waits for clients.
+    await stopChild(child, 'SIGINT', 10_000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {

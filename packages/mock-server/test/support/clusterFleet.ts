@@ -14,17 +14,11 @@ import {
   startSecondEngine,
   waitFor,
 } from '@lormas/testkit';
-import { type AgentProcess, startAgentProcess } from './agentProcess.js';
+import { startAgentProcess } from './agentProcess.js';
+import type { FleetNode } from './dashboardFleet.js';
 import { call, registerNode } from './http.js';
 import { type ReplicaProcess, startReplicaProcess } from './replicaProcess.js';
 
-export interface FleetNode {
-  id: string;
-  token: string;
-  name: string;
-  socketPath: string;
-  agent: AgentProcess | null;
-}
 
 export interface ClusterFleet {
   nats: NatsServer;

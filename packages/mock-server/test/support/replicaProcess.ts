@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { stopChild } from '@lormas/testkit';
 import { REPO_ROOT } from './agentProcess.js';
 
 export interface ReplicaProcess {
@@ -63,13 +64,7 @@ export async function startReplicaProcess(options: ReplicaProcessOptions): Promi
     },
     output: () => output,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
-      const running = child;
-      if (!running || running.exitCode !== null || running.signalCode !== null) return;
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      process.kill(running.pid!, signal);
-      const timer = setTimeout(() => running.exitCode === null && running.signalCode === null && process.kill(running.pid!, 'SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
+      if (child) await stopChild(child, signal);
     },
     restart: launch,
   };
