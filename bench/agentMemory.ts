@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
+import { memoryBreakdown } from './memoryBreakdown.js';
 import { agentCommand, type AgentRuntime, bareRuntimeCommand, startAgentUnderTest } from './agentUnderTest.js';
 import { CONTAINER_PREFIX, removeBenchContainers, trackChild } from './cleanup.js';
 import { MiB, sampleRss } from './proc.js';
@@ -38,7 +39,10 @@ export async function benchAgentMemory({ quick }: { quick: boolean }): Promise<B
   await ensureTestImage();
   const results: BenchResult[] = [];
   for (const runtime of quick ? (['node'] as const) : (['node', 'bun'] as const)) results.push(...(await measureRuntime(runtime, quick)));
-  if (!quick) results.push(await idleReference('tsx'));
+  if (!quick) {
+    results.push(await idleReference('tsx'));
+    for (const runtime of ['node', 'bun'] as const) results.push(...(await memoryBreakdown(runtime)));
+  }
   results.push(...(await startupTimes(quick)));
   return results;
 }

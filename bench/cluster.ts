@@ -5,7 +5,7 @@ import { startNats, startPostgres } from '../packages/testkit/src/index.js';
 import { registerNodes, type ServerHandle, type SimsHandle, startServerProcess, startSimulatedAgents } from './fleet.js';
 import { cpuTimeMs, sampleRss } from './proc.js';
 import { callsPerSecond, sequentialCalls } from './roundTrip.js';
-import { type BenchResult, compare, measurePair, median, p99, progress, round } from './stats.js';
+import { type BenchResult, compare, measurePair, median, notMeasured, p99, progress, round } from './stats.js';
 import { stubHandlers } from './stubHandlers.js';
 import { waitFor } from './workspace.js';
 
@@ -26,7 +26,12 @@ export async function benchCluster({ quick }: { quick: boolean }): Promise<Bench
   const nats = await startNats();
   try {
     const results = await forwarding(nats.url, quick);
-    results.push(...(await replicasHolding(nats, quick ? 300 : 10_000, quick)));
+    const agents = quick ? 300 : 10_000;
+    try {
+      results.push(...(await replicasHolding(nats, agents, quick)));
+    } catch (error) {
+      results.push(notMeasured(`8. three replicas holding ${agents.toLocaleString('en')} agents`, 'MiB', `failed: ${(error as Error).stack ?? String(error)}`.slice(0, 600)));
+    }
     return results;
   } finally {
     await nats.stop();
@@ -107,8 +112,12 @@ async function replicasHolding(nats: Awaited<ReturnType<typeof startNats>>, agen
       await sims.dial({ mode: 'trpc', url: server.url, agents: nodes.slice(i * third, (i + 1) * third), heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, batchSize: 250 });
     }
     const online = async () => (await Promise.all(servers.map((server) => server.report()))).reduce((sum, report) => sum + report.online, 0);
-    await waitFor(async () => (await online()) >= agents, { what: `${agents} agents online across the replicas`, timeoutMs: 300_000, intervalMs: 500 });
-    progress(`figure 8: ${agents} online`);
+    // Measured when all are online, or after ten minutes with as many as made it (the workload says how many).
+    const onlineAt = await waitFor(async () => (await online()) >= agents, { what: `${agents} agents online across the replicas`, timeoutMs: 600_000, intervalMs: 500 }).then(
+      () => agents,
+      async () => online(),
+    );
+    progress(`figure 8: ${onlineAt} of ${agents} online`);
     await delay(quick ? 1_000 : 5_000);
     for (const server of servers) await server.gc();
     const cpuStart = [...servers.map((server) => cpuTimeMs(server.pid)), cpuTimeMs(nats.pid!), cpuTimeMs(postgres.pid!)];

@@ -27,7 +27,7 @@ interface StepMeasure {
  * send the same heartbeat JSON on the same schedule.
  */
 export async function benchHubScale({ quick }: { quick: boolean }): Promise<BenchResult[]> {
-  const steps = quick ? [200] : [1_000, 5_000];
+  const steps = quick ? [200] : [5_000, 10_000];
   const windowMs = quick ? 5_000 : 15_000;
   const settleMs = quick ? 1_000 : 2_000;
   const mock = await measureFleet('mock', steps, windowMs, settleMs);
@@ -89,6 +89,7 @@ async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: num
   const dataDir = mkdtempSync(join(tmpdir(), 'lormas-bench-scale-'));
   const server = await startServerProcess({ mode, dataDir });
   let sims: SimsHandle | null = null;
+  let events: EventReader | null = null;
   try {
     const total = steps.at(-1)!;
     const agents =
@@ -97,6 +98,8 @@ async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: num
     await server.gc();
     await delay(500);
     const idleRssBytes = median(await sampleRss(server.pid, 3, 300));
+    // Every feature on: the dashboard's live event stream has a reader for the whole run.
+    if (mode === 'mock') events = readEventStream(server.url.replace(/^ws/, 'http'), server.adminToken!);
     sims = await startSimulatedAgents();
     const measures: StepMeasure[] = [];
     let dialled = 0;
@@ -116,11 +119,29 @@ async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: num
       const report = await server.report();
       measures.push({ agents: count, idleRssBytes, rssSamples, cpuPercent, latenciesMs: report.heartbeatLatenciesMs, offlineAtEnd: Math.max(0, count - report.online) });
     }
+    if (events && events.bytes() === 0) throw new Error('the dashboard event stream delivered nothing');
     return measures;
   } finally {
     // Killed, not stopped: a graceful goodbye from thousands of agents measures nothing and takes seconds.
+    events?.stop();
     await server.kill();
     await sims?.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+interface EventReader {
+  bytes(): number;
+  stop(): void;
+}
+
+/** A dashboard's reader of `GET /api/events`, kept open and drained, as an operator's open page is. */
+function readEventStream(baseUrl: string, adminToken: string): EventReader {
+  const abort = new AbortController();
+  let bytes = 0;
+  void (async () => {
+    const res = await fetch(`${baseUrl}/api/events`, { headers: { authorization: `Bearer ${adminToken}`, accept: 'text/event-stream' }, signal: abort.signal });
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
+  })().catch(() => {});
+  return { bytes: () => bytes, stop: () => abort.abort() };
 }

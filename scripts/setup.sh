@@ -27,6 +27,8 @@ command -v ip >/dev/null || missing+=(iproute2)
 # private instances of both on loopback ports; neither needs to run as a service.
 command -v nats-server >/dev/null || missing+=(nats-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
+# The TLS tests make their certificate authorities with openssl.
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update -qq

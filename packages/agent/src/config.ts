@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as z from 'zod';
 import { type GuardRails, guardRails } from './policy/guardRails.js';
+import { LEGACY_UNCONFINED_SECURITY_OPTS } from './policy/securityOpts.js';
+import { maskUserInfo, parseServerUrl } from './serverUrl.js';
+import { TrustRootError, trustRoots } from './trustRoots.js';
 
 /** A bad configuration value; `variable` names it. The process exits 2 with one line. */
 export class ConfigError extends Error {
@@ -24,6 +27,11 @@ const ms = (min: number) => z.coerce.number().int().min(min).max(2 ** 31 - 1);
 const list = z
   .string()
   .transform((v) => v.split(/[,\s]+/).filter(Boolean));
+/** Security options hold commas (`label=level:s0:c1,c2`), so only white space separates them. */
+const spaceList = z
+  .string()
+  .transform((v) => v.split(/\s+/).filter(Boolean));
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 interface Variable {
   schema: z.ZodType;
@@ -37,9 +45,19 @@ interface Variable {
  */
 export const VARIABLES = {
   SERVER_URL: {
-    schema: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }),
+    schema: z.string().transform((raw, ctx) => {
+      const parsed = parseServerUrl(raw);
+      if ('url' in parsed) return parsed.url;
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }),
     default: 'ws://localhost:3000',
-    doc: 'WebSocket URL of the Lormas server',
+    doc: 'WebSocket URL of the Lormas server (ws:// or wss://; no user info, no fragment)',
+  },
+  TOKEN_IN_QUERY: {
+    schema: bool,
+    default: 'false',
+    doc: "also send the token as the URL's token query parameter, for servers that read nothing else (proxies log query strings)",
   },
   NODE_TOKEN: { schema: z.string().trim().min(1, 'is required: the node JWT returned by POST /api/nodes'), doc: 'JWT node token (required)' },
   NODE_NAME: { schema: z.string().trim().min(1).max(128), default: 'agent-node', doc: 'name this node reports to the server' },
@@ -49,7 +67,12 @@ export const VARIABLES = {
     default: 'unix:///var/run/docker.sock',
     doc: 'Docker engine address',
   },
-  CA_FILE: { schema: z.string().min(1), doc: 'PEM file of extra CAs trusted for wss:// (NODE_EXTRA_CA_CERTS also works)' },
+  CA_FILE: { schema: z.string().min(1), doc: "PEM file of CAs trusted for wss://, besides the runtime's bundled roots and NODE_EXTRA_CA_CERTS" },
+  STATE_DIR: {
+    schema: z.string().min(1),
+    default: 'state',
+    doc: "the agent's own folder (mode 0700): the time of its last session, the volumes it adopted; relative to the working directory",
+  },
   HEARTBEAT_INTERVAL_MS: { schema: ms(100), default: '5000', doc: 'milliseconds between heartbeats' },
   RECONNECT_BASE_DELAY_MS: { schema: ms(1), default: '500', doc: 'first reconnect delay ceiling; doubles each failure (full jitter)' },
   RECONNECT_MAX_DELAY_MS: { schema: ms(1), default: '30000', doc: 'cap of the reconnect delay' },
@@ -58,6 +81,12 @@ export const VARIABLES = {
   PONG_TIMEOUT_MS: { schema: ms(100), default: '5000', doc: 'drop the connection when no pong arrives within this' },
   MAX_PAYLOAD_BYTES: { schema: ms(1024), default: String(16 * 1024 * 1024), doc: 'largest frame accepted from the server' },
   SHUTDOWN_TIMEOUT_MS: { schema: ms(0), default: '10000', doc: 'how long SIGTERM waits for operations in flight' },
+  MAX_RUNNING_OPERATIONS: { schema: count(1, 100_000), default: '64', doc: 'commands run at once; more are refused with LIMIT_EXCEEDED' },
+  MAX_WATCH_WAITERS: {
+    schema: count(1, 100_000),
+    default: '256',
+    doc: 'operations.watch calls waiting for an operation that has not started; more are refused with LIMIT_EXCEEDED',
+  },
   LOG_HIGH_WATER_MARK_BYTES: {
     schema: ms(1024),
     default: String(1024 * 1024),
@@ -72,8 +101,25 @@ export const VARIABLES = {
   ALLOWED_CAPABILITIES: { schema: list, default: '', doc: 'comma-separated capabilities that capAdd may name' },
   ALLOW_DEVICES: { schema: bool, default: 'false', doc: 'allow host devices' },
   BIND_ALLOW_LIST: { schema: list, default: '', doc: 'comma-separated host path prefixes allowed as bind sources' },
-  ALLOW_UNCONFINED_SECURITY_OPT: { schema: bool, default: 'false', doc: 'allow seccomp/apparmor unconfined and label=disable' },
+  ALLOWED_SECURITY_OPTS: {
+    schema: spaceList,
+    default: '',
+    doc: 'security options allowed besides no-new-privileges and apparmor=docker-default: exact spellings, separated by white space',
+  },
+  VOLUME_ALLOW_LIST: { schema: list, default: '', doc: 'comma-separated names of volumes this agent did not create that containers may mount' },
+  ALLOW_UNCONFINED_SECURITY_OPT: {
+    schema: bool,
+    default: 'false',
+    doc: 'deprecated: true stands for ALLOWED_SECURITY_OPTS of the seccomp/apparmor=unconfined and label=disable spellings',
+  },
 } satisfies Record<string, Variable>;
+
+/** Which variable sets each guard-rail option, to name it when the option is refused. */
+const RAIL_VARIABLES: Record<string, string> = {
+  bindAllowList: 'BIND_ALLOW_LIST',
+  allowedSecurityOpts: 'ALLOWED_SECURITY_OPTS',
+  volumeAllowList: 'VOLUME_ALLOW_LIST',
+};
 
 type Vars = typeof VARIABLES;
 type Parsed = { [K in keyof Vars]: Vars[K] extends { default: string } ? z.output<Vars[K]['schema']> : z.output<Vars[K]['schema']> | undefined };
@@ -86,8 +132,19 @@ export interface AgentConfig {
   nodeId: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   dockerHost: string;
-  /** PEM text of extra trusted CAs, read from CA_FILE. */
-  ca: string | undefined;
+  /** Send the token as the `token` query parameter too (TOKEN_IN_QUERY). */
+  tokenInQuery: boolean;
+  /**
+   * The CAs a `wss://` server is checked against when CA_FILE or NODE_EXTRA_CA_CERTS is set
+   * (the bundled roots, then those files); `undefined` for the runtime's default store.
+   */
+  ca: string[] | undefined;
+  /** The agent's state folder, absolute. */
+  stateDir: string;
+  /** Caps: commands running at once, and watches waiting for an operation to start. */
+  limits: { maxRunningOperations: number; maxWatchWaiters: number };
+  /** Settings that still work but should be changed, one line each, for the log at start. */
+  warnings: string[];
   heartbeatIntervalMs: number;
   reconnect: { baseDelayMs: number; maxDelayMs: number; refusedDelayMs: number };
   keepAlive: { pingIntervalMs: number; pongTimeoutMs: number };
@@ -119,19 +176,24 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
       continue;
     }
     const result = variable.schema.safeParse(raw);
-    // Never echo NODE_TOKEN's value; other values help the operator see the typo.
-    const shown = name === 'NODE_TOKEN' ? '' : ` (got "${raw}")`;
+    // Never echo NODE_TOKEN's value, nor a password in SERVER_URL; other values help the operator see the typo.
+    const shown = name === 'NODE_TOKEN' ? '' : ` (got "${name === 'SERVER_URL' ? maskUserInfo(raw) : raw}")`;
     if (!result.success) throw new ConfigError(name, `${result.error.issues[0]?.message ?? 'is invalid'}${shown}`);
     parsed[name] = result.data;
   }
   const v = parsed as Parsed;
-  let ca: string | undefined;
-  if (v.CA_FILE) {
-    try {
-      ca = readFileSync(v.CA_FILE, 'utf8');
-    } catch (error) {
-      throw new ConfigError('CA_FILE', `cannot be read: ${(error as Error).message}`);
-    }
+  let ca: string[] | undefined;
+  try {
+    ca = trustRoots({ caFile: v.CA_FILE, extraCaFile: env['NODE_EXTRA_CA_CERTS'] || undefined });
+  } catch (error) {
+    if (error instanceof TrustRootError) throw new ConfigError(error.variable, error.message);
+    throw error;
+  }
+  const warnings: string[] = [];
+  if (v.ALLOW_UNCONFINED_SECURITY_OPT) {
+    warnings.push(
+      `ALLOW_UNCONFINED_SECURITY_OPT is deprecated and now stands for ALLOWED_SECURITY_OPTS="${LEGACY_UNCONFINED_SECURITY_OPTS.join(' ')}"; set that (or less) instead`,
+    );
   }
   let rails: GuardRails;
   try {
@@ -145,10 +207,12 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
       allowedCapabilities: v.ALLOWED_CAPABILITIES,
       allowDevices: v.ALLOW_DEVICES,
       bindAllowList: v.BIND_ALLOW_LIST,
-      allowUnconfinedSecurityOpt: v.ALLOW_UNCONFINED_SECURITY_OPT,
+      allowedSecurityOpts: [...v.ALLOWED_SECURITY_OPTS, ...(v.ALLOW_UNCONFINED_SECURITY_OPT ? LEGACY_UNCONFINED_SECURITY_OPTS : [])],
+      volumeAllowList: v.VOLUME_ALLOW_LIST,
     });
   } catch (error) {
-    throw new ConfigError('BIND_ALLOW_LIST', (error as Error).message.replace(/^bindAllowList: /, ''));
+    const [option, ...rest] = (error as Error).message.split(': ');
+    throw new ConfigError(RAIL_VARIABLES[option ?? ''] ?? 'guard rails', rest.join(': '));
   }
   return {
     serverUrl: v.SERVER_URL,
@@ -157,7 +221,11 @@ export function loadConfig(env: Record<string, string | undefined>): AgentConfig
     nodeId: tokenSubject(v.NODE_TOKEN!) ?? v.NODE_NAME,
     logLevel: v.LOG_LEVEL,
     dockerHost: v.DOCKER_HOST,
+    tokenInQuery: v.TOKEN_IN_QUERY,
     ca,
+    stateDir: path.resolve(v.STATE_DIR),
+    limits: { maxRunningOperations: v.MAX_RUNNING_OPERATIONS, maxWatchWaiters: v.MAX_WATCH_WAITERS },
+    warnings,
     heartbeatIntervalMs: v.HEARTBEAT_INTERVAL_MS,
     reconnect: { baseDelayMs: v.RECONNECT_BASE_DELAY_MS, maxDelayMs: v.RECONNECT_MAX_DELAY_MS, refusedDelayMs: v.RECONNECT_REFUSED_DELAY_MS },
     keepAlive: { pingIntervalMs: v.PING_INTERVAL_MS, pongTimeoutMs: v.PONG_TIMEOUT_MS },

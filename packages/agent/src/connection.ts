@@ -10,8 +10,17 @@ export interface ConnectionOptions {
   token: string;
   handlers: AgentHandlers;
   logger: Logger;
-  /** Extra trusted CAs (PEM) for wss://. Certificate checks are never turned off. */
-  ca?: string;
+  /**
+   * The whole list of CAs (PEM) a wss:// server is checked against, bundled roots included
+   * (see `trustRoots`); the runtime's default store when absent. Checks are never turned off.
+   */
+  ca?: string[];
+  /**
+   * Send the token as the `token` query parameter as well as in the header. Off by default:
+   * proxies and servers write query strings to their access logs.
+   * @default false
+   */
+  tokenInQuery?: boolean;
   /** Largest frame accepted from the server; a bigger one closes the socket with 1009. */
   maxPayloadBytes: number;
   reconnect: { baseDelayMs: number; maxDelayMs: number; refusedDelayMs: number };
@@ -23,7 +32,7 @@ export interface ConnectionOptions {
    * @default 10_000 (milliseconds)
    */
   stableAfterMs?: number;
-  /** Called when the link opens and closes, for heartbeats and fencing. */
+  /** Called when a socket opens (the server may still refuse it) and when it closes. */
   onOpen?(): void;
   onClose?(code: number): void;
 }
@@ -44,6 +53,15 @@ export class AgentConnection {
 
   constructor(options: ConnectionOptions) {
     this.options = options;
+  }
+
+  /**
+   * The server accepted this agent's session: its `hello` call arrived on the socket. From
+   * here a later refusal is news again, logged at error level once.
+   */
+  sessionAccepted(): void {
+    this.lastRefusal = null;
+    this.options.logger.info('connected to server', { server: this.options.serverUrl });
   }
 
   /** Whether the link to the server is open now. */
@@ -73,18 +91,26 @@ export class AgentConnection {
   private dial(): void {
     const { logger } = this.options;
     const url = new URL(this.options.serverUrl);
-    // The seed's servers read the token from the query; ours from the header. Send both.
-    url.searchParams.set('token', this.options.token);
-    const socket = new WebSocket(url, {
-      headers: {
-        authorization: `Bearer ${this.options.token}`,
-        [PROTOCOL_VERSION_HEADER]: PROTOCOL_VERSION,
-        'user-agent': `lormas-agent/${AGENT_VERSION}`,
-      },
-      maxPayload: this.options.maxPayloadBytes,
-      handshakeTimeout: 15_000,
-      ...(this.options.ca ? { ca: this.options.ca } : {}),
-    });
+    if (this.options.tokenInQuery) url.searchParams.set('token', this.options.token);
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(url, {
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          [PROTOCOL_VERSION_HEADER]: PROTOCOL_VERSION,
+          'user-agent': `lormas-agent/${AGENT_VERSION}`,
+        },
+        maxPayload: this.options.maxPayloadBytes,
+        handshakeTimeout: 15_000,
+        ...(this.options.ca ? { ca: this.options.ca } : {}),
+      });
+    } catch (error) {
+      // The configuration refuses what the client throws on; should one slip through, it is
+      // a slow retry with the reason in the log, never an exception that ends the process.
+      logger.error('cannot dial the server; retrying slowly', { error, retryInMs: this.options.reconnect.refusedDelayMs });
+      this.timer = setTimeout(() => this.dial(), this.options.reconnect.refusedDelayMs);
+      return;
+    }
     this.socket = socket;
     // Served from the first tick, before any request can arrive.
     serveAgentLink(socket, {
@@ -98,8 +124,8 @@ export class AgentConnection {
     let httpStatus: number | null = null;
     socket.on('open', () => {
       openedAt = Date.now();
-      this.lastRefusal = null;
-      logger.info('connected to server', { server: this.options.serverUrl });
+      // Not yet a session: a server that refuses the token does so on the open socket.
+      logger.debug('socket open', { server: this.options.serverUrl });
       this.options.onOpen?.();
     });
     // A refusal before the upgrade (401, 403 from a proxy or an older server) comes as an HTTP answer.
@@ -121,7 +147,8 @@ export class AgentConnection {
       if (refused) {
         const what = httpStatus ? `HTTP ${httpStatus}` : `${closeCodeName(code)} (${code})`;
         delay = this.options.reconnect.refusedDelayMs;
-        // A refusal is logged once clearly; repeats of the same one only at debug level.
+        // A refusal is logged once clearly; repeats of the same one only at debug level, until
+        // a session is accepted again (a refused socket opens first, so opening proves nothing).
         const log = this.lastRefusal === what ? logger.debug : logger.error;
         log('server refused this agent; retrying slowly', { refusal: what, reason, retryInMs: delay });
         this.lastRefusal = what;

@@ -1,5 +1,5 @@
 import type { AgentHandlers } from '@lormas/protocol/agent';
-import { AgentError, type ContainerEvent, type ContainerResult, ManagedLabel, PROTOCOL_VERSION } from '@lormas/protocol';
+import { AgentError, type ContainerEvent, type ContainerResult, PROTOCOL_VERSION } from '@lormas/protocol';
 import type { ArchiveTransfers } from './archives/ArchiveTransfers.js';
 import type { AgentConfig } from './config.js';
 import type { ContainerFacts, ContainerRuntime } from './docker/ContainerRuntime.js';
@@ -11,9 +11,12 @@ import { heartbeats } from './node/heartbeats.js';
 import type { Emit, OperationKind, OperationLedger, OperationResult } from './operations/OperationLedger.js';
 import { requestFingerprint } from './operations/requestFingerprint.js';
 import { assertManaged, managedLabels } from './policy/assertManaged.js';
+import type { ForbiddenPaths } from './policy/ForbiddenPaths.js';
 import { checkSpec } from './policy/policy.js';
+import { assertReservedLabels, reservedLabels } from './policy/reservedLabels.js';
 import { runtimeInfo } from './runtimeInfo.js';
 import { AGENT_VERSION } from './version.js';
+import type { MountGuard } from './volumes/MountGuard.js';
 
 export interface AgentServices {
   runtime: ContainerRuntime;
@@ -21,9 +24,13 @@ export interface AgentServices {
   engine: EngineWatch;
   events: Journal<ContainerEvent>;
   archives: ArchiveTransfers;
+  mounts: MountGuard;
+  forbidden: ForbiddenPaths;
   logger: Logger;
   config: Pick<AgentConfig, 'nodeId' | 'nodeName' | 'guardRails' | 'heartbeatIntervalMs'>;
   startedAt: number;
+  /** The server's `hello` arrived: it accepted this session. */
+  onHello?(): void;
 }
 
 /**
@@ -33,7 +40,7 @@ export interface AgentServices {
  * commands in flight.
  */
 export function createHandlers(services: AgentServices) {
-  const { runtime, ledger, engine, events, archives, config } = services;
+  const { runtime, ledger, engine, events, archives, mounts, config } = services;
   const labels = managedLabels(config.nodeId);
   const inFlight = new Set<Promise<unknown>>();
   let accepting = true;
@@ -53,6 +60,19 @@ export function createHandlers(services: AgentServices) {
     return promise;
   }
 
+  /** Creates the container with every `lormas.*` label the agent's, and checks it came out so. */
+  async function createLabelled(input: Parameters<AgentHandlers['containers']['create']>[0]): Promise<string> {
+    const labels = reservedLabels({ nodeId: config.nodeId, serverId: input.serverId, fenceAfterMs: input.fenceAfterMs }, await runtime.imageLabels(input.spec.image));
+    const containerId = await runtime.create(input.spec, labels);
+    try {
+      assertReservedLabels((await runtime.labelsOf(containerId)).labels, labels);
+    } catch (error) {
+      await runtime.remove(containerId, { force: true, removeVolumes: false }).catch(() => undefined);
+      throw error;
+    }
+    return containerId;
+  }
+
   async function pullImage(image: string, emit: Emit): Promise<string> {
     const imageId = await runtime.pull(image, (progress) => emit({ type: 'pulling', image, ...progress }));
     emit({ type: 'pulled', image, imageId });
@@ -60,14 +80,17 @@ export function createHandlers(services: AgentServices) {
   }
 
   const handlers: AgentHandlers = {
-    hello: async () => ({
-      agentVersion: AGENT_VERSION,
-      protocolVersion: PROTOCOL_VERSION,
-      nodeName: config.nodeName,
-      runtime: runtimeInfo(),
-      engineVersion: engine.engineVersion,
-      startedAt: services.startedAt,
-    }),
+    hello: async () => {
+      services.onHello?.();
+      return {
+        agentVersion: AGENT_VERSION,
+        protocolVersion: PROTOCOL_VERSION,
+        nodeName: config.nodeName,
+        runtime: runtimeInfo(),
+        engineVersion: engine.engineVersion,
+        startedAt: services.startedAt,
+      };
+    },
     inventory: async () => ({ nodeName: config.nodeName, containers: await runtime.list(labels) }),
     containers: {
       list: () => runtime.list(labels),
@@ -75,12 +98,12 @@ export function createHandlers(services: AgentServices) {
       create: (input) =>
         mutating('create', input, async (emit): Promise<ContainerResult> => {
           const { spec } = input;
-          checkSpec(spec, config.guardRails);
+          checkSpec(spec, config.guardRails, services.forbidden);
+          const missingVolumes = await mounts.forCreate(spec);
           if (input.pull === 'always' || (input.pull === 'missing' && !(await runtime.hasImage(spec.image)))) await pullImage(spec.image, emit);
           emit({ type: 'creating', name: spec.name });
-          const labels = managedLabels(config.nodeId, input.serverId);
-          if (input.fenceAfterMs !== undefined) labels[ManagedLabel.fenceAfterMs] = String(input.fenceAfterMs);
-          const containerId = await runtime.create(spec, labels);
+          await mounts.createVolumes(missingVolumes);
+          const containerId = await createLabelled(input);
           emit({ type: 'created', containerId });
           if (!input.start) return { containerId, name: spec.name, state: 'created' };
           emit({ type: 'starting', containerId });
@@ -90,7 +113,9 @@ export function createHandlers(services: AgentServices) {
         }),
       start: (input) =>
         mutating('start', input, async (emit) => {
-          const { id, name } = await managed(input.id);
+          const container = await managed(input.id);
+          await mounts.beforeStart(container);
+          const { id, name } = container;
           emit({ type: 'starting', containerId: id });
           await runtime.start(id);
           emit({ type: 'running', containerId: id });
@@ -106,7 +131,9 @@ export function createHandlers(services: AgentServices) {
         }),
       restart: (input) =>
         mutating('restart', input, async (emit) => {
-          const { id, name } = await managed(input.id);
+          const container = await managed(input.id);
+          await mounts.beforeStart(container);
+          const { id, name } = container;
           emit({ type: 'stopping', containerId: id });
           await runtime.restart(id, input.timeoutSeconds);
           emit({ type: 'running', containerId: id });
@@ -134,9 +161,17 @@ export function createHandlers(services: AgentServices) {
       watch: (input, ctx) => ledger.watch(input.operationId, input.lastEventId, ctx.signal),
     },
     archives: {
-      openRead: async (input) => archives.openRead((await managed(input.id)).id, input.path),
+      openRead: async (input) => {
+        const container = await managed(input.id);
+        await mounts.forTransfer(container, input.path);
+        return archives.openRead(container.id, input.path);
+      },
       read: (input) => archives.read(input.transferId, input.maxBytes),
-      openWrite: async (input) => archives.openWrite((await managed(input.id)).id, input.path),
+      openWrite: async (input) => {
+        const container = await managed(input.id);
+        await mounts.forTransfer(container, input.path);
+        return archives.openWrite(container.id, input.path);
+      },
       write: (input) => archives.write(input.transferId, input.data, input.done),
       abort: async ({ transferId }) => archives.abort(transferId),
     },

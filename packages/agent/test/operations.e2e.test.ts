@@ -181,7 +181,8 @@ describe('agent operations through the reverse link, against the real engine', (
       spec: spec('arch-dst', { mounts: [{ type: 'volume', source: `${PREFIX}dst`, target: '/data' }] }),
     });
     const { transferId: readId } = await client().archives.openRead.mutate({ id: source.containerId, path: '/data' });
-    const { transferId: writeId } = await client().archives.openWrite.mutate({ id: target.containerId, path: '/' });
+    // The write names the volume's mount point too: the archive's folder becomes the volume's root.
+    const { transferId: writeId } = await client().archives.openWrite.mutate({ id: target.containerId, path: '/data' });
     let chunks = 0;
     for (;;) {
       const chunk = await client().archives.read.mutate({ transferId: readId, maxBytes: 64 * 1024 });

@@ -61,6 +61,8 @@ try {
           await page.getByRole('button', { name: `Logs ${PREFIX}worker` }).click();
           await page.locator('.log-lines li').nth(5).waitFor();
         }
+        // A full-page shot of a scrolled page draws the sticky header where it was scrolled to.
+        await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: join(out, `${name}-${label}-${scheme}.png`), fullPage: label === 'phone' ? false : name !== 'nodes' });
       }
       await context.close();

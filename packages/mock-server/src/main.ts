@@ -7,6 +7,8 @@ import { startMockServer } from './server.js';
  * generated, is printed once to stdout and never to the log.
  */
 async function main(): Promise<void> {
+  // Whatever this process creates (the database and its journals) is for this user alone.
+  process.umask(0o077);
   let config;
   try {
     config = loadConfig(process.env, process.argv.slice(2));

@@ -34,6 +34,15 @@ export interface RawLogsOptions {
   stderr: boolean;
 }
 
+/** A mount as the container was created with it (`HostConfig.Mounts`, and `HostConfig.Binds` read the same way). */
+export interface MountFacts {
+  type: 'bind' | 'volume' | string;
+  /** Host path of a bind, name of a volume. */
+  source: string;
+  /** Where it is mounted in the container. */
+  target: string;
+}
+
 /** What the agent checks before acting on a container, and what a log read needs to know of it. */
 export interface ContainerFacts {
   id: string;
@@ -43,6 +52,25 @@ export interface ContainerFacts {
   running: boolean;
   /** The engine's `State.StartedAt`, which changes whenever the container starts. */
   startedAt: string;
+  /** Binds and named volumes, judged again before every start. */
+  mounts: MountFacts[];
+}
+
+/** A volume as the engine reports it. */
+export interface VolumeFacts {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  /** The driver options it was created with (`-o`): what a local volume mounts. */
+  options: Record<string, string>;
+  /** The engine's creation time, as it reports it: a volume removed and made again differs. */
+  createdAt: string;
+}
+
+/** A container that mounts a given volume, from a listing. */
+export interface VolumeUser {
+  id: string;
+  labels: Record<string, string>;
 }
 
 /** More conditions on a listing, which the engine applies. */
@@ -69,6 +97,8 @@ export interface EngineInfo {
  */
 export interface ContainerRuntime {
   ping(): Promise<EngineInfo>;
+  /** The engine's data root (`DockerRootDir`): every container's files and volumes. */
+  dataRoot(): Promise<string>;
   /** Containers carrying every label in `labels` (key=value), and meeting `filter` when given. */
   list(labels: Record<string, string>, filter?: ListFilter): Promise<ContainerSummary[]>;
   /** Inspects by id or name; the spec is rebuilt from the engine's view. */
@@ -76,6 +106,8 @@ export interface ContainerRuntime {
   /** Labels of a container, to check it is managed before acting on it, and what a log read needs to know. */
   labelsOf(idOrName: string): Promise<ContainerFacts>;
   hasImage(image: string): Promise<boolean>;
+  /** The labels an image gives every container made from it; `{}` when it has none. */
+  imageLabels(image: string): Promise<Record<string, string>>;
   /** Pulls `image`, calling `onProgress` for every progress line; resolves with the image id. */
   pull(image: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal): Promise<string>;
   /** Creates a container from `spec` with `labels` added; resolves with its id. */
@@ -90,8 +122,21 @@ export interface ContainerRuntime {
    * non-TTY container, plain bytes for a TTY one. The caller destroys it when done.
    */
   logs(id: string, options: RawLogsOptions): Promise<Readable>;
-  /** Container events for containers carrying `labels`, until `signal` aborts. */
-  events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<RuntimeEvent>;
+  /**
+   * Container events for containers carrying `labels`, until `signal` aborts. `onOpen` runs
+   * once the engine has answered, so that what happens from then on is in the stream.
+   */
+  events(labels: Record<string, string>, signal: AbortSignal, onOpen?: () => void): AsyncIterable<RuntimeEvent>;
+  /** A volume by name; `undefined` when there is none. */
+  inspectVolume(name: string): Promise<VolumeFacts | undefined>;
+  /**
+   * Creates a local volume without driver options, carrying `labels`. The engine answers a
+   * create of an existing name with the existing volume, whoever made it: the result is what
+   * it holds under that name now, to be checked.
+   */
+  createVolume(name: string, labels: Record<string, string>): Promise<VolumeFacts>;
+  /** Every container, in any state, that mounts volume `name`. */
+  volumeUsers(name: string): Promise<VolumeUser[]>;
   /** A tar stream of `path` inside the container (Docker's archive API). */
   getArchive(id: string, path: string): Promise<Readable>;
   /** Extracts the tar stream `tar` into `path` inside the container. */

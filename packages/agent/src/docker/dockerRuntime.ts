@@ -1,12 +1,12 @@
 import type { Readable } from 'node:stream';
 import { AgentError, type ContainerDetails, type ContainerSummary, ContainerState, ManagedLabel } from '@lormas/protocol';
 import Docker from 'dockerode';
-import type { ContainerRuntime, PullProgress, RawLogsOptions, RuntimeEvent } from './ContainerRuntime.js';
+import type { ContainerRuntime, MountFacts, PullProgress, RawLogsOptions, RuntimeEvent, VolumeFacts } from './ContainerRuntime.js';
 import { dockerConnection, engineAddress } from './dockerHost.js';
 import { engineGet } from './engineGet.js';
 import { dockerToSpec } from './dockerToSpec.js';
 import { engineCall, toAgentError } from './engineErrors.js';
-import type { EngineContainerInspect, EngineImageConfig } from './engineTypes.js';
+import type { EngineContainerInspect, EngineHostConfig, EngineImageConfig, EngineVolume } from './engineTypes.js';
 import { toPullProgress } from './pullProgress.js';
 import { specToDocker } from './specToDocker.js';
 import { labelFilters, watchEvents } from './watchEvents.js';
@@ -42,8 +42,26 @@ async function idempotent(call: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/** Binds and named volumes of a container, from `HostConfig.Mounts` and the older `HostConfig.Binds`. */
+function mountsOf(host: EngineHostConfig): MountFacts[] {
+  const mounts: MountFacts[] = (host.Mounts ?? [])
+    .filter((mount) => (mount.Type === 'bind' || mount.Type === 'volume') && mount.Source)
+    .map((mount) => ({ type: mount.Type, source: mount.Source!, target: mount.Target }));
+  for (const bind of host.Binds ?? []) {
+    // `source:target[:options]`; a source that is not a path names a volume.
+    const [source = '', target = ''] = bind.split(':');
+    mounts.push({ type: source.startsWith('/') ? 'bind' : 'volume', source, target });
+  }
+  return mounts;
+}
+
+function volumeFacts(volume: EngineVolume): VolumeFacts {
+  return { name: volume.Name, driver: volume.Driver, labels: volume.Labels ?? {}, options: volume.Options ?? {}, createdAt: volume.CreatedAt ?? '' };
+}
+
 function summaryOf(info: Docker.ContainerInfo): ContainerSummary {
-  const serverId = info.Labels[ManagedLabel.serverId];
+  // The agent blanks the reserved labels it has no value for: an empty one means none.
+  const serverId = info.Labels[ManagedLabel.serverId] || undefined;
   return {
     id: info.Id,
     name: (info.Names[0] ?? '').replace(/^\//, ''),
@@ -70,6 +88,16 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
     }
   }
 
+  async function inspectVolume(name: string): Promise<VolumeFacts | undefined> {
+    try {
+      return volumeFacts((await docker.getVolume(name).inspect()) as EngineVolume);
+    } catch (err) {
+      const error = toAgentError(err);
+      if (error.code === 'NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
   async function inspectRaw(idOrName: string): Promise<EngineContainerInspect> {
     return engineCall(() => docker.getContainer(idOrName).inspect() as Promise<unknown> as Promise<EngineContainerInspect>);
   }
@@ -93,7 +121,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
         engineCall(() => docker.listContainers({ all: true, filters: { id: [info.Id] } })),
       ]);
       const labels = info.Config.Labels ?? {};
-      const serverId = labels[ManagedLabel.serverId];
+      const serverId = labels[ManagedLabel.serverId] || undefined;
       const state = stateOf(info.State.Status);
       const error = info.State.Error;
       return {
@@ -121,11 +149,46 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
 
     async labelsOf(idOrName) {
       const info = await inspectRaw(idOrName);
-      return { id: info.Id, name: info.Name.replace(/^\//, ''), labels: info.Config.Labels ?? {}, tty: info.Config.Tty ?? false, running: info.State.Running, startedAt: info.State.StartedAt };
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        labels: info.Config.Labels ?? {},
+        tty: info.Config.Tty ?? false,
+        running: info.State.Running,
+        startedAt: info.State.StartedAt,
+        mounts: mountsOf(info.HostConfig),
+      };
     },
 
     async hasImage(image) {
       return (await imageConfig(image)) !== undefined;
+    },
+
+    async imageLabels(image) {
+      const config = await imageConfig(image);
+      if (config === undefined) throw new AgentError('NOT_FOUND', `no such image: ${image}`);
+      return config.Labels ?? {};
+    },
+
+    async dataRoot() {
+      const info = (await engineCall(() => docker.info())) as { DockerRootDir?: unknown };
+      if (typeof info.DockerRootDir !== 'string' || info.DockerRootDir === '') throw new AgentError('ENGINE_ERROR', 'the engine did not report its data root');
+      return info.DockerRootDir;
+    },
+
+    inspectVolume,
+
+    async createVolume(name, labels) {
+      await engineCall(() => docker.createVolume({ Name: name, Driver: 'local', DriverOpts: {}, Labels: labels }));
+      // Read back rather than trust the create's answer: for a name that exists, it is the old volume.
+      const created = await inspectVolume(name);
+      if (created === undefined) throw new AgentError('CONFLICT', `volume ${name} was removed as it was created`);
+      return created;
+    },
+
+    async volumeUsers(name) {
+      const infos = await engineCall(() => docker.listContainers({ all: true, filters: { volume: [name] } }));
+      return infos.map((info) => ({ id: info.Id, labels: info.Labels ?? {} }));
     },
 
     async pull(image: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal) {
@@ -179,8 +242,8 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
       return engineCall(() => engineGet(address, `/containers/${encodeURIComponent(id)}/logs?${query}`));
     },
 
-    events(labels: Record<string, string>, signal: AbortSignal): AsyncIterable<RuntimeEvent> {
-      return watchEvents(docker, labels, signal);
+    events(labels: Record<string, string>, signal: AbortSignal, onOpen?: () => void): AsyncIterable<RuntimeEvent> {
+      return watchEvents(docker, labels, signal, onOpen);
     },
 
     async getArchive(id, path) {

@@ -32,6 +32,8 @@ export interface EngineDevice {
 
 export interface EngineHostConfig {
   Mounts?: EngineMount[] | null;
+  /** `source:target[:options]`; the agent never sets these, but a container may have them. */
+  Binds?: string[] | null;
   RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
   Memory?: number;
   NanoCpus?: number;
@@ -90,3 +92,12 @@ export interface EngineContainerInspect {
 
 /** The image defaults that the engine merges into a container's config at create. */
 export type EngineImageConfig = Pick<EngineConfig, 'Cmd' | 'Entrypoint' | 'Env' | 'Labels' | 'WorkingDir' | 'User' | 'Healthcheck'>;
+
+/** `GET /volumes/{name}`. */
+export interface EngineVolume {
+  Name: string;
+  Driver: string;
+  Labels?: Record<string, string> | null;
+  Options?: Record<string, string> | null;
+  CreatedAt?: string;
+}

@@ -15,9 +15,10 @@ export function labelFilters(labels: Record<string, string>): string[] {
  * Container events of containers carrying `labels`, until `signal` aborts. The stream is
  * the engine's own long-lived `GET /events` response; aborting destroys it.
  */
-export async function* watchEvents(docker: Docker, labels: Record<string, string>, signal: AbortSignal): AsyncGenerator<RuntimeEvent> {
+export async function* watchEvents(docker: Docker, labels: Record<string, string>, signal: AbortSignal, onOpen?: () => void): AsyncGenerator<RuntimeEvent> {
   if (signal.aborted) return;
   const stream = (await engineCall(() => docker.getEvents({ filters: { type: ['container'], label: labelFilters(labels) } }))) as Readable;
+  onOpen?.();
   const onAbort = () => stream.destroy();
   signal.addEventListener('abort', onAbort, { once: true });
   try {

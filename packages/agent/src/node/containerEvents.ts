@@ -6,6 +6,14 @@ import type { ContainerRuntime } from '../docker/ContainerRuntime.js';
 import type { Journal } from '../journal.js';
 import type { Logger } from '../logger.js';
 
+/** What else runs off the engine's event stream. */
+export interface ContainerEventHooks {
+  /** The stream (re)opened: events before this moment may have been missed. */
+  onOpen?(): void;
+  /** A managed container started, by whatever cause. */
+  onStart?(containerId: string): void;
+}
+
 /**
  * Feeds the engine's events for managed containers into `journal`, for as long as
  * `signal` is live. The engine's stream ends when the engine restarts or goes away; the
@@ -17,12 +25,14 @@ export async function feedContainerEvents(
   journal: Journal<ContainerEvent>,
   logger: Logger,
   signal: AbortSignal,
+  hooks: ContainerEventHooks = {},
 ): Promise<void> {
   let attempt = 0;
   while (!signal.aborted) {
     try {
-      for await (const event of runtime.events(managedLabels, signal)) {
+      for await (const event of runtime.events(managedLabels, signal, hooks.onOpen)) {
         attempt = 0;
+        if (event.type === 'start') hooks.onStart?.(event.containerId);
         const serverId = event.labels[ManagedLabel.serverId];
         journal.append({
           type: event.type,

@@ -11,6 +11,11 @@ export interface EngineWatchOptions {
   intervalMs: number;
   /** An engine that does not answer within this is down. @default 3_000 (milliseconds) */
   timeoutMs?: number;
+  /**
+   * Runs each time the engine is found up after being down or unknown, as at start: what the
+   * agent learns of the engine (its data root) may have changed across a restart of it.
+   */
+  onUp?(): Promise<void>;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -33,6 +38,8 @@ export class EngineWatch {
   private refreshing: Promise<void> | null = null;
   /** The first check logs a down engine even though it was never up. */
   private everChecked = false;
+  /** The latest `onUp`, settled or not. */
+  private upTask: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: EngineWatchOptions) {}
 
@@ -48,6 +55,12 @@ export class EngineWatch {
   refresh(): Promise<void> {
     this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = null));
     return this.refreshing;
+  }
+
+  /** Resolves after a refresh and the `onUp` it may have started: the engine's facts are known, or it is down. */
+  async ready(): Promise<void> {
+    await this.refresh();
+    await this.upTask;
   }
 
   start(): void {
@@ -75,7 +88,11 @@ export class EngineWatch {
         engine: { up: true, version: info.version },
         containers: { managed: containers.length, running: containers.filter((c) => c.state === 'running').length },
       };
-      if (!wasUp) logger.info('docker engine is up', { version: info.version });
+      if (!wasUp) {
+        logger.info('docker engine is up', { version: info.version });
+        const onUp = this.options.onUp;
+        if (onUp) this.upTask = onUp().catch((error: unknown) => logger.warn('reading the engine after it came up failed', { error }));
+      }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.state = { engine: { up: false, error: message }, containers: this.state.containers };

@@ -185,6 +185,33 @@ describe('OperationLedger bounds', () => {
     assert.equal(events.at(-1)?.data.type, 'succeeded');
   });
 
+  it('refuses a new operation beyond maxRunning with LIMIT_EXCEEDED, still answers a replay, and takes one again when one ends', async () => {
+    const { ledger } = ledgerWith({ maxRunning: 2 });
+    const first = controlledWork();
+    const running = ledger.run('op-1', 'start', 'f1', first.work);
+    void ledger.run('op-2', 'start', 'f2', controlledWork().work);
+    await rejectsWithCode(ledger.run('op-3', 'start', 'f3', controlledWork().work), 'LIMIT_EXCEEDED');
+    assert.equal(ledger.run('op-1', 'start', 'f1', first.work), running, 'a replay of a running id is not a new operation');
+    first.finish();
+    await running;
+    const third = controlledWork();
+    void ledger.run('op-3', 'start', 'f3', third.work);
+    assert.equal(third.starts(), 1, 'the refused id runs once there is room, as a new operation');
+  });
+
+  it('refuses a watch of an unknown operation beyond maxWatchWaiters with LIMIT_EXCEEDED', async () => {
+    const { ledger } = ledgerWith({ maxWatchWaiters: 2, watchWaitMs: 60_000 });
+    const abort = new AbortController();
+    const waiting = [ledger.watch('a', undefined, abort.signal), ledger.watch('b', undefined, abort.signal)].map((watch) => watch.next());
+    await rejectsWithCode(ledger.watch('c', undefined, abort.signal).next(), 'LIMIT_EXCEEDED');
+    abort.abort();
+    await Promise.all(waiting);
+    const again = new AbortController();
+    const next = ledger.watch('c', undefined, again.signal).next();
+    again.abort();
+    assert.deepEqual(await next, { done: true, value: undefined }, 'a waiter that ended makes room');
+  });
+
   it('rejects a non-positive limit at construction with a TypeError naming the option', () => {
     assert.throws(() => new OperationLedger({ maxCompleted: 0 }), { name: 'TypeError', message: /maxCompleted/ });
   });

@@ -15,6 +15,19 @@ export interface OperationLedgerOptions {
   maxEventsPerOperation?: number;
   /** How long a watch of an unknown operation waits for it to start, in milliseconds. @default 30_000 */
   watchWaitMs?: number;
+  /**
+   * Operations running at once; a new one beyond is refused with `LIMIT_EXCEEDED` (a replay
+   * of a known id is still answered). Each holds engine calls and memory until it ends.
+   * @default 64 (operations)
+   */
+  maxRunning?: number;
+  /**
+   * Watches waiting, all ids together, for an operation that has not started; one more is
+   * refused with `LIMIT_EXCEEDED`. Without it, watches of made-up ids would each hold a
+   * timer and a subscription for `watchWaitMs`.
+   * @default 256 (watches)
+   */
+  maxWatchWaiters?: number;
   /** The clock for event times and retention, epoch milliseconds. @default Date.now */
   now?: () => number;
 }
@@ -37,7 +50,11 @@ export class OperationLedger {
   readonly #retentionMs: number;
   readonly #maxEvents: number;
   readonly #watchWaitMs: number;
+  readonly #maxRunning: number;
+  readonly #maxWatchWaiters: number;
   readonly #now: () => number;
+  #running = 0;
+  #waiting = 0;
   readonly #entries = new Map<string, Entry>();
   /** Completed operation ids, oldest completion first. */
   readonly #completed: string[] = [];
@@ -49,6 +66,8 @@ export class OperationLedger {
     this.#retentionMs = positive('retentionMs', options.retentionMs ?? 15 * 60_000);
     this.#maxEvents = positive('maxEventsPerOperation', options.maxEventsPerOperation ?? 500);
     this.#watchWaitMs = positive('watchWaitMs', options.watchWaitMs ?? 30_000);
+    this.#maxRunning = positive('maxRunning', options.maxRunning ?? 64);
+    this.#maxWatchWaiters = positive('maxWatchWaiters', options.maxWatchWaiters ?? 256);
     this.#now = options.now ?? Date.now;
   }
 
@@ -67,6 +86,10 @@ export class OperationLedger {
       }
       return known.promise as Promise<R>;
     }
+    if (this.#running >= this.#maxRunning) {
+      return Promise.reject(new AgentError('LIMIT_EXCEEDED', `${this.#maxRunning} operations are running already; try again when one has finished`));
+    }
+    this.#running += 1;
     const entry: Entry = {
       status: { operationId, kind, state: 'running', startedAt: this.#now(), endedAt: null, result: null, error: null },
       fingerprint,
@@ -127,6 +150,7 @@ export class OperationLedger {
   }
 
   #complete(entry: Entry, outcome: Partial<OperationStatus>): void {
+    this.#running -= 1;
     Object.assign(entry.status, outcome, { endedAt: this.#now() });
     entry.events.close();
     this.#completed.push(entry.status.operationId);
@@ -147,11 +171,16 @@ export class OperationLedger {
   }
 
   async #waitToAppear(operationId: string, signal: AbortSignal | undefined): Promise<Entry | undefined> {
+    if (this.#waiting >= this.#maxWatchWaiters) {
+      throw new AgentError('LIMIT_EXCEEDED', `${this.#maxWatchWaiters} watches are waiting for operations to start already`);
+    }
     let wakers = this.#appear.get(operationId);
     if (wakers === undefined) this.#appear.set(operationId, (wakers = new Set()));
+    this.#waiting += 1;
     try {
       await waitOnce(wakers, signal, this.#watchWaitMs);
     } finally {
+      this.#waiting -= 1;
       if (wakers.size === 0) this.#appear.delete(operationId);
     }
     return this.#entries.get(operationId);

@@ -1,60 +1,48 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { type ForbiddenPaths, isInside } from './ForbiddenPaths.js';
 
-/** Host folders that are never a bind source, nor is anything under them: the host's own control surfaces. */
-const FORBIDDEN_TREES = ['/etc', '/proc', '/sys', '/dev', '/boot'];
+/** Resolves every link of a path, as `realpath(3)`; throws when it cannot. */
+export type RealPath = (source: string) => string;
 
-/**
- * Where the Docker socket lives. Binding the socket, or any folder that holds it, hands
- * the container the whole engine, and with it root on the host.
- */
-const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
-
-/** The engine's data root: every container's files, and the engine's own state. */
-const DOCKER_DATA_ROOT = '/var/lib/docker';
-
-/** Whether `child` is `parent` or lies under it; both absolute and normalised. */
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}
-
-/** Why a resolved host path may never be bound, or `undefined` when it may be (subject to the allow-list). */
-function forbiddenReason(source: string): string | undefined {
-  if (source === '/') return 'the host root';
-  if (source.endsWith('docker.sock')) return 'the Docker socket';
-  if (DOCKER_SOCKETS.some((socket) => isInside(socket, source))) return 'a folder holding the Docker socket';
-  const tree = FORBIDDEN_TREES.find((folder) => isInside(source, folder));
-  if (tree !== undefined) return `${tree}, a host system folder`;
-  if (isInside(source, DOCKER_DATA_ROOT) || isInside(DOCKER_DATA_ROOT, source)) return "the Docker engine's data";
-  return undefined;
+/** Why a bind source is refused, named by the guard rail that refuses it. */
+export interface BindRefusal {
+  rule: 'bind-mount' | 'bind-mount-forbidden' | 'bind-mount-unresolved';
+  message: string;
 }
 
 /**
- * The forms of a bind source that are judged: the lexical one (`..` resolved) and, when
- * the path exists, the one with symlinks followed, since the engine follows them. A
- * link planted inside an allowed folder that points at `/etc` is therefore refused.
+ * Judges a bind source as the engine will mount it. The kernel follows every link in the
+ * path when it binds, so the path is judged as written (`..` folded) and with its links
+ * resolved; both must pass. A source whose links cannot be resolved here (it does not exist,
+ * this user may not search a folder of it, or it loops) is refused: its target is unknown, and
+ * the engine, running as root, may well resolve it to `/etc`. Returns `undefined` when the
+ * source may be bound.
  */
-export function bindSourceForms(source: string): string[] {
+export function judgeBindSource(
+  source: string,
+  allowList: readonly string[],
+  forbidden: ForbiddenPaths,
+  realpath: RealPath = realpathSync.native,
+): BindRefusal | undefined {
   const lexical = path.resolve('/', source);
+  const never = (form: string) => {
+    const reason = forbidden.reasonFor(form);
+    return reason === undefined ? undefined : ({ rule: 'bind-mount-forbidden', message: `bind mount of ${source} (${reason}) is never allowed` } as const);
+  };
+  const outside = (form: string) => !allowList.some((folder) => isInside(form, folder));
+  const asWritten = never(lexical);
+  if (asWritten) return asWritten;
+  if (outside(lexical)) return { rule: 'bind-mount', message: `bind mount of ${source} is outside this node's allowed host paths` };
+  let real: string;
   try {
-    const real = realpathSync(lexical);
-    return real === lexical ? [lexical] : [lexical, real];
-  } catch {
-    return [lexical];
+    real = realpath(lexical);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'an error';
+    return { rule: 'bind-mount-unresolved', message: `bind mount of ${source} cannot be resolved on the host (${code}), so where it leads is unknown` };
   }
-}
-
-/** Why `source` may never be bound, whatever the configuration; `undefined` if it may. */
-export function forbiddenBindSource(source: string): string | undefined {
-  for (const form of bindSourceForms(source)) {
-    const reason = forbiddenReason(form);
-    if (reason !== undefined) return reason;
-  }
+  const resolved = never(real);
+  if (resolved) return resolved;
+  if (outside(real)) return { rule: 'bind-mount', message: `bind mount of ${source} leads to ${real}, outside this node's allowed host paths` };
   return undefined;
-}
-
-/** Whether every form of `source` lies inside one of the allow-list's folders. */
-export function bindSourceAllowed(source: string, allowList: string[]): boolean {
-  return bindSourceForms(source).every((form) => allowList.some((allowed) => isInside(form, allowed)));
 }

@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { AgentError, ContainerSpec, type ContainerSpecInput } from '@lormas/protocol';
+import { ForbiddenPaths } from './ForbiddenPaths.js';
 import { DEFAULT_GUARD_RAILS, type GuardRails, guardRails } from './guardRails.js';
 import { POLICY_RULES, type PolicyRule, checkSpec } from './policy.js';
+
+/** A real folder to bind: a source that does not exist is refused as unresolved. */
+const HOST = realpathSync(mkdtempSync(join(tmpdir(), 'lgr-policy-')));
+mkdirSync(join(HOST, 'app', 'config'), { recursive: true });
+after(() => rmSync(HOST, { recursive: true, force: true }));
 
 function spec(extra: Partial<ContainerSpecInput> = {}): ContainerSpec {
   return ContainerSpec.parse({ name: 'c', image: 'busybox', ...extra });
@@ -15,9 +21,9 @@ function bind(source: string): Partial<ContainerSpecInput> {
   return { mounts: [{ type: 'bind', source, target: '/mnt' }] };
 }
 
-function assertDenied(input: Partial<ContainerSpecInput>, rule: PolicyRule, rails: Partial<GuardRails> = {}): void {
+function assertDenied(input: Partial<ContainerSpecInput>, rule: PolicyRule, rails: Partial<GuardRails> = {}, forbidden?: ForbiddenPaths): void {
   assert.throws(
-    () => checkSpec(spec(input), guardRails(rails)),
+    () => checkSpec(spec(input), guardRails(rails), forbidden),
     (err: unknown) => err instanceof AgentError && err.code === 'POLICY_DENIED' && err.rule === rule,
   );
 }
@@ -26,8 +32,11 @@ function assertAllowed(input: Partial<ContainerSpecInput>, rails: Partial<GuardR
   assert.doesNotThrow(() => checkSpec(spec(input), guardRails(rails)));
 }
 
-/** Each rule's refused request under the default (deny-all) guard rails. */
-const REFUSED: Record<PolicyRule, Partial<ContainerSpecInput>> = {
+/** Rules judged elsewhere than in `checkSpec`: volumes need the engine, archive entries the stream. */
+const JUDGED_ELSEWHERE = ['volume-not-owned', 'volume-host-path', 'archive-entry'] as const satisfies readonly PolicyRule[];
+
+/** Each spec rule's refused request under the default (deny-all) guard rails. */
+const REFUSED: Record<Exclude<PolicyRule, (typeof JUDGED_ELSEWHERE)[number]>, Partial<ContainerSpecInput>> = {
   privileged: { privileged: true },
   'host-network': { networkMode: 'host' },
   'host-pid': { pidMode: 'host' },
@@ -38,15 +47,20 @@ const REFUSED: Record<PolicyRule, Partial<ContainerSpecInput>> = {
   devices: { devices: [{ pathOnHost: '/dev/fuse', pathInContainer: '/dev/fuse' }] },
   'bind-mount': bind('/srv/data'),
   'bind-mount-forbidden': bind('/etc'),
+  'bind-mount-unresolved': bind('/srv/lgr-not-there'),
   'security-opt': { securityOpt: ['seccomp=unconfined'] },
 };
 
 describe('checkSpec under the default guard rails', () => {
-  for (const rule of Object.keys(POLICY_RULES) as PolicyRule[]) {
+  for (const rule of Object.keys(REFUSED) as (keyof typeof REFUSED)[]) {
     it(`refuses with POLICY_DENIED and rule "${rule}": ${POLICY_RULES[rule]}`, () => {
-      assertDenied(REFUSED[rule], rule);
+      assertDenied(REFUSED[rule], rule, rule === 'bind-mount-unresolved' ? { bindAllowList: ['/srv'] } : {});
     });
   }
+
+  it('has a refusal for every rule, here or where that rule is judged', () => {
+    assert.deepEqual([...Object.keys(REFUSED), ...JUDGED_ELSEWHERE].sort(), Object.keys(POLICY_RULES).sort());
+  });
 
   it('allows an ordinary container with volumes, tmpfs, no network and no-new-privileges', () => {
     assertAllowed({
@@ -77,7 +91,7 @@ describe('checkSpec when the node allows more', () => {
     assertAllowed(REFUSED['host-uts'], { allowHostUts: true });
     assertAllowed(REFUSED['network-container'], { allowContainerNamespaces: true });
     assertAllowed(REFUSED.devices, { allowDevices: true });
-    assertAllowed(REFUSED['security-opt'], { allowUnconfinedSecurityOpt: true });
+    assertAllowed(REFUSED['security-opt'], { allowedSecurityOpts: ['seccomp=unconfined'] });
   });
 
   it('allows only the listed capabilities, with or without the CAP_ prefix and in any case', () => {
@@ -88,9 +102,9 @@ describe('checkSpec when the node allows more', () => {
   });
 
   it('allows a bind source inside an allowed folder, and the folder itself', () => {
-    const rails = { bindAllowList: ['/srv/lormas/'] };
-    assertAllowed(bind('/srv/lormas/app/config'), rails);
-    assertAllowed(bind('/srv/lormas'), rails);
+    const rails = { bindAllowList: [`${HOST}/`] };
+    assertAllowed(bind(`${HOST}/app/config`), rails);
+    assertAllowed(bind(HOST), rails);
   });
 
   it('refuses a bind source that only shares a prefix of the allowed folder name', () => {
@@ -103,12 +117,37 @@ describe('checkSpec when the node allows more', () => {
   });
 
   it('refuses a symlink inside an allowed folder that points at a forbidden one', (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'lormas-policy-'));
+    const dir = mkdtempSync(join(tmpdir(), 'lgr-policy-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     symlinkSync('/etc', join(dir, 'link'));
     symlinkSync('/var/tmp', join(dir, 'out'));
     assertDenied(bind(join(dir, 'link')), 'bind-mount-forbidden', { bindAllowList: [dir] });
     assertDenied(bind(join(dir, 'out')), 'bind-mount', { bindAllowList: [dir] });
+  });
+
+  it('refuses a link anywhere in the path, not only at its end', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgr-policy-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    symlinkSync('/etc', join(dir, 'mid'));
+    assertDenied(bind(join(dir, 'mid', 'ssl')), 'bind-mount-forbidden', { bindAllowList: [dir] });
+  });
+
+  it('fails closed: a source that is missing, loops or cannot be searched is refused, never judged as written', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgr-policy-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    symlinkSync(join(dir, 'b'), join(dir, 'a'));
+    symlinkSync(join(dir, 'a'), join(dir, 'b'));
+    const rails = { bindAllowList: [dir] };
+    assertDenied(bind(join(dir, 'missing')), 'bind-mount-unresolved', rails);
+    assertDenied(bind(join(dir, 'a')), 'bind-mount-unresolved', rails);
+    // Tests run as root, who may search any folder: EACCES is what an unprivileged agent meets.
+    const denied = (): string => {
+      throw Object.assign(new Error('permission denied'), { code: 'EACCES' });
+    };
+    assert.throws(
+      () => checkSpec(spec(bind(join(dir, 'locked', 'link'))), guardRails(rails), undefined, denied),
+      (err: unknown) => err instanceof AgentError && err.rule === 'bind-mount-unresolved' && /EACCES/.test(err.message),
+    );
   });
 
   it('rejects a relative allow-list entry at start-up with a TypeError naming the option', () => {
@@ -146,29 +185,91 @@ describe('bind sources refused whatever the configuration', () => {
   }
 
   it('allows an ordinary host folder when "/" is allowed', () => {
-    assertAllowed(bind('/srv/data'), everything);
+    assertAllowed(bind(HOST), everything);
+  });
+
+  const engineSide = [
+    '/run/docker',
+    '/run/docker/containerd/daemon',
+    '/var/run/docker',
+    '/run/containerd',
+    '/run/containerd/containerd.sock',
+    '/var/lib/containerd',
+    '/run/systemd',
+    '/run/systemd/private',
+    '/run/dbus/system_bus_socket',
+    '/run/dbus',
+    '/var/lib',
+  ];
+  for (const source of engineSide) {
+    it(`refuses ${source}, the engine's, containerd's or the init system's, even when "/" is allowed`, () => {
+      assertDenied(bind(source), 'bind-mount-forbidden', everything);
+    });
+  }
+
+  it("refuses the DOCKER_HOST socket's folder, the agent's own folders and the engine's reported data root, inside and out", () => {
+    const forbidden = new ForbiddenPaths([
+      { path: `${HOST}/engine`, reason: 'the folder of the DOCKER_HOST socket' },
+      { path: `${HOST}/agent`, reason: "the agent's own folder" },
+    ]);
+    forbidden.setDataRoot(`${HOST}/docker-data`);
+    for (const source of ['engine', 'engine/run', 'agent', 'agent/state', 'docker-data/volumes']) {
+      assertDenied(bind(`${HOST}/${source}`), 'bind-mount-forbidden', everything, forbidden);
+    }
+    assertDenied(bind(HOST), 'bind-mount-forbidden', everything, forbidden);
+    assert.doesNotThrow(() => checkSpec(spec(bind(`${HOST}/app`)), guardRails(everything), forbidden));
   });
 });
 
 describe('security options', () => {
-  const loosening = [
+  const refusedByDefault = [
     'seccomp=unconfined',
     'seccomp:unconfined',
+    'seccomp=null',
+    'seccomp= null',
+    'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}',
     'apparmor=unconfined',
     'apparmor:unconfined',
+    'apparmor=lormas-complain',
     'label=disable',
     'label:disable',
+    'disable',
+    'label=type:spc_t',
+    'label=level:s0:c100,c200',
+    'no-new-privileges=false',
+    'no-new-privileges=0',
     'systempaths=unconfined',
-    'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}',
+    'writable-cgroups=true',
+    'No-New-Privileges',
+    ' no-new-privileges',
+    'apparmor= docker-default',
   ];
-  for (const option of loosening) {
-    it(`refuses "${option}" as "security-opt"`, () => {
+  for (const option of refusedByDefault) {
+    it(`refuses ${JSON.stringify(option)} as "security-opt" unless listed`, () => {
       assertDenied({ securityOpt: [option] }, 'security-opt');
     });
   }
 
-  it('allows options that keep or tighten confinement', () => {
-    assertAllowed({ securityOpt: ['no-new-privileges', 'no-new-privileges=true', 'apparmor=docker-default', 'label=level:s0:c100,c200'] });
+  it('lets through only no-new-privileges in its true forms and apparmor=docker-default', () => {
+    assertAllowed({
+      securityOpt: [
+        'no-new-privileges',
+        'no-new-privileges=true',
+        'no-new-privileges:true',
+        'no-new-privileges=1',
+        'no-new-privileges=t',
+        'no-new-privileges=TRUE',
+        'no-new-privileges=True',
+        'apparmor=docker-default',
+        'apparmor:docker-default',
+      ],
+    });
+  });
+
+  it("allows what the operator listed, in the listed spelling only", () => {
+    const rails = { allowedSecurityOpts: ['label=level:s0:c100,c200', 'seccomp=unconfined'] };
+    assertAllowed({ securityOpt: ['label=level:s0:c100,c200', 'seccomp=unconfined', 'no-new-privileges'] }, rails);
+    assertDenied({ securityOpt: ['seccomp:unconfined'] }, 'security-opt', rails);
+    assertDenied({ securityOpt: ['label=level:s0:c100'] }, 'security-opt', rails);
   });
 });
-

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startAgent } from '../../src/main.js';
@@ -14,6 +17,7 @@ export function startInProcessAgent(serverUrl: string, nodeId: string, env: Reco
     RECONNECT_BASE_DELAY_MS: '50',
     RECONNECT_MAX_DELAY_MS: '500',
     RECONNECT_REFUSED_DELAY_MS: '500',
+    STATE_DIR: mkdtempSync(join(tmpdir(), 'lormas-agent-state-')),
     ...env,
   });
   const lines: string[] = [];

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CloseCode } from '@lormas/protocol';
 import { type AgentConnectEvent, type AgentDisconnectEvent, type AgentHub, LinkRefusal, type NodeIdentity } from '@lormas/protocol/server';
@@ -86,13 +88,18 @@ export interface AgentProcess {
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the agent as its own process, e.g. `['node', '--import', 'tsx', 'agent.ts']`, in the agent package folder. */
+/**
+ * Runs the agent as its own process, e.g. `['node', '--import', 'tsx', 'agent.ts']`, in the agent
+ * package folder. Unless `env` names a STATE_DIR, the agent gets a fresh one, removed when it exits.
+ */
 export function spawnAgent(command: string[], env: Record<string, string>, cwd: string = AGENT_DIR): AgentProcess {
+  const ownState = env['STATE_DIR'] === undefined ? mkdtempSync(join(tmpdir(), 'lormas-agent-state-')) : null;
   const child = spawn(command[0]!, command.slice(1), {
     cwd,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...(ownState ? { STATE_DIR: ownState } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (ownState) child.once('exit', () => rmSync(ownState, { recursive: true, force: true }));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AgentError, CloseCode, closeCodeName } from '@lormas/protocol';
-import { type AgentClient, type AgentConnectEvent, AgentHub, type AgentHubOptions, type KeepAliveOptions, type NodeIdentity } from '@lormas/protocol/server';
+import { type AgentClient, type AgentConnectEvent, AgentHub, type AgentHubOptions, type KeepAliveOptions } from '@lormas/protocol/server';
 import { ClusterHub } from '@lormas/protocol/cluster';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -9,7 +9,7 @@ import { ClusterLiveness } from '../cluster/ClusterLiveness.js';
 import type { SigningKey } from '../auth/signingKey.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/Store.js';
-import { createAgentAuthenticator } from './authenticateAgent.js';
+import { type AgentIdentity, createAgentAuthenticator } from './authenticateAgent.js';
 import { NodeLiveness } from './NodeLiveness.js';
 import { applyContainerEvent, reconcileInventory } from './reconcileInventory.js';
 
@@ -45,9 +45,9 @@ export interface GatewayClusterOptions {
  */
 export class AgentGateway {
   /** This process's own hub: the sockets of the nodes that dialled it. */
-  hub: AgentHub<NodeIdentity>;
+  hub: AgentHub<AgentIdentity>;
   /** In cluster mode, the route to every node through the replica that holds it; null in one process. */
-  cluster: ClusterHub<NodeIdentity> | null = null;
+  cluster: ClusterHub<AgentIdentity> | null = null;
   liveness: NodeLiveness;
   /**
    * Runs when a `lost` node dials back, before it counts as online: failover sets it to
@@ -78,7 +78,7 @@ export class AgentGateway {
     const prefix = cluster.subjectPrefix ?? 'lormas';
     const replicaTtlMs = cluster.replicaTtlMs ?? 3_000;
     const reportError = (error: unknown) => this.logger.warn('cluster engine', { error: error instanceof Error ? error.message : String(error) });
-    const clusterHub = await ClusterHub.start<NodeIdentity>({ hub: this.hubOptions(options), nats: cluster.nats, replicaId: cluster.replicaId, subjectPrefix: prefix, replicaTtlMs });
+    const clusterHub = await ClusterHub.start<AgentIdentity>({ hub: this.hubOptions(options), nats: cluster.nats, replicaId: cluster.replicaId, subjectPrefix: prefix, replicaTtlMs });
     const kv = await new Kvm(cluster.nats).create(`${prefix}_liveness`, { history: 1, storage: 'file' });
     const liveness = new ClusterLiveness(kv, clusterHub.replicaId, reportError, options.now);
     await liveness.start();
@@ -89,13 +89,13 @@ export class AgentGateway {
     this.liveness = liveness;
   }
 
-  private hubOptions(options: AgentGatewayOptions): AgentHubOptions<NodeIdentity> {
+  private hubOptions(options: AgentGatewayOptions): AgentHubOptions<AgentIdentity> {
     return {
-      authenticate: createAgentAuthenticator({ key: options.key, standingOf: (nodeId) => this.standingOf(nodeId), logger: options.logger, now: options.now }),
+      authenticate: createAgentAuthenticator({ key: options.key, standingOf: (nodeId, tokenId) => this.standingOf(nodeId, tokenId), logger: options.logger, now: options.now }),
       callTimeoutMs: options.callTimeoutMs,
       helloTimeoutMs: options.helloTimeoutMs,
       keepAlive: options.keepAlive,
-      onConnect: (event) => this.onConnect(event),
+      onConnect: (event) => void this.onConnect(event),
       onViolation: ({ nodeId, reason, counters }) => this.logger.warn('agent broke the protocol; its socket is closed', { node: nodeId, reason, ...counters }),
       onCallbackError: (error, { nodeId, path }) => this.logger.error('a handler of agent data failed', { node: nodeId ?? undefined, path, error: error instanceof Error ? error.message : String(error) }),
       onDisconnect: ({ nodeId, code }) => {
@@ -133,6 +133,17 @@ export class AgentGateway {
     this.liveness.forget(nodeId);
   }
 
+  /**
+   * The node's token was replaced: its connected agent, which holds an earlier one, is closed
+   * with `Revoked`, at whichever replica holds it. The node stays registered with its
+   * containers; its agent counts as away (and, after the lost window, lost) until it dials
+   * with the new token.
+   */
+  tokenReplaced(nodeId: string): void {
+    if (this.cluster) void this.cluster.forget(nodeId, CloseCode.Revoked, 'token replaced');
+    else this.hub.disconnect(nodeId, CloseCode.Revoked, 'token replaced');
+  }
+
   async close(): Promise<void> {
     for (const nodeId of [...this.streams.keys()]) this.closeStreams(nodeId);
     if (this.cluster) {
@@ -142,12 +153,19 @@ export class AgentGateway {
     } else await this.hub.close();
   }
 
-  private async standingOf(nodeId: string): Promise<'active' | 'revoked' | 'unknown'> {
+  private async standingOf(nodeId: string, tokenId: string | null | undefined): Promise<'active' | 'revoked' | 'unknown' | 'replaced'> {
     const node = await this.store.nodes.get(nodeId);
-    return !node ? 'unknown' : node.revokedAt === null ? 'active' : 'revoked';
+    if (!node) return 'unknown';
+    if (node.revokedAt !== null) return 'revoked';
+    return node.tokenId !== null && node.tokenId !== tokenId ? 'replaced' : 'active';
   }
 
-  private onConnect({ nodeId, hello, superseded }: AgentConnectEvent<NodeIdentity>): void {
+  private async onConnect({ nodeId, identity, hello, superseded }: AgentConnectEvent<AgentIdentity>): Promise<void> {
+    // A token replaced while this socket was being authenticated: the check at the upgrade came too early.
+    if ((await this.standingOf(nodeId, identity.tokenId)) !== 'active') {
+      this.hub.disconnect(nodeId, CloseCode.Revoked, 'token replaced');
+      return;
+    }
     this.logger.info('agent online', { node: nodeId, name: hello.nodeName, agent: hello.agentVersion, protocol: hello.protocolVersion, superseded });
     if (this.liveness.get(nodeId).status === 'lost' && this.admitReturning) {
       this.liveness.returning(nodeId, hello);

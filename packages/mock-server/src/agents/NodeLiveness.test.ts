@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PROTOCOL_VERSION } from '@lormas/protocol';
+import { sampleHeartbeat } from '@lormas/protocol/testing';
 import { NodeLiveness } from './NodeLiveness.js';
 
 const hello = { agentVersion: '1', protocolVersion: PROTOCOL_VERSION, nodeName: 'n', runtime: { name: 'node' as const, version: '20' }, engineVersion: '20.10', startedAt: 0 };
-const beat = (seq: number) => ({
-  seq,
-  at: seq,
-  nodeName: 'n',
-  cpu: { cores: 1, usagePercent: 1, loadAverage1m: 0 },
-  memory: { totalBytes: 1, usedBytes: 1 },
-  disk: { path: '/', totalBytes: 1, usedBytes: 1 },
-  containers: { managed: 0, running: 0 },
-  uptime: { hostSeconds: 1, agentSeconds: 1 },
-  engine: { up: true },
-});
+const beat = (seq: number) => sampleHeartbeat({ seq, at: seq, nodeName: 'n' });
 
 describe('NodeLiveness', () => {
   it('tracks connect, heartbeat and disconnect times on its injected clock, and emits each', () => {

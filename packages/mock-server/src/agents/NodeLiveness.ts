@@ -32,6 +32,12 @@ export interface NodeLivenessEvents {
   heartbeat: [nodeId: string, heartbeat: Heartbeat];
 }
 
+/** A node's state without the mark of a returning lost node: it was admitted, or it went away again. */
+function admitted(live: NodeLive): NodeLive {
+  const { returning: _, ...rest } = live;
+  return rest;
+}
+
 const OFFLINE: NodeLive = { status: 'offline', connectedSince: null, disconnectedAt: null, hello: null, lastHeartbeat: null, lastHeartbeatAt: null };
 
 /**
@@ -50,7 +56,7 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
   }
 
   connected(nodeId: string, hello: Hello): void {
-    this.change(nodeId, (live) => ({ ...live, status: 'online', connectedSince: this.now(), hello, returning: false }));
+    this.change(nodeId, (live) => ({ ...admitted(live), status: 'online', connectedSince: this.now(), hello }));
     this.emit('connect', nodeId, hello);
   }
 
@@ -71,7 +77,7 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
     if (!live || live.status === 'offline') return;
     // A lost node stays lost: only its admission after reconciliation makes it online again.
     const at = this.now();
-    this.change(nodeId, (now) => (now.status === 'offline' ? now : { ...now, status: now.status === 'lost' ? 'lost' : 'offline', connectedSince: null, disconnectedAt: at, returning: false }));
+    this.change(nodeId, (now) => (now.status === 'offline' ? now : { ...admitted(now), status: now.status === 'lost' ? 'lost' : 'offline', connectedSince: null, disconnectedAt: at }));
     this.emit('disconnect', nodeId, code);
   }
 
@@ -84,6 +90,11 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
   /** Drops a node's state, e.g. when it is revoked. */
   forget(nodeId: string): void {
     this.change(nodeId, () => null);
+  }
+
+  /** Whether the node has a state. */
+  has(nodeId: string): boolean {
+    return this.nodes.has(nodeId);
   }
 
   /** The ids of every node with a state. */

@@ -6,9 +6,14 @@ import { TokenError } from '../auth/TokenError.js';
 import { type NodeStanding, verifyNodeToken } from '../auth/verifyNodeToken.js';
 import type { Logger } from '../logger.js';
 
+/** Who a dialling agent is: its node, and which of the node's tokens it showed. */
+export interface AgentIdentity extends NodeIdentity {
+  tokenId: string | null;
+}
+
 export interface AgentAuthenticatorOptions {
   key: SigningKey;
-  standingOf(nodeId: string): NodeStanding | Promise<NodeStanding>;
+  standingOf(nodeId: string, tokenId: string | undefined): NodeStanding | Promise<NodeStanding>;
   logger: Logger;
   /** Epoch milliseconds; expiry is judged by it. @default Date.now */
   now?: () => number;
@@ -29,12 +34,12 @@ export function tokenOf(request: IncomingMessage): string | null {
  * refused peer learns only that it was refused, while the log line names the reason (never
  * the token). A node revoked while connected is closed with `Revoked` by the gateway instead.
  */
-export function createAgentAuthenticator(options: AgentAuthenticatorOptions): (request: IncomingMessage) => Promise<NodeIdentity> {
+export function createAgentAuthenticator(options: AgentAuthenticatorOptions): (request: IncomingMessage) => Promise<AgentIdentity> {
   const now = options.now ?? Date.now;
   return async (request) => {
     try {
       const verified = await verifyNodeToken(tokenOf(request), { key: options.key, standingOf: options.standingOf, currentDate: new Date(now()) });
-      return { nodeId: verified.nodeId };
+      return { nodeId: verified.nodeId, tokenId: verified.tokenId };
     } catch (error) {
       const reason = error instanceof TokenError ? error.code : 'TOKEN_MALFORMED';
       const claim = error instanceof TokenError ? error.claim : undefined;

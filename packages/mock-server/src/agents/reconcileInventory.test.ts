@@ -18,17 +18,17 @@ const summary = (id: string, state: ContainerSummary['state'], serverId?: string
 
 async function fixture() {
   const store = new Store({ dataDir: null });
-  const node = await store.nodes.create({ name: 'n' });
-  const other = await store.nodes.create({ name: 'o' });
-  const a = await store.containers.create({ nodeId: node.id, spec: spec('a'), ha: false, desiredState: 'running' });
-  const b = await store.containers.create({ nodeId: node.id, spec: spec('b'), ha: false, desiredState: 'running' });
+  const node = await (await store.nodes.create({ name: 'n' }));
+  const other = await (await store.nodes.create({ name: 'o' }));
+  const a = await (await store.containers.create({ nodeId: node.id, spec: spec('a'), ha: false, desiredState: 'running' }));
+  const b = await (await store.containers.create({ nodeId: node.id, spec: spec('b'), ha: false, desiredState: 'running' }));
   return { store, node, other, a, b };
 }
 
 describe('reconcileInventory', () => {
   it('takes docker id and state from the inventory by server id, marks the rest missing, and reports unknown copies', async () => {
     const { store, node, a, b } = await fixture();
-    const report = await reconcileInventory(store.containers, node.id, { nodeName: 'n', containers: [summary('d-a', 'exited', a.id), summary('d-x', 'running', 'ctr_elsewhere')] });
+    const report = await (await reconcileInventory(store.containers, node.id, { nodeName: 'n', containers: [summary('d-a', 'exited', a.id), summary('d-x', 'running', 'ctr_elsewhere')] }));
     assert.deepEqual(report, { matched: 1, missing: [b.id], unknown: ['d-x'] });
     assert.deepEqual([(await store.containers.get(a.id))?.dockerId, (await store.containers.get(a.id))?.observedState], ['d-a', 'exited']);
     assert.equal((await store.containers.get(b.id))?.observedState, 'missing');
@@ -38,7 +38,7 @@ describe('reconcileInventory', () => {
 
   it('matches by docker id when the inventory lacks a server id', async () => {
     const { store, node, a } = await fixture();
-    await store.containers.update(a.id, { dockerId: 'd-a' });
+    await (await store.containers.update(a.id, { dockerId: 'd-a' }));
     assert.equal((await reconcileInventory(store.containers, node.id, { nodeName: 'n', containers: [summary('d-a', 'running')] })).matched, 1);
     await store.close();
   });
@@ -47,11 +47,23 @@ describe('reconcileInventory', () => {
 describe('applyContainerEvent', () => {
   it('records the state an event leaves, found by server id or docker id', async () => {
     const { store, node, a, b } = await fixture();
-    await store.containers.update(b.id, { dockerId: 'd-b' });
-    await applyContainerEvent(store.containers, node.id, { type: 'start', containerId: 'd-a', name: 'a', serverId: a.id, at: 1 });
-    await applyContainerEvent(store.containers, node.id, { type: 'die', containerId: 'd-b', name: 'b', at: 2, exitCode: 1 });
+    await (await store.containers.update(b.id, { dockerId: 'd-b' }));
+    await (await applyContainerEvent(store.containers, node.id, { type: 'start', containerId: 'd-a', name: 'a', serverId: a.id, at: 1 }));
+    await (await applyContainerEvent(store.containers, node.id, { type: 'die', containerId: 'd-b', name: 'b', at: 2, exitCode: 1 }));
     assert.equal((await store.containers.get(a.id))?.observedState, 'running');
     assert.equal((await store.containers.get(b.id))?.observedState, 'exited');
+    await store.close();
+  });
+
+  it("keeps an agent's guard-rail stop on the container until it starts again", async () => {
+    const { store, node, a } = await fixture();
+    const guardRail = { rule: 'bind-mount-forbidden', message: 'bind mount of /srv/x (/etc, a host system folder) is never allowed' };
+    await applyContainerEvent(store.containers, node.id, { type: 'stop', containerId: 'd-a', name: 'a', serverId: a.id, at: 5, guardRail });
+    await applyContainerEvent(store.containers, node.id, { type: 'die', containerId: 'd-a', name: 'a', serverId: a.id, at: 6, exitCode: 137 });
+    assert.deepEqual((await store.containers.get(a.id))?.guardRailStop, { ...guardRail, at: 5 });
+    assert.equal((await store.containers.get(a.id))?.observedState, 'exited');
+    await applyContainerEvent(store.containers, node.id, { type: 'start', containerId: 'd-a', name: 'a', serverId: a.id, at: 7 });
+    assert.equal((await store.containers.get(a.id))?.guardRailStop, null);
     await store.close();
   });
 

@@ -48,12 +48,16 @@ const STATE_AFTER: Record<ContainerEvent['type'], string | null> = {
   destroy: 'removed',
 };
 
-/** Records a container event of `nodeId` on the matching server container, if any. */
+/**
+ * Records a container event of `nodeId` on the matching server container, if any. A stop the
+ * agent made because a guard rail no longer held is kept on the record until the next start.
+ */
 export async function applyContainerEvent(containers: ContainerStore, nodeId: string, event: ContainerEvent): Promise<void> {
   const state = STATE_AFTER[event.type];
   if (state === null) return;
   const record =
     (event.serverId ? await containers.get(event.serverId) : null) ?? (await containers.list(nodeId)).find((c) => c.dockerId === event.containerId) ?? null;
   if (!record || record.nodeId !== nodeId) return;
-  await containers.update(record.id, { observedState: state, ...(event.type === 'create' ? { dockerId: event.containerId } : {}) });
+  const guardRailStop = event.guardRail ? { guardRailStop: { ...event.guardRail, at: event.at } } : state === 'running' ? { guardRailStop: null } : {};
+  await containers.update(record.id, { observedState: state, ...guardRailStop, ...(event.type === 'create' ? { dockerId: event.containerId } : {}) });
 }

@@ -8,6 +8,7 @@ export const TokenErrorCode = {
   TOKEN_CLAIM: 'a token claim has an unexpected value',
   TOKEN_UNKNOWN_NODE: 'the token names no registered node',
   TOKEN_REVOKED: 'the node of this token was revoked',
+  TOKEN_REPLACED: 'a newer token was issued for this node',
 } as const;
 export type TokenErrorCodeName = keyof typeof TokenErrorCode;
 

@@ -10,6 +10,8 @@ export interface IssueNodeTokenOptions {
   ttlSeconds?: number | null;
   /** Issue time, epoch milliseconds. @default Date.now() */
   now?: number;
+  /** The token's id (`jti`), for a registry that keeps which token is the node's valid one. @default a random UUID */
+  tokenId?: string;
 }
 
 /** Signs a node token: the node id as subject, with issuer, audience, `typ`, issue time and optional expiry. */
@@ -21,7 +23,7 @@ export async function issueNodeToken(options: IssueNodeTokenOptions): Promise<st
     .setAudience(NODE_TOKEN.audience)
     .setSubject(options.nodeId)
     .setIssuedAt(issuedAt)
-    .setJti(randomUUID());
+    .setJti(options.tokenId ?? randomUUID());
   if (options.ttlSeconds != null) jwt.setExpirationTime(issuedAt + options.ttlSeconds);
   return jwt.sign(options.key.privateKey);
 }

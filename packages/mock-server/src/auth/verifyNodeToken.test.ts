@@ -10,7 +10,8 @@ import { type NodeStanding, verifyNodeToken } from './verifyNodeToken.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const standings: Record<string, NodeStanding> = { 'node-a': 'active', 'node-r': 'revoked' };
-const standingOf = (nodeId: string) => standings[nodeId] ?? 'unknown';
+/** Node `node-t` has had its token replaced: only the token with id `current` is valid. */
+const standingOf = (nodeId: string, tokenId?: string) => (nodeId === 'node-t' ? (tokenId === 'current' ? 'active' : 'replaced') : (standings[nodeId] ?? 'unknown'));
 
 async function refusal(token: string, key: SigningKey, currentDate = new Date(NOW)): Promise<TokenError> {
   return verifyNodeToken(token, { key, standingOf, currentDate }).then(
@@ -44,7 +45,7 @@ describe('verifyNodeToken', () => {
   it('accepts a token it issued and returns the node id as subject', async () => {
     const token = await issueNodeToken({ nodeId: 'node-a', key, now: NOW, ttlSeconds: 60 });
     const verified = await verifyNodeToken(token, { key, standingOf, currentDate: new Date(NOW + 1_000) });
-    assert.deepEqual(verified, { nodeId: 'node-a', issuedAt: NOW / 1000, expiresAt: NOW / 1000 + 60 });
+    assert.deepEqual({ ...verified, tokenId: typeof verified.tokenId }, { nodeId: 'node-a', tokenId: 'string', issuedAt: NOW / 1000, expiresAt: NOW / 1000 + 60 });
   });
 
   it('accepts a token without expiry', async () => {
@@ -65,6 +66,7 @@ describe('verifyNodeToken', () => {
     ['an expired token', async () => issueNodeToken({ nodeId: 'node-a', key, now: NOW - 120_000, ttlSeconds: 60 }), 'TOKEN_EXPIRED'],
     ['the token of a revoked node', async () => issueNodeToken({ nodeId: 'node-r', key, now: NOW }), 'TOKEN_REVOKED'],
     ['the token of an unknown node', async () => issueNodeToken({ nodeId: 'node-x', key, now: NOW }), 'TOKEN_UNKNOWN_NODE'],
+    ['a token a newer one of its node replaced', async () => issueNodeToken({ nodeId: 'node-t', key, now: NOW, tokenId: 'earlier' }), 'TOKEN_REPLACED'],
   ];
   for (const [what, make, code, claim] of cases) {
     it(`refuses ${what} with ${code}`, async () => {
@@ -73,6 +75,11 @@ describe('verifyNodeToken', () => {
       if (claim) assert.equal(error.claim, claim);
     });
   }
+
+  it("accepts the node's current token and returns its id", async () => {
+    const token = await issueNodeToken({ nodeId: 'node-t', key, now: NOW, tokenId: 'current' });
+    assert.equal((await verifyNodeToken(token, { key, standingOf })).tokenId, 'current');
+  });
 
   it('judges expiry by the injected clock', async () => {
     const token = await issueNodeToken({ nodeId: 'node-a', key, now: NOW, ttlSeconds: 60 });

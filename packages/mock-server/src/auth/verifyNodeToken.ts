@@ -3,19 +3,24 @@ import type { SigningKey } from './signingKey.js';
 import { TokenError } from './TokenError.js';
 import { NODE_TOKEN } from './tokenFormat.js';
 
-/** What the registry says of the node a token names. */
-export type NodeStanding = 'active' | 'revoked' | 'unknown';
+/** What the registry says of the node a token names: `replaced` when a newer token of the node exists. */
+export type NodeStanding = 'active' | 'revoked' | 'unknown' | 'replaced';
 
 export interface VerifyNodeTokenOptions {
   key: SigningKey;
-  /** Looks the token's node up, so a revoked node's token fails although its signature holds. */
-  standingOf(nodeId: string): NodeStanding | Promise<NodeStanding>;
+  /**
+   * Looks the token's node up, with the token's id (`jti`), so that a revoked node's token, or
+   * a node's token that a newer one replaced, fails although its signature holds.
+   */
+  standingOf(nodeId: string, tokenId: string | undefined): NodeStanding | Promise<NodeStanding>;
   /** The clock expiry is judged by. @default new Date() */
   currentDate?: Date;
 }
 
 export interface VerifiedNodeToken {
   nodeId: string;
+  /** The token's `jti`, when it has one. */
+  tokenId: string | null;
   /** Epoch seconds. */
   issuedAt: number;
   /** Epoch seconds, or null for a token without expiry. */
@@ -59,8 +64,9 @@ export async function verifyNodeToken(token: string | null | undefined, options:
     throw toTokenError(error);
   }
   const nodeId = payload.sub!;
-  const standing = await options.standingOf(nodeId);
+  const standing = await options.standingOf(nodeId, payload.jti);
   if (standing === 'revoked') throw new TokenError('TOKEN_REVOKED');
+  if (standing === 'replaced') throw new TokenError('TOKEN_REPLACED');
   if (standing === 'unknown') throw new TokenError('TOKEN_UNKNOWN_NODE');
-  return { nodeId, issuedAt: payload.iat!, expiresAt: payload.exp ?? null };
+  return { nodeId, tokenId: payload.jti ?? null, issuedAt: payload.iat!, expiresAt: payload.exp ?? null };
 }

@@ -81,7 +81,7 @@ export class ClusterLiveness extends NodeLiveness {
     for (let attempt = 1; attempt <= 8; attempt++) {
       const revision = this.revisions.get(nodeId) ?? 0;
       const value = this.get(nodeId);
-      const known = this.known().includes(nodeId);
+      const known = this.has(nodeId);
       try {
         let written: number;
         if (!known) {

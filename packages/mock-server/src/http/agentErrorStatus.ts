@@ -3,7 +3,8 @@ import type { ErrorCodeName } from '@lormas/protocol';
 /**
  * The HTTP status an agent's error code answers with. A guard rail's refusal is the
  * caller's fault and final (403); an agent that is away or slow is the gateway's (503/504);
- * an engine failure behind the agent is a bad gateway (502).
+ * an engine failure behind the agent is a bad gateway (502); an agent at one of its caps asks
+ * the caller to come back later (429).
  */
 export function agentErrorStatus(code: ErrorCodeName): number {
   switch (code) {

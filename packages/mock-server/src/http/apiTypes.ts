@@ -62,6 +62,8 @@ export interface ContainerView {
   desiredState: 'running' | 'stopped';
   /** The last state the agent reported (`running`, `exited`...), `missing`, or null before the first. */
   state: string | null;
+  /** The agent stopped the container because a guard rail no longer held (a bind source now leading to /etc); null since it last started. */
+  guardRailStop?: { rule: string; message: string; at: IsoTime } | null;
   dockerId: string | null;
   spec: ContainerSpecInput;
   createdAt: IsoTime;
@@ -158,7 +160,7 @@ export interface ApiRoutes {
   'POST /api/nodes': { body: { name: string; description?: string | null; cluster?: string | null }; reply: { id: string; name: string; cluster: string | null; token: string } };
   'PATCH /api/nodes/:id': { body: { description?: string | null; cluster?: string | null }; reply: NodeView };
   'DELETE /api/nodes/:id': { body: undefined; reply: { id: string; name: string; revokedAt: IsoTime; forgottenContainers: number } };
-  'POST /api/nodes/:id/token': { body: undefined; reply: { id: string; token: string } };
+  'POST /api/nodes/:id/token': { body: undefined; reply: { id: string; name: string; token: string } };
   'GET /api/samples': { body: undefined; reply: { samplesPerNode: number; sampleIntervalMs: number; nodes: Record<string, SampleView[]> } };
   'GET /api/clusters': { body: undefined; reply: { clusters: ClusterView[] } };
   'POST /api/clusters': { body: { name: string; description?: string | null }; reply: ClusterView };

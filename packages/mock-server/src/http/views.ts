@@ -53,6 +53,7 @@ export function containerView(record: ContainerRecord): ContainerView {
     fenceAfterMs: record.fenceAfterMs,
     desiredState: record.desiredState,
     state: record.observedState,
+    guardRailStop: record.guardRailStop ? { ...record.guardRailStop, at: new Date(record.guardRailStop.at).toISOString() } : null,
     dockerId: record.dockerId,
     spec: record.spec,
     createdAt: new Date(record.createdAt).toISOString(),

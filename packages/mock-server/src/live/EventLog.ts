@@ -29,6 +29,7 @@ export class EventLog {
   private readonly ring: LiveEvent[] = [];
   private seq = 0;
   private readonly listeners = new Set<(event: LiveEvent) => void>();
+  private readonly observers = new Set<(event: LiveEvent) => void>();
 
   constructor(options: EventLogOptions = {}) {
     this.capacity = options.capacity ?? 1_000;
@@ -61,6 +62,7 @@ export class EventLog {
     const event = { id: `${this.epoch}.${this.seq}`, type, data };
     this.ring.push(event);
     if (this.ring.length > this.capacity) this.ring.shift();
+    for (const observer of [...this.observers]) observer(event);
     for (const listener of [...this.listeners]) listener(event);
     return event;
   }
@@ -84,6 +86,13 @@ export class EventLog {
     return () => this.listeners.delete(listener);
   }
 
+  /** Like `subscribe`, for the server's own use of the events: not counted as a reader. */
+  observe(observer: (event: LiveEvent) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /** Readers of the stream (the `/api/events` requests open now). */
   get subscribers(): number {
     return this.listeners.size;
   }

@@ -14,6 +14,7 @@ const record = (changes: Partial<ContainerRecord>): ContainerRecord => ({
   desiredState: 'running',
   dockerId: null,
   observedState: 'running',
+  guardRailStop: null,
   createdAt: 0,
   updatedAt: 0,
   ...changes,

@@ -3,7 +3,9 @@ import type { NodeHealth } from '../failover/assessNodes.js';
 import type { FailoverController } from '../failover/FailoverController.js';
 import type { LiveEventMap } from '../http/apiTypes.js';
 import { clusterView, containerView, migrationView, nodeView } from '../http/views.js';
+import type { ClusterRecord } from '../store/ClusterStore.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
+import type { NodeRecord } from '../store/NodeStore.js';
 import type { Store } from '../store/Store.js';
 import type { StoreChange } from '../store/StoreChanges.js';
 import { EventLog } from './EventLog.js';
@@ -55,6 +57,8 @@ export class LiveEvents {
    * each waits for the one before it.
    */
   private chain: Promise<void> = Promise.resolve();
+  private readonly registry = new Map<string, { node: NodeRecord; cluster: ClusterRecord | null }>();
+  private registryGeneration = 0;
 
   constructor(private readonly options: LiveEventsOptions) {
     this.log = options.log ?? new EventLog({ capacity: options.replayEvents });
@@ -65,12 +69,17 @@ export class LiveEvents {
     // Sparkline samples travel in heartbeat events: in cluster mode a replica keeps the samples of
     // nodes held elsewhere from the events it reads; the sample a replica took itself is not taken twice.
     this.detach.push(
-      this.log.subscribe((event) => {
+      this.log.observe((event) => {
+        if (event.type === 'cluster' || (event.type === 'node' && ['registered', 'updated', 'revoked'].includes((event.data as LiveEventMap['node']).action))) this.forgetRegistry();
         const data = event.data as Partial<LiveEventMap['heartbeat']>;
         if (event.type === 'heartbeat' && data.sample && data.node && this.samples.get(data.node.id).at(-1)?.at !== data.sample.at) this.samples.record(data.node.id, data.sample);
       }),
     );
-    const onChange = (change: StoreChange) => this.serially(() => this.onStoreChange(change));
+    const onChange = (change: StoreChange) => {
+      // At once, not in turn: a heartbeat event made meanwhile must not show the record as it was.
+      if (change.kind === 'node' || change.kind === 'cluster') this.forgetRegistry();
+      this.serially(() => this.onStoreChange(change));
+    };
     store.changes.on('change', onChange);
     this.detach.push(() => store.changes.off('change', onChange));
     const liveness = gateway.liveness;
@@ -117,10 +126,34 @@ export class LiveEvents {
   }
 
   private async nodeView(nodeId: string) {
-    const { store, gateway, failover } = this.options;
+    const { gateway, failover } = this.options;
+    const registry = await this.registryOf(nodeId);
+    if (!registry) return null;
+    return nodeView(registry.node, registry.cluster, gateway.liveness.get(nodeId), failover.healthOf(nodeId));
+  }
+
+  /**
+   * A node's record and cluster, as events show them. Kept between events: every heartbeat
+   * event shows its node, and reading the database for each (at thousands of nodes, on
+   * PostgreSQL in cluster mode) would cost more than all the rest. Any node or cluster event,
+   * whichever replica made it, empties the cache.
+   */
+  private async registryOf(nodeId: string) {
+    const cached = this.registry.get(nodeId);
+    if (cached) return cached;
+    const { store } = this.options;
+    const generation = this.registryGeneration;
     const node = await store.nodes.get(nodeId);
     if (!node) return null;
-    return nodeView(node, node.clusterId ? await store.clusters.get(node.clusterId) : null, gateway.liveness.get(nodeId), failover.healthOf(nodeId));
+    const entry = { node, cluster: node.clusterId ? await store.clusters.get(node.clusterId) : null };
+    // A change seen while reading may have made what was read stale: use it this once, keep nothing.
+    if (generation === this.registryGeneration) this.registry.set(nodeId, entry);
+    return entry;
+  }
+
+  private forgetRegistry(): void {
+    this.registry.clear();
+    this.registryGeneration++;
   }
 
   private async node(action: LiveEventMap['node']['action'], nodeId: string): Promise<void> {

@@ -1,4 +1,3 @@
-import { posix } from 'node:path';
 import { AgentError } from '@lormas/protocol';
 import type { AgentClient } from '@lormas/protocol/server';
 
@@ -18,9 +17,9 @@ export interface CopyVolumeOptions {
 /**
  * Streams one volume's data from the source copy to the target copy through the agents'
  * archive transfers: one bounded chunk read, then written, at a time, so neither the server
- * nor an agent holds the whole archive. The tar's root entry is the mount folder itself, so
- * it is extracted into the folder above it. Returns the bytes copied; on failure both
- * transfers are aborted.
+ * nor an agent holds the whole archive. Both ends name the volume's mount point: the target
+ * agent unpacks the archive's folder into its volume's root, judging every entry. Returns
+ * the bytes copied; on failure both transfers are aborted.
  */
 export async function copyVolume(options: CopyVolumeOptions): Promise<number> {
   const { source, target } = options;
@@ -28,7 +27,7 @@ export async function copyVolume(options: CopyVolumeOptions): Promise<number> {
   let writeId: string | null = null;
   let bytes = 0;
   try {
-    ({ transferId: writeId } = await target.archives.openWrite.mutate({ id: options.targetContainer, path: posix.dirname(options.mountTarget) }));
+    ({ transferId: writeId } = await target.archives.openWrite.mutate({ id: options.targetContainer, path: options.mountTarget }));
     for (;;) {
       const chunk = await source.archives.read.mutate({ transferId: readId, maxBytes: options.chunkBytes ?? 1024 * 1024 });
       bytes += Buffer.byteLength(chunk.data, 'base64');

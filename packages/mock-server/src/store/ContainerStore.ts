@@ -8,6 +8,13 @@ import { StoreChanges } from './StoreChanges.js';
 /** What the server wants of a container; failover and reconciliation act on it. */
 export type DesiredState = 'running' | 'stopped';
 
+/** An agent's guard rail stopped a running container: which rule, why, and when (epoch milliseconds). */
+export interface GuardRailStop {
+  rule: string;
+  message: string;
+  at: number;
+}
+
 export interface ContainerRecord {
   /** The server's own id; it stays when the container moves to another node. */
   id: string;
@@ -28,6 +35,8 @@ export interface ContainerRecord {
   dockerId: string | null;
   /** The last state the agent reported (`running`, `exited`...), or `missing` when its inventory lacks it. */
   observedState: string | null;
+  /** The agent stopped the container because a guard rail no longer held; cleared when it starts again. */
+  guardRailStop: GuardRailStop | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -43,6 +52,7 @@ interface ContainerRow {
   desired_state: DesiredState;
   docker_id: string | null;
   observed_state: string | null;
+  guard_rail_stop: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -58,6 +68,7 @@ const toRecord = (row: ContainerRow): ContainerRecord => ({
   desiredState: row.desired_state,
   dockerId: row.docker_id,
   observedState: row.observed_state,
+  guardRailStop: row.guard_rail_stop === null ? null : (JSON.parse(row.guard_rail_stop) as GuardRailStop),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -78,6 +89,7 @@ export class ContainerStore {
       name: input.spec.name,
       dockerId: null,
       observedState: null,
+      guardRailStop: null,
       createdAt: at,
       updatedAt: at,
       ...input,
@@ -138,15 +150,17 @@ export class ContainerStore {
   }
 
   /** Changes the given fields; returns the record, or null when it is gone. */
-  async update(id: string, changes: Partial<Pick<ContainerRecord, 'nodeId' | 'desiredState' | 'dockerId' | 'observedState'>>): Promise<ContainerRecord | null> {
+  async update(id: string, changes: Partial<Pick<ContainerRecord, 'nodeId' | 'desiredState' | 'dockerId' | 'observedState' | 'guardRailStop'>>): Promise<ContainerRecord | null> {
     const current = await this.get(id);
     if (!current) return null;
     const next = { ...current, ...changes, updatedAt: this.now() };
-    await this.db.run('UPDATE containers SET node_id = ?, desired_state = ?, docker_id = ?, observed_state = ?, updated_at = ? WHERE id = ?', [
+    const stop = next.guardRailStop === null ? null : JSON.stringify(next.guardRailStop);
+    await this.db.run('UPDATE containers SET node_id = ?, desired_state = ?, docker_id = ?, observed_state = ?, guard_rail_stop = ?, updated_at = ? WHERE id = ?', [
       next.nodeId,
       next.desiredState,
       next.dockerId,
       next.observedState,
+      stop,
       next.updatedAt,
       id,
     ]);

@@ -12,6 +12,8 @@ export interface NodeRecord {
   createdAt: number;
   /** When the node was revoked; its token stops working at once. */
   revokedAt: number | null;
+  /** The id (`jti`) of the node's one valid token; `null` for a node registered before tokens could be replaced. */
+  tokenId: string | null;
 }
 
 interface NodeRow {
@@ -21,6 +23,7 @@ interface NodeRow {
   cluster_id: string | null;
   created_at: number;
   revoked_at: number | null;
+  token_id: string | null;
 }
 
 const toRecord = (row: NodeRow): NodeRecord => ({
@@ -30,6 +33,7 @@ const toRecord = (row: NodeRow): NodeRecord => ({
   clusterId: row.cluster_id,
   createdAt: row.created_at,
   revokedAt: row.revoked_at,
+  tokenId: row.token_id,
 });
 
 /** The node registry. Revoked nodes stay as rows so their tokens are known to be dead. */
@@ -41,7 +45,7 @@ export class NodeStore {
   ) {}
 
   /** Registers a node; a name held by another live node is a `CONFLICT`. */
-  async create(input: { name: string; description?: string | null; clusterId?: string | null }): Promise<NodeRecord> {
+  async create(input: { name: string; description?: string | null; clusterId?: string | null; tokenId?: string | null }): Promise<NodeRecord> {
     const record: NodeRecord = {
       id: newId('node'),
       name: input.name,
@@ -49,9 +53,18 @@ export class NodeStore {
       clusterId: input.clusterId ?? null,
       createdAt: this.now(),
       revokedAt: null,
+      tokenId: input.tokenId ?? null,
     };
     await insertUnique(
-      () => this.db.run('INSERT INTO nodes (id, name, description, cluster_id, created_at) VALUES (?, ?, ?, ?, ?)', [record.id, record.name, record.description, record.clusterId, record.createdAt]),
+      () =>
+        this.db.run('INSERT INTO nodes (id, name, description, cluster_id, created_at, token_id) VALUES (?, ?, ?, ?, ?, ?)', [
+          record.id,
+          record.name,
+          record.description,
+          record.clusterId,
+          record.createdAt,
+          record.tokenId,
+        ]),
       `a node named "${input.name}" is registered already`,
     );
     this.changes.announce({ kind: 'node', action: 'registered', id: record.id });
@@ -82,6 +95,13 @@ export class NodeStore {
     await this.db.run('UPDATE nodes SET description = ?, cluster_id = ? WHERE id = ?', [next.description, next.clusterId, id]);
     this.changes.announce({ kind: 'node', action: 'updated', id });
     return next;
+  }
+
+  /** Makes `tokenId` the node's one valid token; every earlier token of the node stops working. */
+  async replaceToken(id: string, tokenId: string): Promise<NodeRecord> {
+    const node = await this.require(id);
+    await this.db.run('UPDATE nodes SET token_id = ? WHERE id = ?', [tokenId, id]);
+    return { ...node, tokenId };
   }
 
   /** Marks a node revoked; revoking twice keeps the first time. */

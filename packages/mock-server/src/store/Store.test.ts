@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -105,6 +105,40 @@ for (const backend of ['sqlite', 'postgres'] as const) {
 describe('Store in a sqlite data folder', () => {
   const dirs: string[] = [];
   after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('creates its data folder 0700 and the database with its -wal and -shm files 0600, whatever the umask', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'lgr-store-'));
+    dirs.push(base);
+    const dataDir = join(base, 'data');
+    const umask = process.umask(0o022);
+    try {
+      const store = new Store({ dataDir });
+      await store.nodes.create({ name: 'n1' });
+      await store.keys.add({ kid: 'k', alg: 'EdDSA', privateJwk: '{}', publicJwk: '{}' });
+      for (const suffix of ['', '-wal', '-shm']) {
+        const file = join(dataDir, `${DATABASE_FILE}${suffix}`);
+        assert.ok(existsSync(file), file);
+        assert.equal(statSync(file).mode & 0o777, 0o600, suffix || 'the database');
+      }
+      assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+      await store.close();
+      assert.equal(process.umask(0o022), 0o022, 'the umask is put back');
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it('tightens a data folder and database an older version left readable', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'lgr-store-'));
+    dirs.push(base);
+    const dataDir = join(base, 'data');
+    mkdirSync(dataDir, { mode: 0o755 });
+    chmodSync(dataDir, 0o755);
+    writeFileSync(join(dataDir, DATABASE_FILE), '', { mode: 0o644 });
+    await new Store({ dataDir }).close();
+    assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dataDir, DATABASE_FILE)).mode & 0o777, 0o600);
+  });
 
   it('keeps nodes, containers and the signing key in a data folder across a reopen', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lormas-mock-store-'));

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterStore } from './ClusterStore.js';
 import { ContainerStore } from './ContainerStore.js';
@@ -49,10 +49,7 @@ export class Store {
     const now = options.now ?? Date.now;
     if ('database' in options) this.db = options.database;
     else {
-      if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
-      const db = new Database(options.dataDir === null ? ':memory:' : join(options.dataDir, DATABASE_FILE));
-      // WAL keeps readers and the one writer apart; a crash loses at most the last transaction.
-      if (options.dataDir !== null) db.pragma('journal_mode = WAL');
+      const db = options.dataDir === null ? new Database(':memory:') : openPrivate(options.dataDir);
       db.pragma('foreign_keys = ON');
       migrateSqlite(db);
       this.db = sqliteDatabase(db);
@@ -110,5 +107,28 @@ async function migratePostgres(pool: ReturnType<typeof postgresDatabase>['pool']
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     client.release();
+  }
+}
+
+/**
+ * Opens the database file in `dataDir` so that nobody but this user can read it: it holds
+ * the key every node token is signed with. The folder is made (or tightened to) 0700, and
+ * the database with its `-wal` and `-shm` files is created under a 077 umask, so 0600 from
+ * the first byte (SQLite gives the journal files the database file's mode as well); a
+ * database file left looser by an older version is tightened too.
+ */
+function openPrivate(dataDir: string): Database.Database {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  const file = join(dataDir, DATABASE_FILE);
+  const umask = process.umask(0o077);
+  try {
+    const db = new Database(file);
+    chmodSync(file, 0o600);
+    // WAL keeps readers and the one writer apart; a crash loses at most the last transaction.
+    db.pragma('journal_mode = WAL');
+    return db;
+  } finally {
+    process.umask(umask);
   }
 }

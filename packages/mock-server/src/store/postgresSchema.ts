@@ -26,7 +26,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     description TEXT,
     cluster_id TEXT REFERENCES clusters(id),
     created_at BIGINT NOT NULL,
-    revoked_at BIGINT
+    revoked_at BIGINT,
+    token_id TEXT
   );
   CREATE UNIQUE INDEX nodes_live_name ON nodes(name) WHERE revoked_at IS NULL;
   CREATE TABLE containers (
@@ -40,6 +41,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     desired_state TEXT NOT NULL,
     docker_id TEXT,
     observed_state TEXT,
+    guard_rail_stop TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
   );

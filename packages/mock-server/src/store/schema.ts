@@ -84,4 +84,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sessions_expiry ON sessions(expires_at);
   `,
+  `
+  -- Issue 13: a node's token can be replaced; only the token with this id (its jti) is valid.
+  -- NULL, for nodes registered before, accepts any token the server signed for the node.
+  ALTER TABLE nodes ADD COLUMN token_id TEXT;
+  -- A guard rail of the agent stopped the container: which rule, why, when (JSON), until it starts again.
+  ALTER TABLE containers ADD COLUMN guard_rail_stop TEXT;
+  `,
 ];

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DOCKER_SOCKET } from '@lormas/testkit';
@@ -15,10 +17,12 @@ export interface AgentProcessOptions {
   dockerSocket?: string;
   /** @default 200 (milliseconds) */
   heartbeatIntervalMs?: number;
-  /** Extra environment, e.g. reconnect delays. */
+  /** Extra environment, e.g. reconnect delays. A STATE_DIR here is kept; without one the agent gets a fresh folder, removed when it exits. */
   env?: Record<string, string>;
   /** The agent to run, as arguments of `node`. @default the workspace's agent through tsx */
   entry?: string[];
+  /** The whole command, for another runtime (Bun); wins over `entry`. */
+  command?: string[];
 }
 
 export interface AgentProcess {
@@ -35,9 +39,12 @@ export interface AgentProcess {
  * with short heartbeats and reconnect delays so tests run in seconds.
  */
 export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
-  const child = spawn(process.execPath, options.entry ?? ['--import', 'tsx', 'packages/agent/agent.ts'], {
+  const ownState = options.env?.['STATE_DIR'] === undefined ? mkdtempSync(join(tmpdir(), 'lormas-agent-state-')) : null;
+  const [command, ...args] = options.command ?? [process.execPath, ...(options.entry ?? ['--import', 'tsx', 'packages/agent/agent.ts'])];
+  const child = spawn(command!, args, {
     cwd: REPO_ROOT,
     env: {
+      ...(ownState ? { STATE_DIR: ownState } : {}),
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       SERVER_URL: options.serverUrl,
       NODE_TOKEN: options.token,
@@ -51,6 +58,7 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (ownState) child.once('exit', () => rmSync(ownState, { recursive: true, force: true }));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -3,7 +3,7 @@ import { Count, Limit } from './limits.js';
 import { ContainerRef } from './operation.js';
 
 /**
- * Archive transfers copy a folder (a named volume's data) between containers on different
+ * Archive transfers copy a named volume's data between containers on different
  * nodes through the server, as tar streams of Docker's archive API. The server pulls from
  * the source and pushes to the target one bounded chunk at a time, so neither the server
  * nor an agent ever holds a whole archive in memory.
@@ -13,7 +13,12 @@ export const TransferId = z.string().regex(/^xfer_[A-Za-z0-9_-]{8,64}$/);
 export const OpenArchiveInput = z.strictObject({
   /** A managed container; it may be stopped or only created. */
   id: ContainerRef,
-  /** Absolute path inside the container: the folder to read, or the folder to extract into. */
+  /**
+   * Where a named volume is mounted in that container, e.g. `/data`: transfers act on volumes
+   * the agent owns, nothing else. A read is Docker's archive of that folder (its first entry
+   * is the folder itself); a write takes such an archive and unpacks its contents into the
+   * volume's root, refusing any entry that would land outside it.
+   */
   path: z.string().startsWith('/').max(Limit.pathChars),
 });
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { HealthStatus } from './container.js';
-import { BoundedId, EpochMs, Limit } from './limits.js';
+import { BoundedId, BoundedMessage, EpochMs, Limit } from './limits.js';
 
 /** A state change of a managed container, whether a command caused it or not. */
 export const ContainerEvent = z.object({
@@ -14,6 +14,11 @@ export const ContainerEvent = z.object({
   exitCode: z.number().int().min(-(2 ** 31)).max(2 ** 32).optional(),
   /** For `health`. */
   health: HealthStatus.optional(),
+  /**
+   * For a `stop` the agent made itself because a guard rail no longer holds for a running
+   * container (a bind source that now resolves outside the allow-list): the rule and why.
+   */
+  guardRail: z.object({ rule: BoundedId, message: BoundedMessage }).optional(),
 });
 export type ContainerEvent = z.infer<typeof ContainerEvent>;
 

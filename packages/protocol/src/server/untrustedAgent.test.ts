@@ -6,7 +6,7 @@ import { CloseCode } from '../closeCodes.js';
 import { AgentError } from '../errors.js';
 import { linkTransformer } from '../link/transformer.js';
 import type { Heartbeat } from '../schemas/heartbeat.js';
-import { startTestHub } from '../testing/index.js';
+import { sampleHeartbeat, startTestHub } from '../testing/index.js';
 import { PROTOCOL_VERSION } from '../version.js';
 import type { AgentViolationEvent } from './AgentHub.js';
 
@@ -21,17 +21,7 @@ const hello = (nodeName: string, protocolVersion = PROTOCOL_VERSION) => ({
   startedAt: 1,
 });
 
-const beat = (seq: number): Heartbeat => ({
-  seq,
-  at: Date.now(),
-  nodeName: 'n',
-  cpu: { cores: 2, usagePercent: 1, loadAverage1m: 0 },
-  memory: { totalBytes: 10, usedBytes: 1 },
-  disk: { path: '/', totalBytes: 10, usedBytes: 1 },
-  containers: { managed: 0, running: 0 },
-  uptime: { hostSeconds: 1, agentSeconds: 1 },
-  engine: { up: true },
-});
+const beat = (seq: number): Heartbeat => sampleHeartbeat({ seq, nodeName: 'n' });
 
 /**
  * An agent written frame by frame: it answers `hello`, and hands every other call to the

@@ -65,3 +65,4 @@ export function dialTestAgent(url: string, nodeId: string, handlers: AgentHandle
 
 export { stubHandlers, type StubHandlersOptions } from './stubHandlers.js';
 export { wsPair, type WsPair } from './wsPair.js';
+export { sampleHeartbeat } from './sampleHeartbeat.js';

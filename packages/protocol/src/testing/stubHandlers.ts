@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AgentError } from '../errors.js';
 import type { AgentHandlers } from '../agent/handlers.js';
 import type { Heartbeat } from '../schemas/heartbeat.js';
+import { sampleHeartbeat } from './sampleHeartbeat.js';
 import { PROTOCOL_VERSION } from '../version.js';
 
 type Overrides = { [K in keyof AgentHandlers]?: AgentHandlers[K] extends (...args: never[]) => unknown ? AgentHandlers[K] : Partial<AgentHandlers[K]> };
@@ -46,17 +47,7 @@ export function stubHandlers({ nodeName, heartbeatIntervalMs = 50, overrides = {
       heartbeats: async function* (_input, { signal }): AsyncGenerator<Heartbeat> {
         const started = now();
         for (let seq = 1; !signal.aborted; seq++) {
-          yield {
-            seq,
-            at: now(),
-            nodeName,
-            cpu: { cores: 2, usagePercent: 3.5, loadAverage1m: 0.4 },
-            memory: { totalBytes: 8 * 2 ** 30, usedBytes: 2 * 2 ** 30 },
-            disk: { path: '/', totalBytes: 100 * 2 ** 30, usedBytes: 20 * 2 ** 30 },
-            containers: { managed: 0, running: 0 },
-            uptime: { hostSeconds: 1000, agentSeconds: (Date.now() - startedAt) / 1000 },
-            engine: { up: true, version: '20.10.0' },
-          };
+          yield sampleHeartbeat({ seq, at: now(), nodeName, uptime: { hostSeconds: 1000, agentSeconds: (Date.now() - startedAt) / 1000 } });
           try {
             await delay(Math.max(0, started + seq * heartbeatIntervalMs - now()), undefined, { signal });
           } catch {

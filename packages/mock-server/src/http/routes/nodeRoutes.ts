@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { issueNodeToken } from '../../auth/issueNodeToken.js';
 import type { ApiContext } from '../ApiContext.js';
@@ -31,9 +32,20 @@ export function nodeRoutes(router: Router, api: ApiContext): void {
   router.add('POST', '/api/nodes', async ({ req }) => {
     const body = await readJson(req, RegisterNode, api.maxBodyBytes);
     const cluster = body.cluster ? await clusterOf(api, body.cluster) : null;
-    const node = await api.store.nodes.create({ name: body.name, description: body.description ?? null, clusterId: cluster?.id ?? null });
-    const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now() });
+    const tokenId = randomUUID();
+    const node = await api.store.nodes.create({ name: body.name, description: body.description ?? null, clusterId: cluster?.id ?? null, tokenId });
+    const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now(), tokenId });
     return { status: 201, body: { id: node.id, name: node.name, cluster: cluster?.name ?? null, token } };
+  });
+
+  // A new token for the node; every earlier one stops working, and an agent connected with one is closed (4403).
+  router.add('POST', '/api/nodes/:id/token', async ({ params }) => {
+    const node = await api.store.nodes.require(params['id']!);
+    const tokenId = randomUUID();
+    const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now(), tokenId });
+    await api.store.nodes.replaceToken(node.id, tokenId);
+    api.gateway.tokenReplaced(node.id);
+    return { status: 200, body: { id: node.id, name: node.name, token } };
   });
 
   router.add('GET', '/api/nodes', async () => ({ status: 200, body: { nodes: await Promise.all((await api.store.nodes.list()).map((node) => view(api, node.id))) } }));

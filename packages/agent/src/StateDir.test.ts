@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { StateDir, StateDirError } from './StateDir.js';
+
+function scratch(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lgr-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('StateDir', () => {
+  it('creates a missing folder, parents too, with mode 0700', (t) => {
+    const dir = join(scratch(t), 'a', 'state');
+    StateDir.open(dir);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+  });
+
+  it('tightens a folder that others may read to 0700', (t) => {
+    const dir = join(scratch(t), 'state');
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    StateDir.open(dir);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+  });
+
+  it('refuses a link, a file, and a folder of another user', (t) => {
+    const base = scratch(t);
+    mkdirSync(join(base, 'real'));
+    symlinkSync(join(base, 'real'), join(base, 'link'));
+    writeFileSync(join(base, 'file'), '');
+    assert.throws(() => StateDir.open(join(base, 'link')), StateDirError);
+    assert.throws(() => StateDir.open(join(base, 'file')), StateDirError);
+    if (process.getuid?.() === 0) {
+      mkdirSync(join(base, 'theirs'));
+      chownSync(join(base, 'theirs'), 4242, 4242);
+      assert.throws(() => StateDir.open(join(base, 'theirs')), /belongs to uid 4242/);
+    }
+  });
+
+  it('writes files 0600 whole, leaving no temporary file behind, and reads them back', async (t) => {
+    const state = StateDir.open(join(scratch(t), 'state'));
+    await Promise.all([state.write('x.json', { n: 1 }), state.write('x.json', { n: 2 })]);
+    assert.ok([1, 2].includes((state.read('x.json') as { n: number }).n));
+    assert.deepEqual(readdirSync(state.path), ['x.json']);
+    assert.equal(statSync(join(state.path, 'x.json')).mode & 0o777, 0o600);
+    assert.equal(state.read('missing.json'), undefined);
+  });
+});

@@ -1,0 +1,59 @@
+import { chmodSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** The state folder cannot be used as it is; `main` names `STATE_DIR` and exits 2. */
+export class StateDirError extends Error {
+  override name = 'StateDirError';
+}
+
+/** Only the agent's user may list, read or write the folder: it will hold the node token too. */
+const FOLDER_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+/**
+ * The agent's own folder on the host (`STATE_DIR`): small JSON files the agent keeps across
+ * restarts and upgrades. Created 0700 if missing, tightened to 0700 if looser; refused when
+ * it is a link (it could be pointed elsewhere between two writes) or belongs to another user.
+ * Files are written whole to a temporary name, 0600, then renamed over the old one, so a
+ * crash leaves the previous version or the new one, never half of one.
+ */
+export class StateDir {
+  private serial = 0;
+
+  private constructor(readonly path: string) {}
+
+  /** Opens (creating it if needed) the folder at `dir`; throws `StateDirError`. */
+  static open(dir: string): StateDir {
+    const folder = path.resolve(dir);
+    try {
+      mkdirSync(folder, { recursive: true, mode: FOLDER_MODE });
+      const stat = lstatSync(folder);
+      if (stat.isSymbolicLink() || !stat.isDirectory()) throw new StateDirError(`${folder} must be a folder, not a link or a file`);
+      const uid = process.getuid?.();
+      if (uid !== undefined && stat.uid !== uid) throw new StateDirError(`${folder} belongs to uid ${stat.uid}, not to this agent's user (${uid})`);
+      if ((stat.mode & 0o777) !== FOLDER_MODE) chmodSync(folder, FOLDER_MODE);
+    } catch (error) {
+      if (error instanceof StateDirError) throw error;
+      throw new StateDirError(`${folder} cannot be used: ${(error as Error).message}`, { cause: error });
+    }
+    return new StateDir(folder);
+  }
+
+  /** The parsed content of `name`, or `undefined` when it is missing or not JSON. */
+  read(name: string): unknown {
+    try {
+      return JSON.parse(readFileSync(path.join(this.path, name), 'utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Replaces `name` with `value` as JSON. */
+  async write(name: string, value: unknown): Promise<void> {
+    const target = path.join(this.path, name);
+    const temporary = `${target}.${process.pid}.${++this.serial}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(value)}\n`, { mode: FILE_MODE });
+    await rename(temporary, target);
+  }
+}
