@@ -5,7 +5,7 @@ import { NodeLiveness } from '../agents/NodeLiveness.js';
 import { silentLogger } from '../logger.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
 import { Store } from '../store/Store.js';
-import { type FailoverActions, FailoverController } from './FailoverController.js';
+import { copyOperationId, type FailoverActions, FailoverController } from './FailoverController.js';
 import { retryDelayMs } from './retryDelayMs.js';
 
 const hello = { nodeName: 'n' } as Hello;
@@ -15,7 +15,7 @@ const spec = (name: string) => ({ name, image: 'busybox', env: {}, labels: {}, t
 /** Nodes that do what they are told: create succeeds unless a failure is queued. */
 class FakeActions implements FailoverActions {
   readonly moving = new Set<string>();
-  readonly created: { container: string; node: string; at: number }[] = [];
+  readonly created: { container: string; node: string; at: number; operationId?: string }[] = [];
   readonly commands: string[] = [];
   failures: AgentError[] = [];
   inventories = new Map<string, Inventory>();
@@ -25,8 +25,8 @@ class FakeActions implements FailoverActions {
     private readonly clock: () => number,
   ) {}
 
-  async createCopy(record: ContainerRecord, nodeId: string): Promise<ContainerResult> {
-    this.created.push({ container: record.id, node: nodeId, at: this.clock() });
+  async createCopy(record: ContainerRecord, nodeId: string, _start: boolean, operationId?: string): Promise<ContainerResult> {
+    this.created.push({ container: record.id, node: nodeId, at: this.clock(), operationId });
     const failure = this.failures.shift();
     if (failure) throw failure;
     return { containerId: `docker-${record.name}-${nodeId}`, name: record.name, state: 'running' };
@@ -60,8 +60,20 @@ describe('FailoverController', () => {
   });
   afterEach(() => store.close());
 
-  const controller = (options: { graceMs?: number } = {}) =>
-    new FailoverController({ store, liveness, actions, logger: silentLogger, now: clock, lostAfterMs: 3_000, graceMs: options.graceMs ?? 0, checkIntervalMs: 0, retryBaseMs: 1_000, retryMaxMs: 4_000 });
+  const controller = (options: { graceMs?: number; isLeader?: () => boolean } = {}) =>
+    new FailoverController({
+      store,
+      liveness,
+      actions,
+      logger: silentLogger,
+      now: clock,
+      lostAfterMs: 3_000,
+      graceMs: options.graceMs ?? 0,
+      checkIntervalMs: 0,
+      retryBaseMs: 1_000,
+      retryMaxMs: 4_000,
+      isLeader: options.isLeader,
+    });
   const addNodes = async (...names: string[]) => {
     const ids: string[] = [];
     for (const name of names) {
@@ -186,5 +198,75 @@ describe('FailoverController', () => {
     assert.equal((await store.migrations.list(moved.id))[0]?.steps.at(-1)?.name, 'remove-stale-source');
     assert.equal((await store.migrations.list(stuck.id))[0]?.status, 'cancelled');
     assert.deepEqual(failover.status().pending, []);
+  });
+
+  describe('handed over between replicas', () => {
+    it('judges nothing while it is not the leader, and announces nothing', async () => {
+      const [a, b] = await addNodes('a', 'b');
+      await ha(a!, 'web');
+      let leading = false;
+      const follower = controller({ isLeader: () => leading });
+      const announced: string[] = [];
+      follower.healthListener = (nodeId, health) => announced.push(`${nodeId} ${health}`);
+      liveness.disconnected(a!, 1006);
+      await advance(follower, 5_000, [b!]);
+      assert.notEqual(liveness.get(a!).status, 'lost');
+      assert.deepEqual([actions.created, announced, await store.migrations.list()], [[], [], []]);
+      assert.equal(follower.status().judging, false);
+      leading = true;
+      await follower.takeOver();
+      await advance(follower, 3_500, [b!]);
+      assert.equal(liveness.get(a!).status, 'lost', 'judged once it leads');
+    });
+
+    it('starts a new leader with the grace window, counting silence from the takeover: a node silent since before it is not lost at once', async () => {
+      const [a, b] = await addNodes('a', 'b');
+      const web = await ha(a!, 'web');
+      const failover = controller({ graceMs: 1_000 });
+      liveness.disconnected(a!, 1006);
+      // The previous leader died before judging: a has been silent for longer than the window already.
+      time += 5_000;
+      await failover.takeOver();
+      await advance(failover, 2_500, [b!]);
+      assert.notEqual(liveness.get(a!).status, 'lost', 'silence counts from the takeover');
+      assert.deepEqual(actions.created, []);
+      await advance(failover, 1_000, [b!]);
+      assert.equal((await store.containers.get(web.id))?.nodeId, b);
+    });
+
+    it('keeps the majority-silent hold across a handover: the new leader holds too, and moves nothing', async () => {
+      const [a, b, c] = await addNodes('a', 'b', 'c');
+      await ha(a!, 'web');
+      await ha(b!, 'api');
+      let first = true;
+      const old = controller({ isLeader: () => first });
+      await advance(old, 4_000, [c!]);
+      assert.equal(old.status().hold, 'majority-silent');
+      first = false;
+      old.standDown();
+      const next = controller({ isLeader: () => !first });
+      await next.takeOver();
+      await advance(next, 10_000, [c!]);
+      assert.equal(next.status().hold, 'majority-silent');
+      assert.deepEqual(actions.created, []);
+      assert.deepEqual(await store.migrations.list(), []);
+    });
+
+    it("takes over its predecessor's running move on the target it chose, with the same operation id, so the agent answers it once", async () => {
+      const [a, b, c] = await addNodes('a', 'b', 'c');
+      const web = await ha(a!, 'web');
+      // What the previous leader left: the move started, the target chosen, the copy perhaps made.
+      const migration = await store.migrations.start({ containerId: web.id, containerName: web.name, trigger: 'node-lost', sourceNodeId: a!, targetNodeId: null });
+      await store.migrations.setTarget(migration.id, c!);
+      liveness.markLost(a!);
+      const failover = controller();
+      await failover.takeOver();
+      await advance(failover, 250, [b!, c!]);
+      assert.deepEqual(actions.created.map((call) => [call.node, call.operationId]), [[c, copyOperationId(migration.id, c!)]]);
+      const [moved] = await store.migrations.list(web.id);
+      assert.equal(moved?.status, 'succeeded');
+      assert.ok(moved?.steps.some((step) => step.name === 'leader-changed'));
+      assert.equal((await store.containers.get(web.id))?.nodeId, c);
+    });
   });
 });

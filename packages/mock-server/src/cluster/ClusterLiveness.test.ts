@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { PROTOCOL_VERSION } from '@lormas/protocol';
+import { sampleHeartbeat } from '@lormas/protocol/testing';
+import { type NatsServer, startNats, waitFor } from '@lormas/testkit';
+import { ClusterLiveness } from './ClusterLiveness.js';
+
+const hello = { agentVersion: '1', protocolVersion: PROTOCOL_VERSION, nodeName: 'n', runtime: { name: 'node' as const, version: '20' }, engineVersion: '20.10', startedAt: 0 };
+
+describe('ClusterLiveness: node liveness shared by the replicas through a KV bucket', () => {
+  let nats: NatsServer;
+  const connections: NatsConnection[] = [];
+  const copies: ClusterLiveness[] = [];
+  let bucket = 0;
+
+  /** Two replicas' copies of one bucket, each on its own connection. */
+  const pair = async () => {
+    const name = `liveness_test_${process.pid}_${++bucket}`;
+    const made: ClusterLiveness[] = [];
+    for (const replica of ['r1', 'r2']) {
+      const nc = await connect({ servers: nats.url });
+      connections.push(nc);
+      const liveness = new ClusterLiveness(await new Kvm(nc).create(name, { history: 1 }), replica, (error) => assert.fail(String(error)));
+      await liveness.start();
+      copies.push(liveness);
+      made.push(liveness);
+    }
+    return made as [ClusterLiveness, ClusterLiveness];
+  };
+
+  before(async () => {
+    nats = await startNats();
+  });
+  after(async () => {
+    for (const copy of copies) copy.stop();
+    for (const nc of connections) await nc.close();
+    await nats?.stop();
+  });
+
+  it("shows one replica's connect and heartbeats on the other, naming the replica, and emits the events only where they happened", async () => {
+    const [owner, other] = await pair();
+    const seenOnOther: string[] = [];
+    other.on('connect', () => seenOnOther.push('connect'));
+    other.on('heartbeat', () => seenOnOther.push('heartbeat'));
+    owner.connected('n1', hello);
+    owner.heartbeat('n1', sampleHeartbeat({ seq: 7 }));
+    await waitFor(() => other.get('n1').lastHeartbeat?.seq === 7, { what: 'the heartbeat on the other replica' });
+    assert.equal(other.get('n1').status, 'online');
+    assert.equal(other.get('n1').replica, 'r1');
+    assert.deepEqual(other.heldBy('r1'), ['n1']);
+    assert.deepEqual(seenOnOther, []);
+  });
+
+  it("keeps the leader's lost and the owner's heartbeat written at the same moment: neither overwrites the other", async () => {
+    const [owner, leader] = await pair();
+    owner.connected('n2', hello);
+    await waitFor(() => leader.get('n2').status === 'online', { what: 'the connect on the leader' });
+    // Both write from the same revision: one of the two writes conflicts and is applied again to the other's value.
+    leader.markLost('n2');
+    owner.heartbeat('n2', sampleHeartbeat({ seq: 42 }));
+    await Promise.all([owner.flushed(), leader.flushed()]);
+    for (const copy of [owner, leader]) {
+      await waitFor(() => copy.get('n2').status === 'lost' && copy.get('n2').lastHeartbeat?.seq === 42, { what: `both changes on ${copy === owner ? 'the owner' : 'the leader'}` });
+    }
+  });
+
+  it('forgets a node on every replica', async () => {
+    const [one, two] = await pair();
+    one.connected('n3', hello);
+    await waitFor(() => two.has('n3'), { what: 'the node on the second replica' });
+    two.forget('n3');
+    await waitFor(() => !one.has('n3'), { what: 'the node forgotten on the first' });
+  });
+});
