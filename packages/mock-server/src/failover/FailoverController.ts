@@ -107,9 +107,13 @@ export class FailoverController {
     return this.since;
   }
 
+  /** Judging for real: the leader, once it has taken over what its predecessor left. */
   private get leading(): boolean {
-    return this.options.isLeader?.() ?? true;
+    return (this.options.isLeader?.() ?? true) && this.takingOver === null;
   }
+
+  /** The takeover in progress: until the moves left running are adopted, a check would start them anew. */
+  private takingOver: Promise<void> | null = null;
 
   /**
    * This replica became the failover leader. Judging starts afresh with the grace window, as
@@ -118,10 +122,15 @@ export class FailoverController {
    * previous leader left running are taken over, each on the target it had chosen first, so
    * a copy it was creating when it died is the same operation, answered once by the agent.
    */
-  async takeOver(): Promise<void> {
+  takeOver(): Promise<void> {
     this.since = this.now();
     this.last = null;
     this.holdSince = null;
+    this.takingOver = this.adopt().finally(() => (this.takingOver = null));
+    return this.takingOver;
+  }
+
+  private async adopt(): Promise<void> {
     const { store, logger } = this.options;
     for (const migration of await store.migrations.running('node-lost')) {
       if (this.pending.has(migration.containerId)) continue;
