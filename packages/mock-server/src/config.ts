@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_REPLICA_TTL_MS } from '@lormas/protocol/cluster';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 /** A bad setting, named by `variable`. `main` prints the message as one line and exits 2. */
@@ -41,7 +42,7 @@ export interface MockServerConfig {
   natsUrl: string | null;
   /** REPLICA_ID: this replica's name in the cluster. @default random */
   replicaId: string | null;
-  /** REPLICA_TTL_MS: a replica silent this long is dead; also the failover lease's TTL. @default 3_000 (milliseconds) */
+  /** REPLICA_TTL_MS: a replica silent this long is dead; also the failover lease's TTL. @default 10_000 (milliseconds) */
   replicaTtlMs: number;
 }
 
@@ -134,7 +135,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const natsUrl = url('NATS_URL', ['nats:']);
   // Replicas that each kept their own sqlite file would each have a state of their own.
   if (natsUrl !== null && databaseUrl === null) throw new ConfigError('NATS_URL', 'needs DATABASE_URL: the replicas of a cluster share their state in PostgreSQL');
-  const replicaTtlMs = millis('REPLICA_TTL_MS', 3_000, 100);
+  const replicaTtlMs = millis('REPLICA_TTL_MS', DEFAULT_REPLICA_TTL_MS, 100);
   const replicaId = value('REPLICA_ID') ?? null;
   if (replicaId !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(replicaId)) throw new ConfigError('REPLICA_ID', `must be 1 to 64 letters, digits, "_" or "-" (got "${replicaId}")`);
 

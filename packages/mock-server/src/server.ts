@@ -97,7 +97,7 @@ export interface ClusterOptions {
   replicaId?: string;
   /** Prefix of the cluster's buckets, streams and subjects. @default 'lormas' */
   subjectPrefix?: string;
-  /** A replica silent this long is dead; also the failover lease's TTL. @default 3_000 (milliseconds) */
+  /** A replica silent this long is dead; also the failover lease's TTL. @default 10_000 (milliseconds) */
   replicaTtlMs?: number;
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AgentError, CloseCode, closeCodeName } from '@lormas/protocol';
 import { type AgentClient, type AgentConnectEvent, AgentHub, type AgentHubOptions, type KeepAliveOptions } from '@lormas/protocol/server';
-import { ClusterHub } from '@lormas/protocol/cluster';
+import { ClusterHub, DEFAULT_REPLICA_TTL_MS } from '@lormas/protocol/cluster';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ClusterLiveness } from '../cluster/ClusterLiveness.js';
@@ -33,7 +33,7 @@ export interface GatewayClusterOptions {
   replicaId?: string;
   /** Prefix of the cluster's buckets, streams and subjects. @default 'lormas' */
   subjectPrefix?: string;
-  /** A replica silent this long is dead. @default 3_000 (milliseconds) */
+  /** A replica silent this long is dead. @default 10_000 (milliseconds) */
   replicaTtlMs?: number;
 }
 
@@ -76,7 +76,7 @@ export class AgentGateway {
 
   private async join(options: AgentGatewayOptions, cluster: GatewayClusterOptions): Promise<void> {
     const prefix = cluster.subjectPrefix ?? 'lormas';
-    const replicaTtlMs = cluster.replicaTtlMs ?? 3_000;
+    const replicaTtlMs = cluster.replicaTtlMs ?? DEFAULT_REPLICA_TTL_MS;
     const reportError = (error: unknown) => this.logger.warn('cluster engine', { error: error instanceof Error ? error.message : String(error) });
     const clusterHub = await ClusterHub.start<AgentIdentity>({ hub: this.hubOptions(options), nats: cluster.nats, replicaId: cluster.replicaId, subjectPrefix: prefix, replicaTtlMs });
     const kv = await new Kvm(cluster.nats).create(`${prefix}_liveness`, { history: 1, storage: 'file' });

@@ -31,7 +31,7 @@ export interface ClusterHubOptions<I extends NodeIdentity> {
   /**
    * A replica not heard of for this long is dead: its nodes' calls fail over to where they
    * dial next, readers reopen their streams, and leases it held expire.
-   * @default 3_000 (milliseconds)
+   * @default 10_000 (milliseconds, `DEFAULT_REPLICA_TTL_MS`)
    */
   replicaTtlMs?: number;
   /** Stream items an owner may send a reader ahead of what it has delivered. @default 32 (items) */
@@ -41,6 +41,14 @@ export interface ClusterHubOptions<I extends NodeIdentity> {
   /** @default 500 (milliseconds) */
   retryMaxMs?: number;
 }
+
+/**
+ * How long a silent replica counts as alive. Ten seconds, as Nomad's default heartbeat grace:
+ * long enough that a replica whose event loop is busy (thousands of agents dialling at once)
+ * is not judged dead and its nodes torn away, short enough that a dead one's readers and the
+ * failover lease move on within it. A killed replica's agents notice at once by themselves.
+ */
+export const DEFAULT_REPLICA_TTL_MS = 10_000;
 
 /** The engine's storage the buckets ask for: files, so ownership outlives a restart of the engine. */
 const STORAGE = 'file';
@@ -77,7 +85,7 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
   private constructor(options: ClusterHubOptions<I>, buckets: { owners: KV; replicas: KV; leases: KV }, replicaId: string, names: ClusterNames) {
     this.replicaId = replicaId;
     this.names = names;
-    this.replicaTtlMs = timerMs('ClusterHub: replicaTtlMs', options.replicaTtlMs ?? 3_000);
+    this.replicaTtlMs = timerMs('ClusterHub: replicaTtlMs', options.replicaTtlMs ?? DEFAULT_REPLICA_TTL_MS);
     this.leasesKv = buckets.leases;
     const hubOptions = options.hub;
     const report = (error: unknown, where: string) => {
@@ -139,7 +147,7 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     const names = clusterNames(options.subjectPrefix ?? 'lormas');
     const replicaId = options.replicaId ?? `replica-${randomBytes(5).toString('hex')}`;
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(replicaId)) throw new TypeError(`ClusterHub: replicaId must be 1 to 64 letters, digits, "_" or "-", got "${replicaId}"`);
-    const ttlMs = timerMs('ClusterHub: replicaTtlMs', options.replicaTtlMs ?? 3_000);
+    const ttlMs = timerMs('ClusterHub: replicaTtlMs', options.replicaTtlMs ?? DEFAULT_REPLICA_TTL_MS);
     const kvm = new Kvm(options.nats);
     const [owners, replicas, leases] = await Promise.all([
       kvm.create(names.owners, { history: 1, storage: STORAGE }),

@@ -8,7 +8,7 @@ export interface LeaderLeaseOptions {
   name: string;
   /** Who takes the lease: this replica's id. */
   holder: string;
-  /** @default 3_000 (milliseconds) */
+  /** The lease's TTL (milliseconds): the cluster's `replicaTtlMs`, the TTL of its leases bucket. */
   ttlMs: number;
   onError(error: unknown, where: string): void;
   /** A monotonic clock. @default performance.now */

@@ -6,7 +6,7 @@ export interface ReplicaRegistryOptions {
   /** The replicas bucket, made with `ttl: ttlMs`: the engine drops a key not renewed in time. */
   kv: KV;
   replicaId: string;
-  /** A replica not heard of for this long is dead. @default 3_000 (milliseconds) */
+  /** A replica not heard of for this long is dead (milliseconds): the cluster's `replicaTtlMs`. */
   ttlMs: number;
   onError(error: unknown, where: string): void;
   /** @default Date.now */
