@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeepAliveOptions } from '@lormas/protocol/server';
 import { AgentGateway } from './agents/AgentGateway.js';
@@ -9,6 +8,9 @@ import { ContainerService } from './containers/ContainerService.js';
 import { FailoverController } from './failover/FailoverController.js';
 import { MigrationRunner } from './migrations/MigrationRunner.js';
 import { apiRouter, createApi } from './http/createApi.js';
+import { createHttpServer } from './http/createHttpServer.js';
+import { type HttpLimits, httpLimits } from './http/HttpLimits.js';
+import type { RouteInfo } from './http/Router.js';
 import { createRequestAuthenticator } from './auth/authenticateRequest.js';
 import { Sessions } from './auth/Sessions.js';
 import { SignInLimiter } from './auth/SignInLimiter.js';
@@ -22,7 +24,8 @@ import { ClusterEventLog } from './cluster/ClusterEventLog.js';
 import type { ClusterLiveness } from './cluster/ClusterLiveness.js';
 import { FailoverLeadership } from './cluster/FailoverLeadership.js';
 
-export interface MockServerOptions {
+/** Every HTTP limit is an option too (see `HttpLimits` for each default). */
+export interface MockServerOptions extends Partial<HttpLimits> {
   /** @default 0 (an ephemeral port; read it from the result) */
   port?: number;
   /** @default '127.0.0.1' */
@@ -44,8 +47,6 @@ export interface MockServerOptions {
   /** @default 10_000 (milliseconds) */
   helloTimeoutMs?: number;
   keepAlive?: KeepAliveOptions;
-  /** Largest accepted request body. @default 1 MiB (bytes) */
-  maxBodyBytes?: number;
   /** Heartbeat silence after which a node is lost and its HA containers move. @default 30_000 (milliseconds) */
   lostAfterMs?: number;
   /** Heartbeat silence after which a node is suspect. @default a third of `lostAfterMs` (milliseconds) */
@@ -112,6 +113,8 @@ export interface MockServer {
   store: Store;
   gateway: AgentGateway;
   failover: FailoverController;
+  /** The HTTP API's route table: method, pattern, and the schemas of each route's body and query. */
+  routes: readonly RouteInfo[];
   /** The live event stream of `GET /api/events` and the sparkline samples. */
   live: LiveEvents;
   /** In cluster mode, this replica's name and whether it judges failover now; null in one process. */
@@ -128,6 +131,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const now = options.now ?? Date.now;
   const logger = options.logger ?? silentLogger;
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
+  const limits = httpLimits(options);
   if (options.cluster && !options.databaseUrl) throw new TypeError('startMockServer: cluster mode needs databaseUrl: the replicas share their state in PostgreSQL');
   const store = options.databaseUrl ? await Store.connect({ databaseUrl: options.databaseUrl, now }) : new Store({ dataDir: options.dataDir ?? null, now });
   let nats: NatsConnection | null = null;
@@ -188,31 +192,32 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     const sessions = new Sessions({ store: store.sessions, adminToken, sessionTtlMs: options.sessionTtlMs, now });
     await sessions.sweep();
     const replica = gateway.cluster ? { id: gateway.cluster.replicaId, isLeader: () => leadership?.isLeader ?? false, leader: () => leadership?.leader ?? null } : null;
-    const router = apiRouter({
-      replica: replica ? () => ({ id: replica.id, leader: replica.leader() }) : null,
-      store,
-      gateway,
-      containers,
-      failover,
-      migrations,
-      key,
-      tokenTtlSeconds: options.tokenTtlSeconds ?? null,
-      now,
-      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-      chooser: failover.chooser,
-      live,
-      adminToken,
-      sessions,
-      signIn: new SignInLimiter({ maxFailures: options.signInMaxFailures, windowMs: options.signInWindowMs, now }),
-      logs: new SharedLogStreams({ tailLines: options.sharedLogTailLines }),
-      eventsMaxBufferedBytes: options.eventsMaxBufferedBytes ?? 1024 * 1024,
-      eventsKeepAliveMs: options.eventsKeepAliveMs ?? 15_000,
-    });
+    const router = apiRouter(
+      {
+        replica: replica ? () => ({ id: replica.id, leader: replica.leader() }) : null,
+        store,
+        gateway,
+        containers,
+        failover,
+        migrations,
+        key,
+        tokenTtlSeconds: options.tokenTtlSeconds ?? null,
+        now,
+        chooser: failover.chooser,
+        live,
+        adminToken,
+        sessions,
+        signIn: new SignInLimiter({ maxFailures: options.signInMaxFailures, windowMs: options.signInWindowMs, now }),
+        logs: new SharedLogStreams({ tailLines: options.sharedLogTailLines }),
+        eventsMaxBufferedBytes: options.eventsMaxBufferedBytes ?? 1024 * 1024,
+        eventsKeepAliveMs: options.eventsKeepAliveMs ?? 15_000,
+      },
+      limits,
+    );
     const authenticate = createRequestAuthenticator({ adminToken, sessions });
     const dashboardDir = options.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : options.dashboardDir;
-    const server = createServer(serveDashboard(createApi(router, { adminToken, logger, authenticate }), dashboardDir));
+    const server = createHttpServer(serveDashboard(createApi(router, { adminToken, logger, authenticate }), dashboardDir), limits);
     server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
-    server.on('clientError', (_error, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -232,6 +237,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       store,
       gateway,
       failover,
+      routes: router.routes(),
       live,
       replica,
       close: () =>

@@ -7,11 +7,13 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ClusterLiveness } from '../cluster/ClusterLiveness.js';
 import type { SigningKey } from '../auth/signingKey.js';
+import { refuseSocket } from '../http/refuseSocket.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/Store.js';
 import { type AgentIdentity, createAgentAuthenticator } from './authenticateAgent.js';
 import { NodeLiveness } from './NodeLiveness.js';
 import { applyContainerEvent, reconcileInventory } from './reconcileInventory.js';
+import { upgradeRefusal } from './upgradeRefusal.js';
 
 export interface AgentGatewayOptions {
   store: Store;
@@ -108,8 +110,12 @@ export class AgentGateway {
     };
   }
 
+  /** Wire it to the HTTP server's `upgrade` event. A request that cannot become an agent socket gets a JSON 4xx and a closed socket. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    (this.cluster ?? this.hub).handleUpgrade(request, socket, head);
+    const refusal = upgradeRefusal(request);
+    if (!refusal) return (this.cluster ?? this.hub).handleUpgrade(request, socket, head);
+    this.logger.debug('upgrade refused', { code: refusal.code, remote: request.socket.remoteAddress });
+    refuseSocket(socket, refusal);
   }
 
   /**

@@ -1,6 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
+import { ServerError } from '../errors.js';
+import { errorReply } from '../http/errorReply.js';
+import { sendJson } from '../http/sendJson.js';
 import { SECURITY_HEADERS } from './securityHeaders.js';
 
 const TYPES: Record<string, string> = {
@@ -32,6 +35,12 @@ export function loadDashboard(dir: string): Map<string, StaticFile> | null {
   return files;
 }
 
+/** A refusal in the API's own error body, as every 4xx of this port is. */
+function refuse(res: ServerResponse, error: ServerError): void {
+  const { status, body, headers } = errorReply(error);
+  sendJson(res, status, body, headers);
+}
+
 function send(res: ServerResponse, status: number, file: StaticFile, cache: string, head: boolean): void {
   res.writeHead(status, { 'content-type': file.type, 'content-length': String(file.body.length), 'cache-control': cache });
   res.end(head ? undefined : file.body);
@@ -51,10 +60,7 @@ export function serveDashboard(api: RequestListener, dir: string | null): Reques
     const path = (req.url ?? '/').split('?')[0]!;
     const isPage = path === '/' || path === '/dashboard' || path.startsWith('/dashboard/');
     if (!isPage) return api(req, res);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
-      return res.end('method not allowed\n');
-    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, new ServerError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on the dashboard`, { headers: { allow: 'GET, HEAD' } }));
     const head = req.method === 'HEAD';
     if (path === '/' || path === '/dashboard' || path === '/dashboard/') {
       res.writeHead(302, { location: '/dashboard/nodes', 'content-length': '0' });
@@ -63,7 +69,7 @@ export function serveDashboard(api: RequestListener, dir: string | null): Reques
     if (!files) return send(res, 503, notBuilt, 'no-store', head);
     if (path.startsWith('/dashboard/assets/')) {
       const file = files.get(path.slice('/dashboard/'.length));
-      if (!file) return send(res, 404, { body: Buffer.from('not found\n'), type: 'text/plain; charset=utf-8' }, 'no-store', head);
+      if (!file) return refuse(res, new ServerError('NOT_FOUND', 'no such dashboard asset'));
       return send(res, 200, file, 'public, max-age=31536000, immutable', head);
     }
     return send(res, 200, files.get('index.html')!, 'no-cache', head);

@@ -21,8 +21,6 @@ export interface ApiContext {
   /** Lifetime of issued node tokens; `null` for none. */
   tokenTtlSeconds: number | null;
   now: () => number;
-  /** Largest accepted request body. */
-  maxBodyBytes: number;
   /** Where containers go, for placement and failover alike. */
   chooser: NodeChooser;
   /** The live event stream and the sparkline samples. */

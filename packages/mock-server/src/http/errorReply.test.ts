@@ -10,8 +10,13 @@ describe('errorReply', () => {
     assert.deepEqual(errorReply(new ServerError('BAD_REQUEST', 'bad body', { issues })), {
       status: 400,
       body: { error: { code: 'BAD_REQUEST', message: 'bad body', issues } },
+      headers: {},
       internal: false,
     });
+  });
+
+  it("keeps the headers a ServerError asks for, such as a 405's Allow", () => {
+    assert.deepEqual(errorReply(new ServerError('METHOD_NOT_ALLOWED', 'no', { headers: { allow: 'GET' } })).headers, { allow: 'GET' });
   });
 
   const statuses: [ErrorCodeName, number][] = [
@@ -41,6 +46,6 @@ describe('errorReply', () => {
 
   it('answers anything else with a bland INTERNAL 500 and flags it for the log', () => {
     const reply = errorReply(new Error('disk /secret/path is full'));
-    assert.deepEqual(reply, { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } }, internal: true });
+    assert.deepEqual(reply, { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } }, headers: {}, internal: true });
   });
 });

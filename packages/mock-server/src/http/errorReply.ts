@@ -16,18 +16,18 @@ export interface ErrorBody {
 }
 
 /**
- * Turns anything thrown by a route into a status and body. A `ServerError` keeps its code;
+ * Turns anything thrown by a route into a status, body and headers. A `ServerError` keeps its code;
  * an agent's error keeps the agent's code; anything else is an `INTERNAL` 500 whose message
  * says nothing of the cause (it is logged instead).
  */
-export function errorReply(error: unknown): { status: number; body: ErrorBody; internal: boolean } {
+export function errorReply(error: unknown): { status: number; body: ErrorBody; headers: Record<string, string>; internal: boolean } {
   if (error instanceof ServerError) {
     const body: ErrorBody = { error: { code: error.code, message: error.message } };
     if (error.issues) body.error.issues = error.issues;
-    return { status: error.status, body, internal: false };
+    return { status: error.status, body, headers: error.headers, internal: false };
   }
   if (error instanceof AgentError && error.code !== 'INTERNAL') {
-    return { status: agentErrorStatus(error.code), body: { error: error.toShape() }, internal: false };
+    return { status: agentErrorStatus(error.code), body: { error: error.toShape() }, headers: {}, internal: false };
   }
-  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } }, internal: true };
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } }, headers: {}, internal: true };
 }

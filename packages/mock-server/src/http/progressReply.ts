@@ -1,7 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OperationEvent } from '@lormas/protocol';
 import { errorReply } from './errorReply.js';
 import { EventStream, streamFormat } from './EventStream.js';
-import type { Reply, RouteContext } from './Router.js';
+import type { Reply } from './Router.js';
 
 /**
  * Runs a command that reports progress. With `Accept: application/x-ndjson` each operation
@@ -9,7 +10,7 @@ import type { Reply, RouteContext } from './Router.js';
  * answer is one JSON body with `status`.
  */
 export async function progressReply<T>(
-  ctx: RouteContext,
+  ctx: { req: IncomingMessage; res: ServerResponse },
   status: number,
   run: (onEvent?: (event: OperationEvent) => void) => Promise<T>,
   present: (result: T) => unknown,

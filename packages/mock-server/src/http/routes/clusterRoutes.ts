@@ -1,19 +1,17 @@
 import { z } from 'zod';
 import type { ApiContext } from '../ApiContext.js';
-import { readJson } from '../readJson.js';
+import { Description, Name } from '../fields.js';
 import type { Router } from '../Router.js';
 import { clusterView } from '../views.js';
 
-const clusterName = z.string().trim().min(1).max(128);
-
-const CreateCluster = z.strictObject({
-  name: clusterName,
-  description: z.string().max(1_000).nullish(),
+export const CreateCluster = z.strictObject({
+  name: Name,
+  description: Description.nullish(),
 });
 
-const UpdateCluster = z.strictObject({
-  name: clusterName.optional(),
-  description: z.string().max(1_000).nullable().optional(),
+export const UpdateCluster = z.strictObject({
+  name: Name.optional(),
+  description: Description.nullable().optional(),
 });
 
 /**
@@ -25,8 +23,7 @@ const UpdateCluster = z.strictObject({
 export function clusterRoutes(router: Router, api: ApiContext): void {
   const nodesOf = async (clusterId: string) => (await api.store.nodes.list()).filter((node) => node.clusterId === clusterId).map((node) => node.id);
 
-  router.add('POST', '/api/clusters', async ({ req }) => {
-    const body = await readJson(req, CreateCluster, api.maxBodyBytes);
+  router.add('POST', '/api/clusters', { body: CreateCluster }, async ({ body }) => {
     const cluster = await api.store.clusters.create({ name: body.name, description: body.description ?? null });
     return { status: 201, body: clusterView(cluster, []) };
   });
@@ -36,9 +33,8 @@ export function clusterRoutes(router: Router, api: ApiContext): void {
     return { status: 200, body: { clusters } };
   });
 
-  router.add('PATCH', '/api/clusters/:id', async ({ req, params }) => {
+  router.add('PATCH', '/api/clusters/:id', { body: UpdateCluster }, async ({ params, body }) => {
     const cluster = await api.store.clusters.require(params['id']!);
-    const body = await readJson(req, UpdateCluster, api.maxBodyBytes);
     const updated = await api.store.clusters.update(cluster.id, {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),

@@ -1,7 +1,11 @@
+import { z } from 'zod';
 import type { ApiContext } from '../ApiContext.js';
 import type { LiveEventMap } from '../apiTypes.js';
 import { EventStream } from '../EventStream.js';
 import type { Router } from '../Router.js';
+
+/** Where a reader without `Last-Event-ID` (a page that cannot set the header) resumes. */
+export const EventsQuery = z.object({ lastEventId: z.string().max(256).optional() });
 
 /**
  * `GET /api/events`: the live stream, as Server-Sent Events. A reader that comes back with
@@ -10,12 +14,12 @@ import type { Router } from '../Router.js';
  * reader first gets `hello` with the current id. `GET /api/samples`: the sparkline rings.
  */
 export function eventRoutes(router: Router, api: ApiContext): void {
-  router.add('GET', '/api/events', ({ req, res, url }) => {
+  router.add('GET', '/api/events', { query: EventsQuery }, ({ req, res, query }) => {
     const { log } = api.live;
     const stream = new EventStream(res, 'sse', { maxBufferedBytes: api.eventsMaxBufferedBytes });
     stream.start();
     const header = req.headers['last-event-id'];
-    const lastId = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('lastEventId');
+    const lastId = (Array.isArray(header) ? header[0] : header) ?? query.lastEventId;
     if (!lastId) {
       stream.write({ epoch: log.epoch } satisfies LiveEventMap['hello'], { event: 'hello', id: log.lastId });
     } else {

@@ -1,39 +1,42 @@
 import { AgentError, type LogEntry, type LogsInput } from '@lormas/protocol';
-import { ServerError } from '../../errors.js';
+import { z } from 'zod';
 import type { ApiContext } from '../ApiContext.js';
 import { errorReply } from '../errorReply.js';
 import { EventStream, streamFormat } from '../EventStream.js';
 import type { Router } from '../Router.js';
 
-/** A flag query parameter: present with no value, `1`, `true` or `yes` is true. */
-function flag(params: URLSearchParams, name: string, fallback: boolean): boolean {
-  const value = params.get(name);
-  if (value === null) return fallback;
-  if (['', '1', 'true', 'yes'].includes(value.toLowerCase())) return true;
-  if (['0', 'false', 'no'].includes(value.toLowerCase())) return false;
-  throw new ServerError('BAD_REQUEST', `query parameter ${name} must be true or false`);
-}
+/** A flag: present with no value, `1`, `true` or `yes` is true; `0`, `false` or `no` is false. */
+const Flag = z
+  .string()
+  .regex(/^(|1|true|yes|0|false|no)$/i, 'true or false')
+  .transform((value) => ['', '1', 'true', 'yes'].includes(value.toLowerCase()));
 
-/** `since`/`until`: epoch seconds or an RFC 3339 date. */
-function time(params: URLSearchParams, name: string): number | string | undefined {
-  const value = params.get(name);
-  if (value === null) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
-  if (!Number.isNaN(Date.parse(value))) return value;
-  throw new ServerError('BAD_REQUEST', `query parameter ${name} must be epoch seconds or an RFC 3339 date`);
-}
+/** `since`/`until`: epoch seconds, or an RFC 3339 date-time, as the agent takes them. */
+const Time = z.union([z.string().regex(/^\d{1,12}(\.\d{1,9})?$/, 'epoch seconds').transform(Number), z.iso.datetime({ offset: true })]);
 
-function logsQuery(id: string, params: URLSearchParams): LogsInput {
-  const tail = params.get('tail');
-  if (tail !== null && tail !== 'all' && !/^\d+$/.test(tail)) throw new ServerError('BAD_REQUEST', 'query parameter tail must be a number or "all"');
+export const LogsQuery = z.object({
+  follow: Flag.optional(),
+  /** A number of lines, or `all`. */
+  tail: z
+    .string()
+    .regex(/^(\d{1,9}|all)$/, 'a number of lines or "all"')
+    .optional(),
+  since: Time.optional(),
+  until: Time.optional(),
+  stdout: Flag.optional(),
+  stderr: Flag.optional(),
+  timestamps: Flag.optional(),
+});
+
+function logsInput(id: string, query: z.output<typeof LogsQuery>): LogsInput {
   return {
     id,
-    follow: flag(params, 'follow', false),
-    ...(tail !== null && tail !== 'all' ? { tail: Number(tail) } : {}),
-    ...(time(params, 'since') !== undefined ? { since: time(params, 'since') } : {}),
-    ...(time(params, 'until') !== undefined ? { until: time(params, 'until') } : {}),
-    stdout: flag(params, 'stdout', true),
-    stderr: flag(params, 'stderr', true),
+    follow: query.follow ?? false,
+    ...(query.tail !== undefined && query.tail !== 'all' ? { tail: Number(query.tail) } : {}),
+    ...(query.since !== undefined ? { since: query.since } : {}),
+    ...(query.until !== undefined ? { until: query.until } : {}),
+    stdout: query.stdout ?? true,
+    stderr: query.stderr ?? true,
   };
 }
 
@@ -45,10 +48,10 @@ function logsQuery(id: string, params: URLSearchParams): LogsInput {
  * the agent nothing more than the first.
  */
 export function logRoutes(router: Router, api: ApiContext): void {
-  router.add('GET', '/api/containers/:id/logs', async ({ req, res, params, url }) => {
+  router.add('GET', '/api/containers/:id/logs', { query: LogsQuery }, async ({ req, res, params, query }) => {
     const record = await api.store.containers.require(params['id']!);
-    const input = logsQuery(record.dockerId ?? record.name, url.searchParams);
-    const timestamps = flag(url.searchParams, 'timestamps', false);
+    const input = logsInput(record.dockerId ?? record.name, query);
+    const timestamps = query.timestamps ?? false;
     const client = api.gateway.client(record.nodeId);
     const stream = new EventStream(res, streamFormat(req, ['sse', 'ndjson']) ?? 'ndjson');
     stream.start();

@@ -3,19 +3,20 @@ import { ServerError } from '../../errors.js';
 import type { ApiContext } from '../ApiContext.js';
 import { errorReply } from '../errorReply.js';
 import { EventStream, streamFormat } from '../EventStream.js';
-import { readJson } from '../readJson.js';
+import { Reference } from '../fields.js';
 import type { Router } from '../Router.js';
 import { migrationView } from '../views.js';
 
-const Migrate = z.strictObject({
+export const Migrate = z.strictObject({
   /** Where to; chosen as failover would (same cluster, preferred cluster, least loaded) when absent. */
-  targetNodeId: z.string().min(1).optional(),
+  targetNodeId: Reference.optional(),
 });
+
+export const MigrationListQuery = z.object({ containerId: Reference.optional() });
 
 /** Planned migration, the migration history, and failover's view of the nodes. */
 export function migrationRoutes(router: Router, api: ApiContext): void {
-  router.add('POST', '/api/containers/:id/migrate', async ({ req, res, params }) => {
-    const body = await readJson(req, Migrate, api.maxBodyBytes);
+  router.add('POST', '/api/containers/:id/migrate', { body: Migrate }, async ({ req, res, params, body }) => {
     if (!streamFormat(req, ['ndjson'])) {
       // Answered at once; the caller polls GET /api/migrations/:id for progress.
       const { migration, done } = await api.migrations.start(params['id']!, body.targetNodeId);
@@ -35,10 +36,10 @@ export function migrationRoutes(router: Router, api: ApiContext): void {
     }
   });
 
-  router.add('GET', '/api/migrations', async ({ url }) => {
-    const ref = url.searchParams.get('containerId');
+  router.add('GET', '/api/migrations', { query: MigrationListQuery }, async ({ query }) => {
+    const ref = query.containerId;
     // A container may be named by id or name; a removed container's history is still found by id.
-    const containerId = ref === null ? undefined : ((await api.store.containers.find(ref))?.id ?? ref);
+    const containerId = ref === undefined ? undefined : ((await api.store.containers.find(ref))?.id ?? ref);
     return { status: 200, body: { migrations: (await api.store.migrations.list(containerId)).map(migrationView) } };
   });
 

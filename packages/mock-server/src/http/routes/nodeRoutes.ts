@@ -3,23 +3,21 @@ import { z } from 'zod';
 import { issueNodeToken } from '../../auth/issueNodeToken.js';
 import type { ApiContext } from '../ApiContext.js';
 import { clusterOf } from './clusterOf.js';
-import { readJson } from '../readJson.js';
+import { Description, Name, Reference } from '../fields.js';
 import type { Router } from '../Router.js';
 import { nodeView } from '../views.js';
 
-const nodeName = z.string().trim().min(1).max(128);
-
-const RegisterNode = z.strictObject({
-  name: nodeName,
-  description: z.string().max(1_000).nullish(),
+export const RegisterNode = z.strictObject({
+  name: Name,
+  description: Description.nullish(),
   /** A cluster id or name. */
-  cluster: z.string().min(1).nullish(),
+  cluster: Reference.nullish(),
 });
 
-const UpdateNode = z.strictObject({
-  description: z.string().max(1_000).nullable().optional(),
+export const UpdateNode = z.strictObject({
+  description: Description.nullable().optional(),
   /** A cluster id or name; `null` takes the node out of its cluster. */
-  cluster: z.string().min(1).nullable().optional(),
+  cluster: Reference.nullable().optional(),
 });
 
 async function view(api: ApiContext, nodeId: string) {
@@ -29,8 +27,7 @@ async function view(api: ApiContext, nodeId: string) {
 
 /** Node registration (which issues the node's token), listing, cluster assignment and revocation. */
 export function nodeRoutes(router: Router, api: ApiContext): void {
-  router.add('POST', '/api/nodes', async ({ req }) => {
-    const body = await readJson(req, RegisterNode, api.maxBodyBytes);
+  router.add('POST', '/api/nodes', { body: RegisterNode }, async ({ body }) => {
     const cluster = body.cluster ? await clusterOf(api, body.cluster) : null;
     const tokenId = randomUUID();
     const node = await api.store.nodes.create({ name: body.name, description: body.description ?? null, clusterId: cluster?.id ?? null, tokenId });
@@ -52,9 +49,8 @@ export function nodeRoutes(router: Router, api: ApiContext): void {
 
   router.add('GET', '/api/nodes/:id', async ({ params }) => ({ status: 200, body: await view(api, params['id']!) }));
 
-  router.add('PATCH', '/api/nodes/:id', async ({ req, params }) => {
+  router.add('PATCH', '/api/nodes/:id', { body: UpdateNode }, async ({ params, body }) => {
     const node = await api.store.nodes.require(params['id']!);
-    const body = await readJson(req, UpdateNode, api.maxBodyBytes);
     const changes: { description?: string | null; clusterId?: string | null } = {};
     if (body.description !== undefined) changes.description = body.description;
     if (body.cluster !== undefined) changes.clusterId = body.cluster === null ? null : (await clusterOf(api, body.cluster)).id;

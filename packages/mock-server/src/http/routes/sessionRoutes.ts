@@ -6,10 +6,9 @@ import type { Session } from '../../auth/Sessions.js';
 import { ServerError } from '../../errors.js';
 import type { ApiContext } from '../ApiContext.js';
 import type { SessionView } from '../apiTypes.js';
-import { readJson } from '../readJson.js';
 import type { Router } from '../Router.js';
 
-const SignIn = z.strictObject({ token: z.string().min(1).max(4_096) });
+export const SignIn = z.strictObject({ token: z.string().min(1).max(4_096) });
 
 /** Whether the router has a route, so the page offers only what this server does. */
 function hasRoute(router: Router, method: string, path: string): boolean {
@@ -29,7 +28,7 @@ export function sessionRoutes(router: Router, api: ApiContext): void {
     features: { rotateNodeToken: hasRoute(router, 'POST', '/api/nodes/n/token') },
   });
 
-  router.add('POST', '/api/session', async ({ req, res }) => {
+  router.add('POST', '/api/session', { body: SignIn }, async ({ req, res, body }) => {
     const address = req.socket.remoteAddress ?? 'unknown';
     const waitMs = api.signIn.retryAfterMs(address);
     if (waitMs > 0) {
@@ -37,7 +36,7 @@ export function sessionRoutes(router: Router, api: ApiContext): void {
       throw new ServerError('TOO_MANY_REQUESTS', `too many failed sign-ins; try again in ${Math.ceil(waitMs / 1000)} s`);
     }
     if (!sameOrigin(req)) throw new ServerError('FORBIDDEN', 'sign in from the dashboard\'s own origin');
-    const { token } = await readJson(req, SignIn, api.maxBodyBytes);
+    const { token } = body;
     // The same constant-time check as a bearer token.
     if (!isAdminToken(`Bearer ${token}`, api.adminToken)) {
       api.signIn.failed(address);
