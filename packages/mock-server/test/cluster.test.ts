@@ -202,7 +202,11 @@ describe('the mock server on three replicas: nats-server, PostgreSQL, a round-ro
     await waitFor(async () => {
       const record = (await call(survivor, 'GET', `/api/containers/${ha.id}`)).body;
       return record.nodeId === fleet.x.id && record.state === 'running';
-    }, { timeoutMs: LOST_AFTER_MS + 30_000, intervalMs: 200, what: 'the HA container running on the other node' });
+    }, { timeoutMs: LOST_AFTER_MS + 30_000, intervalMs: 200, what: 'the HA container running on the other node' }).catch(async (error: unknown) => {
+      // What the survivors saw, for whoever reads a failure.
+      const seen = await Promise.all(fleet.alive().map(async (replica) => ({ replica: replica.id, failover: (await failover(replica)), container: (await call(replica, 'GET', `/api/containers/${ha.id}`)).body, moves: (await call(replica, 'GET', `/api/migrations?containerId=${ha.id}`)).body, log: replica.output().split('\n').filter((line) => /failover|lost|leader|move/i.test(line)).slice(-15) })));
+      throw new Error(`${(error as Error).message}\n${JSON.stringify(seen, null, 1)}`);
+    });
     // Given time to go wrong (a second leader or a retry would make a second copy now): two more seconds of X's heartbeats.
     const movedAt = Date.now();
     await waitFor(async () => Date.parse((await node(fleet.x.id, survivor)).lastHeartbeatAt) > movedAt + 2_000, { what: 'two more seconds' });

@@ -65,19 +65,37 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
     this.change(nodeId, (live) => ({ ...live, status: 'lost', connectedSince: this.now(), hello, returning: true }));
   }
 
-  /** Set by failover when the node's heartbeats stopped for longer than its window. */
+  /**
+   * Set by failover when the node's heartbeats stopped for longer than its window. Judged on
+   * the state as it is now: should a heartbeat or a connect be written first (in cluster mode,
+   * by the replica holding the node), that newer sign of life wins and the node is not lost.
+   */
   markLost(nodeId: string): void {
-    if (this.get(nodeId).status === 'lost') return;
-    this.change(nodeId, (live) => ({ ...live, status: 'lost' }));
+    const judged = this.get(nodeId);
+    if (judged.status === 'lost') return;
+    this.change(nodeId, (live) =>
+      live.status === 'lost' || live.lastHeartbeatAt !== judged.lastHeartbeatAt || live.connectedSince !== judged.connectedSince ? live : { ...live, status: 'lost' },
+    );
     this.emit('lost', nodeId);
   }
 
-  disconnected(nodeId: string, code: number): void {
+  /** Resolves once the changes made so far are where every replica reads them (at once in one process). */
+  async settled(): Promise<void> {}
+
+  /**
+   * The node's socket closed. With `heldBy` (cluster mode), only if that replica still holds
+   * the node: a socket closing at one replica must not undo the node's newer connection at
+   * another, whichever of the two is written first.
+   */
+  disconnected(nodeId: string, code: number, heldBy?: string): void {
     const live = this.nodes.get(nodeId);
-    if (!live || live.status === 'offline') return;
+    const held = (now: NodeLive) => heldBy === undefined || now.replica === heldBy;
+    if (!live || live.status === 'offline' || !held(live)) return;
     // A lost node stays lost: only its admission after reconciliation makes it online again.
     const at = this.now();
-    this.change(nodeId, (now) => (now.status === 'offline' ? now : { ...admitted(now), status: now.status === 'lost' ? 'lost' : 'offline', connectedSince: null, disconnectedAt: at }));
+    this.change(nodeId, (now) =>
+      now.status === 'offline' || !held(now) ? now : { ...admitted(now), status: now.status === 'lost' ? 'lost' : 'offline', connectedSince: null, disconnectedAt: at },
+    );
     this.emit('disconnect', nodeId, code);
   }
 

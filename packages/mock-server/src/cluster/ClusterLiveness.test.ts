@@ -53,17 +53,18 @@ describe('ClusterLiveness: node liveness shared by the replicas through a KV buc
     assert.deepEqual(seenOnOther, []);
   });
 
-  it("keeps the leader's lost and the owner's heartbeat written at the same moment: neither overwrites the other", async () => {
+  it("agrees on every replica when the leader's lost and the owner's heartbeat are written at the same moment, and keeps the heartbeat", async () => {
     const [owner, leader] = await pair();
     owner.connected('n2', hello);
     await waitFor(() => leader.get('n2').status === 'online', { what: 'the connect on the leader' });
-    // Both write from the same revision: one of the two writes conflicts and is applied again to the other's value.
+    // Both write from the same revision: one of the two conflicts and is applied again to the
+    // other's value. Heartbeat first: the node is not lost (a newer sign of life than the
+    // judgement). Lost first: it stays lost, as a lost node's later heartbeats leave it.
     leader.markLost('n2');
     owner.heartbeat('n2', sampleHeartbeat({ seq: 42 }));
     await Promise.all([owner.flushed(), leader.flushed()]);
-    for (const copy of [owner, leader]) {
-      await waitFor(() => copy.get('n2').status === 'lost' && copy.get('n2').lastHeartbeat?.seq === 42, { what: `both changes on ${copy === owner ? 'the owner' : 'the leader'}` });
-    }
+    await waitFor(() => [owner, leader].every((copy) => copy.get('n2').lastHeartbeat?.seq === 42), { what: 'the heartbeat on both replicas' });
+    await waitFor(() => owner.get('n2').status === leader.get('n2').status, { what: 'one status on both replicas' });
   });
 
   it('forgets a node on every replica', async () => {
@@ -72,5 +73,18 @@ describe('ClusterLiveness: node liveness shared by the replicas through a KV buc
     await waitFor(() => two.has('n3'), { what: 'the node on the second replica' });
     two.forget('n3');
     await waitFor(() => !one.has('n3'), { what: 'the node forgotten on the first' });
+  });
+
+  it('never lets a socket closing at one replica undo the node\'s newer connection at another, whichever is written first', async () => {
+    const [first, second] = await pair();
+    first.connected('n4', hello);
+    await waitFor(() => second.get('n4').replica === 'r1', { what: 'the first connection seen by the second replica' });
+    // The agent dialled the second replica; the first learns its old socket closed at the same moment.
+    second.connected('n4', hello);
+    first.disconnected('n4', 1006);
+    await Promise.all([first.flushed(), second.flushed()]);
+    for (const copy of [first, second]) {
+      await waitFor(() => copy.get('n4').replica === 'r2' && copy.get('n4').status === 'online', { what: 'the newer connection on both replicas' });
+    }
   });
 });

@@ -54,6 +54,15 @@ export class ClusterLiveness extends NodeLiveness {
     await Promise.all([...this.writes.values()]);
   }
 
+  override settled(): Promise<void> {
+    return this.flushed();
+  }
+
+  /** A socket of this replica closed: the node is offline unless it holds a newer connection elsewhere by now. */
+  override disconnected(nodeId: string, code: number, heldBy: string = this.replicaId): void {
+    super.disconnected(nodeId, code, heldBy);
+  }
+
   /** Nodes whose socket `replicaId` held when it was last heard of: what its death leaves behind. */
   heldBy(replicaId: string): string[] {
     return this.known().filter((nodeId) => {

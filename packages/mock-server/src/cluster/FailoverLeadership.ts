@@ -56,7 +56,8 @@ export class FailoverLeadership {
         const owner = this.cluster.ownerOf(nodeId);
         if (owner !== null && owner !== replica) continue;
         this.logger.info('node offline: its replica died', { node: nodeId, replica });
-        this.liveness.disconnected(nodeId, 1006);
+        // Only while the dead replica still holds it: a connect elsewhere written meanwhile wins.
+        this.liveness.disconnected(nodeId, 1006, replica);
       }
     }
   }

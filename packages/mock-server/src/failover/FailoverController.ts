@@ -211,6 +211,8 @@ export class FailoverController {
       logger.warn('node lost', { node: nodeId, silentMs: this.last.health.get(nodeId)?.silentMs });
       liveness.markLost(nodeId);
     }
+    // In cluster mode a heartbeat written meanwhile by the node's replica may undo a `lost`: moves start from what was written.
+    if (this.last.newlyLost.length > 0) await liveness.settled();
     if (hold) return;
     await this.enqueueLostContainers(nodes);
     for (const item of [...this.pending.values()]) if (!item.inFlight && item.nextAt <= this.now()) await this.attempt(item);
