@@ -171,4 +171,27 @@ describe('ClusterHub: the server end on several replicas, through NATS', () => {
     assert.ok(ahead <= 8 * 3, `the agent ran ${ahead} items ahead of the reader`);
     assert.ok(carried && carried.pauses >= 5, `the owner stopped the agent's stream ${carried?.pauses} times`);
   });
+
+  // Last: it restarts the engine the other tests share.
+  it('judges nobody dead while its own engine connection is down, and carries on when the engine is back', async () => {
+    const [a, b, c] = await cluster({ replicaTtlMs: 500 });
+    dial(a, 'n8', countingAgent('node-eight', { intervalMs: 5 }));
+    await ownedBy(a, 'n8', [a, b, c]);
+    const seen: number[] = [];
+    const stream = b.hub.client('n8').containers.logs.subscribe({ id: 'web', follow: true }, { onData: ({ data }) => void seen.push(Number(data.entries[0]!.line.slice(5))) });
+    await waitFor(() => seen.length >= 20, { what: '20 items through b' });
+    const deaths: string[] = [];
+    for (const replica of [a, b, c]) replica.hub.replicas.on('down', (id) => deaths.push(`${replica.hub.replicaId} saw ${id} die`));
+    await nats.kill('SIGKILL');
+    const downAt = performance.now();
+    // Down for several TTLs: long enough that silence would have condemned everyone.
+    await waitFor(() => performance.now() - downAt > 2_000, { intervalMs: 100, what: 'the engine down for four TTLs' });
+    await nats.restart();
+    await waitFor(async () => (await c.hub.client('n8').hello.query(undefined, { timeoutMs: 2_000 })).nodeName === 'node-eight', { timeoutMs: 20_000, what: 'a call through c again' });
+    const resumed = seen.length;
+    await waitFor(() => seen.length >= resumed + 20, { timeoutMs: 20_000, what: '20 more items through b' });
+    stream.unsubscribe();
+    assert.deepEqual(deaths, []);
+    assert.deepEqual(seen, seen.map((_, i) => i + 1));
+  });
 });

@@ -220,7 +220,20 @@ export class AgentGateway {
     };
     this.streams.set(nodeId, [
       client.node.heartbeats.subscribe(undefined, {
-        onData: (beat) => this.liveness.heartbeat(nodeId, beat),
+        onData: (beat) => {
+          const live = this.liveness.get(nodeId);
+          // In cluster mode another replica may have written the node offline while this one
+          // holds its socket (it judged this replica dead while the engine was away): the
+          // replica holding the socket says what is so, and writes the node online again.
+          if (this.cluster && live.status === 'offline' && live.hello && this.hub.isConnected(nodeId)) this.liveness.connected(nodeId, live.hello);
+          // Likewise a node judged lost while its socket here stayed open (a leader that could not hear this
+          // replica): it is admitted as a returning node is, its stale copies removed, and then online.
+          if (this.cluster && live.status === 'lost' && !live.returning && live.hello && this.hub.isConnected(nodeId) && this.admitReturning) {
+            this.liveness.returning(nodeId, live.hello);
+            void this.admit(nodeId, live.hello);
+          }
+          this.liveness.heartbeat(nodeId, beat);
+        },
         onError: ended('heartbeat'),
         onComplete: ended('heartbeat'),
       }),

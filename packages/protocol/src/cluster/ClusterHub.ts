@@ -100,8 +100,15 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     this.replicas = new ReplicaRegistry({ kv: buckets.replicas, replicaId, ttlMs: this.replicaTtlMs, onError: report });
     this.local = new AgentHub<I>({
       ...hubOptions,
+      // The node is claimed first, so the caller's per-node work runs where the cluster says the node is.
       onConnect: (event) => {
-        void this.claim(event.nodeId).finally(() => hubOptions.onConnect?.(event));
+        void this.claim(event.nodeId).then(() => {
+          try {
+            hubOptions.onConnect?.(event);
+          } catch (error) {
+            report(error, `onConnect of node ${event.nodeId}`);
+          }
+        });
       },
     });
     const streamCreditItems = options.streamCreditItems ?? 32;
@@ -308,7 +315,12 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     void (async () => {
       for await (const status of this.context.nc.status()) {
         if (this.closed) return;
+        if (status.type === 'disconnect') this.replicas.suspend();
         if (status.type !== 'reconnect') continue;
+        this.replicas.resume();
+        // Messages of carried streams may have been lost with the connection: readers open them again from their last id.
+        this.owner.endCarried();
+        for (const stream of [...this.streams]) stream.restart();
         await this.replicas.renew();
         for (const nodeId of this.localNodes()) void this.claim(nodeId);
       }

@@ -60,6 +60,18 @@ export class ClusterStream implements Unsubscribable {
     this.finish();
   }
 
+  /**
+   * The engine connection was lost and is back: what the owner sent meanwhile, and the credit
+   * this replica granted, may be gone (NATS delivers at most once). A carried stream is opened
+   * again from the last id received; one on this replica's own link goes on as it is.
+   */
+  restart(): void {
+    if (this.closed || !this.leg || this.leg.owner === this.context.replicaId) return;
+    this.leg.close();
+    this.leg = null;
+    this.open();
+  }
+
   /** The owner changed or a replica died: move to where the node is now, if that is elsewhere. */
   reconsider(): void {
     if (this.closed) return;

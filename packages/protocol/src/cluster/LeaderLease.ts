@@ -38,8 +38,17 @@ export class LeaderLease extends EventEmitter<{ acquired: []; lost: [] }> {
     this.now = options.now ?? (() => performance.now());
   }
 
+  /**
+   * Whether this replica leads now: it holds the lease and renewed it less than 90 % of the
+   * TTL ago, by its own clock. Time-bounded, not only the last round's outcome: a renewal can
+   * hang while the engine is unreachable, and a leader cut off from the engine must stop
+   * judging before another can have taken over (it cannot see the nodes of other replicas).
+   */
   get isLeader(): boolean {
-    return this.revision !== null;
+    if (this.revision === null) return false;
+    if (this.now() - this.renewedAt < this.options.ttlMs * 0.9) return true;
+    this.step(false);
+    return false;
   }
 
   /** The holder as last read: this replica's id while it leads. */
@@ -76,7 +85,10 @@ export class LeaderLease extends EventEmitter<{ acquired: []; lost: [] }> {
     const startedAt = this.now();
     try {
       if (this.revision !== null) {
-        this.revision = await kv.update(name, value, this.revision);
+        const revision = await kv.update(name, value, this.revision, Math.max(50, Math.floor(ttlMs / 3)));
+        // Stepped down while the renewal hung: the lease lapses in the engine, and is taken again by whoever creates it first.
+        if (this.revision === null) return;
+        this.revision = revision;
         this.renewedAt = startedAt;
       } else {
         const revision = await kv.create(name, value);

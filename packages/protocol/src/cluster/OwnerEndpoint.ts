@@ -51,6 +51,11 @@ export class OwnerEndpoint {
     for (const stream of [...this.carried]) if (stream.reader === replicaId) stream.end();
   }
 
+  /** Ends every carried stream: after the engine connection came back, their readers open them again. */
+  endCarried(): void {
+    for (const stream of [...this.carried]) stream.end();
+  }
+
   /** Streams carried from here right now (for tests and operators). */
   carriedStreams(): readonly CarriedStream[] {
     return [...this.carried];

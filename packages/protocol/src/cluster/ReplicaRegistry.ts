@@ -26,6 +26,8 @@ export class ReplicaRegistry extends EventEmitter<{ up: [replicaId: string]; dow
   private renewTimer: NodeJS.Timeout | null = null;
   private judgeTimer: NodeJS.Timeout | null = null;
   private watch: BucketWatch | null = null;
+  /** While this replica cannot reach the engine it hears nobody: that is no sign of anyone's death. */
+  private deaf = false;
 
   constructor(private readonly options: ReplicaRegistryOptions) {
     super();
@@ -54,7 +56,24 @@ export class ReplicaRegistry extends EventEmitter<{ up: [replicaId: string]; dow
   isAlive(replicaId: string): boolean {
     if (replicaId === this.options.replicaId) return true;
     const at = this.seen.get(replicaId);
-    return at !== undefined && this.now() - at <= this.options.ttlMs;
+    return at !== undefined && (this.deaf || this.now() - at <= this.options.ttlMs);
+  }
+
+  /**
+   * The engine connection dropped: nobody is judged dead until it is back. Were the others
+   * judged by the silence of a cut-off engine, every replica would tear every other's nodes
+   * away at once, as failover would fail over every node if the server itself were cut off.
+   */
+  suspend(): void {
+    this.deaf = true;
+  }
+
+  /** The engine is back: everyone known gets a fresh TTL to be heard from again. */
+  resume(): void {
+    if (!this.deaf) return;
+    this.deaf = false;
+    const now = this.now();
+    for (const replicaId of this.seen.keys()) this.seen.set(replicaId, now);
   }
 
   /** The replicas alive now, this one included. */
@@ -94,6 +113,7 @@ export class ReplicaRegistry extends EventEmitter<{ up: [replicaId: string]; dow
   }
 
   private judge(): void {
+    if (this.deaf) return;
     for (const [replicaId, at] of [...this.seen]) {
       if (this.now() - at > this.options.ttlMs) {
         this.seen.delete(replicaId);
