@@ -31,12 +31,18 @@ async function main(): Promise<void> {
     publicUrl: config.publicUrl,
     joinCodeTtlMs: config.joinCodeTtlSeconds * 1000,
     minAgentVersion: config.minAgentVersion,
+    databaseUrl: config.databaseUrl,
+    cluster: config.natsUrl ? { natsUrl: config.natsUrl, replicaId: config.replicaId ?? undefined, replicaTtlMs: config.replicaTtlMs } : null,
     logger,
   });
   process.stdout.write(`lormas-mock dashboard: ${server.url}/dashboard\n`);
   process.stdout.write(`lormas-mock listening on ${server.url} (agents: ${server.url.replace(/^http/, 'ws')})\n`);
   if (config.adminTokenGenerated) process.stdout.write(`admin token (generated, shown once): ${config.adminToken}\n`);
-  logger.info('started', { url: server.url, data: config.dataDir ?? 'in memory' });
+  logger.info('started', {
+    url: server.url,
+    data: config.databaseUrl ? 'PostgreSQL' : (config.dataDir ?? 'in memory'),
+    ...(server.replica ? { replica: server.replica.id } : {}),
+  });
 
   let stopping = false;
   const stop = (signal: string) => {

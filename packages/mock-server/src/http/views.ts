@@ -45,6 +45,7 @@ export function nodeView(
     disk: beat?.disk ?? null,
     containers: beat?.containers ?? null,
     uptime: beat?.uptime ?? null,
+    replica: live.replica ?? null,
   };
 }
 

@@ -69,13 +69,18 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
   }
 
   /** Starts a rollout and returns it at once; one runs at a time. */
-  start(request: RolloutRequest): Rollout {
+  async start(request: RolloutRequest): Promise<Rollout> {
     const { store, catalog, gateway } = this.options;
-    if (this.rollouts.some((rollout) => rollout.status === 'running')) throw new ServerError('CONFLICT', 'a rollout is running already; wait for it to finish');
+    const refuseIfRunning = () => {
+      if (this.rollouts.some((rollout) => rollout.status === 'running')) throw new ServerError('CONFLICT', 'a rollout is running already; wait for it to finish');
+    };
+    refuseIfRunning();
     if (!catalog.list().some((release) => release.manifest.version === request.version)) {
       throw new ServerError('NOT_FOUND', `the server offers no build of version ${request.version} (see GET /api/agents/releases)`);
     }
-    const nodes = request.nodeIds ? request.nodeIds.map((id) => store.nodes.require(id)) : store.nodes.list();
+    const nodes = request.nodeIds ? await Promise.all(request.nodeIds.map((id) => store.nodes.require(id))) : await store.nodes.list();
+    // Another start may have begun while the nodes were read.
+    refuseIfRunning();
     const rollout: Rollout = {
       id: `ro_${newId('op').slice(3)}`,
       version: request.version,
@@ -106,7 +111,7 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
   private async run(rollout: Rollout): Promise<void> {
     const queue = [...rollout.nodes];
     while (queue.length > 0) {
-      const room = rollout.maxUnavailable - this.awayOutside(new Set(queue.map((node) => node.nodeId)));
+      const room = rollout.maxUnavailable - (await this.awayOutside(new Set(queue.map((node) => node.nodeId))));
       if (room <= 0) {
         await this.pause();
         continue;
@@ -120,9 +125,9 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
   }
 
   /** Nodes away now (not online), besides those still waiting their turn. */
-  private awayOutside(waiting: Set<string>): number {
+  private async awayOutside(waiting: Set<string>): Promise<number> {
     const { store, gateway } = this.options;
-    return store.nodes.list().filter((node) => !waiting.has(node.id) && gateway.liveness.get(node.id).status !== 'online').length;
+    return (await store.nodes.list()).filter((node) => !waiting.has(node.id) && gateway.liveness.get(node.id).status !== 'online').length;
   }
 
   private async upgradeNode(rollout: Rollout, node: RolloutNode): Promise<void> {

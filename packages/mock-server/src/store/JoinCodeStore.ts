@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './SqlDatabase.js';
 
 /** Why an exchange was refused, in the protocol's words (`JoinRefusalCode`). */
 export type JoinRefusalReason = 'JOIN_CODE_UNKNOWN' | 'JOIN_CODE_EXPIRED' | 'JOIN_CODE_USED';
@@ -27,20 +27,20 @@ const CODE_BYTES = 20;
  */
 export class JoinCodeStore {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
   ) {}
 
   /** A new code for the node, valid for `ttlMs`; the node's earlier codes stop working. */
-  issue(nodeId: string, ttlMs: number): { code: string; expiresAt: number } {
-    this.forgetExpired();
+  async issue(nodeId: string, ttlMs: number): Promise<{ code: string; expiresAt: number }> {
+    await this.forgetExpired();
     const code = randomBytes(CODE_BYTES).toString('base64url');
     const createdAt = this.now();
     const expiresAt = createdAt + ttlMs;
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM join_codes WHERE node_id = ? AND used_at IS NULL').run(nodeId);
-      this.db.prepare('INSERT INTO join_codes (code_hash, node_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(hashOf(code), nodeId, createdAt, expiresAt);
-    })();
+    await this.db.batch([
+      { sql: 'DELETE FROM join_codes WHERE node_id = ? AND used_at IS NULL', params: [nodeId] },
+      { sql: 'INSERT INTO join_codes (code_hash, node_id, created_at, expires_at) VALUES (?, ?, ?, ?)', params: [hashOf(code), nodeId, createdAt, expiresAt] },
+    ]);
     return { code, expiresAt };
   }
 
@@ -48,9 +48,12 @@ export class JoinCodeStore {
    * Looks a code up for an exchange: `fresh` (unused and in its window: `claim` it),
    * `repeat` with the token already answered to this exchange id, or a refusal.
    */
-  lookup(code: string, exchangeId: string): { kind: 'fresh'; nodeId: string } | { kind: 'repeat'; nodeId: string; token: string } | { kind: 'refused'; reason: JoinRefusalReason } {
-    this.forgetExpired();
-    const row = this.db.prepare('SELECT * FROM join_codes WHERE code_hash = ?').get(hashOf(code)) as JoinCodeRow | undefined;
+  async lookup(
+    code: string,
+    exchangeId: string,
+  ): Promise<{ kind: 'fresh'; nodeId: string } | { kind: 'repeat'; nodeId: string; token: string } | { kind: 'refused'; reason: JoinRefusalReason }> {
+    await this.forgetExpired();
+    const row = await this.db.get<JoinCodeRow>('SELECT * FROM join_codes WHERE code_hash = ?', [hashOf(code)]);
     if (!row) return { kind: 'refused', reason: 'JOIN_CODE_UNKNOWN' };
     const live = this.now() < row.expires_at;
     if (row.used_at !== null) {
@@ -62,16 +65,21 @@ export class JoinCodeStore {
   }
 
   /** Marks a fresh code used by `exchangeId` with `token`; false when another exchange used it first. */
-  claim(code: string, exchangeId: string, token: string): boolean {
-    const result = this.db
-      .prepare('UPDATE join_codes SET used_at = ?, exchange_id = ?, token = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?')
-      .run(this.now(), exchangeId, token, hashOf(code), this.now());
+  async claim(code: string, exchangeId: string, token: string): Promise<boolean> {
+    const now = this.now();
+    const result = await this.db.run('UPDATE join_codes SET used_at = ?, exchange_id = ?, token = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?', [
+      now,
+      exchangeId,
+      token,
+      hashOf(code),
+      now,
+    ]);
     return result.changes === 1;
   }
 
   /** Tokens are kept only while a retry may need them; rows stay, so a late try is told `expired`, not `unknown`. */
-  private forgetExpired(): void {
-    this.db.prepare('UPDATE join_codes SET token = NULL WHERE token IS NOT NULL AND expires_at <= ?').run(this.now());
+  private async forgetExpired(): Promise<void> {
+    await this.db.run('UPDATE join_codes SET token = NULL WHERE token IS NOT NULL AND expires_at <= ?', [this.now()]);
   }
 }
 

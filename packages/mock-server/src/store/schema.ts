@@ -92,7 +92,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE containers ADD COLUMN guard_rail_stop TEXT;
   `,
   `
-  -- Issue 15: single-use join codes. Only a hash of each code is kept; once used, the exchange
+  -- Single-use join codes. Only a hash of each code is kept; once used, the exchange
   -- id and the token it was answered with are kept until the code's expiry, so a retried
   -- exchange gets the same token, and are cleared after.
   CREATE TABLE join_codes (

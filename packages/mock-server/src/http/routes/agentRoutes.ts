@@ -68,12 +68,12 @@ export function agentRoutes(router: Router, api: ApiContext): void {
     const waitMs = api.joinLimiter.retryAfterMs(address);
     if (waitMs > 0) return refuse(res, 'TOO_MANY_ATTEMPTS', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
     const { code, exchangeId } = body;
-    const found = api.store.joinCodes.lookup(code, exchangeId);
+    const found = await api.store.joinCodes.lookup(code, exchangeId);
     if (found.kind === 'refused') {
       api.joinLimiter.failed(address);
       return refuse(res, found.reason);
     }
-    const node = api.store.nodes.get(found.nodeId);
+    const node = await api.store.nodes.get(found.nodeId);
     if (!node || node.revokedAt !== null) {
       api.joinLimiter.failed(address);
       return refuse(res, 'JOIN_CODE_UNKNOWN');
@@ -82,14 +82,14 @@ export function agentRoutes(router: Router, api: ApiContext): void {
     if (found.kind === 'repeat') return { status: 200, body: { nodeId: node.id, nodeName: node.name, token: found.token } };
     const tokenId = randomUUID();
     const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now(), tokenId });
-    if (!api.store.joinCodes.claim(code, exchangeId, token)) {
+    if (!(await api.store.joinCodes.claim(code, exchangeId, token))) {
       // Another exchange took the code between the look and the claim: it may be this one's retry.
-      const again = api.store.joinCodes.lookup(code, exchangeId);
+      const again = await api.store.joinCodes.lookup(code, exchangeId);
       if (again.kind === 'repeat') return { status: 200, body: { nodeId: node.id, nodeName: node.name, token: again.token } };
       return refuse(res, again.kind === 'refused' ? again.reason : 'JOIN_CODE_USED');
     }
     // The joined agent's token is the node's one valid token from now on.
-    api.store.nodes.replaceToken(node.id, tokenId);
+    await api.store.nodes.replaceToken(node.id, tokenId);
     api.gateway.tokenReplaced(node.id);
     api.logger.info('node joined with a join code', { node: node.id, name: node.name, remote: address });
     return { status: 200, body: { nodeId: node.id, nodeName: node.name, token } };

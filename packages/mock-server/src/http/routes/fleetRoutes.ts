@@ -23,8 +23,8 @@ const quote = (value: string) => (/^[A-Za-z0-9_:/.@%+=-]+$/.test(value) ? value 
 /** Join codes with their one-line install, the builds the server offers, and rollouts. */
 export function fleetRoutes(router: Router, api: ApiContext): void {
   router.add('POST', '/api/nodes/:id/join', { body: IssueJoinCode }, async ({ params, body }) => {
-    const node = api.store.nodes.require(params['id']!);
-    const { code, expiresAt } = api.store.joinCodes.issue(node.id, (body.ttlSeconds ?? api.joinCodeTtlMs / 1000) * 1000);
+    const node = await api.store.nodes.require(params['id']!);
+    const { code, expiresAt } = await api.store.joinCodes.issue(node.id, (body.ttlSeconds ?? api.joinCodeTtlMs / 1000) * 1000);
     const key = api.catalog.key();
     const server = api.publicUrl();
     const builds = api.catalog.list().length > 0;
@@ -48,7 +48,7 @@ export function fleetRoutes(router: Router, api: ApiContext): void {
   });
 
   router.add('POST', '/api/agents/rollout', { body: StartRollout }, async ({ body }) => {
-    return { status: 202, body: rolloutView(api.rollouts.start(body)) };
+    return { status: 202, body: rolloutView(await api.rollouts.start(body)) };
   });
 
   router.add('GET', '/api/agents/rollouts', () => ({ status: 200, body: { rollouts: api.rollouts.list().map(rolloutView) } }));
