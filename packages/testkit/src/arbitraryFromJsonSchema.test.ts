@@ -36,6 +36,14 @@ describe('arbitraryFromJsonSchema', () => {
     assert.equal(validShare(schema), 1);
   });
 
+  it('makes strings of a repeated character class as long as the schema needs, not only as long as the pattern alone would', () => {
+    const schema = z.strictObject({
+      code: z.string().min(22).max(256).regex(/^[A-Za-z0-9_-]+$/),
+      name: z.string().min(30).max(40).regex(/^[a-z][a-z0-9.-]*$/),
+    });
+    assert.equal(validShare(schema), 1);
+  });
+
   it('follows $ref through definitions, ending recursive schemas', () => {
     const Tree: z.ZodType<{ label: string; children?: unknown[] }> = z.lazy(() => z.strictObject({ label: z.string(), children: z.array(Tree).optional() }));
     assert.equal(validShare(Tree, 100), 1);

@@ -57,7 +57,7 @@ export function arbitraryFromJsonSchema(schema: JsonSchema, options: JsonSchemaA
     const minLength = numberOr(node['minLength'], 0);
     const maxLength = numberOr(node['maxLength'], minLength + maxStringLength);
     const fits = (text: string) => text.length >= minLength && text.length <= maxLength;
-    if (typeof node['pattern'] === 'string') return fc.stringMatching(new RegExp(node['pattern'])).filter(fits);
+    if (typeof node['pattern'] === 'string') return fc.stringMatching(new RegExp(lengthBoundPattern(node['pattern'], minLength, maxLength, maxStringLength))).filter(fits);
     if (node['format'] === 'date-time') return fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4102444800000) }).map((date) => date.toISOString());
     const bounds = { minLength, maxLength: Math.min(maxLength, minLength + maxStringLength) };
     // Mostly ASCII, sometimes any printable grapheme; a grapheme may take two UTF-16 units, hence the filter.
@@ -142,4 +142,19 @@ export function arbitraryFromJsonSchema(schema: JsonSchema, options: JsonSchemaA
   };
 
   return build(schema, 0);
+}
+
+/**
+ * A pattern whose last part is a character class repeated (`^[A-Za-z0-9_-]+$`) with its
+ * repetition bounded by the schema's lengths: `fc.stringMatching` alone makes short strings,
+ * and a `minLength` of 22 beside it would leave the length filter refusing nearly every one.
+ */
+function lengthBoundPattern(pattern: string, minLength: number, maxLength: number, maxStringLength: number): string {
+  const tail = /(\[(?:\\.|[^\]\\])+\])[+*]\$$/.exec(pattern);
+  if (!tail || minLength === 0) return pattern;
+  const head = pattern.slice(0, tail.index);
+  const fixed = head === '^' ? 0 : 1;
+  const least = Math.max(0, minLength - fixed);
+  const most = Math.max(least, Math.min(maxLength, minLength + maxStringLength) - fixed);
+  return `${head}${tail[1]}{${least},${most}}$`;
 }

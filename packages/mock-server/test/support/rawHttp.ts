@@ -109,7 +109,11 @@ export function parseResponses(buffer: Buffer, methods: string[], closed: boolea
       if (buffer.length < end) break;
       body = buffer.subarray(bodyStart, end);
     } else {
-      if (!closed) break;
+      // No length and no chunks (an HTTP/1.0 client): the body runs until the server closes, which a stream never does.
+      if (!closed) {
+        if (streams(headers)) return { responses, rest: buffer.length - at, upgraded: false, open: { status, headers, body: buffer.subarray(bodyStart) } };
+        break;
+      }
       body = buffer.subarray(bodyStart);
       end = buffer.length;
     }
