@@ -98,6 +98,8 @@ export class NodeLink {
   private outbox: object[] = [];
   private flushQueued = false;
   private invalidAt: number[] = [];
+  /** The socket whose frames are no longer read: it broke the protocol and is closing. */
+  private unread: WebSocket | null = null;
 
   constructor(private readonly host: NodeLinkHost) {}
 
@@ -235,8 +237,18 @@ export class NodeLink {
     this.streams.clear();
   }
 
+  /**
+   * Ignores every later frame of `socket`, which is being closed as a violator: an agent that
+   * broke the protocol has no say any more, even while it holds the socket open (a closing
+   * handshake it never answers lasts `ws`'s close timeout, 30 seconds). Its calls in flight
+   * fail with `AGENT_UNAVAILABLE` when the socket closes.
+   */
+  stopReading(socket: WebSocket): void {
+    if (socket === this.socket) this.unread = socket;
+  }
+
   private receive(socket: WebSocket, data: RawData, isBinary: boolean): void {
-    if (socket !== this.socket) return;
+    if (socket !== this.socket || socket === this.unread) return;
     const message = readAgentFrame(data, isBinary);
     switch (message.kind) {
       case 'violation':
