@@ -5,11 +5,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { CloseCode } from '@lormas/protocol';
-import { checkFuzz, describeFuzz, fuzzSettings, waitFor } from '@lormas/testkit';
+import { isDeepStrictEqual } from 'node:util';
+import { AgentError, CloseCode, contractJsonSchema } from '@lormas/protocol';
+import type { AgentViolationEvent } from '@lormas/protocol/server';
+import { startTestHub } from '@lormas/protocol/testing';
+import { arbitraryFromJsonSchema, checkFuzz, describeFuzz, fuzzSettings, type JsonSchema, waitFor } from '@lormas/testkit';
 import fc from 'fast-check';
 import { DATABASE_FILE } from '../src/store/Store.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
+import { closeProblems } from './support/closeProblems.js';
 import { type AnswerKind, ContractAnswers, COVERED_KINDS, FAKE_AGENT_ERROR_MARKER, type Temper } from './support/contractAnswers.js';
 import { type FakeNode, type FleetAction, FleetActions, fleetActions } from './support/FleetActions.js';
 import { FuzzAgent, type RequestRecord } from './support/FuzzAgent.js';
@@ -117,24 +121,10 @@ describe('agent frame fuzzing (issue 12): nothing an agent sends ends the mock s
 
   /** Closes of fake agents' sockets since `from`, judged against what each agent had sent. */
   function closeFindings(from: number[]): string[] {
-    const findings: string[] = [];
-    fakeNodes.forEach((node, index) => {
-      for (const close of node.agent.closes.slice(from[index])) {
-        if (close.ours) continue;
-        const what = `node ${node.id}, socket ${close.connection}: closed with ${close.code} (${close.reason})`;
-        const said = server.output().split('\n').findLast((line) => line.includes('agent broke the protocol') && line.includes(`node=${node.id}`));
-        const logged = said ? `; the server's last violation line: ${said}` : '';
-        if (close.expected) {
-          if (!close.expected.codes.includes(close.code)) findings.push(`${what}; the agent sent ${close.expected.why}, which must close with ${close.expected.codes.join(' or ')}${logged}`);
-        } else if (close.code === CloseCode.InternalError && close.reason.includes('reconciliation failed')) {
-          // A lost node whose reconciliation failed is closed to try again: the fuzz's answers may make it fail.
-        } else {
-          const tooManyItems = close.code === CloseCode.ProtocolViolation && !!close.excuse && !!said?.includes('items that break the contract');
-          if (!tooManyItems) findings.push(`${what}, though the agent broke nothing${logged}`);
-        }
-      }
+    return fakeNodes.flatMap((node, index) => {
+      const said = server.output().split('\n').findLast((line) => line.includes('agent broke the protocol') && line.includes(`node=${node.id}`));
+      return closeProblems(node.id, node.agent.closes.slice(from[index]), said);
     });
-    return findings;
   }
 
   async function deepCheck(): Promise<string[]> {
@@ -165,6 +155,7 @@ describe('agent frame fuzzing (issue 12): nothing an agent sends ends the mock s
         maxPayloadBytes: MAX_PAYLOAD_BYTES,
         maxInvalidItems: MAX_INVALID_ITEMS,
         invalidItemWindowMs: INVALID_ITEM_WINDOW_MS,
+        redialWithoutHeartbeats: true,
       });
       fakeNodes.push({ id: node.id, agent });
       remember(node.id);
@@ -346,5 +337,145 @@ describe('agent frame fuzzing (issue 12): nothing an agent sends ends the mock s
     assert.deepEqual(newErrorLines(), []);
     database.close();
     assert.equal(await server.stop(), 0, server.output().slice(-2_000));
+  });
+});
+
+/**
+ * The procedures the mock server never calls, and the exact rules the process-level fuzz can
+ * only check where one API call makes one agent call, are fuzzed here against the hub alone:
+ * the test calls every procedure of the contract through the hub's client, a fake agent
+ * answers, and what the client hands out must be exactly what the agent's own reckoning says.
+ */
+describe('agent frame fuzzing through the hub (issue 12): every procedure of the contract, held to the exact rules', () => {
+  const NODE = 'hub-fuzz';
+  const hubSettings = fuzzSettings({ quick: 150, long: 3_000 });
+  let fixture: Awaited<ReturnType<typeof startTestHub>>;
+  let agent: FuzzAgent;
+  const answers = new ContractAnswers({ ...ENCODING, known: () => [] });
+  const policy = { seed: 0, temper: 'wild' as Temper, count: 0, forced: undefined as AnswerKind | undefined };
+  const violations: AgentViolationEvent[] = [];
+  const callbackErrors: unknown[] = [];
+  const root = contractJsonSchema() as { procedures: Record<string, { input?: object }> };
+  const inputs = new Map(Object.entries(root.procedures).map(([path, entry]) => [path, entry.input ? arbitraryFromJsonSchema({ ...root, ...entry.input } as JsonSchema) : fc.constant(undefined)]));
+  const paths = [...answers.procedures.keys()];
+  let closesSeen = 0;
+  const counts = { calls: 0, streams: 0, items: 0 };
+
+  before(async () => {
+    fixture = await startTestHub({
+      callTimeoutMs: 5_000,
+      maxPayloadBytes: MAX_PAYLOAD_BYTES,
+      maxInvalidItems: MAX_INVALID_ITEMS,
+      invalidItemWindowMs: INVALID_ITEM_WINDOW_MS,
+      onViolation: (event) => violations.push(event),
+      onCallbackError: (error) => callbackErrors.push(error),
+    });
+    agent = new FuzzAgent({
+      url: `${fixture.url}?node=${NODE}`,
+      nodeName: NODE,
+      procedures: answers.procedures,
+      answer: (record) => answers.answer(record, (policy.seed + Math.imul(++policy.count, 0x9e3779b1)) | 0, policy.temper, record.path === 'hello' ? 'valid' : policy.forced),
+      maxPayloadBytes: MAX_PAYLOAD_BYTES,
+      maxInvalidItems: MAX_INVALID_ITEMS,
+      invalidItemWindowMs: INVALID_ITEM_WINDOW_MS,
+    });
+    agent.start();
+  });
+
+  after(async () => {
+    agent?.stop();
+    await fixture?.close();
+  });
+
+  /**
+   * Calls `path` through the hub's client (subscribes, for a stream) while the agent answers
+   * as `temper` and `forced` say, and returns what the client handed out that the agent's
+   * reckoning forbids.
+   */
+  async function exercise(path: string, seed: number, temper: Temper, forced: AnswerKind | undefined): Promise<string[]> {
+    await waitFor(() => agent.isReady() && fixture.hub.isConnected(NODE), { timeoutMs: 5_000, what: 'the fake agent connected to the hub' });
+    Object.assign(policy, { seed, temper, count: 0, forced });
+    const procedure = answers.procedures.get(path)!;
+    const [input] = fc.sample(inputs.get(path)!, { seed, numRuns: 1 });
+    const target = path.split('.').reduce<any>((node, key) => node[key], fixture.hub.client(NODE));
+    const before = agent.lastRequest();
+    const asked = () => agent.requestsAfter(before).find((request) => request.path === path);
+    const problems: string[] = [];
+    const where = `${path} (${forced ?? temper})`;
+    if (procedure.kind !== 'subscription') {
+      counts.calls++;
+      const settled = (procedure.kind === 'query' ? target.query(input) : target.mutate(input)).then(
+        (value: unknown) => ({ value }),
+        (error: unknown) => ({ error }),
+      ) as Promise<{ value: unknown } | { error: unknown }>;
+      const result = await settled;
+      // A call that the socket's close failed before the agent read it was not answered by it.
+      const outcome = asked()?.outcome;
+      if ('value' in result) {
+        if (!procedure.schema.safeParse(result.value).success) problems.push(`${where}: the client handed out a value the contract refuses`);
+        if (outcome && (outcome.kind !== 'accepted' || !isDeepStrictEqual(result.value, outcome.value))) problems.push(`${where}: resolved with ${JSON.stringify(result.value)?.slice(0, 200)}, though the agent's answer was ${JSON.stringify(outcome).slice(0, 200)}`);
+        return problems;
+      }
+      if (!(result.error instanceof AgentError)) return [`${where}: failed with something other than an AgentError: ${String(result.error)}`];
+      const code = result.error.code;
+      const expected = outcome?.kind === 'refused' ? 'BAD_AGENT_OUTPUT' : outcome?.kind === 'violation' ? 'AGENT_UNAVAILABLE' : null;
+      if (outcome?.kind === 'accepted') problems.push(`${where}: failed with ${code} (${result.error.message}), though the agent's answer was valid`);
+      else if (expected && code !== expected) problems.push(`${where}: failed with ${code}, though the agent's answer must fail it with ${expected}`);
+      return problems;
+    }
+    counts.streams++;
+    const delivered: unknown[] = [];
+    let ended = false;
+    const subscription = target.subscribe(input, { onData: (item: unknown) => delivered.push(item), onError: () => (ended = true), onComplete: () => (ended = true) });
+    // The stream reaches the agent, or fails with the socket it was sent on.
+    const found = await waitFor(() => asked() ?? (ended || !agent.isReady() ? 'gone' : undefined), { timeoutMs: 5_000, what: `the hub to ask ${path}` });
+    const request = found === 'gone' ? undefined : found;
+    await waitFor(() => agent.busy() === 0, { timeoutMs: 5_000, what: 'the agent to send its answer' });
+    const read = await agent.barrier();
+    subscription.unsubscribe();
+    counts.items += delivered.length;
+    for (const item of delivered) {
+      const value = procedure.tracked ? (item as { data?: unknown })?.data : item;
+      if (!procedure.schema.safeParse(value).success) problems.push(`${where}: the client handed out an item the contract refuses: ${JSON.stringify(item)?.slice(0, 200)}`);
+    }
+    if (read && request?.items && !isDeepStrictEqual(delivered, request.items)) {
+      problems.push(`${where}: delivered ${delivered.length} items, though the agent sent ${request.items.length} valid ones: ${JSON.stringify(delivered).slice(0, 300)} vs ${JSON.stringify(request.items).slice(0, 300)}`);
+    }
+    return problems;
+  }
+
+  /** Closes since the last look, judged as in the process-level fuzz; and callback errors, which must never happen. */
+  async function afterwards(): Promise<string[]> {
+    const owed = agent.owedClose();
+    if (owed) await waitFor(() => agent.owedClose()?.connection !== owed.connection, { timeoutMs: 5_000, what: 'the close' }).catch(() => {});
+    const problems = closeProblems(NODE, agent.closes.slice(closesSeen), violations.at(-1)?.reason);
+    if (agent.owedClose()?.connection === owed?.connection && owed) problems.push(`the agent sent ${owed.why}; the hub must close with ${owed.codes.join(' or ')}, yet the socket stayed open`);
+    closesSeen = agent.closes.length;
+    return [...problems, ...callbackErrors.splice(0).map((error) => `a callback threw: ${String(error)}`)];
+  }
+
+  it('hands out exactly what the contract allows of each kind of answer to every procedure', async () => {
+    const problems: string[] = [];
+    for (const path of paths) {
+      for (const kind of COVERED_KINDS) problems.push(...(await exercise(path, hubSettings.seed, 'calm', kind)), ...(await afterwards()));
+    }
+    assert.deepEqual(problems, [], problems.join('\n'));
+  });
+
+  it('hands out exactly what the contract allows, whatever the agent answers and sends besides', async (t) => {
+    t.diagnostic(describeFuzz(hubSettings));
+    const unsolicited = unsolicitedFrames({ ...ENCODING, maxPayloadBytes: MAX_PAYLOAD_BYTES });
+    const run = fc.record({ path: fc.constantFrom(...paths), seed: fc.integer(), temper: fc.constantFrom<Temper>('wild', 'wild', 'calm'), frame: fc.option(unsolicited, { freq: 3 }) });
+    await checkFuzz(
+      fc.asyncProperty(run, async ({ path, seed, temper, frame }) => {
+        if (frame) agent.sendUnsolicited(frame);
+        const problems = [...(await exercise(path, seed, temper, undefined)), ...(await afterwards())];
+        assert.deepEqual(problems, [], problems.join('\n'));
+      }),
+      hubSettings,
+      { endOnFailure: true },
+    );
+    t.diagnostic(`${counts.calls} calls and ${counts.streams} streams (${counts.items} items delivered), ${agent.sent.fuzzFrames} fuzzed frames over ${agent.sent.connections} sockets, ${violations.length} violations`);
+    if (hubSettings.mode === 'long') assert.ok(agent.sent.fuzzFrames >= 10_000, `only ${agent.sent.fuzzFrames} frames in the long mode`);
   });
 });

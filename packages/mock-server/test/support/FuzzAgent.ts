@@ -24,6 +24,12 @@ export interface FuzzAgentOptions {
   heartbeatIntervalMs?: number;
   /** Before dialling again after a close. @default 50 (milliseconds) */
   reconnectDelayMs?: number;
+  /**
+   * Dial again when the server stops reading the node's heartbeats (the agent ended the
+   * stream, or the server dropped it): a server that opens them once per connection (the
+   * mock server) would otherwise see the node turn lost while the fuzz goes on. @default false
+   */
+  redialWithoutHeartbeats?: boolean;
 }
 
 /** How a call ended by the agent's own reckoning from what it sent. */
@@ -44,8 +50,13 @@ export interface RequestRecord extends ServerRequest {
   connection: number;
   at: number;
   answered?: AnswerKind;
-  /** For a query or mutation: the first frame that settled it. */
+  /** For a query or mutation: the first frame that settled it, when the agent can be sure the server reads it. */
   outcome?: CallOutcome;
+  /**
+   * For a subscription: the items the server must hand on, in order, as the contract parses
+   * them (`{ id, data }` for a tracked stream); absent once the agent cannot be sure.
+   */
+  items?: unknown[];
 }
 
 /** A close of one of the agent's sockets, with what the agent expected. */
@@ -82,6 +93,8 @@ interface Connection {
   endedStream: boolean;
   heartbeats: number | null;
   helloAccepted: boolean;
+  /** The id of the socket's first `hello` request. */
+  firstHello: number | null;
   ours: boolean;
 }
 
@@ -134,10 +147,31 @@ export class FuzzAgent {
     return this.connection?.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Whether the current socket is open, its `hello` was answered as the server accepts, and its heartbeats flow: the server counts the node online. */
+  /** Whether the current socket is open, its `hello` was answered as the server accepts, and it owes no close: the server counts the node connected. */
   isReady(): boolean {
     const connection = this.connection;
-    return !!connection && connection.ws.readyState === WebSocket.OPEN && connection.helloAccepted && !connection.expectedClose && connection.heartbeats !== null;
+    return !!connection && connection.ws.readyState === WebSocket.OPEN && connection.helloAccepted && !connection.expectedClose;
+  }
+
+  /**
+   * Resolves once the server has read everything the agent sent so far: the agent sends tRPC's
+   * `PING`, which the server answers in order. False when no answer comes in `timeoutMs`
+   * (a socket the server stopped reading).
+   */
+  async barrier(timeoutMs = 2_000): Promise<boolean> {
+    const ws = this.connection?.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    return new Promise((resolve) => {
+      const done = (answered: boolean) => {
+        clearTimeout(timer);
+        ws.off('message', onMessage);
+        resolve(answered);
+      };
+      const onMessage = (data: RawData, isBinary: boolean) => !isBinary && data.toString() === 'PONG' && done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      ws.on('message', onMessage);
+      ws.send('PING');
+    });
   }
 
   /** The requests after the one numbered `seq`, e.g. those an API call made. */
@@ -184,7 +218,7 @@ export class FuzzAgent {
     });
     // Near the limit already (an earlier socket's items count for the node), the server may close this one for them.
     const nearLimit = this.invalidItemsInWindow() >= this.options.maxInvalidItems - 2;
-    const connection: Connection = { seq: ++this.sent.connections, ws, calls: new Map(), streams: new Map(), settled: [], expectedClose: null, uncertain: nearLimit, endedStream: false, heartbeats: null, helloAccepted: false, ours: false };
+    const connection: Connection = { seq: ++this.sent.connections, ws, calls: new Map(), streams: new Map(), settled: [], expectedClose: null, uncertain: nearLimit, endedStream: false, heartbeats: null, helloAccepted: false, firstHello: null, ours: false };
     this.connection = connection;
     ws.on('error', () => {
       // The close that follows is recorded.
@@ -228,7 +262,8 @@ export class FuzzAgent {
       };
       this.requests.push(record);
       if (this.requests.length > 10_000) this.requests.splice(0, 5_000);
-      if (method === 'subscription') connection.streams.set(id, record);
+      if (params.path === 'hello') connection.firstHello ??= id;
+      if (method === 'subscription') connection.streams.set(id, Object.assign(record, { items: [] }));
       else connection.calls.set(id, record);
       if (record.path === 'node.heartbeats') connection.heartbeats = id;
       const answer = this.options.answer(record, !this.isReady());
@@ -298,7 +333,8 @@ export class FuzzAgent {
       // On a socket the server may be closing, the call may fail before its answer is read.
       if (!connection.uncertain && !connection.expectedClose) call.outcome = outcome;
       if (outcome.kind === 'violation') this.expectClose(connection, [CloseCode.ProtocolViolation], `a stream frame in answer to the call ${call.path}`);
-      else if (call.path === 'hello') this.judgeHello(connection, outcome);
+      // The server asks `hello` once on every socket and acts on that answer; a later `hello` is a call like any other.
+      else if (call.id === connection.firstHello) this.judgeHello(connection, outcome);
       return;
     }
     const stream = connection.streams.get(frame.id);
@@ -309,7 +345,13 @@ export class FuzzAgent {
       if (connection.heartbeats === frame.id) this.heartbeatsEnded(connection);
       return;
     }
-    if (frame.result.type === 'started' || this.itemAccepted(stream, frame.result.id, frame.result.data)) return;
+    if (frame.result.type === 'started') return;
+    const item = this.item(stream, frame.result.id, frame.result.data);
+    if (item.ok) {
+      if (connection.uncertain) delete stream.items;
+      else stream.items?.push(item.value);
+      return;
+    }
     this.invalidItemsInWindow();
     this.invalidItemsAt.push(performance.now());
     if (this.invalidItemsAt.length >= this.options.maxInvalidItems - 2) this.passLimit(connection);
@@ -335,6 +377,7 @@ export class FuzzAgent {
   private passLimit(connection: Connection): void {
     if (connection.heartbeats === null || connection.endedStream) {
       connection.uncertain = true;
+      for (const stream of connection.streams.values()) delete stream.items;
       return;
     }
     this.invalidItemsAt = [];
@@ -365,6 +408,8 @@ export class FuzzAgent {
 
   /** Records that the server must close the socket with one of `codes`; a close still owed keeps its codes as well. */
   private expectClose(connection: Connection, codes: number[], why: string, deferred = false): void {
+    // The server may stop reading at any frame from here: what its streams deliver is no longer known.
+    for (const stream of connection.streams.values()) delete stream.items;
     const owed = connection.expectedClose;
     // Past its limit of invalid items the server may have closed the socket for them first.
     const all = new Set([...(owed?.codes ?? []), ...codes, ...(connection.uncertain ? [CloseCode.ProtocolViolation] : [])]);
@@ -372,22 +417,24 @@ export class FuzzAgent {
   }
 
   /** The contract's verdict on one stream item (a tracked item's event id must match its envelope's). */
-  private itemAccepted(stream: RequestRecord, eventId: string | undefined, data: unknown): boolean {
+  private item(stream: RequestRecord, eventId: string | undefined, data: unknown): { ok: true; value: unknown } | { ok: false } {
     const procedure = this.options.procedures.get(stream.path);
     const decoded = decodeMember(data);
-    if (!procedure || !decoded.ok) return false;
-    if (!procedure.tracked) return procedure.schema.safeParse(decoded.value).success;
+    if (!procedure || !decoded.ok) return { ok: false };
+    if (!procedure.tracked) {
+      const checked = procedure.schema.safeParse(decoded.value);
+      return checked.success ? { ok: true, value: checked.data } : { ok: false };
+    }
     const envelope = decoded.value as { id?: unknown; data?: unknown } | null;
-    return eventId !== undefined && typeof envelope === 'object' && envelope !== null && envelope.id === eventId && procedure.schema.safeParse(envelope.data).success;
+    if (eventId === undefined || typeof envelope !== 'object' || envelope === null || envelope.id !== eventId) return { ok: false };
+    const checked = procedure.schema.safeParse(envelope.data);
+    return checked.success ? { ok: true, value: { id: eventId, data: checked.data } } : { ok: false };
   }
 
-  /**
-   * The server no longer reads this socket's heartbeats (the agent ended the stream, or the
-   * server dropped it): dial again, which makes the server open them anew, or the node
-   * would turn lost while the fuzz goes on.
-   */
+  /** The server no longer reads this socket's heartbeats (see `redialWithoutHeartbeats`). */
   private heartbeatsEnded(connection: Connection): void {
     connection.heartbeats = null;
+    if (!this.options.redialWithoutHeartbeats) return;
     setTimeout(() => {
       if (this.connection === connection) this.drop();
     }, 20);
@@ -399,5 +446,7 @@ export class FuzzAgent {
     const beat = sampleHeartbeat({ seq: ++this.beat, nodeName: this.options.nodeName, engine: { up: true, version: '20.10.24' } });
     connection.ws.send(JSON.stringify({ id: connection.heartbeats, result: { type: 'data', data: { json: beat } } }));
     this.sent.heartbeats++;
+    if (connection.expectedClose || connection.uncertain) return;
+    connection.streams.get(connection.heartbeats)?.items?.push(beat);
   }
 }
