@@ -19,6 +19,7 @@ import { type FakeNode, type FleetAction, FleetActions, fleetActions } from './s
 import { FuzzAgent, type RequestRecord } from './support/FuzzAgent.js';
 import { call, registerNode } from './support/http.js';
 import { type ServerProcess, startServerProcess } from './support/serverProcess.js';
+import { type NodeHealthWatch, watchNodeHealth } from './support/watchNodeHealth.js';
 import { openSse } from './support/sse.js';
 import { storeProblems } from './support/storeProblems.js';
 import { unsolicitedFrames } from './support/unsolicitedFrames.js';
@@ -30,7 +31,7 @@ import { liveEventProblems, viewProblems } from './support/viewProblems.js';
  * with what the run's seed says, and sends up to three unsolicited frames. The long mode
  * sends at least 10,000 frames (it checks); the quick one keeps `pnpm test` fast.
  */
-const settings = fuzzSettings({ quick: 30, long: 1_500 });
+const settings = fuzzSettings({ quick: 30, long: 400 });
 
 /** The hub's documented defaults, which the server process keeps. */
 const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
@@ -63,8 +64,8 @@ describe('agent frame fuzzing (issue 12): nothing an agent sends ends the mock s
   let fleet: FleetActions;
   let events: Awaited<ReturnType<typeof openSse>>;
   let eventsRead = 0;
-  const realNodeTrouble: string[] = [];
-  let monitor: NodeJS.Timeout | undefined;
+  /** The server's judgement of the real agent's node whenever it was not plainly online. */
+  let health: NodeHealthWatch | undefined;
   const known: string[] = [];
   const remember = (id: string) => {
     if (known.includes(id)) return;
@@ -173,22 +174,11 @@ describe('agent frame fuzzing (issue 12): nothing an agent sends ends the mock s
     );
     fleet = new FleetActions(server, fakeNodes, remember);
     events = await openSse(`${server.url}/api/events`, { authorization: `Bearer ${server.adminToken}` });
-    // The server's own judgement of the real node, sampled well within its check interval.
-    let sampling = false;
-    monitor = setInterval(() => {
-      if (sampling) return;
-      sampling = true;
-      call(server, 'GET', `/api/nodes/${realNodeId}`)
-        .then(({ body }) => {
-          if (body?.status !== 'online' || body?.health !== 'online') realNodeTrouble.push(`${new Date().toISOString()} ${body?.status}/${body?.health}, silent ${body?.silentMs} ms`);
-        })
-        .catch((error: unknown) => realNodeTrouble.push(`${new Date().toISOString()} no answer: ${String(error)}`))
-        .finally(() => (sampling = false));
-    }, 50);
+    health = watchNodeHealth(server, realNodeId);
   });
 
   after(async () => {
-    clearInterval(monitor);
+    health?.stop();
     events?.close();
     for (const agent of agents()) agent.stop();
     database?.close();
@@ -320,9 +310,9 @@ describe('agent frame fuzzing (issue 12): nothing an agent sends ends the mock s
   });
 
   it("kept the real agent's node online throughout, never suspect", () => {
-    clearInterval(monitor);
+    health?.stop();
     const offline = server.output().split('\n').filter((line) => line.includes('agent offline') && line.includes(realNodeId));
-    assert.deepEqual([...realNodeTrouble, ...offline], [], "the real agent's node was not online");
+    assert.deepEqual([...(health?.trouble ?? []), ...offline], [], "the real agent's node was not online");
   });
 
   it('still answers afterwards, stored nothing malformed, showed nothing malformed, and exits cleanly', async (t) => {
@@ -348,7 +338,7 @@ describe('agent frame fuzzing (issue 12): nothing an agent sends ends the mock s
  */
 describe('agent frame fuzzing through the hub (issue 12): every procedure of the contract, held to the exact rules', () => {
   const NODE = 'hub-fuzz';
-  const hubSettings = fuzzSettings({ quick: 150, long: 3_000 });
+  const hubSettings = fuzzSettings({ quick: 150, long: 2_500 });
   let fixture: Awaited<ReturnType<typeof startTestHub>>;
   let agent: FuzzAgent;
   const answers = new ContractAnswers({ ...ENCODING, known: () => [] });
