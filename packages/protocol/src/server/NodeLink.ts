@@ -6,6 +6,7 @@ import { isTimerMs, MAX_TIMER_MS } from '../link/timerMs.js';
 import { protocolAtLeast } from '../version.js';
 import { encodeCall, encodeStop, PONG, type AgentFrame } from '../wire/frames.js';
 import { CloseCode } from '../closeCodes.js';
+import { linkTransformer } from '../link/transformer.js';
 import { decodeError, decodeValue, readAgentFrame } from './readAgentFrame.js';
 
 /** What a caller may add to a query or mutation. */
@@ -127,6 +128,12 @@ export class NodeLink {
       return Promise.reject(new TypeError(`timeoutMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${String(options.timeoutMs)}`));
     }
     const id = this.nextId++;
+    let frame: object;
+    try {
+      frame = encodeCall(id, procedure.kind, path, input);
+    } catch (error) {
+      return Promise.reject(unsendable(path, error));
+    }
     const timeoutMs = options.timeoutMs ?? this.host.callTimeoutMs;
     return new Promise((resolve, reject) => {
       const settle = () => {
@@ -146,7 +153,7 @@ export class NodeLink {
       const call: PendingCall = {
         path,
         procedure,
-        frame: encodeCall(id, procedure.kind, path, input),
+        frame,
         resolve: (value) => (settle(), resolve(value)),
         reject: (error) => (settle(), reject(error)),
         sent: false,
@@ -158,7 +165,8 @@ export class NodeLink {
 
   subscribe(procedure: SubscriptionProcedure, path: string, input: unknown, handlers: SubscriptionHandlers<unknown>): Unsubscribable {
     const stream: OpenStream = { path, procedure, input, handlers, id: null, lastEventId: undefined, started: false };
-    const refusal = this.refuse(procedure, path);
+    // The input is encoded again each time the stream is sent; one that cannot be is refused now, not on some later socket.
+    const refusal = this.refuse(procedure, path) ?? encodingRefusal(path, input);
     if (refusal) {
       queueMicrotask(() => this.guard(path, () => handlers.onError?.(refusal)));
       return { unsubscribe() {} };
@@ -361,3 +369,21 @@ export class NodeLink {
 }
 
 const INVALID = Symbol('invalid');
+
+/**
+ * A caller's input that the link cannot encode (superjson refuses objects with a key it
+ * guards against prototype pollution, `constructor` or `prototype` among them, and values
+ * such as cycles): a `BAD_INPUT` of the caller's, never a plain throw.
+ */
+function unsendable(path: string, error: unknown): AgentError {
+  return new AgentError('BAD_INPUT', `the input of ${path} cannot be sent: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+function encodingRefusal(path: string, input: unknown): AgentError | null {
+  try {
+    linkTransformer.serialize(input);
+    return null;
+  } catch (error) {
+    return unsendable(path, error);
+  }
+}

@@ -13,6 +13,8 @@ export interface RawAgent {
   result(id: number, value: unknown, eventId?: string): void;
   /** The first request of `path` the hub sent. */
   next(path: string): Promise<Call>;
+  /** Whether the hub has sent a request of `path` so far. */
+  asked(path: string): boolean;
   /** The close code, once closed. */
   closed(): number | null;
 }
@@ -46,6 +48,7 @@ export async function dialRawAgent(url: string, node: string, connected: Readonl
     send,
     result,
     next: (path) => waitFor(() => calls.find((call) => call.params?.path === path), { what: `a call of ${path}`, timeoutMs: 5_000 }),
+    asked: (path) => calls.some((call) => call.params?.path === path),
     closed: () => closed,
   };
 }
