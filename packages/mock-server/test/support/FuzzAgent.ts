@@ -1,7 +1,7 @@
 import { AgentFrame, CloseCode, isCompatibleProtocol, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '@lormas/protocol';
 import { sampleHeartbeat } from '@lormas/protocol/testing';
 import { type RawData, WebSocket } from 'ws';
-import { type AgentMessage, agentMessage, envelopeVerdict, type FrameId } from './agentFrame.js';
+import { type AgentMessage, agentMessage, envelopeVerdict, type FrameId } from './agentMessage.js';
 import type { AddressedPart, Answer, AnswerKind, ProcedureAnswers, ServerRequest } from './contractAnswers.js';
 import { decodeMember } from './encodedValue.js';
 

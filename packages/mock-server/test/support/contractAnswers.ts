@@ -235,8 +235,9 @@ export class ContractAnswers {
     const procedure = this.procedures.get(request.path);
     const pin = REALISM[request.path];
     let event = 0;
-    const encode = (recipe: ValueRecipe, envelope?: (value: unknown) => unknown): EncodedValue => {
-      const pinned = pin && recipe.treatment !== 'broken' && recipe.seed % 10 !== 0 ? pin(recipe.value, request.input, Math.floor(recipe.seed / 10)) : recipe.value;
+    // Results and items only, never errors: nine in ten (by the value's seed) made as the server needs them.
+    const encode = (recipe: ValueRecipe, envelope?: (value: unknown) => unknown, realistic = true): EncodedValue => {
+      const pinned = realistic && pin && recipe.treatment !== 'broken' && recipe.seed % 10 !== 0 ? pin(recipe.value, request.input, Math.floor(recipe.seed / 10)) : recipe.value;
       const value = envelope ? envelope(pinned) : pinned;
       if (recipe.treatment === 'valid') return validEncoding(value);
       const arbitrary = recipe.treatment === 'mutated' ? mutatedEncoding(value, this.options) : brokenEncoding(value);
@@ -247,7 +248,7 @@ export class ContractAnswers {
         case 'result':
           return { kind: 'result', data: encode(recipe.data) };
         case 'error':
-          return { kind: 'error', error: encode(recipe.error) };
+          return { kind: 'error', error: encode(recipe.error, undefined, false) };
         case 'item': {
           const id = `ev-${seed >>> 0}-${event++}`;
           if (!procedure?.tracked) return { kind: 'item', eventId: undefined, data: encode(recipe.data) };

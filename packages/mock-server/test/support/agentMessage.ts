@@ -17,8 +17,8 @@ export type EnvelopeVerdict =
   | { breaks: true; closeCodes: number[]; reason: string };
 
 /** WebSocket's own close codes for a text frame that is not UTF-8 and a frame over the receiver's limit (RFC 6455, 7.4.1). */
-export const INVALID_UTF8 = 1007;
-export const MESSAGE_TOO_BIG = 1009;
+const INVALID_UTF8 = 1007;
+const MESSAGE_TOO_BIG = 1009;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
