@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FIGURES = [1, 2, 3, 4, 5, 6, 7];
+const FIGURES = [1, 2, 3, 4, 5, 6, 7, 8];
 
 /** Runs `bench/run.ts --quick` to completion; resolves with its exit code and output. */
 function runQuickBench(out: string): Promise<{ code: number | null; output: string }> {

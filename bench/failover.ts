@@ -75,8 +75,8 @@ export async function benchFailover({ quick }: { quick: boolean }): Promise<Benc
       agentA.child.kill('SIGKILL');
       await agentA.exited;
       await waitFor(
-        () => {
-          const record = server!.store.containers.get(id);
+        async () => {
+          const record = await server!.store.containers.get(id);
           return record?.nodeId === b.id && record?.observedState === 'running';
         },
         { timeoutMs: LOST_AFTER_MS + 30_000, intervalMs: 5, what: 'the HA container running on B' },

@@ -77,8 +77,16 @@ export interface ServerHandle extends Child {
   gc(): Promise<void>;
 }
 
-export async function startServerProcess(options: { mode: 'mock' | 'raw'; port?: number; dataDir?: string; adminToken?: string }): Promise<ServerHandle> {
+export async function startServerProcess(options: {
+  mode: 'mock' | 'raw';
+  port?: number;
+  dataDir?: string;
+  adminToken?: string;
+  /** A replica of a cluster: the engine, the shared database and its name. */
+  cluster?: { natsUrl: string; databaseUrl: string; replicaId: string };
+}): Promise<ServerHandle> {
   const env: Record<string, string> = { BENCH_SERVER_MODE: options.mode, BENCH_PORT: String(options.port ?? 0) };
+  if (options.cluster) Object.assign(env, { BENCH_NATS_URL: options.cluster.natsUrl, BENCH_DATABASE_URL: options.cluster.databaseUrl, BENCH_REPLICA_ID: options.cluster.replicaId });
   if (options.dataDir) env['BENCH_DATA_DIR'] = options.dataDir;
   if (options.adminToken) env['BENCH_ADMIN_TOKEN'] = options.adminToken;
   const { handle, first } = await startChild('./serverProcess.ts', env);

@@ -37,15 +37,7 @@ export async function benchRoundTrip({ quick }: RoundTripOptions): Promise<Bench
     const client = hubFixture.hub.client('bench-rtt');
     const ours: Hello = () => client.hello.query();
     const answer = JSON.stringify(await ours());
-    const sequential = (hello: Hello) => async () => {
-      const samples: number[] = [];
-      for (let i = 0; i < calls; i++) {
-        const start = performance.now();
-        await hello();
-        samples.push(performance.now() - start);
-      }
-      return samples;
-    };
+    const sequential = (hello: Hello) => sequentialCalls(hello, calls);
     const floorCalls = async () => {
       const samples: number[] = [];
       for (let i = 0; i < calls; i++) {
@@ -148,7 +140,18 @@ async function toAgentProcess(runtime: AgentRuntime, calls: number, rounds: numb
 }
 
 /** Calls per second with `inFlight` calls always outstanding, over `total` calls. */
-async function callsPerSecond(hello: Hello, inFlight: number, total: number): Promise<number> {
+/** A round of `calls` calls made one after another: the time of each, in milliseconds. */
+export const sequentialCalls = (call: () => Promise<unknown>, calls: number) => async (): Promise<number[]> => {
+  const samples: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const start = performance.now();
+    await call();
+    samples.push(performance.now() - start);
+  }
+  return samples;
+};
+
+export async function callsPerSecond(hello: Hello, inFlight: number, total: number): Promise<number> {
   let started = 0;
   const start = performance.now();
   const worker = async () => {

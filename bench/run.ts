@@ -27,6 +27,7 @@ const figures: Figure[] = [
   { figure: 5, name: 'server per-agent cost', run: async (quick) => (await import('./hubScale.js')).benchHubScale({ quick }) },
   { figure: 6, name: 'reconnect storm', run: async (quick) => (await import('./reconnectStorm.js')).benchReconnectStorm({ quick }) },
   { figure: 7, name: 'failover overhead', run: async (quick) => (await import('./failover.js')).benchFailover({ quick }) },
+  { figure: 8, name: 'the server end on three replicas', run: async (quick) => (await import('./cluster.js')).benchCluster({ quick }) },
 ];
 
 function parseArgs(argv: string[]) {

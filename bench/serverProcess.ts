@@ -38,7 +38,15 @@ let online: () => number;
 let ready: ServerReady;
 
 if (mode === 'mock') {
-  const server = await startMockServer({ port, dataDir: process.env['BENCH_DATA_DIR'] ?? null, adminToken: process.env['BENCH_ADMIN_TOKEN'] });
+  // With BENCH_NATS_URL and BENCH_DATABASE_URL, one replica of a cluster (figure 8).
+  const natsUrl = process.env['BENCH_NATS_URL'];
+  const server = await startMockServer({
+    port,
+    dataDir: process.env['BENCH_DATA_DIR'] ?? null,
+    adminToken: process.env['BENCH_ADMIN_TOKEN'],
+    databaseUrl: process.env['BENCH_DATABASE_URL'] ?? null,
+    cluster: natsUrl ? { natsUrl, replicaId: process.env['BENCH_REPLICA_ID'] } : null,
+  });
   const live = new Set<string>();
   server.gateway.liveness.on('connect', (nodeId) => {
     live.add(nodeId);

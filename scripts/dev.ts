@@ -2,6 +2,10 @@
  * `pnpm dev`: the mock server and one agent on the local Docker engine, wired together,
  * with curl lines that work as printed. Ctrl-C (SIGINT) or SIGTERM stops both and exits 0.
  *
+ * `pnpm dev --cluster`: the same behind a round-robin balancer on PORT, in front of three
+ * replicas of the mock server (PORT+1 to PORT+3) that share a private PostgreSQL and a
+ * nats-server, each started in a temp folder on a free loopback port and stopped with the rest.
+ *
  * Settings: PORT (default 3000), ADMIN_TOKEN (generated when unset), LOG_LEVEL (default
  * info), DATA_DIR (default: in memory, so each run starts clean), DOCKER_HOST for the agent.
  */
@@ -11,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freePort, type NatsServer, type Postgres, type Proxy, startNats, startPostgres, startProxy } from '../packages/testkit/src/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const adminToken = process.env['ADMIN_TOKEN'] || randomBytes(24).toString('base64url');
@@ -18,6 +23,9 @@ const logLevel = process.env['LOG_LEVEL'] || 'info';
 const NODE_NAME = 'dev-node';
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
+const clusterMode = process.argv.includes('--cluster');
+/** In cluster mode: the balancer, the engine and the database, stopped after the replicas. */
+const services: { proxy: Proxy | null; nats: NatsServer | null; postgres: Postgres | null } = { proxy: null, nats: null, postgres: null };
 
 /** Starts a child with its output prefixed, so the two logs stay apart. */
 function start(name: string, args: string[], env: Record<string, string>, onLine?: (line: string) => void): ChildProcess {
@@ -48,6 +56,8 @@ async function stopAll(exitCode: number): Promise<never> {
     await exited;
     clearTimeout(timer);
   }
+  await services.proxy?.close();
+  await Promise.all([services.nats?.stop(), services.postgres?.stop()]);
   process.exit(exitCode);
 }
 
@@ -74,14 +84,35 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
   ensureDashboard();
 
-  const url = await new Promise<string>((resolve) => {
-    const serverEnv: Record<string, string> = { PORT: process.env['PORT'] ?? '3000', HOST: '127.0.0.1', ADMIN_TOKEN: adminToken, LOG_LEVEL: logLevel };
-    start('server', ['packages/mock-server/bin/lormas-mock.js'], serverEnv, (line) => {
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match) resolve(match[1]!);
+  const port = Number(process.env['PORT'] ?? '3000');
+  const startServer = (name: string, env: Record<string, string>) =>
+    new Promise<string>((resolve) => {
+      const serverEnv: Record<string, string> = { HOST: '127.0.0.1', ADMIN_TOKEN: adminToken, LOG_LEVEL: logLevel, ...env };
+      start(name, ['packages/mock-server/bin/lormas-mock.js'], serverEnv, (line) => {
+        const match = /listening on (http:\/\/\S+)/.exec(line);
+        if (match) resolve(match[1]!);
+      });
     });
-  });
+  let url: string;
+  /** What cluster mode started, said after the dashboard's address (which comes first). */
+  const notes: string[] = [];
+  if (clusterMode) {
+    [services.nats, services.postgres] = await Promise.all([startNats(), startPostgres()]);
+    notes.push(`dev: nats-server ${services.nats.url} (pid ${services.nats.pid}), PostgreSQL ${services.postgres.url} (pid ${services.postgres.pid})`);
+    const databaseUrl = await services.postgres.createDatabase('lormas_dev');
+    const ports = port === 0 ? [await freePort(), await freePort(), await freePort()] : [port + 1, port + 2, port + 3];
+    // One after another: the first migrates the shared schema, and all use the first signing key.
+    for (const [i, replicaPort] of ports.entries()) {
+      await startServer(`replica r${i + 1}`, { PORT: String(replicaPort), NATS_URL: services.nats.url, DATABASE_URL: databaseUrl, REPLICA_ID: `r${i + 1}` });
+    }
+    services.proxy = await startProxy({ target: { ports }, port });
+    url = `http://${services.proxy.address}`;
+    notes.push(`dev: a round-robin balancer on ${url} in front of replicas on ports ${ports.join(', ')}`);
+  } else {
+    url = await startServer('server', { PORT: String(port) });
+  }
   process.stdout.write(`Dashboard: ${url}/dashboard\n`);
+  for (const note of notes) process.stdout.write(`${note}\n`);
   const node = await api(url, '/api/nodes', { method: 'POST', body: { name: NODE_NAME, description: 'started by pnpm dev' } });
   const agent = start('agent', ['--import', 'tsx', 'packages/agent/agent.ts'], {
     SERVER_URL: url.replace(/^http/, 'ws'),
@@ -104,7 +135,9 @@ async function main(): Promise<void> {
       '',
       `Dashboard: ${url}/dashboard  (sign in with the admin token: ${adminToken})`,
       '',
-      `dev: ${NODE_NAME} (${node.id}) is online; server pid ${children[0]!.child.pid}, agent pid ${agent.pid}. Ctrl-C stops both.`,
+      clusterMode
+        ? `dev: ${NODE_NAME} (${node.id}) is online; replica pids ${children.filter((c) => c.name.startsWith('replica')).map((c) => c.child.pid).join(', ')}, agent pid ${agent.pid}. Ctrl-C stops everything.`
+        : `dev: ${NODE_NAME} (${node.id}) is online; server pid ${children[0]!.child.pid}, agent pid ${agent.pid}. Ctrl-C stops both.`,
       '',
       '# List nodes',
       `curl -s ${url}/api/nodes ${auth}`,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian or Ubuntu machine to run and test the Lormas node agent:
 # the Docker engine, the offline busybox test image, Debian's registry for pull tests,
-# Chromium for the dashboard's browser tests,
+# Chromium for the dashboard's browser tests, nats-server and PostgreSQL for the cluster tests,
 # pnpm and the workspace's dependencies. Safe to run again; it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,10 @@ command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v ip >/dev/null || missing+=(iproute2)
 # The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# Cluster mode: the replicas route through NATS (JetStream) and share PostgreSQL 15. The tests run
+# private instances of both on loopback ports; neither needs to run as a service.
+command -v nats-server >/dev/null || missing+=(nats-server)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
 # The TLS tests make their certificate authorities with openssl.
 command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
@@ -37,8 +37,10 @@ describe('the workspace', () => {
       mkdirSync(installed, { recursive: true });
       await run('tar', ['-xzf', join(folder, tarball), '-C', installed, '--strip-components=1']);
       const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; exports: Record<string, unknown> };
-      assert.deepEqual(Object.keys(manifest.exports).sort(), ['.', './agent', './server', './testing']);
+      assert.deepEqual(Object.keys(manifest.exports).sort(), ['.', './agent', './cluster', './server', './testing']);
       for (const dependency of Object.keys(manifest.dependencies)) {
+        // Scoped dependencies (@nats-io/kv) live a folder down.
+        mkdirSync(dirname(join(folder, 'app', 'node_modules', dependency)), { recursive: true });
         symlinkSync(realpathSync(join(packageDir, 'node_modules', dependency)), join(folder, 'app', 'node_modules', dependency));
       }
       const script = `
@@ -46,11 +48,13 @@ describe('the workspace', () => {
         const agent = await import('@lormas/protocol/agent');
         const server = await import('@lormas/protocol/server');
         const testing = await import('@lormas/protocol/testing');
+        const cluster = await import('@lormas/protocol/cluster');
         const seen = {
           root: typeof root.agentContract === 'object' && typeof root.AgentError === 'function' && root.PROTOCOL_VERSION,
           agent: typeof agent.serveAgentLink,
           server: typeof server.AgentHub,
           testing: typeof testing.startTestHub,
+          cluster: typeof cluster.ClusterHub,
           procedures: Object.keys(root.contractJsonSchema().procedures).length,
         };
         console.log(JSON.stringify(seen));`;
@@ -62,6 +66,7 @@ describe('the workspace', () => {
       assert.equal(seen['agent'], 'function');
       assert.equal(seen['server'], 'function');
       assert.equal(seen['testing'], 'function');
+      assert.equal(seen['cluster'], 'function');
       assert.ok(typeof seen['root'] === 'string');
       assert.ok((seen['procedures'] as number) >= 20);
     } finally {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type AgentConfig, ConfigError, helpText, loadConfig } from './config.js';
 import { readDotenv } from './dotenv.js';
+import { limitRuntimeMemory } from './limitRuntimeMemory.js';
 import { createLogger } from './logger.js';
 import { startAgent } from './startAgent.js';
 import { StateDir, StateDirError } from './StateDir.js';
@@ -13,6 +14,7 @@ export const EXIT_USAGE = 2;
 
 /** The command line: `--help`, `--version`, or run until SIGTERM/SIGINT. Returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  limitRuntimeMemory();
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText());
     return 0;

@@ -27,6 +27,23 @@ describe('loadConfig', () => {
     assert.notEqual(loadConfig({}).adminToken, config.adminToken);
   });
 
+  it('refuses NATS_URL without DATABASE_URL, a URL of the wrong kind, and a bad REPLICA_ID, never echoing a database URL', () => {
+    const refusal = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        return [error.variable, error.message];
+      }
+      return assert.fail('expected a ConfigError');
+    };
+    assert.equal(refusal({ NATS_URL: 'nats://127.0.0.1:4222' })[0], 'NATS_URL');
+    assert.equal(refusal({ DATABASE_URL: 'mysql://u:pw-secret@h/db' })[0], 'DATABASE_URL');
+    assert.ok(!refusal({ DATABASE_URL: 'not a url pw-secret' })[1]!.includes('pw-secret'));
+    assert.equal(refusal({ DATABASE_URL: 'postgres://h/db', NATS_URL: 'http://127.0.0.1:4222' })[0], 'NATS_URL');
+    assert.equal(refusal({ REPLICA_ID: 'has space' })[0], 'REPLICA_ID');
+  });
+
   it('reads every variable', () => {
     const config = loadConfig({
       PORT: '0',
@@ -38,8 +55,16 @@ describe('loadConfig', () => {
       LOST_AFTER_MS: '3000',
       SUSPECT_AFTER_MS: '500',
       FAILOVER_GRACE_MS: '0',
+      DATABASE_URL: 'postgres://lormas:secret@127.0.0.1:5432/lormas',
+      NATS_URL: 'nats://127.0.0.1:4222',
+      REPLICA_ID: 'replica-1',
+      REPLICA_TTL_MS: '1500',
     });
     assert.deepEqual(config, {
+      databaseUrl: 'postgres://lormas:secret@127.0.0.1:5432/lormas',
+      natsUrl: 'nats://127.0.0.1:4222',
+      replicaId: 'replica-1',
+      replicaTtlMs: 1_500,
       lostAfterMs: 3_000,
       suspectAfterMs: 500,
       failoverGraceMs: 0,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_REPLICA_TTL_MS } from '@lormas/protocol/cluster';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 /** A bad setting, named by `variable`. `main` prints the message as one line and exits 2. */
@@ -35,6 +36,14 @@ export interface MockServerConfig {
   suspectAfterMs: number;
   /** FAILOVER_GRACE_MS: no failover this long after the start. @default `lostAfterMs` (milliseconds) */
   failoverGraceMs: number;
+  /** DATABASE_URL: PostgreSQL shared by the replicas (`postgres://...`); null keeps sqlite. */
+  databaseUrl: string | null;
+  /** NATS_URL: the engine of cluster mode (`nats://host:port`); null runs one process. Needs DATABASE_URL. */
+  natsUrl: string | null;
+  /** REPLICA_ID: this replica's name in the cluster. @default random */
+  replicaId: string | null;
+  /** REPLICA_TTL_MS: a replica silent this long is dead; also the failover lease's TTL. @default 10_000 (milliseconds) */
+  replicaTtlMs: number;
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
@@ -109,7 +118,32 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   if (suspectAfterMs >= lostAfterMs) throw new ConfigError('SUSPECT_AFTER_MS', `must be below LOST_AFTER_MS (${lostAfterMs})`);
   const failoverGraceMs = millis('FAILOVER_GRACE_MS', lostAfterMs, 0);
 
+  const url = (name: string, schemes: string[]) => {
+    const text = value(name);
+    if (text === undefined) return null;
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      // Never echo it: a database URL may hold a password.
+      throw new ConfigError(name, `must be a URL (${schemes.join(' or ')})`);
+    }
+    if (!schemes.includes(parsed.protocol)) throw new ConfigError(name, `must start with ${schemes.join(' or ')}`);
+    return text;
+  };
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const natsUrl = url('NATS_URL', ['nats:']);
+  // Replicas that each kept their own sqlite file would each have a state of their own.
+  if (natsUrl !== null && databaseUrl === null) throw new ConfigError('NATS_URL', 'needs DATABASE_URL: the replicas of a cluster share their state in PostgreSQL');
+  const replicaTtlMs = millis('REPLICA_TTL_MS', DEFAULT_REPLICA_TTL_MS, 100);
+  const replicaId = value('REPLICA_ID') ?? null;
+  if (replicaId !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(replicaId)) throw new ConfigError('REPLICA_ID', `must be 1 to 64 letters, digits, "_" or "-" (got "${replicaId}")`);
+
   return {
+    databaseUrl,
+    natsUrl,
+    replicaId,
+    replicaTtlMs,
     lostAfterMs,
     suspectAfterMs,
     failoverGraceMs,

@@ -27,12 +27,18 @@ async function main(): Promise<void> {
     lostAfterMs: config.lostAfterMs,
     suspectAfterMs: config.suspectAfterMs,
     failoverGraceMs: config.failoverGraceMs,
+    databaseUrl: config.databaseUrl,
+    cluster: config.natsUrl ? { natsUrl: config.natsUrl, replicaId: config.replicaId ?? undefined, replicaTtlMs: config.replicaTtlMs } : null,
     logger,
   });
   process.stdout.write(`lormas-mock dashboard: ${server.url}/dashboard\n`);
   process.stdout.write(`lormas-mock listening on ${server.url} (agents: ${server.url.replace(/^http/, 'ws')})\n`);
   if (config.adminTokenGenerated) process.stdout.write(`admin token (generated, shown once): ${config.adminToken}\n`);
-  logger.info('started', { url: server.url, data: config.dataDir ?? 'in memory' });
+  logger.info('started', {
+    url: server.url,
+    data: config.databaseUrl ? 'PostgreSQL' : (config.dataDir ?? 'in memory'),
+    ...(server.replica ? { replica: server.replica.id } : {}),
+  });
 
   let stopping = false;
   const stop = (signal: string) => {

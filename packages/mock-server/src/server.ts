@@ -19,6 +19,10 @@ import { LiveEvents } from './live/LiveEvents.js';
 import { SharedLogStreams } from './logs/SharedLogStreams.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Store } from './store/Store.js';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ClusterEventLog } from './cluster/ClusterEventLog.js';
+import type { ClusterLiveness } from './cluster/ClusterLiveness.js';
+import { FailoverLeadership } from './cluster/FailoverLeadership.js';
 
 /** Every HTTP limit is an option too (see `HttpLimits` for each default). */
 export interface MockServerOptions extends Partial<HttpLimits> {
@@ -77,6 +81,25 @@ export interface MockServerOptions extends Partial<HttpLimits> {
   sampleIntervalMs?: number;
   /** Lines a shared log stream keeps for viewers who join later. @default 1_000 (lines) */
   sharedLogTailLines?: number;
+  /** PostgreSQL (`postgres://...`) for state shared by replicas, instead of sqlite; wins over `dataDir`. @default null */
+  databaseUrl?: string | null;
+  /**
+   * Run as one replica of a cluster: agents dial any replica, calls reach each node through
+   * the replica holding it, one replica judges failover, events reach every replica. Needs
+   * `databaseUrl`, the state the replicas share. @default null (one process)
+   */
+  cluster?: ClusterOptions | null;
+}
+
+export interface ClusterOptions {
+  /** The engine: NATS with JetStream, `nats://host:port`. */
+  natsUrl: string;
+  /** This replica's name in the cluster. @default random */
+  replicaId?: string;
+  /** Prefix of the cluster's buckets, streams and subjects. @default 'lormas' */
+  subjectPrefix?: string;
+  /** A replica silent this long is dead; also the failover lease's TTL. @default 10_000 (milliseconds) */
+  replicaTtlMs?: number;
 }
 
 /** Where `pnpm build` writes the dashboard. */
@@ -94,6 +117,8 @@ export interface MockServer {
   routes: readonly RouteInfo[];
   /** The live event stream of `GET /api/events` and the sparkline samples. */
   live: LiveEvents;
+  /** In cluster mode, this replica's name and whether it judges failover now; null in one process. */
+  replica: { id: string; isLeader(): boolean; leader(): string | null } | null;
   /** Closes agent sockets (agents will dial again), the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -107,10 +132,17 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const logger = options.logger ?? silentLogger;
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
   const limits = httpLimits(options);
-  const store = new Store({ dataDir: options.dataDir ?? null, now });
+  if (options.cluster && !options.databaseUrl) throw new TypeError('startMockServer: cluster mode needs databaseUrl: the replicas share their state in PostgreSQL');
+  const store = options.databaseUrl ? await Store.connect({ databaseUrl: options.databaseUrl, now }) : new Store({ dataDir: options.dataDir ?? null, now });
+  let nats: NatsConnection | null = null;
   try {
     const key = await loadSigningKey(store.keys);
-    const gateway = new AgentGateway({
+    const cluster = options.cluster ?? null;
+    // The engine may restart: the client dials it again for as long as the replica runs.
+    if (cluster) nats = await connect({ servers: cluster.natsUrl, name: cluster.replicaId, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 2_000, maxPingOut: 2 });
+    const prefix = cluster?.subjectPrefix ?? 'lormas';
+    const gateway = await AgentGateway.start({
+      cluster: cluster && nats ? { nats, replicaId: cluster.replicaId, subjectPrefix: prefix, replicaTtlMs: cluster.replicaTtlMs } : null,
       store,
       key,
       logger,
@@ -120,7 +152,9 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       keepAlive: options.keepAlive,
     });
     const containers = new ContainerService({ store, gateway, longCallTimeoutMs: options.longCallTimeoutMs });
+    let leadership: FailoverLeadership | null = null;
     const failover = new FailoverController({
+      isLeader: () => leadership?.isLeader ?? !cluster,
       store,
       liveness: gateway.liveness,
       actions: containers,
@@ -134,20 +168,33 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       retryMaxMs: options.failoverRetryMaxMs,
     });
     gateway.admitReturning = (nodeId) => failover.admit(nodeId);
+    if (gateway.cluster) leadership = new FailoverLeadership(gateway.cluster.lease('failover'), failover, gateway.cluster, gateway.liveness as ClusterLiveness, logger);
+    const log = nats
+      ? await ClusterEventLog.start({
+          nc: nats,
+          prefix,
+          capacity: options.eventReplayEvents,
+          onError: (error) => logger.warn('live event stream', { error: error instanceof Error ? error.message : String(error) }),
+        })
+      : undefined;
     const migrations = new MigrationRunner({ store, gateway, containers, failover, logger });
     const live = new LiveEvents({
       store,
       gateway,
       failover,
       now,
+      log,
       replayEvents: options.eventReplayEvents,
       heartbeatEventIntervalMs: options.heartbeatEventIntervalMs,
       samplesPerNode: options.samplesPerNode,
       sampleIntervalMs: options.sampleIntervalMs,
     });
     const sessions = new Sessions({ store: store.sessions, adminToken, sessionTtlMs: options.sessionTtlMs, now });
+    await sessions.sweep();
+    const replica = gateway.cluster ? { id: gateway.cluster.replicaId, isLeader: () => leadership?.isLeader ?? false, leader: () => leadership?.leader ?? null } : null;
     const router = apiRouter(
       {
+        replica: replica ? () => ({ id: replica.id, leader: replica.leader() }) : null,
         store,
         gateway,
         containers,
@@ -179,6 +226,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       });
     });
     failover.start();
+    leadership?.start();
     const { port, address, family } = server.address() as AddressInfo;
     const host = family === 'IPv6' ? `[${address}]` : address;
     let closing: Promise<void> | null = null;
@@ -191,19 +239,25 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       failover,
       routes: router.routes(),
       live,
+      replica,
       close: () =>
         (closing ??= (async () => {
           failover.stop();
+          await leadership?.stop();
           live.close();
+          (log as ClusterEventLog | undefined)?.close();
           await gateway.close();
           await failover.idle();
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
-          store.close();
+          await live.settled();
+          await nats?.drain().catch(() => {});
+          await store.close();
         })()),
     };
   } catch (error) {
-    store.close();
+    await nats?.close().catch(() => {});
+    await store.close();
     throw error;
   }
 }

@@ -49,7 +49,7 @@ describe('agent authentication on the WebSocket endpoint', () => {
       helloTimeoutMs: 2_000,
       logger: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
     });
-    const stored = server.store.keys.current()!;
+    const stored = (await server.store.keys.current())!;
     publicJwk = stored.publicJwk;
     serverKey = (await importJWK(JSON.parse(stored.privateJwk) as JWK, stored.alg)) as CryptoKey;
     const node = await registerNode(server, 'auth-node');

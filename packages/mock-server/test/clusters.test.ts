@@ -13,7 +13,7 @@ describe('cluster rename and delete', () => {
     clusterId = (await call(server, 'POST', '/api/clusters', { body: { name: 'eu', description: 'Europe' } })).body.id;
     node = await registerNode(server, 'eu-1', { cluster: 'eu' });
     // A container record that prefers the cluster, written as the API would after a placement.
-    server.store.containers.create({ nodeId: node.id, spec: { name: 'pref', image: 'busybox', env: {}, labels: {}, tty: false, mounts: [], privileged: false, capAdd: [], devices: [], securityOpt: [] }, ha: true, desiredState: 'running', preferredClusterId: clusterId });
+    await server.store.containers.create({ nodeId: node.id, spec: { name: 'pref', image: 'busybox', env: {}, labels: {}, tty: false, mounts: [], privileged: false, capAdd: [], devices: [], securityOpt: [] }, ha: true, desiredState: 'running', preferredClusterId: clusterId });
   });
 
   after(() => server?.close());

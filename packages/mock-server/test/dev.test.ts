@@ -17,14 +17,15 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('pnpm dev', () => {
+for (const mode of ['one process', 'cluster'] as const) {
+describe(mode === 'cluster' ? 'pnpm dev:cluster' : 'pnpm dev', () => {
   let dev: ChildProcess;
   let output = '';
   let containerName: string | undefined;
 
   before(async () => {
     await requireEngine();
-    dev = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { cwd: REPO_ROOT, env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    dev = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts', ...(mode === 'cluster' ? ['--cluster'] : [])], { cwd: REPO_ROOT, env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   });
@@ -33,11 +34,18 @@ describe('pnpm dev', () => {
     if (containerName) await docker(['rm', '-f', containerName]).catch(() => {});
   });
 
-  it('starts the server and an agent that shows online, prints curl lines that work as printed, and stops both cleanly on SIGINT', async () => {
-    await waitFor(() => output.includes('# Remove it'), { timeoutMs: 40_000, what: `the curl lines; output so far:\n${output}` });
-    const pids = /server pid (\d+), agent pid (\d+)/.exec(output);
+  const title =
+    mode === 'cluster'
+      ? 'starts nats-server, PostgreSQL, three replicas behind a balancer and an agent; the curl lines work through the balancer; SIGINT stops everything'
+      : 'starts the server and an agent that shows online, prints curl lines that work as printed, and stops both cleanly on SIGINT';
+  it(title, async () => {
+    await waitFor(() => output.includes('# Remove it'), { timeoutMs: mode === 'cluster' ? 90_000 : 40_000, what: `the curl lines; output so far:\n${output}` });
+    const pids = mode === 'cluster' ? /replica pids (\d+), (\d+), (\d+), agent pid (\d+)/.exec(output) : /server pid (\d+), agent pid (\d+)/.exec(output);
     assert.ok(pids, output);
-    const [serverPid, agentPid] = [Number(pids[1]), Number(pids[2])];
+    const serverPids = pids.slice(1, -1).map(Number);
+    const agentPid = Number(pids.at(-1));
+    const services = mode === 'cluster' ? /nats-server \S+ \(pid (\d+)\), PostgreSQL \S+ \(pid (\d+)\)/.exec(output) : null;
+    if (mode === 'cluster') assert.ok(services, output);
     const curl = (comment: string) => {
       const lines = output.split('\n');
       const line = lines[lines.findIndex((l) => l.startsWith(comment)) + 1];
@@ -60,11 +68,21 @@ describe('pnpm dev', () => {
     const logs = await waitFor(async () => ((await curl('# Read its logs')).includes('hello from lormas') ? await curl('# Read its logs') : null), { what: 'the hello line in the logs' });
     assert.match(logs, /\{"stream":"stdout","line":"hello from lormas"\}/);
     assert.equal(JSON.parse(await curl('# Remove it')).removed, true);
+    if (mode === 'cluster') {
+      // Through the balancer, each call may land on another replica: every one of them knows the one leader.
+      const base = dashboard[1]!.replace(/\/dashboard$/, '');
+      const token = /sign in with the admin token: (\S+)\)/.exec(output)![1]!;
+      const leaders = new Set<string>();
+      for (let i = 0; i < 6; i++) leaders.add(((await (await fetch(`${base}/api/failover`, { headers: { authorization: `Bearer ${token}` } })).json()) as { leader: string }).leader);
+      assert.equal(leaders.size, 1, `leaders seen: ${[...leaders]}`);
+    }
 
     const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
     dev.kill('SIGINT');
     assert.equal(await exited, 0);
-    assert.equal(alive(serverPid), false, 'the server is gone');
+    for (const pid of serverPids) assert.equal(alive(pid), false, 'the server is gone');
     assert.equal(alive(agentPid), false, 'the agent is gone');
+    for (const pid of services?.slice(1).map(Number) ?? []) assert.equal(alive(pid), false, 'nats-server and PostgreSQL are gone');
   });
 });
+}

@@ -22,7 +22,7 @@ describe('migration and failover API refusals', () => {
     offline = (await registerNode(server, 'mig-api-b')).id;
     socket = dialStubAgent(server.url.replace(/^http/, 'ws'), a.token, stubHandlers('mig-api-a'));
     await waitFor(async () => (await call(server, 'GET', `/api/nodes/${online}`)).body?.status === 'online', { what: 'the stub agent online' });
-    containerId = server.store.containers.create({ nodeId: online, spec: { ...spec('mig-api-web'), env: {}, labels: {}, tty: false, mounts: [], privileged: false, capAdd: [], devices: [], securityOpt: [] }, ha: true, desiredState: 'running' }).id;
+    containerId = (await server.store.containers.create({ nodeId: online, spec: { ...spec('mig-api-web'), env: {}, labels: {}, tty: false, mounts: [], privileged: false, capAdd: [], devices: [], securityOpt: [] }, ha: true, desiredState: 'running' })).id;
   });
   after(async () => {
     socket.terminate();

@@ -111,14 +111,17 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-async function stopProcess(child: ChildProcess, graceMs = 15_000): Promise<void> {
+/** Sends `signal` to a child the harness started (by its pid) and resolves once it exited; SIGKILL after `graceMs`. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  child.kill(signal);
+  const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }
+
+const stopProcess = (child: ChildProcess, graceMs?: number) => stopChild(child, 'SIGTERM', graceMs);
 
 export interface SecondEngine extends Started {
   socketPath: string;

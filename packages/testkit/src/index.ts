@@ -11,11 +11,15 @@ export {
   requireEngine,
   startRegistry,
   startSecondEngine,
+  stopChild,
   type Registry,
   type SecondEngine,
   type Started,
 } from './engine.js';
 export { startProxy, type Proxy, type ProxyOptions } from './tcpProxy.js';
+export { freePort } from './freePort.js';
+export { startNats, type NatsServer } from './nats.js';
+export { startPostgres, POSTGRES_BIN, type Postgres } from './postgres.js';
 export {
   FUZZ_MODE_VARIABLE,
   FUZZ_SEED_VARIABLE,

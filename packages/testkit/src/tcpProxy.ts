@@ -4,10 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface ProxyOptions {
-  /** Where connections go: a TCP port on 127.0.0.1, or a unix socket path. */
-  target: { port: number } | { path: string };
+  /**
+   * Where connections go: a TCP port on 127.0.0.1, or a unix socket path; or several ports,
+   * taken in turn for each new connection (round robin, as a load balancer in front of
+   * replicas). A target that refuses the connection is skipped for the next one.
+   */
+  target: { port: number } | { path: string } | { ports: number[] };
   /** Listen on a unix socket (in a temp folder) instead of an ephemeral loopback port. */
   listenUnix?: boolean;
+  /** The loopback port to listen on. @default an ephemeral one */
+  port?: number;
 }
 
 export interface Proxy {
@@ -47,7 +53,21 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   let rate: number | null = null;
   let partitioned = false;
   let server: Server | null = null;
-  let port = 0;
+  let port = options.port ?? 0;
+  let turn = 0;
+  /** Dials the next target in turn; on a refusal the one after it, until each was tried once. */
+  const dial = (tried = 0): Socket => {
+    const target = options.target;
+    if ('path' in target) return createConnection(target.path);
+    if ('port' in target) return createConnection({ host: '127.0.0.1', port: target.port });
+    const next = target.ports[turn++ % target.ports.length]!;
+    const socket = createConnection({ host: '127.0.0.1', port: next });
+    if (tried + 1 >= target.ports.length) return socket;
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') socket.emit('refused');
+    });
+    return socket;
+  };
 
   const drop = (pair: Pair) => {
     pairs.delete(pair);
@@ -82,11 +102,21 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
       client.on('error', () => drop(pair)).on('close', () => drop(pair));
       // A connection made during a partition is held open, unanswered.
       if (partitioned) return;
-      const upstream = 'port' in options.target ? createConnection({ host: '127.0.0.1', port: options.target.port }) : createConnection(options.target.path);
-      pair.upstream = upstream;
-      upstream.on('error', () => drop(pair)).on('close', () => drop(pair));
-      forward(pair, client, upstream, true);
-      forward(pair, upstream, client, false);
+      const attach = (upstream: Socket, tried: number) => {
+        pair.upstream = upstream;
+        let refused = false;
+        upstream.once('refused', () => {
+          // A replica that is down: the balancer takes the next one, the client never knows.
+          refused = true;
+          if (pairs.has(pair)) attach(dial(tried + 1), tried + 1);
+        });
+        upstream.on('error', () => setImmediate(() => !refused && drop(pair))).on('close', () => setImmediate(() => !refused && drop(pair)));
+        upstream.once('connect', () => {
+          forward(pair, client, upstream, true);
+          forward(pair, upstream, client, false);
+        });
+      };
+      attach(dial(), 0);
     });
     if (dir) await new Promise<void>((resolve) => server!.listen(join(dir, 'proxy.sock'), resolve));
     else {

@@ -23,6 +23,7 @@ const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({
   disk: null,
   containers: null,
   uptime: null,
+  replica: null,
   ...extra,
 });
 

@@ -13,7 +13,7 @@ export interface AgentIdentity extends NodeIdentity {
 
 export interface AgentAuthenticatorOptions {
   key: SigningKey;
-  standingOf(nodeId: string, tokenId: string | undefined): NodeStanding;
+  standingOf(nodeId: string, tokenId: string | undefined): NodeStanding | Promise<NodeStanding>;
   logger: Logger;
   /** Epoch milliseconds; expiry is judged by it. @default Date.now */
   now?: () => number;

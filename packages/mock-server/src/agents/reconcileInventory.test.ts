@@ -16,61 +16,61 @@ const summary = (id: string, state: ContainerSummary['state'], serverId?: string
   ...(serverId ? { serverId } : {}),
 });
 
-function fixture() {
+async function fixture() {
   const store = new Store({ dataDir: null });
-  const node = store.nodes.create({ name: 'n' });
-  const other = store.nodes.create({ name: 'o' });
-  const a = store.containers.create({ nodeId: node.id, spec: spec('a'), ha: false, desiredState: 'running' });
-  const b = store.containers.create({ nodeId: node.id, spec: spec('b'), ha: false, desiredState: 'running' });
+  const node = await (await store.nodes.create({ name: 'n' }));
+  const other = await (await store.nodes.create({ name: 'o' }));
+  const a = await (await store.containers.create({ nodeId: node.id, spec: spec('a'), ha: false, desiredState: 'running' }));
+  const b = await (await store.containers.create({ nodeId: node.id, spec: spec('b'), ha: false, desiredState: 'running' }));
   return { store, node, other, a, b };
 }
 
 describe('reconcileInventory', () => {
-  it('takes docker id and state from the inventory by server id, marks the rest missing, and reports unknown copies', () => {
-    const { store, node, a, b } = fixture();
-    const report = reconcileInventory(store.containers, node.id, { nodeName: 'n', containers: [summary('d-a', 'exited', a.id), summary('d-x', 'running', 'ctr_elsewhere')] });
+  it('takes docker id and state from the inventory by server id, marks the rest missing, and reports unknown copies', async () => {
+    const { store, node, a, b } = await fixture();
+    const report = await (await reconcileInventory(store.containers, node.id, { nodeName: 'n', containers: [summary('d-a', 'exited', a.id), summary('d-x', 'running', 'ctr_elsewhere')] }));
     assert.deepEqual(report, { matched: 1, missing: [b.id], unknown: ['d-x'] });
-    assert.deepEqual([store.containers.get(a.id)?.dockerId, store.containers.get(a.id)?.observedState], ['d-a', 'exited']);
-    assert.equal(store.containers.get(b.id)?.observedState, 'missing');
-    assert.equal(store.containers.get(b.id)?.desiredState, 'running', "the server's desired state is kept");
-    store.close();
+    assert.deepEqual([(await store.containers.get(a.id))?.dockerId, (await store.containers.get(a.id))?.observedState], ['d-a', 'exited']);
+    assert.equal((await store.containers.get(b.id))?.observedState, 'missing');
+    assert.equal((await store.containers.get(b.id))?.desiredState, 'running', "the server's desired state is kept");
+    await store.close();
   });
 
-  it('matches by docker id when the inventory lacks a server id', () => {
-    const { store, node, a } = fixture();
-    store.containers.update(a.id, { dockerId: 'd-a' });
-    assert.equal(reconcileInventory(store.containers, node.id, { nodeName: 'n', containers: [summary('d-a', 'running')] }).matched, 1);
-    store.close();
+  it('matches by docker id when the inventory lacks a server id', async () => {
+    const { store, node, a } = await fixture();
+    await (await store.containers.update(a.id, { dockerId: 'd-a' }));
+    assert.equal((await reconcileInventory(store.containers, node.id, { nodeName: 'n', containers: [summary('d-a', 'running')] })).matched, 1);
+    await store.close();
   });
 });
 
 describe('applyContainerEvent', () => {
-  it('records the state an event leaves, found by server id or docker id', () => {
-    const { store, node, a, b } = fixture();
-    store.containers.update(b.id, { dockerId: 'd-b' });
-    applyContainerEvent(store.containers, node.id, { type: 'start', containerId: 'd-a', name: 'a', serverId: a.id, at: 1 });
-    applyContainerEvent(store.containers, node.id, { type: 'die', containerId: 'd-b', name: 'b', at: 2, exitCode: 1 });
-    assert.equal(store.containers.get(a.id)?.observedState, 'running');
-    assert.equal(store.containers.get(b.id)?.observedState, 'exited');
-    store.close();
+  it('records the state an event leaves, found by server id or docker id', async () => {
+    const { store, node, a, b } = await fixture();
+    await (await store.containers.update(b.id, { dockerId: 'd-b' }));
+    await (await applyContainerEvent(store.containers, node.id, { type: 'start', containerId: 'd-a', name: 'a', serverId: a.id, at: 1 }));
+    await (await applyContainerEvent(store.containers, node.id, { type: 'die', containerId: 'd-b', name: 'b', at: 2, exitCode: 1 }));
+    assert.equal((await store.containers.get(a.id))?.observedState, 'running');
+    assert.equal((await store.containers.get(b.id))?.observedState, 'exited');
+    await store.close();
   });
 
-  it("keeps an agent's guard-rail stop on the container until it starts again", () => {
-    const { store, node, a } = fixture();
+  it("keeps an agent's guard-rail stop on the container until it starts again", async () => {
+    const { store, node, a } = await fixture();
     const guardRail = { rule: 'bind-mount-forbidden', message: 'bind mount of /srv/x (/etc, a host system folder) is never allowed' };
-    applyContainerEvent(store.containers, node.id, { type: 'stop', containerId: 'd-a', name: 'a', serverId: a.id, at: 5, guardRail });
-    applyContainerEvent(store.containers, node.id, { type: 'die', containerId: 'd-a', name: 'a', serverId: a.id, at: 6, exitCode: 137 });
-    assert.deepEqual(store.containers.get(a.id)?.guardRailStop, { ...guardRail, at: 5 });
-    assert.equal(store.containers.get(a.id)?.observedState, 'exited');
-    applyContainerEvent(store.containers, node.id, { type: 'start', containerId: 'd-a', name: 'a', serverId: a.id, at: 7 });
-    assert.equal(store.containers.get(a.id)?.guardRailStop, null);
-    store.close();
+    await applyContainerEvent(store.containers, node.id, { type: 'stop', containerId: 'd-a', name: 'a', serverId: a.id, at: 5, guardRail });
+    await applyContainerEvent(store.containers, node.id, { type: 'die', containerId: 'd-a', name: 'a', serverId: a.id, at: 6, exitCode: 137 });
+    assert.deepEqual((await store.containers.get(a.id))?.guardRailStop, { ...guardRail, at: 5 });
+    assert.equal((await store.containers.get(a.id))?.observedState, 'exited');
+    await applyContainerEvent(store.containers, node.id, { type: 'start', containerId: 'd-a', name: 'a', serverId: a.id, at: 7 });
+    assert.equal((await store.containers.get(a.id))?.guardRailStop, null);
+    await store.close();
   });
 
-  it("ignores another node's event about a container the server placed elsewhere", () => {
-    const { store, other, a } = fixture();
-    applyContainerEvent(store.containers, other.id, { type: 'destroy', containerId: 'stale', name: 'a', serverId: a.id, at: 1 });
-    assert.equal(store.containers.get(a.id)?.observedState, null);
-    store.close();
+  it("ignores another node's event about a container the server placed elsewhere", async () => {
+    const { store, other, a } = await fixture();
+    await applyContainerEvent(store.containers, other.id, { type: 'destroy', containerId: 'stale', name: 'a', serverId: a.id, at: 1 });
+    assert.equal((await store.containers.get(a.id))?.observedState, null);
+    await store.close();
   });
 });

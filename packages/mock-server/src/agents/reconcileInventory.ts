@@ -15,19 +15,19 @@ export interface InventoryReport {
  * inventory, read after every (re)connect. Only the observed state changes: the server's
  * desired state wins, and acting on `unknown` copies is the failover controller's business.
  */
-export function reconcileInventory(containers: ContainerStore, nodeId: string, inventory: Inventory): InventoryReport {
+export async function reconcileInventory(containers: ContainerStore, nodeId: string, inventory: Inventory): Promise<InventoryReport> {
   const report: InventoryReport = { matched: 0, missing: [], unknown: [] };
-  const records = containers.list(nodeId);
+  const records = await containers.list(nodeId);
   const claimed = new Set<string>();
   for (const record of records) {
     const found = inventory.containers.find((c) => c.serverId === record.id) ?? inventory.containers.find((c) => record.dockerId !== null && c.id === record.dockerId);
     if (found) {
       claimed.add(found.id);
       report.matched += 1;
-      containers.update(record.id, { dockerId: found.id, observedState: found.state });
+      await containers.update(record.id, { dockerId: found.id, observedState: found.state });
     } else {
       report.missing.push(record.id);
-      containers.update(record.id, { observedState: 'missing' });
+      await containers.update(record.id, { observedState: 'missing' });
     }
   }
   report.unknown = inventory.containers.filter((c) => !claimed.has(c.id)).map((c) => c.id);
@@ -52,12 +52,12 @@ const STATE_AFTER: Record<ContainerEvent['type'], string | null> = {
  * Records a container event of `nodeId` on the matching server container, if any. A stop the
  * agent made because a guard rail no longer held is kept on the record until the next start.
  */
-export function applyContainerEvent(containers: ContainerStore, nodeId: string, event: ContainerEvent): void {
+export async function applyContainerEvent(containers: ContainerStore, nodeId: string, event: ContainerEvent): Promise<void> {
   const state = STATE_AFTER[event.type];
   if (state === null) return;
   const record =
-    (event.serverId ? containers.get(event.serverId) : null) ?? containers.list(nodeId).find((c) => c.dockerId === event.containerId) ?? null;
+    (event.serverId ? await containers.get(event.serverId) : null) ?? (await containers.list(nodeId)).find((c) => c.dockerId === event.containerId) ?? null;
   if (!record || record.nodeId !== nodeId) return;
   const guardRailStop = event.guardRail ? { guardRailStop: { ...event.guardRail, at: event.at } } : state === 'running' ? { guardRailStop: null } : {};
-  containers.update(record.id, { observedState: state, ...guardRailStop, ...(event.type === 'create' ? { dockerId: event.containerId } : {}) });
+  await containers.update(record.id, { observedState: state, ...guardRailStop, ...(event.type === 'create' ? { dockerId: event.containerId } : {}) });
 }

@@ -42,32 +42,35 @@ export class Sessions {
     this.sessionTtlMs = options.sessionTtlMs ?? 12 * 3_600_000;
     if (!Number.isFinite(this.sessionTtlMs) || this.sessionTtlMs < 1_000) throw new TypeError('Sessions: options.sessionTtlMs must be a number of milliseconds >= 1000');
     this.now = options.now ?? Date.now;
-    // Sessions of another admin token can never verify again; expired ones are of no use.
-    options.store.deleteExpired();
   }
 
-  open(): Session {
+  /** Drops expired sessions (sessions of another admin token can never verify again; expired ones are of no use). */
+  async sweep(): Promise<number> {
+    return this.options.store.deleteExpired();
+  }
+
+  async open(): Promise<Session> {
     const id = b64(randomBytes(32));
     const expiresAt = this.now() + this.sessionTtlMs;
-    this.options.store.add({ idHash: sha256(id), binding: this.hmac('session', id), expiresAt });
+    await this.options.store.add({ idHash: sha256(id), binding: this.hmac('session', id), expiresAt });
     return { id, expiresAt, csrfToken: this.hmac('csrf', id) };
   }
 
   /** The live session of a cookie's id, or null (unknown, expired, or opened under another admin token). */
-  verify(id: string): Session | null {
+  async verify(id: string): Promise<Session | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
     const idHash = sha256(id);
-    const row = this.options.store.get(idHash);
+    const row = await this.options.store.get(idHash);
     if (!row) return null;
     if (row.expiresAt <= this.now() || !sameSecret(row.binding, this.hmac('session', id))) {
-      this.options.store.delete(idHash);
+      await this.options.store.delete(idHash);
       return null;
     }
     return { id, expiresAt: row.expiresAt, csrfToken: this.hmac('csrf', id) };
   }
 
-  close(id: string): void {
-    this.options.store.delete(sha256(id));
+  async close(id: string): Promise<void> {
+    await this.options.store.delete(sha256(id));
   }
 
   private hmac(purpose: 'session' | 'csrf', id: string): string {

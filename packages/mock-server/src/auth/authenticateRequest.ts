@@ -28,7 +28,7 @@ export function sameOrigin(req: IncomingMessage): boolean {
  * origin can read, and must not come from another origin. Signing in needs neither.
  */
 export function createRequestAuthenticator(options: { adminToken: string; sessions: Sessions }) {
-  return (req: IncomingMessage, url: URL): void => {
+  return async (req: IncomingMessage, url: URL): Promise<void> => {
     if (req.method === 'POST' && url.pathname === '/api/session') return;
     if (req.headers.authorization !== undefined) {
       if (!isAdminToken(req.headers.authorization, options.adminToken)) {
@@ -37,7 +37,7 @@ export function createRequestAuthenticator(options: { adminToken: string; sessio
       return;
     }
     const id = readSessionCookie(req);
-    const session = id === null ? null : options.sessions.verify(id);
+    const session = id === null ? null : await options.sessions.verify(id);
     if (!session) throw new ServerError('UNAUTHORIZED', 'sign in, or send an admin bearer token: Authorization: Bearer <ADMIN_TOKEN>');
     if (!sameOrigin(req)) throw new ServerError('FORBIDDEN', 'a session may only be used from the dashboard\'s own origin');
     if (!SAFE_METHODS.has(req.method ?? 'GET')) {

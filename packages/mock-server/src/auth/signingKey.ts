@@ -15,15 +15,17 @@ export interface SigningKey {
  * database so that tokens issued before a restart still verify after it.
  */
 export async function loadSigningKey(keys: KeyStore): Promise<SigningKey> {
-  let record = keys.current();
+  let record = await keys.current();
   if (!record) {
     const pair = await generateKeyPair(NODE_TOKEN.alg, { extractable: true });
-    record = keys.add({
+    await keys.add({
       kid: newId('key'),
       alg: NODE_TOKEN.alg,
       privateJwk: JSON.stringify(await exportJWK(pair.privateKey)),
       publicJwk: JSON.stringify(await exportJWK(pair.publicKey)),
     });
+    // Read back, not kept: replicas that started together on an empty database all use the first key stored.
+    record = (await keys.current())!;
   }
   if (record.alg !== NODE_TOKEN.alg) throw new Error(`the stored signing key ${record.kid} is for ${record.alg}; this server signs with ${NODE_TOKEN.alg}`);
   const privateKey = (await importJWK(JSON.parse(record.privateJwk) as JWK, record.alg)) as CryptoKey;

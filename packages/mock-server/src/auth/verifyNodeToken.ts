@@ -12,7 +12,7 @@ export interface VerifyNodeTokenOptions {
    * Looks the token's node up, with the token's id (`jti`), so that a revoked node's token, or
    * a node's token that a newer one replaced, fails although its signature holds.
    */
-  standingOf(nodeId: string, tokenId: string | undefined): NodeStanding;
+  standingOf(nodeId: string, tokenId: string | undefined): NodeStanding | Promise<NodeStanding>;
   /** The clock expiry is judged by. @default new Date() */
   currentDate?: Date;
 }
@@ -64,7 +64,7 @@ export async function verifyNodeToken(token: string | null | undefined, options:
     throw toTokenError(error);
   }
   const nodeId = payload.sub!;
-  const standing = options.standingOf(nodeId, payload.jti);
+  const standing = await options.standingOf(nodeId, payload.jti);
   if (standing === 'revoked') throw new TokenError('TOKEN_REVOKED');
   if (standing === 'replaced') throw new TokenError('TOKEN_REPLACED');
   if (standing === 'unknown') throw new TokenError('TOKEN_UNKNOWN_NODE');

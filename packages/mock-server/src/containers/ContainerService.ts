@@ -49,37 +49,45 @@ export class ContainerService {
    * Records the container, then has the agent create (and by default start) it with the
    * record's id as `serverId`. When the agent refuses or fails, the record is dropped and
    * the agent's error is thrown. `fenceAfterMs` is kept on the record and given to the agent.
+   * `placed` releases the placement's reservation of the node once the record counts instead.
    */
   async create(
     input: { nodeId: string; spec: ContainerSpec; ha: boolean; start: boolean; preferredClusterId?: string | null; fenceAfterMs?: number | null },
     onEvent?: (event: OperationEvent) => void,
+    placed?: () => void,
   ): Promise<ContainerRecord> {
-    this.store.nodes.require(input.nodeId);
-    const client = this.gateway.client(input.nodeId);
-    const record = this.store.containers.create({
-      nodeId: input.nodeId,
-      spec: input.spec,
-      ha: input.ha,
-      preferredClusterId: input.preferredClusterId ?? null,
-      fenceAfterMs: input.fenceAfterMs ?? null,
-      desiredState: input.start ? 'running' : 'stopped',
-    });
+    let record: ContainerRecord;
+    let client: ReturnType<AgentGateway['client']>;
+    try {
+      await this.store.nodes.require(input.nodeId);
+      client = this.gateway.client(input.nodeId);
+      record = await this.store.containers.create({
+        nodeId: input.nodeId,
+        spec: input.spec,
+        ha: input.ha,
+        preferredClusterId: input.preferredClusterId ?? null,
+        fenceAfterMs: input.fenceAfterMs ?? null,
+        desiredState: input.start ? 'running' : 'stopped',
+      });
+    } finally {
+      placed?.();
+    }
     const operationId = newId('op');
     const run = () =>
       client.containers.create.mutate({ operationId, spec: input.spec, serverId: record.id, start: input.start, ...fencing(record) }, { timeoutMs: this.longCallTimeoutMs });
     try {
       const result = onEvent ? await runWatched({ client, operationId, onEvent, run }) : await run();
-      return this.observe(record.id, result);
+      return await this.observe(record.id, result);
     } catch (error) {
-      this.store.containers.remove(record.id);
+      await this.store.containers.remove(record.id);
       throw AgentError.from(error);
     }
   }
 
   async lifecycle(idOrName: string, action: Lifecycle, timeoutSeconds?: number): Promise<ContainerRecord> {
-    const record = this.store.containers.require(idOrName);
+    const record = await this.store.containers.require(idOrName);
     const client = this.gateway.client(record.nodeId);
-    this.store.containers.update(record.id, { desiredState: DESIRED_AFTER[action] });
+    await this.store.containers.update(record.id, { desiredState: DESIRED_AFTER[action] });
     const ref = { operationId: newId('op'), id: record.dockerId ?? record.name };
     const result = await agentCall(() =>
       action === 'start' ? client.containers.start.mutate(ref) : client.containers[action].mutate(timeoutSeconds === undefined ? ref : { ...ref, timeoutSeconds }),
@@ -89,7 +97,7 @@ export class ContainerService {
 
   /** Removes the container on its node (forcibly) and forgets it. A container the node no longer has is forgotten too. */
   async remove(idOrName: string): Promise<ContainerRecord> {
-    const record = this.store.containers.require(idOrName);
+    const record = await this.store.containers.require(idOrName);
     const client = this.gateway.client(record.nodeId);
     try {
       await client.containers.remove.mutate({ operationId: newId('op'), id: record.dockerId ?? record.name, force: true });
@@ -97,12 +105,12 @@ export class ContainerService {
       const agentError = AgentError.from(error);
       if (agentError.code !== 'NOT_FOUND') throw agentError;
     }
-    this.store.containers.remove(record.id);
+    await this.store.containers.remove(record.id);
     return record;
   }
 
   async pull(nodeId: string, image: string, onEvent?: (event: OperationEvent) => void): Promise<PullResult> {
-    this.store.nodes.require(nodeId);
+    await this.store.nodes.require(nodeId);
     const client = this.gateway.client(nodeId);
     const operationId = newId('op');
     const run = () => client.images.pull.mutate({ operationId, image }, { timeoutMs: this.longCallTimeoutMs });
@@ -113,12 +121,14 @@ export class ContainerService {
    * Has `nodeId`'s agent create a copy of a recorded container, with the same spec, server id
    * and fencing; the record stays where it is until `place` moves it. Used by migrations and
    * failover: a copy without the fencing would run on through the next partition of its node.
+   * `operationId` makes a retry of the same copy (by a new failover leader) the same operation,
+   * which the agent answers with its first result instead of creating a second copy.
    */
-  async createCopy(record: ContainerRecord, nodeId: string, start: boolean): Promise<ContainerResult> {
+  async createCopy(record: ContainerRecord, nodeId: string, start: boolean, operationId: string = newId('op')): Promise<ContainerResult> {
     const client = this.gateway.client(nodeId);
     return agentCall(() =>
       client.containers.create.mutate(
-        { operationId: newId('op'), spec: record.spec, serverId: record.id, start, ...fencing(record) },
+        { operationId, spec: record.spec, serverId: record.id, start, ...fencing(record) },
         { timeoutMs: this.longCallTimeoutMs },
       ),
     );
@@ -141,14 +151,14 @@ export class ContainerService {
   }
 
   /** Moves the record to the node whose copy is now the container. */
-  place(id: string, nodeId: string, result: ContainerResult): ContainerRecord {
-    const updated = this.store.containers.update(id, { nodeId, dockerId: result.containerId, observedState: result.state });
+  async place(id: string, nodeId: string, result: ContainerResult): Promise<ContainerRecord> {
+    const updated = await this.store.containers.update(id, { nodeId, dockerId: result.containerId, observedState: result.state });
     if (!updated) throw new AgentError('NOT_FOUND', `container ${id} was removed meanwhile`);
     return updated;
   }
 
-  private observe(id: string, result: ContainerResult): ContainerRecord {
-    const updated = this.store.containers.update(id, { dockerId: result.containerId, observedState: result.state });
+  private async observe(id: string, result: ContainerResult): Promise<ContainerRecord> {
+    const updated = await this.store.containers.update(id, { dockerId: result.containerId, observedState: result.state });
     if (!updated) throw new AgentError('NOT_FOUND', `container ${id} was removed meanwhile`);
     return updated;
   }

@@ -5,7 +5,7 @@ import { NodeLiveness } from '../agents/NodeLiveness.js';
 import { silentLogger } from '../logger.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
 import { Store } from '../store/Store.js';
-import { type FailoverActions, FailoverController } from './FailoverController.js';
+import { copyOperationId, type FailoverActions, FailoverController } from './FailoverController.js';
 import { retryDelayMs } from './retryDelayMs.js';
 
 const hello = { nodeName: 'n' } as Hello;
@@ -15,7 +15,7 @@ const spec = (name: string) => ({ name, image: 'busybox', env: {}, labels: {}, t
 /** Nodes that do what they are told: create succeeds unless a failure is queued. */
 class FakeActions implements FailoverActions {
   readonly moving = new Set<string>();
-  readonly created: { container: string; node: string; at: number }[] = [];
+  readonly created: { container: string; node: string; at: number; operationId?: string }[] = [];
   readonly commands: string[] = [];
   failures: AgentError[] = [];
   inventories = new Map<string, Inventory>();
@@ -25,8 +25,8 @@ class FakeActions implements FailoverActions {
     private readonly clock: () => number,
   ) {}
 
-  async createCopy(record: ContainerRecord, nodeId: string): Promise<ContainerResult> {
-    this.created.push({ container: record.id, node: nodeId, at: this.clock() });
+  async createCopy(record: ContainerRecord, nodeId: string, _start: boolean, operationId?: string): Promise<ContainerResult> {
+    this.created.push({ container: record.id, node: nodeId, at: this.clock(), operationId });
     const failure = this.failures.shift();
     if (failure) throw failure;
     return { containerId: `docker-${record.name}-${nodeId}`, name: record.name, state: 'running' };
@@ -36,8 +36,8 @@ class FakeActions implements FailoverActions {
     this.commands.push(`${action} ${dockerId} on ${nodeId}`);
   }
 
-  place(id: string, nodeId: string, result: ContainerResult): ContainerRecord {
-    return this.store.containers.update(id, { nodeId, dockerId: result.containerId, observedState: result.state })!;
+  async place(id: string, nodeId: string, result: ContainerResult): Promise<ContainerRecord> {
+    return (await this.store.containers.update(id, { nodeId, dockerId: result.containerId, observedState: result.state }))!;
   }
 
   async inventory(nodeId: string): Promise<Inventory> {
@@ -60,30 +60,45 @@ describe('FailoverController', () => {
   });
   afterEach(() => store.close());
 
-  const controller = (options: { graceMs?: number } = {}) =>
-    new FailoverController({ store, liveness, actions, logger: silentLogger, now: clock, lostAfterMs: 3_000, graceMs: options.graceMs ?? 0, checkIntervalMs: 0, retryBaseMs: 1_000, retryMaxMs: 4_000 });
-  const addNodes = (...names: string[]) =>
-    names.map((name) => {
-      const node = store.nodes.create({ name });
+  const controller = (options: { graceMs?: number; isLeader?: () => boolean } = {}) =>
+    new FailoverController({
+      store,
+      liveness,
+      actions,
+      logger: silentLogger,
+      now: clock,
+      lostAfterMs: 3_000,
+      graceMs: options.graceMs ?? 0,
+      checkIntervalMs: 0,
+      retryBaseMs: 1_000,
+      retryMaxMs: 4_000,
+      isLeader: options.isLeader,
+    });
+  const addNodes = async (...names: string[]) => {
+    const ids: string[] = [];
+    for (const name of names) {
+      const node = await store.nodes.create({ name });
       liveness.connected(node.id, hello);
       liveness.heartbeat(node.id, beat());
-      return node.id;
-    });
+      ids.push(node.id);
+    }
+    return ids;
+  };
   /** Advances the clock in steps, the given nodes beating at each step, then judges. */
   const advance = async (failover: FailoverController, ms: number, beating: string[], engineUp = true) => {
     for (let passed = 0; passed < ms; passed += 250) {
       time += 250;
       for (const id of beating) liveness.heartbeat(id, beat(engineUp));
-      failover.tick();
+      await failover.tick();
       await failover.idle();
     }
   };
-  const ha = (nodeId: string, name: string, isHa = true) => store.containers.create({ nodeId, spec: spec(name), ha: isHa, desiredState: 'running' });
+  const ha = async (nodeId: string, name: string, isHa = true) => (await store.containers.create({ nodeId, spec: spec(name), ha: isHa, desiredState: 'running' }));
 
   it('calls a silent node suspect, then lost after the window, and moves only its HA containers', async () => {
-    const [a, b] = addNodes('a', 'b');
-    const web = ha(a!, 'web');
-    const batch = ha(a!, 'batch', false);
+    const [a, b] = await addNodes('a', 'b');
+    const web = await ha(a!, 'web');
+    const batch = await ha(a!, 'batch', false);
     const failover = controller();
     liveness.disconnected(a!, 1006);
     await advance(failover, 1_500, [b!]);
@@ -91,9 +106,9 @@ describe('FailoverController', () => {
     assert.deepEqual(actions.created, []);
     await advance(failover, 2_000, [b!]);
     assert.equal(liveness.get(a!).status, 'lost');
-    assert.equal(store.containers.get(web.id)?.nodeId, b);
-    assert.equal(store.containers.get(batch.id)?.nodeId, a);
-    const [migration, ...others] = store.migrations.list();
+    assert.equal((await store.containers.get(web.id))?.nodeId, b);
+    assert.equal((await store.containers.get(batch.id))?.nodeId, a);
+    const [migration, ...others] = (await store.migrations.list());
     assert.deepEqual(others, []);
     assert.equal(migration?.trigger, 'node-lost');
     assert.equal(migration?.status, 'succeeded');
@@ -101,8 +116,8 @@ describe('FailoverController', () => {
   });
 
   it('moves nothing in the grace window after the start, and moves once it ends', async () => {
-    const [a, b] = addNodes('a', 'b');
-    const web = ha(a!, 'web');
+    const [a, b] = await addNodes('a', 'b');
+    const web = await ha(a!, 'web');
     const failover = controller({ graceMs: 6_000 });
     liveness.disconnected(a!, 1006);
     await advance(failover, 5_000, [b!]);
@@ -110,37 +125,37 @@ describe('FailoverController', () => {
     assert.equal(liveness.get(a!).status, 'offline');
     assert.deepEqual(actions.created, []);
     await advance(failover, 1_500, [b!]);
-    assert.equal(store.containers.get(web.id)?.nodeId, b);
+    assert.equal((await store.containers.get(web.id))?.nodeId, b);
   });
 
   it('moves nothing while more than half of the nodes are silent, and reports the hold', async () => {
-    const [a, b, c] = addNodes('a', 'b', 'c');
-    ha(a!, 'web');
-    ha(b!, 'api');
+    const [a, b, c] = await addNodes('a', 'b', 'c');
+    await ha(a!, 'web');
+    await ha(b!, 'api');
     const failover = controller();
     await advance(failover, 10_000, [c!]);
     assert.equal(failover.status().hold, 'majority-silent');
     assert.deepEqual(actions.created, []);
-    assert.deepEqual(store.migrations.list(), []);
+    assert.deepEqual((await store.migrations.list()), []);
     assert.notEqual(liveness.get(a!).status, 'lost');
   });
 
   it('places on the least loaded healthy node of the same cluster first', async () => {
-    const eu = store.clusters.create({ name: 'eu' });
-    const [a, b, c, d] = addNodes('a', 'b', 'c', 'd');
-    store.nodes.update(a!, { clusterId: eu.id });
-    store.nodes.update(c!, { clusterId: eu.id });
-    ha(c!, 'already-there');
-    const web = ha(a!, 'web');
+    const eu = await store.clusters.create({ name: 'eu' });
+    const [a, b, c, d] = await addNodes('a', 'b', 'c', 'd');
+    await store.nodes.update(a!, { clusterId: eu.id });
+    await store.nodes.update(c!, { clusterId: eu.id });
+    await ha(c!, 'already-there');
+    const web = await ha(a!, 'web');
     const failover = controller();
     await advance(failover, 3_500, [b!, c!, d!]);
     // c holds a container and b none, but c shares the lost node's cluster.
-    assert.equal(store.containers.get(web.id)?.nodeId, c);
+    assert.equal((await store.containers.get(web.id))?.nodeId, c);
   });
 
   it('retries with a doubling delay when no target takes the container, and records every failure', async () => {
-    const [a, b] = addNodes('a', 'b');
-    const web = ha(a!, 'web');
+    const [a, b] = await addNodes('a', 'b');
+    const web = await ha(a!, 'web');
     const failover = controller();
     // b beats but its engine is down: not a target.
     await advance(failover, 3_250, [b!], false);
@@ -148,10 +163,10 @@ describe('FailoverController', () => {
     assert.equal(pending?.attempts, 1);
     actions.failures.push(new AgentError('ENGINE_UNAVAILABLE', 'engine restarting'));
     await advance(failover, 4_000, [b!]);
-    assert.equal(store.containers.get(web.id)?.nodeId, b);
+    assert.equal((await store.containers.get(web.id))?.nodeId, b);
     const gaps = actions.created.slice(1).map((call, i) => call.at - actions.created[i]!.at);
     assert.deepEqual(gaps, [retryDelayMs(2, { baseMs: 1_000, maxMs: 4_000 })]);
-    const migration = store.migrations.list()[0]!;
+    const migration = (await store.migrations.list())[0]!;
     assert.equal(migration.status, 'succeeded');
     assert.deepEqual(
       migration.steps.map((s) => `${s.name} ${s.status}`),
@@ -159,17 +174,17 @@ describe('FailoverController', () => {
     );
   });
 
-  it('caps the retry delay', () => {
+  it('caps the retry delay', async () => {
     assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelayMs(n, { baseMs: 1_000, maxMs: 4_000 })), [1_000, 2_000, 4_000, 4_000, 4_000]);
   });
 
   it('removes the stale copies of a returning node, and cancels moves that found no target', async () => {
-    const [a, b] = addNodes('a', 'b');
-    const moved = ha(a!, 'moved');
+    const [a, b] = await addNodes('a', 'b');
+    const moved = await ha(a!, 'moved');
     const failover = controller();
     await advance(failover, 3_500, [b!]);
-    assert.equal(store.containers.get(moved.id)?.nodeId, b);
-    const stuck = ha(a!, 'stuck');
+    assert.equal((await store.containers.get(moved.id))?.nodeId, b);
+    const stuck = await ha(a!, 'stuck');
     await advance(failover, 250, [b!], false);
     actions.inventories.set(a!, {
       nodeName: 'a',
@@ -180,8 +195,78 @@ describe('FailoverController', () => {
     });
     await failover.admit(a!);
     assert.deepEqual(actions.commands, [`stop stale-1 on ${a}`, `remove stale-1 on ${a}`]);
-    assert.equal(store.migrations.list(moved.id)[0]?.steps.at(-1)?.name, 'remove-stale-source');
-    assert.equal(store.migrations.list(stuck.id)[0]?.status, 'cancelled');
+    assert.equal((await store.migrations.list(moved.id))[0]?.steps.at(-1)?.name, 'remove-stale-source');
+    assert.equal((await store.migrations.list(stuck.id))[0]?.status, 'cancelled');
     assert.deepEqual(failover.status().pending, []);
+  });
+
+  describe('handed over between replicas', () => {
+    it('judges nothing while it is not the leader, and announces nothing', async () => {
+      const [a, b] = await addNodes('a', 'b');
+      await ha(a!, 'web');
+      let leading = false;
+      const follower = controller({ isLeader: () => leading });
+      const announced: string[] = [];
+      follower.healthListener = (nodeId, health) => announced.push(`${nodeId} ${health}`);
+      liveness.disconnected(a!, 1006);
+      await advance(follower, 5_000, [b!]);
+      assert.notEqual(liveness.get(a!).status, 'lost');
+      assert.deepEqual([actions.created, announced, await store.migrations.list()], [[], [], []]);
+      assert.equal(follower.status().judging, false);
+      leading = true;
+      await follower.takeOver();
+      await advance(follower, 3_500, [b!]);
+      assert.equal(liveness.get(a!).status, 'lost', 'judged once it leads');
+    });
+
+    it('starts a new leader with the grace window, counting silence from the takeover: a node silent since before it is not lost at once', async () => {
+      const [a, b] = await addNodes('a', 'b');
+      const web = await ha(a!, 'web');
+      const failover = controller({ graceMs: 1_000 });
+      liveness.disconnected(a!, 1006);
+      // The previous leader died before judging: a has been silent for longer than the window already.
+      time += 5_000;
+      await failover.takeOver();
+      await advance(failover, 2_500, [b!]);
+      assert.notEqual(liveness.get(a!).status, 'lost', 'silence counts from the takeover');
+      assert.deepEqual(actions.created, []);
+      await advance(failover, 1_000, [b!]);
+      assert.equal((await store.containers.get(web.id))?.nodeId, b);
+    });
+
+    it('keeps the majority-silent hold across a handover: the new leader holds too, and moves nothing', async () => {
+      const [a, b, c] = await addNodes('a', 'b', 'c');
+      await ha(a!, 'web');
+      await ha(b!, 'api');
+      let first = true;
+      const old = controller({ isLeader: () => first });
+      await advance(old, 4_000, [c!]);
+      assert.equal(old.status().hold, 'majority-silent');
+      first = false;
+      old.standDown();
+      const next = controller({ isLeader: () => !first });
+      await next.takeOver();
+      await advance(next, 10_000, [c!]);
+      assert.equal(next.status().hold, 'majority-silent');
+      assert.deepEqual(actions.created, []);
+      assert.deepEqual(await store.migrations.list(), []);
+    });
+
+    it("takes over its predecessor's running move on the target it chose, with the same operation id, so the agent answers it once", async () => {
+      const [a, b, c] = await addNodes('a', 'b', 'c');
+      const web = await ha(a!, 'web');
+      // What the previous leader left: the move started, the target chosen, the copy perhaps made.
+      const migration = await store.migrations.start({ containerId: web.id, containerName: web.name, trigger: 'node-lost', sourceNodeId: a!, targetNodeId: null });
+      await store.migrations.setTarget(migration.id, c!);
+      liveness.markLost(a!);
+      const failover = controller();
+      await failover.takeOver();
+      await advance(failover, 250, [b!, c!]);
+      assert.deepEqual(actions.created.map((call) => [call.node, call.operationId]), [[c, copyOperationId(migration.id, c!)]]);
+      const [moved] = await store.migrations.list(web.id);
+      assert.equal(moved?.status, 'succeeded');
+      assert.ok(moved?.steps.some((step) => step.name === 'leader-changed'));
+      assert.equal((await store.containers.get(web.id))?.nodeId, c);
+    });
   });
 });

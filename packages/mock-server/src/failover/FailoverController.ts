@@ -10,9 +10,9 @@ import { retryDelayMs } from './retryDelayMs.js';
 
 /** What failover asks of the nodes; `ContainerService` in the server, a fake in unit tests. */
 export interface FailoverActions {
-  createCopy(record: ContainerRecord, nodeId: string, start: boolean): Promise<ContainerResult>;
+  createCopy(record: ContainerRecord, nodeId: string, start: boolean, operationId?: string): Promise<ContainerResult>;
   copyCommand(nodeId: string, action: 'stop' | 'remove', dockerId: string, timeoutSeconds?: number): Promise<void>;
-  place(id: string, nodeId: string, result: ContainerResult): ContainerRecord;
+  place(id: string, nodeId: string, result: ContainerResult): Promise<ContainerRecord>;
   inventory(nodeId: string): Promise<Inventory>;
   /** Containers a planned migration is moving right now; failover leaves them alone. */
   readonly moving: ReadonlySet<string>;
@@ -39,7 +39,26 @@ export interface FailoverOptions {
   retryMaxMs?: number;
   /** Where containers go; shared with the API's placement. @default a chooser over `store` and `liveness` judged by this controller */
   chooser?: NodeChooser;
+  /**
+   * Whether this process is the one judge. In cluster mode only the replica holding the
+   * failover lease declares nodes lost and moves containers; the others judge for their
+   * views alone. @default always (one process)
+   */
+  isLeader?: () => boolean;
 }
+
+/** A lost node that dialled back: connected again, not yet admitted. Seen in the shared liveness, so a leader on another replica sees it too. */
+const isReturning = (live: { status: string; returning?: boolean }) => live.status === 'lost' && live.returning === true;
+
+/**
+ * The operation id of creating a failover copy on a target: the same for every attempt of
+ * one migration on one target, so a retry (by this leader, or by the next after this one
+ * died mid-call) is answered by the agent with the copy it made, not a second copy.
+ */
+export const copyOperationId = (migrationId: string, target: string) => `failover:${migrationId}:${target}`.slice(0, 128);
+
+/** How long a list of the registered nodes serves the checks before it is read again. */
+const NODE_LIST_REFRESH_MS = 10_000;
 
 /** One HA container of a lost node waiting for (or being given) a new node. */
 interface Pending {
@@ -61,13 +80,23 @@ export class FailoverController {
   readonly lostAfterMs: number;
   readonly suspectAfterMs: number;
   readonly graceMs: number;
-  readonly startedAt: number;
+  private since: number;
   private readonly now: () => number;
   private readonly pending = new Map<string, Pending>();
   private readonly returning = new Set<string>();
   private last: Assessment | null = null;
   private holdSince: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The check in progress: checks never overlap, a slow database makes them less frequent. */
+  private ticking: Promise<void> | null = null;
+  /**
+   * The registered nodes, read again when this replica's store announces a node change, and
+   * otherwise every `NODE_LIST_REFRESH_MS` (another replica's registrations). Reading every
+   * node each tick cost 4 % of a core at 10,000 nodes, for a list that changes by hand.
+   */
+  private nodeList: { readAt: number; nodes: NodeRecord[] } | null = null;
+  /** Counts node changes, so a list read while one happened is not kept. */
+  private nodeChanges = 0;
   readonly chooser: NodeChooser;
   /** Told of every change of a node's health as the checks see it (the live event stream listens). */
   healthListener: ((nodeId: string, health: NodeHealth) => void) | null = null;
@@ -80,15 +109,82 @@ export class FailoverController {
     for (const [name, value] of Object.entries({ lostAfterMs: this.lostAfterMs, suspectAfterMs: this.suspectAfterMs, graceMs: this.graceMs })) {
       if (!Number.isFinite(value) || value < 0) throw new TypeError(`FailoverController: options.${name} must be a number of milliseconds >= 0`);
     }
-    this.startedAt = this.now();
+    this.since = this.now();
     this.chooser = options.chooser ?? new NodeChooser({ store: options.store, liveness: options.liveness, healthOf: (nodeId) => this.healthOf(nodeId) });
+    options.store.changes.on('change', (change) => {
+      if (change.kind !== 'node') return;
+      this.nodeList = null;
+      this.nodeChanges++;
+    });
+  }
+
+  /** The registered nodes; see `nodeList`. */
+  private async nodes(): Promise<NodeRecord[]> {
+    if (this.nodeList && this.now() - this.nodeList.readAt < NODE_LIST_REFRESH_MS) return this.nodeList.nodes;
+    const readAt = this.now();
+    const changes = this.nodeChanges;
+    const nodes = await this.options.store.nodes.list();
+    if (changes === this.nodeChanges) this.nodeList = { readAt, nodes };
+    return nodes;
+  }
+
+  /** When judging began: the start, or the moment this replica became the leader. No failover in the grace window after it. */
+  get startedAt(): number {
+    return this.since;
+  }
+
+  /** Judging for real: the leader, once it has taken over what its predecessor left. */
+  private get leading(): boolean {
+    return (this.options.isLeader?.() ?? true) && this.takingOver === null;
+  }
+
+  /** The takeover in progress: until the moves left running are adopted, a check would start them anew. */
+  private takingOver: Promise<void> | null = null;
+
+  /**
+   * This replica became the failover leader. Judging starts afresh with the grace window, as
+   * Nomad's new leader resets every node's heartbeat timer: nodes whose replica just died are
+   * dialling another, and their silence is no reason to move anything. The failovers the
+   * previous leader left running are taken over, each on the target it had chosen first, so
+   * a copy it was creating when it died is the same operation, answered once by the agent.
+   */
+  takeOver(): Promise<void> {
+    this.since = this.now();
+    this.last = null;
+    this.holdSince = null;
+    this.takingOver = this.adopt().finally(() => (this.takingOver = null));
+    return this.takingOver;
+  }
+
+  private async adopt(): Promise<void> {
+    const { store, logger } = this.options;
+    for (const migration of await store.migrations.running('node-lost')) {
+      if (this.pending.has(migration.containerId)) continue;
+      this.pending.set(migration.containerId, {
+        migrationId: migration.id,
+        containerId: migration.containerId,
+        sourceNodeId: migration.sourceNodeId,
+        attempts: 0,
+        nextAt: this.now(),
+        target: migration.targetNodeId,
+        inFlight: null,
+      });
+      await store.migrations.step(migration.id, 'leader-changed', 'info', 'a new failover leader took this move over');
+    }
+    logger.info('failover leader', { adopted: this.pending.size, graceMs: this.graceMs });
+  }
+
+  /** This replica lost the lease: it stops moving containers; moves in flight finish, the next leader takes over the rest. */
+  standDown(): void {
+    for (const [containerId, item] of this.pending) if (!item.inFlight) this.pending.delete(containerId);
+    this.options.logger.info('failover leadership lost');
   }
 
   start(): void {
     const interval = this.options.checkIntervalMs ?? Math.min(1_000, Math.max(50, Math.round(this.lostAfterMs / 10)));
-    if (interval > 0 && !this.timer) this.timer = setInterval(() => this.tick(), interval);
+    if (interval > 0 && !this.timer) this.timer = setInterval(() => void this.tick(), interval);
     // Judged at once, so the API shows the grace hold and every node from the first moment.
-    this.tick();
+    void this.tick();
   }
 
   /** Stops judging; placements in flight finish on their own. */
@@ -97,15 +193,23 @@ export class FailoverController {
     this.timer = null;
   }
 
-  /** Judges every node, declares the silent ones lost, and places what is due. */
-  tick(): void {
+  /** Judges every node, declares the silent ones lost, and places what is due. Resolves when done; a check already running is joined. */
+  tick(): Promise<void> {
+    this.ticking ??= this.check()
+      .catch((error: unknown) => this.options.logger.error('failover check failed', { error: error instanceof Error ? error.message : String(error) }))
+      .finally(() => (this.ticking = null));
+    return this.ticking;
+  }
+
+  private async check(): Promise<void> {
     const { store, liveness, logger } = this.options;
-    const nodes = store.nodes.list();
+    const nodes = await this.nodes();
     const previousHold = this.last?.hold ?? null;
     const previousHealth = this.last?.health;
+    const leading = this.leading;
     this.last = assessNodes({
       now: this.now(),
-      startedAt: this.startedAt,
+      startedAt: this.since,
       silenceResetAt: this.last?.silenceResetAt ?? null,
       previousHold,
       windows: { lostAfterMs: this.lostAfterMs, suspectAfterMs: this.suspectAfterMs, graceMs: this.graceMs },
@@ -115,6 +219,8 @@ export class FailoverController {
         return { nodeId: node.id, lost: live.status === 'lost', connected: live.connectedSince !== null, lastSignAt: Number.isFinite(lastSignAt) ? lastSignAt : null };
       }),
     });
+    // Only the leader judges for real: a follower's view is its own, and it announces nothing.
+    if (!leading) return;
     if (this.healthListener) {
       for (const [nodeId, judged] of this.last.health) {
         if (previousHealth?.get(nodeId)?.health !== judged.health) this.healthListener(nodeId, judged.health);
@@ -131,9 +237,11 @@ export class FailoverController {
       logger.warn('node lost', { node: nodeId, silentMs: this.last.health.get(nodeId)?.silentMs });
       liveness.markLost(nodeId);
     }
+    // In cluster mode a heartbeat written meanwhile by the node's replica may undo a `lost`: moves start from what was written.
+    if (this.last.newlyLost.length > 0) await liveness.settled();
     if (hold) return;
-    this.enqueueLostContainers(nodes);
-    for (const item of this.pending.values()) if (!item.inFlight && item.nextAt <= this.now()) this.attempt(item);
+    await this.enqueueLostContainers(nodes);
+    for (const item of [...this.pending.values()]) if (!item.inFlight && item.nextAt <= this.now()) await this.attempt(item);
   }
 
   /** Resolves once no placement is in flight (for tests and shutdown). */
@@ -151,13 +259,16 @@ export class FailoverController {
   async admit(nodeId: string): Promise<void> {
     this.returning.add(nodeId);
     try {
+      // In cluster mode the leader may be another replica: it cancels this node's pending moves
+      // when it sees the node back; the ones in flight are awaited here through the shared history.
+      if (!this.leading) await this.awaitMovesFrom(nodeId);
       const mine = [...this.pending.values()].filter((item) => item.sourceNodeId === nodeId);
       await Promise.all(mine.map((item) => item.inFlight));
       for (const item of mine) {
         if (this.pending.get(item.containerId) !== item) continue;
         this.pending.delete(item.containerId);
-        this.options.store.migrations.step(item.migrationId, 'node-returned', 'info', 'the lost node dialled back before a target took the container');
-        this.options.store.migrations.finish(item.migrationId, 'cancelled');
+        await this.options.store.migrations.step(item.migrationId, 'node-returned', 'info', 'the lost node dialled back before a target took the container');
+        await this.options.store.migrations.finish(item.migrationId, 'cancelled');
       }
       await this.removeStaleCopies(nodeId);
     } finally {
@@ -165,10 +276,18 @@ export class FailoverController {
     }
   }
 
+  private async awaitMovesFrom(nodeId: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = this.now() + timeoutMs;
+    while ((await this.options.store.migrations.running('node-lost')).some((m) => m.sourceNodeId === nodeId)) {
+      if (this.now() > deadline) throw new Error(`moves of node ${nodeId} are still running after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   /** A target for `record` among the healthy nodes other than its own, or null. */
-  chooseTargetFor(record: ContainerRecord): string | null {
-    const source = this.options.store.nodes.get(record.nodeId);
-    return this.chooser.choose({ exclude: record.nodeId, sourceClusterId: source?.clusterId ?? null, preferredClusterId: record.preferredClusterId })?.nodeId ?? null;
+  async chooseTargetFor(record: ContainerRecord): Promise<string | null> {
+    const source = await this.options.store.nodes.get(record.nodeId);
+    return (await this.chooser.choose({ exclude: record.nodeId, sourceClusterId: source?.clusterId ?? null, preferredClusterId: record.preferredClusterId }))?.nodeId ?? null;
   }
 
   /** What the API shows: windows, the hold and its reason, each node's health, pending moves. */
@@ -178,7 +297,9 @@ export class FailoverController {
       lostAfterMs: this.lostAfterMs,
       suspectAfterMs: this.suspectAfterMs,
       graceMs: this.graceMs,
-      graceEndsAt: iso(this.startedAt + this.graceMs),
+      graceEndsAt: iso(this.since + this.graceMs),
+      /** Whether this process judges: always in one process; in a cluster, on the replica holding the lease. */
+      judging: this.leading,
       hold: this.last?.hold ?? null,
       holdSince: this.holdSince === null ? null : iso(this.holdSince),
       nodes: [...(this.last?.health ?? new Map()).entries()].map(([nodeId, judged]) => ({ nodeId, ...judged })),
@@ -197,46 +318,51 @@ export class FailoverController {
     return this.last?.health.get(nodeId) ?? null;
   }
 
-  private enqueueLostContainers(nodes: readonly NodeRecord[]): void {
+  private async enqueueLostContainers(nodes: readonly NodeRecord[]): Promise<void> {
     const { store, liveness, actions } = this.options;
     for (const node of nodes) {
-      if (liveness.get(node.id).status !== 'lost' || this.returning.has(node.id)) continue;
-      for (const record of store.containers.list(node.id)) {
+      const live = liveness.get(node.id);
+      if (live.status !== 'lost' || this.returning.has(node.id) || isReturning(live)) continue;
+      for (const record of await store.containers.list(node.id)) {
         if (!record.ha || this.pending.has(record.id) || actions.moving.has(record.id)) continue;
-        const migration = store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'node-lost', sourceNodeId: node.id, targetNodeId: null });
-        store.migrations.step(migration.id, 'node-lost', 'info', `no heartbeat for more than ${this.lostAfterMs} ms`);
+        const migration = await store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'node-lost', sourceNodeId: node.id, targetNodeId: null });
+        await store.migrations.step(migration.id, 'node-lost', 'info', `no heartbeat for more than ${this.lostAfterMs} ms`);
         this.pending.set(record.id, { migrationId: migration.id, containerId: record.id, sourceNodeId: node.id, attempts: 0, nextAt: this.now(), target: null, inFlight: null });
       }
     }
   }
 
-  private attempt(item: Pending): void {
+  private async attempt(item: Pending): Promise<void> {
     const { store, actions, logger } = this.options;
-    const record = store.containers.get(item.containerId);
-    if (!record || record.nodeId !== item.sourceNodeId || this.returning.has(item.sourceNodeId)) {
+    const record = await store.containers.get(item.containerId);
+    const returned = this.returning.has(item.sourceNodeId) || isReturning(this.options.liveness.get(item.sourceNodeId));
+    if (!record || record.nodeId !== item.sourceNodeId || returned) {
       this.pending.delete(item.containerId);
-      store.migrations.finish(item.migrationId, 'cancelled', record ? null : 'the container was removed');
+      if (returned && record) await store.migrations.step(item.migrationId, 'node-returned', 'info', 'the lost node dialled back before a target took the container');
+      await store.migrations.finish(item.migrationId, 'cancelled', record ? null : 'the container was removed');
       return;
     }
-    const target = this.chooseTargetFor(record);
+    // A move taken over from the previous leader goes to the target it chose, while that node can take it.
+    const adopted = item.target !== null && item.attempts === 0 && (await this.chooser.candidates(record.nodeId)).some((c) => c.nodeId === item.target) ? item.target : null;
+    const target = adopted ?? (await this.chooseTargetFor(record));
     if (!target) return this.retryLater(item, 'choose-target', 'no healthy node can take it');
     item.target = target;
     const release = this.chooser.reserve(target);
-    store.migrations.setTarget(item.migrationId, target);
-    store.migrations.step(item.migrationId, 'choose-target', 'ok', target);
     const start = record.desiredState === 'running';
     item.inFlight = (async () => {
       try {
+        await store.migrations.setTarget(item.migrationId, target);
+        await store.migrations.step(item.migrationId, 'choose-target', 'ok', target);
         // The source is unreachable: its volumes cannot be copied, so the target's named volumes start empty.
-        const result = await actions.createCopy(record, target, start);
-        store.migrations.step(item.migrationId, start ? 'create-and-start-target' : 'create-target', 'ok', `${result.containerId.slice(0, 12)} ${result.state}`);
-        actions.place(record.id, target, result);
+        const result = await actions.createCopy(record, target, start, copyOperationId(item.migrationId, target));
+        await store.migrations.step(item.migrationId, start ? 'create-and-start-target' : 'create-target', 'ok', `${result.containerId.slice(0, 12)} ${result.state}`);
+        await actions.place(record.id, target, result);
         this.pending.delete(item.containerId);
-        store.migrations.finish(item.migrationId, 'succeeded');
+        await store.migrations.finish(item.migrationId, 'succeeded');
         logger.info('container failed over', { container: record.id, from: item.sourceNodeId, to: target });
       } catch (error) {
         const agentError = AgentError.from(error);
-        this.retryLater(item, 'create-target', `${agentError.code}: ${agentError.message}`);
+        await this.retryLater(item, 'create-target', `${agentError.code}: ${agentError.message}`);
       } finally {
         release();
         item.inFlight = null;
@@ -244,11 +370,11 @@ export class FailoverController {
     })();
   }
 
-  private retryLater(item: Pending, step: string, why: string): void {
+  private async retryLater(item: Pending, step: string, why: string): Promise<void> {
     item.attempts += 1;
     const delay = retryDelayMs(item.attempts, { baseMs: this.options.retryBaseMs ?? 1_000, maxMs: this.options.retryMaxMs ?? 30_000 });
     item.nextAt = this.now() + delay;
-    this.options.store.migrations.step(item.migrationId, step, 'failed', `${why}; attempt ${item.attempts}, next in ${delay} ms`);
+    await this.options.store.migrations.step(item.migrationId, step, 'failed', `${why}; attempt ${item.attempts}, next in ${delay} ms`);
     this.options.logger.warn('failover attempt failed', { container: item.containerId, attempt: item.attempts, why, retryInMs: delay });
   }
 
@@ -256,7 +382,7 @@ export class FailoverController {
     const { store, actions, logger } = this.options;
     const inventory = await actions.inventory(nodeId);
     for (const copy of inventory.containers) {
-      const record = copy.serverId ? store.containers.get(copy.serverId) : null;
+      const record = copy.serverId ? await store.containers.get(copy.serverId) : null;
       if (!record || record.nodeId === nodeId) continue;
       try {
         await actions.copyCommand(nodeId, 'stop', copy.id, record.spec.stopTimeoutSeconds ?? 10);
@@ -265,8 +391,8 @@ export class FailoverController {
         // Gone already is what was wanted.
         if (AgentError.from(error).code !== 'NOT_FOUND') throw error;
       }
-      const migration = store.migrations.list(record.id).filter((m) => m.sourceNodeId === nodeId).at(-1);
-      if (migration) store.migrations.step(migration.id, 'remove-stale-source', 'ok', copy.id.slice(0, 12));
+      const migration = (await store.migrations.list(record.id)).filter((m) => m.sourceNodeId === nodeId).at(-1);
+      if (migration) await store.migrations.step(migration.id, 'remove-stale-source', 'ok', copy.id.slice(0, 12));
       logger.info('stale copy removed', { node: nodeId, container: record.id, docker: copy.id.slice(0, 12) });
     }
   }

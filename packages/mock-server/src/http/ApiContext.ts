@@ -35,4 +35,6 @@ export interface ApiContext {
   eventsMaxBufferedBytes: number;
   /** An SSE comment goes to a quiet `/api/events` reader this often. */
   eventsKeepAliveMs: number;
+  /** In cluster mode, this replica and the failover leader; null in one process. */
+  replica: (() => { id: string; leader: string | null }) | null;
 }

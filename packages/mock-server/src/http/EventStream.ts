@@ -61,6 +61,26 @@ export class EventStream {
     if (this.format === 'sse') this.res.write(': stream open\n\n');
   }
 
+  /**
+   * Resolves when the client has read what the server holds for it (at once if it has), or
+   * when the stream ends. A stream carried from another replica waits for it before taking
+   * more, so a slow reader slows the agent instead of filling memory.
+   */
+  drained(): Promise<void> | undefined {
+    if (!this.res.writableNeedDrain || this.signal.aborted) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private corked = false;
+
   /** Writes one value; `event` and `id` are used by SSE only. Returns false once the stream is over. */
   write(value: unknown, options: { event?: string; id?: string } = {}): boolean {
     if (this.signal.aborted) return false;
@@ -70,9 +90,24 @@ export class EventStream {
       return false;
     }
     const json = JSON.stringify(value);
+    this.corkForTick();
     if (this.format === 'ndjson') this.res.write(`${json}\n`);
     else this.res.write(`${options.event ? `event: ${options.event}\n` : ''}${options.id ? `id: ${options.id}\n` : ''}data: ${json}\n\n`);
     return true;
+  }
+
+  /**
+   * Holds this tick's writes and sends them together: a busy stream (thousands of live events
+   * a second at thousands of nodes) then costs one socket write a tick, not one an event.
+   */
+  private corkForTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.res.uncork();
+    });
   }
 
   /**

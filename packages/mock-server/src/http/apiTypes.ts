@@ -38,6 +38,8 @@ export interface NodeView {
   disk: Heartbeat['disk'] | null;
   containers: Heartbeat['containers'] | null;
   uptime: Heartbeat['uptime'] | null;
+  /** In cluster mode, the replica that holds (or last held) the node's socket; null in one process. */
+  replica: string | null;
 }
 
 export interface ClusterView {

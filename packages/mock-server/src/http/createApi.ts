@@ -20,7 +20,7 @@ export interface ApiOptions {
   adminToken: string;
   logger: Logger;
   /** Decides who may call; throws a `ServerError` to refuse. @default the admin bearer token alone */
-  authenticate?: (req: IncomingMessage, url: URL) => void;
+  authenticate?: (req: IncomingMessage, url: URL) => void | Promise<void>;
 }
 
 /** Every route of the API, in one router. */
@@ -59,7 +59,7 @@ export function createApi(router: Router, options: ApiOptions): (req: IncomingMe
       const url = requestUrl(req.url);
       path = url.pathname.slice(0, 200);
       checkHost(req);
-      if (options.authenticate) options.authenticate(req, url);
+      if (options.authenticate) await options.authenticate(req, url);
       else if (!isAdminToken(req.headers.authorization, options.adminToken)) {
         throw new ServerError('UNAUTHORIZED', 'an admin bearer token is required: Authorization: Bearer <ADMIN_TOKEN>');
       }

@@ -33,6 +33,7 @@ export function nodeView(node: NodeRecord, cluster: ClusterRecord | null, live: 
     disk: beat?.disk ?? null,
     containers: beat?.containers ?? null,
     uptime: beat?.uptime ?? null,
+    replica: live.replica ?? null,
   };
 }
 

@@ -25,10 +25,11 @@ export type Replay = { kind: 'events'; events: LiveEvent[] } | { kind: 'reset'; 
  */
 export class EventLog {
   readonly epoch: string;
-  private readonly capacity: number;
+  protected readonly capacity: number;
   private readonly ring: LiveEvent[] = [];
   private seq = 0;
   private readonly listeners = new Set<(event: LiveEvent) => void>();
+  private readonly observers = new Set<(event: LiveEvent) => void>();
 
   constructor(options: EventLogOptions = {}) {
     this.capacity = options.capacity ?? 1_000;
@@ -42,10 +43,26 @@ export class EventLog {
   }
 
   append(type: string, data: unknown): LiveEvent {
-    this.seq += 1;
+    return this.record(this.seq + 1, type, data);
+  }
+
+  /** Makes an event known to every reader: here, appends it; in cluster mode, sends it to the shared stream. */
+  publish(type: string, data: unknown): void {
+    this.append(type, data);
+  }
+
+  /**
+   * Keeps an event numbered elsewhere (in cluster mode, by the shared stream). Numbers must
+   * grow; after a gap the ring restarts, so a reader never resumes across missing events.
+   */
+  protected record(seq: number, type: string, data: unknown): LiveEvent {
+    if (seq <= this.seq) throw new RangeError(`EventLog: event ${seq} is not after ${this.seq}`);
+    if (seq !== this.seq + 1) this.ring.length = 0;
+    this.seq = seq;
     const event = { id: `${this.epoch}.${this.seq}`, type, data };
     this.ring.push(event);
     if (this.ring.length > this.capacity) this.ring.shift();
+    for (const observer of [...this.observers]) observer(event);
     for (const listener of [...this.listeners]) listener(event);
     return event;
   }
@@ -69,6 +86,13 @@ export class EventLog {
     return () => this.listeners.delete(listener);
   }
 
+  /** Like `subscribe`, for the server's own use of the events: not counted as a reader. */
+  observe(observer: (event: LiveEvent) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /** Readers of the stream (the `/api/events` requests open now). */
   get subscribers(): number {
     return this.listeners.size;
   }

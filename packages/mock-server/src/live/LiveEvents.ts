@@ -3,7 +3,9 @@ import type { NodeHealth } from '../failover/assessNodes.js';
 import type { FailoverController } from '../failover/FailoverController.js';
 import type { LiveEventMap } from '../http/apiTypes.js';
 import { clusterView, containerView, migrationView, nodeView } from '../http/views.js';
+import type { ClusterRecord } from '../store/ClusterStore.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
+import type { NodeRecord } from '../store/NodeStore.js';
 import type { Store } from '../store/Store.js';
 import type { StoreChange } from '../store/StoreChanges.js';
 import { EventLog } from './EventLog.js';
@@ -15,6 +17,8 @@ export interface LiveEventsOptions extends NodeSamplesOptions {
   failover: FailoverController;
   /** Events a reconnecting reader can resume from. @default 1_000 (events) */
   replayEvents?: number;
+  /** Where events go and readers read them; in cluster mode the stream the replicas share. @default a log of this process */
+  log?: EventLog;
   /** Heartbeat figures of one node go out at most this often; the latest wins. @default 1_000 (milliseconds) */
   heartbeatEventIntervalMs?: number;
   /** @default Date.now */
@@ -49,20 +53,40 @@ export class LiveEvents {
   /** Per node: when its last heartbeat event went out, and the timer of a coalesced one due. */
   private readonly beats = new Map<string, { sentAt: number; timer: NodeJS.Timeout | null }>();
   private readonly detach: (() => void)[] = [];
+  /**
+   * Events are made in the order their causes happened, though making one reads the store:
+   * each waits for the one before it.
+   */
+  private chain: Promise<void> = Promise.resolve();
+  private readonly registry = new Map<string, { node: NodeRecord; cluster: ClusterRecord | null }>();
+  private registryGeneration = 0;
 
   constructor(private readonly options: LiveEventsOptions) {
-    this.log = new EventLog({ capacity: options.replayEvents });
+    this.log = options.log ?? new EventLog({ capacity: options.replayEvents });
     this.samples = new NodeSamples(options);
     this.heartbeatEventIntervalMs = options.heartbeatEventIntervalMs ?? 1_000;
     this.now = options.now ?? Date.now;
     const { store, gateway, failover } = options;
-    const onChange = (change: StoreChange) => this.onStoreChange(change);
+    // Sparkline samples travel in heartbeat events: in cluster mode a replica keeps the samples of
+    // nodes held elsewhere from the events it reads; the sample a replica took itself is not taken twice.
+    this.detach.push(
+      this.log.observe((event) => {
+        if (event.type === 'cluster' || (event.type === 'node' && ['registered', 'updated', 'revoked'].includes((event.data as LiveEventMap['node']).action))) this.forgetRegistry();
+        const data = event.data as Partial<LiveEventMap['heartbeat']>;
+        if (event.type === 'heartbeat' && data.sample && data.node && this.samples.get(data.node.id).at(-1)?.at !== data.sample.at) this.samples.record(data.node.id, data.sample);
+      }),
+    );
+    const onChange = (change: StoreChange) => {
+      // At once, not in turn: a heartbeat event made meanwhile must not show the record as it was.
+      if (change.kind === 'node' || change.kind === 'cluster') this.forgetRegistry();
+      this.serially(() => this.onStoreChange(change));
+    };
     store.changes.on('change', onChange);
     this.detach.push(() => store.changes.off('change', onChange));
     const liveness = gateway.liveness;
-    const online = (nodeId: string) => this.node('online', nodeId);
-    const offline = (nodeId: string) => this.node('offline', nodeId);
-    const lost = (nodeId: string) => this.node('lost', nodeId);
+    const online = (nodeId: string) => this.serially(() => this.node('online', nodeId));
+    const offline = (nodeId: string) => this.serially(() => this.node('offline', nodeId));
+    const lost = (nodeId: string) => this.serially(() => this.node('lost', nodeId));
     const beat = (nodeId: string) => this.heartbeat(nodeId);
     liveness.on('connect', online);
     liveness.on('disconnect', offline);
@@ -76,8 +100,19 @@ export class LiveEvents {
     });
     failover.healthListener = (nodeId: string, health: NodeHealth) => {
       // `lost` is announced by the liveness event; `online` again by the connect.
-      if (health === 'suspect') this.node('suspect', nodeId);
+      if (health === 'suspect') this.serially(() => this.node('suspect', nodeId));
     };
+  }
+
+  /** Resolves once every event caused so far has been made (for tests and shutdown). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private serially(make: () => Promise<void>): void {
+    this.chain = this.chain.then(make).catch(() => {
+      // A view that cannot be read (the node was removed meanwhile) makes no event; the stream goes on.
+    });
   }
 
   close(): void {
@@ -88,18 +123,42 @@ export class LiveEvents {
   }
 
   private emit<K extends keyof LiveEventMap>(type: K, data: LiveEventMap[K]): void {
-    this.log.append(type, data);
+    this.log.publish(type, data);
   }
 
-  private nodeView(nodeId: string) {
-    const { store, gateway, failover } = this.options;
-    const node = store.nodes.get(nodeId);
+  private async nodeView(nodeId: string) {
+    const { gateway, failover } = this.options;
+    const registry = await this.registryOf(nodeId);
+    if (!registry) return null;
+    return nodeView(registry.node, registry.cluster, gateway.liveness.get(nodeId), failover.healthOf(nodeId));
+  }
+
+  /**
+   * A node's record and cluster, as events show them. Kept between events: every heartbeat
+   * event shows its node, and reading the database for each (at thousands of nodes, on
+   * PostgreSQL in cluster mode) would cost more than all the rest. Any node or cluster event,
+   * whichever replica made it, empties the cache.
+   */
+  private async registryOf(nodeId: string) {
+    const cached = this.registry.get(nodeId);
+    if (cached) return cached;
+    const { store } = this.options;
+    const generation = this.registryGeneration;
+    const node = await store.nodes.get(nodeId);
     if (!node) return null;
-    return nodeView(node, node.clusterId ? store.clusters.get(node.clusterId) : null, gateway.liveness.get(nodeId), failover.healthOf(nodeId));
+    const entry = { node, cluster: node.clusterId ? await store.clusters.get(node.clusterId) : null };
+    // A change seen while reading may have made what was read stale: use it this once, keep nothing.
+    if (generation === this.registryGeneration) this.registry.set(nodeId, entry);
+    return entry;
   }
 
-  private node(action: LiveEventMap['node']['action'], nodeId: string): void {
-    const view = this.nodeView(nodeId);
+  private forgetRegistry(): void {
+    this.registry.clear();
+    this.registryGeneration++;
+  }
+
+  private async node(action: LiveEventMap['node']['action'], nodeId: string): Promise<void> {
+    const view = await this.nodeView(nodeId);
     if (view) this.emit('node', { action, node: view });
     if (action === 'revoked') this.samples.forget(nodeId);
   }
@@ -126,18 +185,20 @@ export class LiveEvents {
       state.timer = null;
       state.sentAt = this.now();
     }
-    const view = this.nodeView(nodeId);
-    if (view) this.emit('heartbeat', { node: view, sample });
+    this.serially(async () => {
+      const view = await this.nodeView(nodeId);
+      if (view) this.emit('heartbeat', { node: view, sample });
+    });
   }
 
-  private onStoreChange(change: StoreChange): void {
+  private async onStoreChange(change: StoreChange): Promise<void> {
     const { store } = this.options;
     switch (change.kind) {
       case 'node':
         return this.node(change.action, change.id);
       case 'cluster': {
-        const cluster = store.clusters.get(change.id);
-        const nodeIds = store.nodes.list().filter((node) => node.clusterId === change.id).map((node) => node.id);
+        const cluster = await store.clusters.get(change.id);
+        const nodeIds = (await store.nodes.list()).filter((node) => node.clusterId === change.id).map((node) => node.id);
         return this.emit('cluster', { action: change.action, cluster: cluster ? clusterView(cluster, nodeIds) : { id: change.id, name: '', description: null, createdAt: null, nodes: [] } });
       }
       case 'container': {
@@ -149,7 +210,7 @@ export class LiveEvents {
         });
       }
       case 'migration': {
-        const migration = store.migrations.get(change.id);
+        const migration = await store.migrations.get(change.id);
         if (!migration) return;
         const action = change.action === 'updated' ? 'step' : change.action;
         return this.emit('migration', { action, migration: migrationView(migration) });

@@ -19,6 +19,9 @@ export interface MigrationRunnerOptions {
   chunkBytes?: number;
 }
 
+/** Records a step of the migration being run. */
+type Step = (name: string, status: MigrationStep['status'], detail?: string | null) => Promise<void>;
+
 /** A step as it is recorded, with the migration it belongs to. */
 export type StepListener = (migrationId: string, step: MigrationStep) => void;
 
@@ -41,34 +44,41 @@ export class MigrationRunner {
    * promise of the final one. Refuses a container already moving (`CONFLICT`), and a source
    * or target that is not online (`NODE_OFFLINE`).
    */
-  start(idOrName: string, targetNodeId: string | undefined, onStep?: StepListener): { migration: MigrationRecord; done: Promise<MigrationRecord> } {
+  async start(idOrName: string, targetNodeId: string | undefined, onStep?: StepListener): Promise<{ migration: MigrationRecord; done: Promise<MigrationRecord> }> {
     const { store, gateway, containers, failover } = this.options;
-    const record = store.containers.require(idOrName);
+    const record = await store.containers.require(idOrName);
     if (containers.moving.has(record.id)) throw new ServerError('CONFLICT', `container ${record.id} is being migrated already`);
     if (gateway.liveness.get(record.nodeId).status !== 'online') throw new ServerError('NODE_OFFLINE', `the source node ${record.nodeId} is not online`);
     let target: string;
     if (targetNodeId !== undefined) {
-      store.nodes.require(targetNodeId);
+      await store.nodes.require(targetNodeId);
       if (targetNodeId === record.nodeId) throw new ServerError('BAD_REQUEST', 'the target node is the node the container is on');
       if (gateway.liveness.get(targetNodeId).status !== 'online') throw new ServerError('NODE_OFFLINE', `the target node ${targetNodeId} is not online`);
       target = targetNodeId;
     } else {
-      const chosen = failover.chooseTargetFor(record);
+      const chosen = await failover.chooseTargetFor(record);
       if (!chosen) throw new ServerError('NODE_OFFLINE', 'no other node is online to take the container');
       target = chosen;
     }
+    if (containers.moving.has(record.id)) throw new ServerError('CONFLICT', `container ${record.id} is being migrated already`);
     containers.moving.add(record.id);
-    const migration = store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'manual', sourceNodeId: record.nodeId, targetNodeId: target });
-    const step = (name: string, status: MigrationStep['status'], detail: string | null = null) => {
-      const recorded = store.migrations.step(migration.id, name, status, detail);
+    let migration: MigrationRecord;
+    try {
+      migration = await store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'manual', sourceNodeId: record.nodeId, targetNodeId: target });
+    } catch (error) {
+      containers.moving.delete(record.id);
+      throw error;
+    }
+    const step = async (name: string, status: MigrationStep['status'], detail: string | null = null) => {
+      const recorded = await store.migrations.step(migration.id, name, status, detail);
       onStep?.(migration.id, recorded);
     };
-    step('choose-target', 'ok', target);
+    await step('choose-target', 'ok', target);
     const done = this.run(record, target, migration.id, step).finally(() => containers.moving.delete(record.id));
     return { migration, done };
   }
 
-  private async run(record: ContainerRecord, target: string, migrationId: string, step: (name: string, status: MigrationStep['status'], detail?: string | null) => void): Promise<MigrationRecord> {
+  private async run(record: ContainerRecord, target: string, migrationId: string, step: Step): Promise<MigrationRecord> {
     const { store, gateway, containers, logger } = this.options;
     const source = record.nodeId;
     const sourceDocker = record.dockerId ?? record.name;
@@ -77,11 +87,11 @@ export class MigrationRunner {
     let current = 'stop-source';
     try {
       await containers.copyCommand(source, 'stop', sourceDocker, record.spec.stopTimeoutSeconds);
-      step('stop-source', 'ok');
+      await step('stop-source', 'ok');
       current = 'create-target';
       const created = await containers.createCopy(record, target, false);
       targetDocker = created.containerId;
-      step('create-target', 'ok', targetDocker.slice(0, 12));
+      await step('create-target', 'ok', targetDocker.slice(0, 12));
       for (const mount of record.spec.mounts) {
         if (mount.type !== 'volume') continue;
         current = 'copy-volume';
@@ -93,26 +103,26 @@ export class MigrationRunner {
           mountTarget: mount.target,
           chunkBytes: this.options.chunkBytes,
         });
-        step('copy-volume', 'ok', `${mount.source} -> ${mount.target}: ${bytes} bytes`);
+        await step('copy-volume', 'ok', `${mount.source} -> ${mount.target}: ${bytes} bytes`);
       }
       let result = created;
       if (wasRunning) {
         current = 'start-target';
         await containers.copyCommand(target, 'start', targetDocker);
         result = { ...created, state: 'running' };
-        step('start-target', 'ok');
+        await step('start-target', 'ok');
       }
-      containers.place(record.id, target, result);
+      await containers.place(record.id, target, result);
     } catch (error) {
-      step(current, 'failed', describe(error));
+      await step(current, 'failed', describe(error));
       return this.rollBack(migrationId, record, target, targetDocker, wasRunning, describe(error), step);
     }
     try {
       await containers.copyCommand(source, 'remove', sourceDocker);
-      step('remove-source', 'ok');
+      await step('remove-source', 'ok');
     } catch (error) {
       // The move itself succeeded; the stopped copy left behind is removed when the node next returns from being lost.
-      step('remove-source', 'failed', describe(error));
+      await step('remove-source', 'failed', describe(error));
     }
     logger.info('container migrated', { container: record.id, from: source, to: target });
     return store.migrations.finish(migrationId, 'succeeded');
@@ -125,27 +135,27 @@ export class MigrationRunner {
     targetDocker: string | null,
     wasRunning: boolean,
     error: string,
-    step: (name: string, status: MigrationStep['status'], detail?: string | null) => void,
+    step: Step,
   ): Promise<MigrationRecord> {
     const { store, containers, logger } = this.options;
     let restored = true;
     if (targetDocker) {
       try {
         await containers.copyCommand(target, 'remove', targetDocker);
-        step('remove-target', 'ok');
+        await step('remove-target', 'ok');
       } catch (removeError) {
         restored = false;
-        step('remove-target', 'failed', describe(removeError));
+        await step('remove-target', 'failed', describe(removeError));
       }
     }
     if (wasRunning) {
       try {
         await containers.copyCommand(record.nodeId, 'start', record.dockerId ?? record.name);
-        store.containers.update(record.id, { observedState: 'running' });
-        step('start-source', 'ok');
+        await store.containers.update(record.id, { observedState: 'running' });
+        await step('start-source', 'ok');
       } catch (startError) {
         restored = false;
-        step('start-source', 'failed', describe(startError));
+        await step('start-source', 'failed', describe(startError));
       }
     }
     logger.warn('migration rolled back', { container: record.id, to: target, error, restored });

@@ -49,11 +49,10 @@ export class NodeChooser {
   }
 
   /** Every eligible node, `exclude` aside, with its load. */
-  candidates(exclude: string | null = null): TargetCandidate[] {
+  async candidates(exclude: string | null = null): Promise<TargetCandidate[]> {
     const { store, liveness, healthOf } = this.options;
-    const held = store.containers.countsByNode();
-    return store.nodes
-      .list()
+    const [held, nodes] = await Promise.all([store.containers.countsByNode(), store.nodes.list()]);
+    return nodes
       .filter((node) => {
         const live = liveness.get(node.id);
         // A node whose agent beats but whose Docker engine is down cannot run anything.
@@ -76,8 +75,8 @@ export class NodeChooser {
    * Chooses a node: with `onlyClusterId`, among that cluster's nodes alone; otherwise the
    * source's cluster first, then the preferred one, then any. Null when no node is eligible.
    */
-  choose(input: { exclude?: string | null; sourceClusterId?: string | null; preferredClusterId?: string | null; onlyClusterId?: string | null }): Choice | null {
-    let candidates = this.candidates(input.exclude ?? null);
+  async choose(input: { exclude?: string | null; sourceClusterId?: string | null; preferredClusterId?: string | null; onlyClusterId?: string | null }): Promise<Choice | null> {
+    let candidates = await this.candidates(input.exclude ?? null);
     if (input.onlyClusterId) candidates = candidates.filter((c) => c.clusterId === input.onlyClusterId);
     const chosen = chooseTarget({ sourceClusterId: input.sourceClusterId ?? null, preferredClusterId: input.preferredClusterId ?? null, candidates });
     return chosen ? { nodeId: chosen.nodeId, tier: chosen.tier, ranked: chosen.ranked } : null;

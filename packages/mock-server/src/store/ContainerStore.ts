@@ -1,8 +1,8 @@
 import { ContainerSpec } from '@lormas/protocol';
-import type Database from 'better-sqlite3';
 import { ServerError } from '../errors.js';
 import { newId } from './ids.js';
 import { insertUnique } from './insertUnique.js';
+import type { SqlDatabase } from './SqlDatabase.js';
 import { StoreChanges } from './StoreChanges.js';
 
 /** What the server wants of a container; failover and reconciliation act on it. */
@@ -76,13 +76,13 @@ const toRecord = (row: ContainerRow): ContainerRecord => ({
 /** The containers the server placed, with the spec it holds for each. */
 export class ContainerStore {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
     private readonly changes: StoreChanges = new StoreChanges(),
   ) {}
 
   /** Records a container before the agent is asked to create it; a taken name is a `CONFLICT`. */
-  create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; desiredState: DesiredState; preferredClusterId?: string | null; fenceAfterMs?: number | null }): ContainerRecord {
+  async create(input: { nodeId: string; spec: ContainerSpec; ha: boolean; desiredState: DesiredState; preferredClusterId?: string | null; fenceAfterMs?: number | null }): Promise<ContainerRecord> {
     const at = this.now();
     const record: ContainerRecord = {
       id: newId('ctr'),
@@ -96,72 +96,88 @@ export class ContainerStore {
       preferredClusterId: input.preferredClusterId ?? null,
       fenceAfterMs: input.fenceAfterMs ?? null,
     };
-    insertUnique(
+    await insertUnique(
       () =>
-        this.db
-          .prepare('INSERT INTO containers (id, node_id, name, spec, ha, preferred_cluster_id, fence_after_ms, desired_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(record.id, record.nodeId, record.name, JSON.stringify(record.spec), record.ha ? 1 : 0, record.preferredClusterId, record.fenceAfterMs, record.desiredState, at, at),
+        this.db.run('INSERT INTO containers (id, node_id, name, spec, ha, preferred_cluster_id, fence_after_ms, desired_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+          record.id,
+          record.nodeId,
+          record.name,
+          JSON.stringify(record.spec),
+          record.ha ? 1 : 0,
+          record.preferredClusterId,
+          record.fenceAfterMs,
+          record.desiredState,
+          at,
+          at,
+        ]),
       `a container named "${input.spec.name}" exists already`,
     );
     this.changes.announce({ kind: 'container', action: 'created', id: record.id, before: null, after: record });
     return record;
   }
 
-  get(id: string): ContainerRecord | null {
-    const row = this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as ContainerRow | undefined;
+  async get(id: string): Promise<ContainerRecord | null> {
+    const row = await this.db.get<ContainerRow>('SELECT * FROM containers WHERE id = ?', [id]);
     return row ? toRecord(row) : null;
   }
 
   /** A container by server id or by name, or null. */
-  find(idOrName: string): ContainerRecord | null {
-    const row = this.db.prepare('SELECT * FROM containers WHERE id = ? OR name = ? LIMIT 1').get(idOrName, idOrName) as ContainerRow | undefined;
+  async find(idOrName: string): Promise<ContainerRecord | null> {
+    const row = await this.db.get<ContainerRow>('SELECT * FROM containers WHERE id = ? OR name = ? LIMIT 1', [idOrName, idOrName]);
     return row ? toRecord(row) : null;
   }
 
   /** A container by server id or by name, or `NOT_FOUND`. */
-  require(idOrName: string): ContainerRecord {
-    const record = this.find(idOrName);
+  async require(idOrName: string): Promise<ContainerRecord> {
+    const record = await this.find(idOrName);
     if (!record) throw new ServerError('NOT_FOUND', `no container with id or name "${idOrName}"`);
     return record;
   }
 
   /** How many containers each node holds (nodes with none are absent). */
-  countsByNode(): Map<string, number> {
-    const rows = this.db.prepare('SELECT node_id, COUNT(*) AS n FROM containers GROUP BY node_id').all() as { node_id: string; n: number }[];
+  async countsByNode(): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ node_id: string; n: number }>('SELECT node_id, COUNT(*) AS n FROM containers GROUP BY node_id');
     return new Map(rows.map((row) => [row.node_id, row.n]));
   }
 
   /** Every container, or those placed on `nodeId`. */
-  list(nodeId?: string): ContainerRecord[] {
-    const rows = nodeId === undefined
-      ? this.db.prepare('SELECT * FROM containers ORDER BY created_at, name').all()
-      : this.db.prepare('SELECT * FROM containers WHERE node_id = ? ORDER BY created_at, name').all(nodeId);
-    return (rows as ContainerRow[]).map(toRecord);
+  async list(nodeId?: string): Promise<ContainerRecord[]> {
+    const rows =
+      nodeId === undefined
+        ? await this.db.all<ContainerRow>('SELECT * FROM containers ORDER BY created_at, name')
+        : await this.db.all<ContainerRow>('SELECT * FROM containers WHERE node_id = ? ORDER BY created_at, name', [nodeId]);
+    return rows.map(toRecord);
   }
 
   /** Changes the given fields; returns the record, or null when it is gone. */
-  update(id: string, changes: Partial<Pick<ContainerRecord, 'nodeId' | 'desiredState' | 'dockerId' | 'observedState' | 'guardRailStop'>>): ContainerRecord | null {
-    const current = this.get(id);
+  async update(id: string, changes: Partial<Pick<ContainerRecord, 'nodeId' | 'desiredState' | 'dockerId' | 'observedState' | 'guardRailStop'>>): Promise<ContainerRecord | null> {
+    const current = await this.get(id);
     if (!current) return null;
     const next = { ...current, ...changes, updatedAt: this.now() };
     const stop = next.guardRailStop === null ? null : JSON.stringify(next.guardRailStop);
-    this.db
-      .prepare('UPDATE containers SET node_id = ?, desired_state = ?, docker_id = ?, observed_state = ?, guard_rail_stop = ?, updated_at = ? WHERE id = ?')
-      .run(next.nodeId, next.desiredState, next.dockerId, next.observedState, stop, next.updatedAt, id);
+    await this.db.run('UPDATE containers SET node_id = ?, desired_state = ?, docker_id = ?, observed_state = ?, guard_rail_stop = ?, updated_at = ? WHERE id = ?', [
+      next.nodeId,
+      next.desiredState,
+      next.dockerId,
+      next.observedState,
+      stop,
+      next.updatedAt,
+      id,
+    ]);
     this.changes.announce({ kind: 'container', action: 'updated', id, before: current, after: next });
     return next;
   }
 
-  remove(id: string): void {
-    const current = this.get(id);
-    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  async remove(id: string): Promise<void> {
+    const current = await this.get(id);
+    await this.db.run('DELETE FROM containers WHERE id = ?', [id]);
     if (current) this.changes.announce({ kind: 'container', action: 'removed', id, before: current, after: null });
   }
 
   /** Forgets every container of a node, e.g. when the node is revoked. Returns how many. */
-  removeAllOf(nodeId: string): number {
-    const gone = this.list(nodeId);
-    const count = this.db.prepare('DELETE FROM containers WHERE node_id = ?').run(nodeId).changes;
+  async removeAllOf(nodeId: string): Promise<number> {
+    const gone = await this.list(nodeId);
+    const count = (await this.db.run('DELETE FROM containers WHERE node_id = ?', [nodeId])).changes;
     for (const record of gone) this.changes.announce({ kind: 'container', action: 'removed', id: record.id, before: record, after: null });
     return count;
   }

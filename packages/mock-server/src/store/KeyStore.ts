@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './SqlDatabase.js';
 
 export interface KeyRecord {
   kid: string;
@@ -19,21 +19,22 @@ interface KeyRow {
 /** The token-signing key, kept beside the node registry so tokens outlive a restart. */
 export class KeyStore {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
   ) {}
 
-  /** The newest key, or null before the first one is made. */
-  current(): KeyRecord | null {
-    const row = this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at DESC, rowid DESC LIMIT 1').get() as KeyRow | undefined;
+  /**
+   * The key in use: the first one ever stored. Replicas that start together on an empty
+   * database may each store one; all of them then use the same first key.
+   */
+  async current(): Promise<KeyRecord | null> {
+    const row = await this.db.get<KeyRow>(`SELECT * FROM signing_keys ORDER BY created_at, ${this.db.dialect === 'sqlite' ? 'rowid' : 'seq'} LIMIT 1`);
     return row ? { kid: row.kid, alg: row.alg, privateJwk: row.private_jwk, publicJwk: row.public_jwk, createdAt: row.created_at } : null;
   }
 
-  add(key: Omit<KeyRecord, 'createdAt'>): KeyRecord {
+  async add(key: Omit<KeyRecord, 'createdAt'>): Promise<KeyRecord> {
     const record = { ...key, createdAt: this.now() };
-    this.db
-      .prepare('INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(record.kid, record.alg, record.privateJwk, record.publicJwk, record.createdAt);
+    await this.db.run('INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)', [record.kid, record.alg, record.privateJwk, record.publicJwk, record.createdAt]);
     return record;
   }
 }

@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3';
 import { newId } from './ids.js';
+import type { SqlDatabase } from './SqlDatabase.js';
 import { StoreChanges } from './StoreChanges.js';
 
 /** Why a container moved: its node was lost, or an operator asked. */
@@ -53,56 +53,80 @@ interface MigrationRow {
 /** The migration history: one row per move, with its steps in order. */
 export class MigrationStore {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
     private readonly changes: StoreChanges = new StoreChanges(),
   ) {}
 
-  start(input: { containerId: string; containerName: string; trigger: MigrationTrigger; sourceNodeId: string; targetNodeId: string | null }): MigrationRecord {
+  async start(input: { containerId: string; containerName: string; trigger: MigrationTrigger; sourceNodeId: string; targetNodeId: string | null }): Promise<MigrationRecord> {
     const id = newId('mig');
-    this.db
-      .prepare('INSERT INTO migrations (id, container_id, container_name, trigger, source_node_id, target_node_id, status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, input.containerId, input.containerName, input.trigger, input.sourceNodeId, input.targetNodeId, 'running', this.now());
+    await this.db.run('INSERT INTO migrations (id, container_id, container_name, trigger, source_node_id, target_node_id, status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      id,
+      input.containerId,
+      input.containerName,
+      input.trigger,
+      input.sourceNodeId,
+      input.targetNodeId,
+      'running',
+      this.now(),
+    ]);
     this.changes.announce({ kind: 'migration', action: 'started', id });
-    return this.get(id)!;
+    return (await this.get(id))!;
   }
 
   /** Appends a step stamped with the store's clock and returns it. */
-  step(id: string, name: string, status: MigrationStep['status'], detail: string | null = null): MigrationStep {
+  async step(id: string, name: string, status: MigrationStep['status'], detail: string | null = null): Promise<MigrationStep> {
     const step: MigrationStep = { name, status, detail, at: this.now() };
-    this.db
-      .prepare('INSERT INTO migration_steps (migration_id, seq, name, status, detail, at) VALUES (?, (SELECT COUNT(*) FROM migration_steps WHERE migration_id = ?), ?, ?, ?, ?)')
-      .run(id, id, name, status, detail, step.at);
+    await this.db.run('INSERT INTO migration_steps (migration_id, seq, name, status, detail, at) VALUES (?, (SELECT COUNT(*) FROM migration_steps WHERE migration_id = ?), ?, ?, ?, ?)', [
+      id,
+      id,
+      name,
+      status,
+      detail,
+      step.at,
+    ]);
     this.changes.announce({ kind: 'migration', action: 'updated', id });
     return step;
   }
 
-  setTarget(id: string, targetNodeId: string): void {
-    this.db.prepare('UPDATE migrations SET target_node_id = ? WHERE id = ?').run(targetNodeId, id);
+  async setTarget(id: string, targetNodeId: string): Promise<void> {
+    await this.db.run('UPDATE migrations SET target_node_id = ? WHERE id = ?', [targetNodeId, id]);
     this.changes.announce({ kind: 'migration', action: 'updated', id });
   }
 
-  finish(id: string, status: Exclude<MigrationStatus, 'running'>, error: string | null = null): MigrationRecord {
-    this.db.prepare('UPDATE migrations SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error, this.now(), id);
+  async finish(id: string, status: Exclude<MigrationStatus, 'running'>, error: string | null = null): Promise<MigrationRecord> {
+    await this.db.run('UPDATE migrations SET status = ?, error = ?, ended_at = ? WHERE id = ?', [status, error, this.now(), id]);
     this.changes.announce({ kind: 'migration', action: 'finished', id });
-    return this.get(id)!;
+    return (await this.get(id))!;
   }
 
-  get(id: string): MigrationRecord | null {
-    const row = this.db.prepare('SELECT * FROM migrations WHERE id = ?').get(id) as MigrationRow | undefined;
+  async get(id: string): Promise<MigrationRecord | null> {
+    const row = await this.db.get<MigrationRow>('SELECT * FROM migrations WHERE id = ?', [id]);
     return row ? this.toRecord(row) : null;
   }
 
-  /** Every migration, or those of one container, oldest first. */
-  list(containerId?: string): MigrationRecord[] {
-    const rows = containerId === undefined
-      ? this.db.prepare('SELECT * FROM migrations ORDER BY started_at, rowid').all()
-      : this.db.prepare('SELECT * FROM migrations WHERE container_id = ? ORDER BY started_at, rowid').all(containerId);
-    return (rows as MigrationRow[]).map((row) => this.toRecord(row));
+  /** Failovers still running: a new failover leader takes them over from the one before it. */
+  async running(trigger: MigrationTrigger): Promise<MigrationRecord[]> {
+    const rows = await this.db.all<MigrationRow>(`SELECT * FROM migrations WHERE status = 'running' AND trigger = ? ORDER BY started_at, ${this.order}`, [trigger]);
+    return Promise.all(rows.map((row) => this.toRecord(row)));
   }
 
-  private toRecord(row: MigrationRow): MigrationRecord {
-    const steps = this.db.prepare('SELECT name, status, detail, at FROM migration_steps WHERE migration_id = ? ORDER BY seq').all(row.id) as MigrationStep[];
+  /** Every migration, or those of one container, oldest first. */
+  async list(containerId?: string): Promise<MigrationRecord[]> {
+    const rows =
+      containerId === undefined
+        ? await this.db.all<MigrationRow>(`SELECT * FROM migrations ORDER BY started_at, ${this.order}`)
+        : await this.db.all<MigrationRow>(`SELECT * FROM migrations WHERE container_id = ? ORDER BY started_at, ${this.order}`, [containerId]);
+    return Promise.all(rows.map((row) => this.toRecord(row)));
+  }
+
+  /** Insertion order where start times tie: sqlite's rowid, PostgreSQL's `seq`. */
+  private get order(): string {
+    return this.db.dialect === 'sqlite' ? 'rowid' : 'seq';
+  }
+
+  private async toRecord(row: MigrationRow): Promise<MigrationRecord> {
+    const steps = await this.db.all<MigrationStep>('SELECT name, status, detail, at FROM migration_steps WHERE migration_id = ? ORDER BY seq', [row.id]);
     return {
       id: row.id,
       containerId: row.container_id,

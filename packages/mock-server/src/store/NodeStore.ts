@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import { ServerError } from '../errors.js';
 import { newId } from './ids.js';
 import { insertUnique } from './insertUnique.js';
+import type { SqlDatabase } from './SqlDatabase.js';
 import { StoreChanges } from './StoreChanges.js';
 
 export interface NodeRecord {
@@ -39,13 +39,13 @@ const toRecord = (row: NodeRow): NodeRecord => ({
 /** The node registry. Revoked nodes stay as rows so their tokens are known to be dead. */
 export class NodeStore {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
     private readonly changes: StoreChanges = new StoreChanges(),
   ) {}
 
   /** Registers a node; a name held by another live node is a `CONFLICT`. */
-  create(input: { name: string; description?: string | null; clusterId?: string | null; tokenId?: string | null }): NodeRecord {
+  async create(input: { name: string; description?: string | null; clusterId?: string | null; tokenId?: string | null }): Promise<NodeRecord> {
     const record: NodeRecord = {
       id: newId('node'),
       name: input.name,
@@ -55,11 +55,16 @@ export class NodeStore {
       revokedAt: null,
       tokenId: input.tokenId ?? null,
     };
-    insertUnique(
+    await insertUnique(
       () =>
-        this.db
-          .prepare('INSERT INTO nodes (id, name, description, cluster_id, created_at, token_id) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(record.id, record.name, record.description, record.clusterId, record.createdAt, record.tokenId),
+        this.db.run('INSERT INTO nodes (id, name, description, cluster_id, created_at, token_id) VALUES (?, ?, ?, ?, ?, ?)', [
+          record.id,
+          record.name,
+          record.description,
+          record.clusterId,
+          record.createdAt,
+          record.tokenId,
+        ]),
       `a node named "${input.name}" is registered already`,
     );
     this.changes.announce({ kind: 'node', action: 'registered', id: record.id });
@@ -67,43 +72,43 @@ export class NodeStore {
   }
 
   /** A node by id, revoked or not. */
-  get(id: string): NodeRecord | null {
-    const row = this.db.prepare('SELECT * FROM nodes WHERE id = ?').get(id) as NodeRow | undefined;
+  async get(id: string): Promise<NodeRecord | null> {
+    const row = await this.db.get<NodeRow>('SELECT * FROM nodes WHERE id = ?', [id]);
     return row ? toRecord(row) : null;
   }
 
   /** A live (not revoked) node by id, or `NOT_FOUND`. */
-  require(id: string): NodeRecord {
-    const node = this.get(id);
+  async require(id: string): Promise<NodeRecord> {
+    const node = await this.get(id);
     if (!node || node.revokedAt !== null) throw new ServerError('NOT_FOUND', `no node with id "${id}"`);
     return node;
   }
 
   /** Live nodes, oldest first. */
-  list(): NodeRecord[] {
-    return (this.db.prepare('SELECT * FROM nodes WHERE revoked_at IS NULL ORDER BY created_at, name').all() as NodeRow[]).map(toRecord);
+  async list(): Promise<NodeRecord[]> {
+    return (await this.db.all<NodeRow>('SELECT * FROM nodes WHERE revoked_at IS NULL ORDER BY created_at, name')).map(toRecord);
   }
 
-  update(id: string, changes: { description?: string | null; clusterId?: string | null }): NodeRecord {
-    const node = this.require(id);
+  async update(id: string, changes: { description?: string | null; clusterId?: string | null }): Promise<NodeRecord> {
+    const node = await this.require(id);
     const next = { ...node, ...changes };
-    this.db.prepare('UPDATE nodes SET description = ?, cluster_id = ? WHERE id = ?').run(next.description, next.clusterId, id);
+    await this.db.run('UPDATE nodes SET description = ?, cluster_id = ? WHERE id = ?', [next.description, next.clusterId, id]);
     this.changes.announce({ kind: 'node', action: 'updated', id });
     return next;
   }
 
   /** Makes `tokenId` the node's one valid token; every earlier token of the node stops working. */
-  replaceToken(id: string, tokenId: string): NodeRecord {
-    const node = this.require(id);
-    this.db.prepare('UPDATE nodes SET token_id = ? WHERE id = ?').run(tokenId, id);
+  async replaceToken(id: string, tokenId: string): Promise<NodeRecord> {
+    const node = await this.require(id);
+    await this.db.run('UPDATE nodes SET token_id = ? WHERE id = ?', [tokenId, id]);
     return { ...node, tokenId };
   }
 
   /** Marks a node revoked; revoking twice keeps the first time. */
-  revoke(id: string): NodeRecord {
-    const node = this.require(id);
+  async revoke(id: string): Promise<NodeRecord> {
+    const node = await this.require(id);
     const revokedAt = this.now();
-    this.db.prepare('UPDATE nodes SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(revokedAt, id);
+    await this.db.run('UPDATE nodes SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [revokedAt, id]);
     this.changes.announce({ kind: 'node', action: 'revoked', id });
     return { ...node, revokedAt };
   }

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './SqlDatabase.js';
 
 export interface SessionRow {
   /** SHA-256 of the session id, base64url: the id itself is never stored. */
@@ -19,31 +19,31 @@ interface Row {
 /** Dashboard sessions, in the database so they survive a restart that keeps the admin token. */
 export class SessionStore {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     private readonly now: () => number,
   ) {}
 
-  add(row: Omit<SessionRow, 'createdAt'>): SessionRow {
+  async add(row: Omit<SessionRow, 'createdAt'>): Promise<SessionRow> {
     const record = { ...row, createdAt: this.now() };
-    this.db.prepare('INSERT INTO sessions (id_hash, binding, created_at, expires_at) VALUES (?, ?, ?, ?)').run(record.idHash, record.binding, record.createdAt, record.expiresAt);
+    await this.db.run('INSERT INTO sessions (id_hash, binding, created_at, expires_at) VALUES (?, ?, ?, ?)', [record.idHash, record.binding, record.createdAt, record.expiresAt]);
     return record;
   }
 
-  get(idHash: string): SessionRow | null {
-    const row = this.db.prepare('SELECT * FROM sessions WHERE id_hash = ?').get(idHash) as Row | undefined;
+  async get(idHash: string): Promise<SessionRow | null> {
+    const row = await this.db.get<Row>('SELECT * FROM sessions WHERE id_hash = ?', [idHash]);
     return row ? { idHash: row.id_hash, binding: row.binding, createdAt: row.created_at, expiresAt: row.expires_at } : null;
   }
 
-  delete(idHash: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(idHash);
+  async delete(idHash: string): Promise<void> {
+    await this.db.run('DELETE FROM sessions WHERE id_hash = ?', [idHash]);
   }
 
   /** Drops expired sessions; returns how many. */
-  deleteExpired(): number {
-    return this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(this.now()).changes;
+  async deleteExpired(): Promise<number> {
+    return (await this.db.run('DELETE FROM sessions WHERE expires_at <= ?', [this.now()])).changes;
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n;
+  async count(): Promise<number> {
+    return (await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM sessions'))!.n;
   }
 }

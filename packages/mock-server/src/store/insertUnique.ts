@@ -1,14 +1,10 @@
 import { ServerError } from '../errors.js';
+import { isUniqueViolation } from './SqlDatabase.js';
 
-/** Whether `error` is sqlite refusing a duplicate in a UNIQUE column or index. */
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-/** Runs an INSERT; a duplicate in a UNIQUE column becomes a `CONFLICT` saying `conflictMessage`. */
-export function insertUnique(insert: () => unknown, conflictMessage: string): void {
+/** Runs an INSERT (or UPDATE); a duplicate in a UNIQUE column becomes a `CONFLICT` saying `conflictMessage`. */
+export async function insertUnique(insert: () => Promise<unknown>, conflictMessage: string): Promise<void> {
   try {
-    insert();
+    await insert();
   } catch (error) {
     if (isUniqueViolation(error)) throw new ServerError('CONFLICT', conflictMessage);
     throw error;

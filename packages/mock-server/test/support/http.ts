@@ -39,3 +39,25 @@ export function ndjson(text: string): any[] {
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line));
 }
+
+/**
+ * Reads a streamed answer's body to its end (or until the request is aborted), handing over
+ * each piece between `separator`s: lines of NDJSON, blocks of Server-Sent Events.
+ */
+export async function forEachPart(body: unknown, separator: string, onPart: (part: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let split: number;
+      while ((split = buffer.indexOf(separator)) >= 0) {
+        const part = buffer.slice(0, split);
+        buffer = buffer.slice(split + separator.length);
+        onPart(part);
+      }
+    }
+  } catch {
+    // Aborted by the test.
+  }
+}

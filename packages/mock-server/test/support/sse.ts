@@ -1,3 +1,5 @@
+import { forEachPart } from './http.js';
+
 /** One Server-Sent Event as read off the wire. */
 export interface SseEvent {
   event: string;
@@ -17,28 +19,16 @@ export async function openSse(url: string, headers: Record<string, string>) {
   const wake: { waiter: (() => void) | null } = { waiter: null };
   let ended = false;
   void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let split: number;
-        while ((split = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, split);
-          buffer = buffer.slice(split + 2);
-          const fields: Record<string, string> = {};
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) continue;
-            const colon = line.indexOf(':');
-            fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
-          }
-          if (fields['data'] !== undefined) events.push({ event: fields['event'] ?? 'message', id: fields['id'] ?? null, data: JSON.parse(fields['data']) });
-          wake.waiter?.();
-        }
+    await forEachPart(res.body, '\n\n', (block) => {
+      const fields: Record<string, string> = {};
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
       }
-    } catch {
-      // Aborted by close().
-    }
+      if (fields['data'] !== undefined) events.push({ event: fields['event'] ?? 'message', id: fields['id'] ?? null, data: JSON.parse(fields['data']) });
+      wake.waiter?.();
+    });
     ended = true;
     wake.waiter?.();
   })();

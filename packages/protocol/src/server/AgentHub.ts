@@ -8,7 +8,7 @@ import { timerMs } from '../link/timerMs.js';
 import { agentContract } from '../contract/agentContract.js';
 import type { Hello } from '../schemas/hello.js';
 import { isCompatibleProtocol, PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER } from '../version.js';
-import { type AgentClient, createAgentClient } from './agentClient.js';
+import { type AgentClient, type AgentTransport, createAgentClient } from './agentClient.js';
 import { LinkRefusal } from './LinkRefusal.js';
 import { type LinkCounters, NodeLink, type NodeLinkHost } from './NodeLink.js';
 
@@ -147,6 +147,11 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
   /** The typed client of a node's agent. Calls wait for the agent to be connected, up to their deadline. */
   client(nodeId: string): AgentClient {
     return createAgentClient(this.link(nodeId));
+  }
+
+  /** The untyped route to a node's agent on this hub, by procedure path: what a cluster replica forwards calls through. */
+  transport(nodeId: string): AgentTransport {
+    return this.link(nodeId);
   }
 
   isConnected(nodeId: string): boolean {

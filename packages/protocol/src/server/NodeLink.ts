@@ -21,7 +21,12 @@ export interface CallOptions {
 export interface SubscriptionHandlers<T> {
   /** Once, when the agent has started the stream. */
   onStarted?(): void;
-  onData(item: T): void;
+  /**
+   * Each item, in order. A stream carried between cluster replicas waits for a returned
+   * promise (any other return value is ignored) before it grants the sending replica more credit, so a slow consumer slows the
+   * agent's stream instead of filling a replica's memory; a local stream does not wait.
+   */
+  onData(item: T): unknown;
   /** The stream failed; it is over. */
   onError?(error: AgentError): void;
   /** The agent ended the stream; it is over. */
@@ -354,9 +359,13 @@ export class NodeLink {
     stream.id = null;
   }
 
-  private guard(path: string, callback: () => void): void {
+  private guard(path: string, callback: () => unknown): void {
     try {
-      callback();
+      const result = callback();
+      // A handler that returns a promise (see `onData`) may reject later: reported, never unhandled.
+      if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
+        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.host.callbackFailed(error, path));
+      }
     } catch (error) {
       this.host.callbackFailed(error, path);
     }

@@ -1,7 +1,16 @@
 import type { z } from 'zod';
 import { type AgentContract, agentContract } from '../contract/agentContract.js';
 import { type CallerInputOf, type CallProcedure, type ContractGroup, isProcedure, type Procedure, type SubscriptionProcedure } from '../contract/procedure.js';
-import type { CallOptions, NodeLink, SubscriptionHandlers, Unsubscribable } from './NodeLink.js';
+import type { CallOptions, SubscriptionHandlers, Unsubscribable } from './NodeLink.js';
+
+/**
+ * What a typed client calls through: one node's link on this server (`NodeLink`), or in
+ * cluster mode the route to whichever replica holds the node's socket.
+ */
+export interface AgentTransport {
+  call(procedure: CallProcedure, path: string, input: unknown, options?: CallOptions): Promise<unknown>;
+  subscribe(procedure: SubscriptionProcedure, path: string, input: unknown, handlers: SubscriptionHandlers<unknown>): Unsubscribable;
+}
 
 /** An item of a tracked stream, with the event id a resumed stream continues after. */
 export interface TrackedItem<T> {
@@ -32,11 +41,11 @@ export type ClientOf<G extends ContractGroup> = {
 export type AgentClient = ClientOf<AgentContract>;
 
 /** Builds the client of `link`: plain objects and closures, made per call of `hub.client()`, so an idle node holds none. */
-export function createAgentClient(link: NodeLink): AgentClient {
+export function createAgentClient(link: AgentTransport): AgentClient {
   return build(agentContract, '', link) as AgentClient;
 }
 
-function build(group: ContractGroup, prefix: string, link: NodeLink): Record<string, unknown> {
+function build(group: ContractGroup, prefix: string, link: AgentTransport): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, node] of Object.entries(group)) {
     const path = prefix ? `${prefix}.${name}` : name;
@@ -45,7 +54,7 @@ function build(group: ContractGroup, prefix: string, link: NodeLink): Record<str
   return out;
 }
 
-function procedureClient(procedure: Procedure, path: string, link: NodeLink): unknown {
+function procedureClient(procedure: Procedure, path: string, link: AgentTransport): unknown {
   switch (procedure.kind) {
     case 'query':
       return { query: (input: unknown, options?: CallOptions) => link.call(procedure, path, input, options) };

@@ -9,7 +9,7 @@ export {
   type NodeIdentity,
 } from './AgentHub.js';
 export { LinkRefusal } from './LinkRefusal.js';
-export type { AgentClient, ClientOf, ClientProcedure, TrackedItem } from './agentClient.js';
+export { createAgentClient, type AgentClient, type AgentTransport, type ClientOf, type ClientProcedure, type TrackedItem } from './agentClient.js';
 export type { CallOptions, LinkCounters, SubscriptionHandlers, Unsubscribable } from './NodeLink.js';
 export { readAgentFrame, type AgentMessage } from './readAgentFrame.js';
 export type { KeepAliveOptions } from '../link/keepAlive.js';

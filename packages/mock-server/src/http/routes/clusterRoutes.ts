@@ -21,29 +21,29 @@ export const UpdateCluster = z.strictObject({
  * preference of containers that named it, and moves nothing.
  */
 export function clusterRoutes(router: Router, api: ApiContext): void {
-  const nodesOf = (clusterId: string) => api.store.nodes.list().filter((node) => node.clusterId === clusterId).map((node) => node.id);
+  const nodesOf = async (clusterId: string) => (await api.store.nodes.list()).filter((node) => node.clusterId === clusterId).map((node) => node.id);
 
-  router.add('POST', '/api/clusters', { body: CreateCluster }, ({ body }) => {
-    const cluster = api.store.clusters.create({ name: body.name, description: body.description ?? null });
+  router.add('POST', '/api/clusters', { body: CreateCluster }, async ({ body }) => {
+    const cluster = await api.store.clusters.create({ name: body.name, description: body.description ?? null });
     return { status: 201, body: clusterView(cluster, []) };
   });
 
-  router.add('GET', '/api/clusters', () => {
-    const clusters = api.store.clusters.list().map((cluster) => clusterView(cluster, nodesOf(cluster.id)));
+  router.add('GET', '/api/clusters', async () => {
+    const clusters = await Promise.all((await api.store.clusters.list()).map(async (cluster) => clusterView(cluster, await nodesOf(cluster.id))));
     return { status: 200, body: { clusters } };
   });
 
-  router.add('PATCH', '/api/clusters/:id', { body: UpdateCluster }, ({ params, body }) => {
-    const cluster = api.store.clusters.require(params['id']!);
-    const updated = api.store.clusters.update(cluster.id, {
+  router.add('PATCH', '/api/clusters/:id', { body: UpdateCluster }, async ({ params, body }) => {
+    const cluster = await api.store.clusters.require(params['id']!);
+    const updated = await api.store.clusters.update(cluster.id, {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),
     });
-    return { status: 200, body: clusterView(updated, nodesOf(updated.id)) };
+    return { status: 200, body: clusterView(updated, await nodesOf(updated.id)) };
   });
 
-  router.add('DELETE', '/api/clusters/:id', ({ params }) => {
-    const { cluster, unassignedNodes, clearedPreferences } = api.store.clusters.delete(params['id']!);
+  router.add('DELETE', '/api/clusters/:id', async ({ params }) => {
+    const { cluster, unassignedNodes, clearedPreferences } = await api.store.clusters.delete(params['id']!);
     return { status: 200, body: { id: cluster.id, name: cluster.name, deleted: true, unassignedNodes, clearedPreferences } };
   });
 }

@@ -42,35 +42,36 @@ export const ContainerListQuery = z.object({
 export function containerRoutes(router: Router, api: ApiContext): void {
   const show = (record: ContainerRecord) => containerView(record);
 
-  router.add('POST', '/api/containers', { body: CreateContainer }, (ctx) => {
+  router.add('POST', '/api/containers', { body: CreateContainer }, async (ctx) => {
     const { preferredCluster, cluster, nodeId, ...body } = ctx.body;
     if (nodeId !== undefined && cluster !== undefined) {
       throw new ServerError('BAD_REQUEST', 'name a node or a cluster, not both', { issues: [{ code: 'exclusive', path: ['cluster'], message: 'nodeId and cluster exclude each other' }] });
     }
-    const preferred = preferredCluster === undefined ? null : clusterOf(api, preferredCluster, 'preferredCluster');
-    const placement = nodeId === undefined ? placeContainer(api, { cluster, preferredClusterId: preferred?.id ?? null }) : null;
+    const preferred = preferredCluster === undefined ? null : await clusterOf(api, preferredCluster, 'preferredCluster');
     // A cluster the server placed in is also where failover looks first, unless another was named.
-    const preferredClusterId = preferred?.id ?? (cluster === undefined ? null : clusterOf(api, cluster).id);
-    // No await between the choice and the record that create() writes first: the next placement counts this one.
+    const preferredClusterId = preferred?.id ?? (cluster === undefined ? null : (await clusterOf(api, cluster)).id);
+    const placed = nodeId === undefined ? await placeContainer(api, { cluster, preferredClusterId: preferred?.id ?? null }) : null;
+    const placement = placed?.view ?? null;
+    // The choice stays reserved until create() has written the record: the next placement counts this one either way.
     return progressReply(
       ctx,
       201,
-      (onEvent) => api.containers.create({ ...body, nodeId: placement?.nodeId ?? nodeId!, preferredClusterId }, onEvent),
+      (onEvent) => api.containers.create({ ...body, nodeId: placement?.nodeId ?? nodeId!, preferredClusterId }, onEvent, placed?.release),
       (record) => ({ ...show(record), placement }),
     );
   });
 
-  router.add('GET', '/api/containers', { query: ContainerListQuery }, ({ query }) => {
+  router.add('GET', '/api/containers', { query: ContainerListQuery }, async ({ query }) => {
     const { nodeId, cluster, state } = query;
-    const inCluster = cluster === undefined ? null : new Set(api.store.nodes.list().filter((n) => n.clusterId === clusterOf(api, cluster, 'cluster').id).map((n) => n.id));
-    const containers = api.store.containers
-      .list(nodeId)
+    const clusterId = cluster === undefined ? null : (await clusterOf(api, cluster, 'cluster')).id;
+    const inCluster = clusterId === null ? null : new Set((await api.store.nodes.list()).filter((n) => n.clusterId === clusterId).map((n) => n.id));
+    const containers = (await api.store.containers.list(nodeId))
       .filter((record) => (inCluster === null || inCluster.has(record.nodeId)) && (state === undefined || record.observedState === state))
       .map(show);
     return { status: 200, body: { containers } };
   });
 
-  router.add('GET', '/api/containers/:id', ({ params }) => ({ status: 200, body: show(api.store.containers.require(params['id']!)) }));
+  router.add('GET', '/api/containers/:id', async ({ params }) => ({ status: 200, body: show(await api.store.containers.require(params['id']!)) }));
 
   router.add('POST', '/api/containers/:id/start', { body: StartOptions }, async ({ params }) => ({
     status: 200,

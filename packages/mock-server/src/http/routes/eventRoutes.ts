@@ -41,10 +41,10 @@ export function eventRoutes(router: Router, api: ApiContext): void {
     );
   });
 
-  router.add('GET', '/api/samples', () => {
+  router.add('GET', '/api/samples', async () => {
     const { samples } = api.live;
     const nodes: Record<string, { at: number; cpuPercent: number; memoryPercent: number }[]> = {};
-    for (const node of api.store.nodes.list()) nodes[node.id] = [...samples.get(node.id)];
+    for (const node of await api.store.nodes.list()) nodes[node.id] = [...samples.get(node.id)];
     return { status: 200, body: { samplesPerNode: samples.samplesPerNode, sampleIntervalMs: samples.sampleIntervalMs, nodes } };
   });
 }

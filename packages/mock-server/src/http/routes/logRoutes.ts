@@ -48,8 +48,8 @@ function logsInput(id: string, query: z.output<typeof LogsQuery>): LogsInput {
  * the agent nothing more than the first.
  */
 export function logRoutes(router: Router, api: ApiContext): void {
-  router.add('GET', '/api/containers/:id/logs', { query: LogsQuery }, ({ req, res, params, query }) => {
-    const record = api.store.containers.require(params['id']!);
+  router.add('GET', '/api/containers/:id/logs', { query: LogsQuery }, async ({ req, res, params, query }) => {
+    const record = await api.store.containers.require(params['id']!);
     const input = logsInput(record.dockerId ?? record.name, query);
     const timestamps = query.timestamps ?? false;
     const client = api.gateway.client(record.nodeId);
@@ -82,6 +82,8 @@ export function logRoutes(router: Router, api: ApiContext): void {
           // The chunk's id names its last entry: only there may an SSE client resume.
           stream.write(present(entry), { event: 'log', ...(index === data.entries.length - 1 ? { id } : {}) });
         });
+        // In cluster mode a stream from another replica waits for this: the brake reaches the agent.
+        return stream.drained();
       },
       onError: (error) => ended(error),
       onComplete: () => ended(null),

@@ -19,15 +19,15 @@ export function migrationRoutes(router: Router, api: ApiContext): void {
   router.add('POST', '/api/containers/:id/migrate', { body: Migrate }, async ({ req, res, params, body }) => {
     if (!streamFormat(req, ['ndjson'])) {
       // Answered at once; the caller polls GET /api/migrations/:id for progress.
-      const { migration, done } = api.migrations.start(params['id']!, body.targetNodeId);
+      const { migration, done } = await api.migrations.start(params['id']!, body.targetNodeId);
       done.catch(() => {});
-      return { status: 202, body: migrationView(api.store.migrations.get(migration.id) ?? migration) };
+      return { status: 202, body: migrationView((await api.store.migrations.get(migration.id)) ?? migration) };
     }
     const stream = new EventStream(res, 'ndjson');
-    const { migration, done } = api.migrations.start(params['id']!, body.targetNodeId, (migrationId, step) =>
+    const { migration, done } = await api.migrations.start(params['id']!, body.targetNodeId, (migrationId, step) =>
       stream.write({ type: 'step', migrationId, step: { ...step, at: new Date(step.at).toISOString() } }),
     );
-    stream.write({ type: 'migration', migration: migrationView(api.store.migrations.get(migration.id) ?? migration) });
+    stream.write({ type: 'migration', migration: migrationView((await api.store.migrations.get(migration.id)) ?? migration) });
     try {
       stream.write({ type: 'result', result: migrationView(await done) });
       stream.end();
@@ -36,18 +36,18 @@ export function migrationRoutes(router: Router, api: ApiContext): void {
     }
   });
 
-  router.add('GET', '/api/migrations', { query: MigrationListQuery }, ({ query }) => {
+  router.add('GET', '/api/migrations', { query: MigrationListQuery }, async ({ query }) => {
     const ref = query.containerId;
     // A container may be named by id or name; a removed container's history is still found by id.
-    const containerId = ref === undefined ? undefined : (api.store.containers.find(ref)?.id ?? ref);
-    return { status: 200, body: { migrations: api.store.migrations.list(containerId).map(migrationView) } };
+    const containerId = ref === undefined ? undefined : ((await api.store.containers.find(ref))?.id ?? ref);
+    return { status: 200, body: { migrations: (await api.store.migrations.list(containerId)).map(migrationView) } };
   });
 
-  router.add('GET', '/api/migrations/:id', ({ params }) => {
-    const migration = api.store.migrations.get(params['id']!);
+  router.add('GET', '/api/migrations/:id', async ({ params }) => {
+    const migration = await api.store.migrations.get(params['id']!);
     if (!migration) throw new ServerError('NOT_FOUND', `no migration with id "${params['id']}"`);
     return { status: 200, body: migrationView(migration) };
   });
 
-  router.add('GET', '/api/failover', () => ({ status: 200, body: api.failover.status() }));
+  router.add('GET', '/api/failover', () => ({ status: 200, body: { ...api.failover.status(), replica: api.replica?.().id ?? null, leader: api.replica?.().leader ?? null } }));
 }

@@ -20,48 +20,48 @@ export const UpdateNode = z.strictObject({
   cluster: Reference.nullable().optional(),
 });
 
-function view(api: ApiContext, nodeId: string) {
-  const node = api.store.nodes.require(nodeId);
-  return nodeView(node, node.clusterId ? api.store.clusters.get(node.clusterId) : null, api.gateway.liveness.get(node.id), api.failover.healthOf(node.id));
+async function view(api: ApiContext, nodeId: string) {
+  const node = await api.store.nodes.require(nodeId);
+  return nodeView(node, node.clusterId ? await api.store.clusters.get(node.clusterId) : null, api.gateway.liveness.get(node.id), api.failover.healthOf(node.id));
 }
 
 /** Node registration (which issues the node's token), listing, cluster assignment and revocation. */
 export function nodeRoutes(router: Router, api: ApiContext): void {
   router.add('POST', '/api/nodes', { body: RegisterNode }, async ({ body }) => {
-    const cluster = body.cluster ? clusterOf(api, body.cluster) : null;
+    const cluster = body.cluster ? await clusterOf(api, body.cluster) : null;
     const tokenId = randomUUID();
-    const node = api.store.nodes.create({ name: body.name, description: body.description ?? null, clusterId: cluster?.id ?? null, tokenId });
+    const node = await api.store.nodes.create({ name: body.name, description: body.description ?? null, clusterId: cluster?.id ?? null, tokenId });
     const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now(), tokenId });
     return { status: 201, body: { id: node.id, name: node.name, cluster: cluster?.name ?? null, token } };
   });
 
   // A new token for the node; every earlier one stops working, and an agent connected with one is closed (4403).
   router.add('POST', '/api/nodes/:id/token', async ({ params }) => {
-    const node = api.store.nodes.require(params['id']!);
+    const node = await api.store.nodes.require(params['id']!);
     const tokenId = randomUUID();
     const token = await issueNodeToken({ nodeId: node.id, key: api.key, ttlSeconds: api.tokenTtlSeconds, now: api.now(), tokenId });
-    api.store.nodes.replaceToken(node.id, tokenId);
+    await api.store.nodes.replaceToken(node.id, tokenId);
     api.gateway.tokenReplaced(node.id);
     return { status: 200, body: { id: node.id, name: node.name, token } };
   });
 
-  router.add('GET', '/api/nodes', () => ({ status: 200, body: { nodes: api.store.nodes.list().map((node) => view(api, node.id)) } }));
+  router.add('GET', '/api/nodes', async () => ({ status: 200, body: { nodes: await Promise.all((await api.store.nodes.list()).map((node) => view(api, node.id))) } }));
 
-  router.add('GET', '/api/nodes/:id', ({ params }) => ({ status: 200, body: view(api, params['id']!) }));
+  router.add('GET', '/api/nodes/:id', async ({ params }) => ({ status: 200, body: await view(api, params['id']!) }));
 
   router.add('PATCH', '/api/nodes/:id', { body: UpdateNode }, async ({ params, body }) => {
-    const node = api.store.nodes.require(params['id']!);
+    const node = await api.store.nodes.require(params['id']!);
     const changes: { description?: string | null; clusterId?: string | null } = {};
     if (body.description !== undefined) changes.description = body.description;
-    if (body.cluster !== undefined) changes.clusterId = body.cluster === null ? null : clusterOf(api, body.cluster).id;
-    api.store.nodes.update(node.id, changes);
-    return { status: 200, body: view(api, node.id) };
+    if (body.cluster !== undefined) changes.clusterId = body.cluster === null ? null : (await clusterOf(api, body.cluster)).id;
+    await api.store.nodes.update(node.id, changes);
+    return { status: 200, body: await view(api, node.id) };
   });
 
   router.add('DELETE', '/api/nodes/:id', async ({ params }) => {
-    const node = api.store.nodes.revoke(params['id']!);
+    const node = await api.store.nodes.revoke(params['id']!);
     // The node's containers can no longer be reached through the server; forget them.
-    const forgotten = api.store.containers.removeAllOf(node.id);
+    const forgotten = await api.store.containers.removeAllOf(node.id);
     await api.gateway.revoke(node.id);
     return { status: 200, body: { id: node.id, name: node.name, revokedAt: new Date(node.revokedAt!).toISOString(), forgottenContainers: forgotten } };
   });

@@ -28,7 +28,7 @@ export function sessionRoutes(router: Router, api: ApiContext): void {
     features: { rotateNodeToken: hasRoute(router, 'POST', '/api/nodes/n/token') },
   });
 
-  router.add('POST', '/api/session', { body: SignIn }, ({ req, res, body }) => {
+  router.add('POST', '/api/session', { body: SignIn }, async ({ req, res, body }) => {
     const address = req.socket.remoteAddress ?? 'unknown';
     const waitMs = api.signIn.retryAfterMs(address);
     if (waitMs > 0) {
@@ -43,7 +43,7 @@ export function sessionRoutes(router: Router, api: ApiContext): void {
       throw new ServerError('UNAUTHORIZED', 'that is not the admin token');
     }
     api.signIn.succeeded(address);
-    const session = api.sessions.open();
+    const session = await api.sessions.open();
     res.setHeader('set-cookie', sessionCookie(session.id, api.sessions.sessionTtlMs));
     return { status: 201, body: view(session) };
   });
@@ -54,9 +54,9 @@ export function sessionRoutes(router: Router, api: ApiContext): void {
     return { status: 200, body: view(session) };
   });
 
-  router.add('DELETE', '/api/session', ({ req, res }) => {
+  router.add('DELETE', '/api/session', async ({ req, res }) => {
     const session = requestSessions.get(req);
-    if (session) api.sessions.close(session.id);
+    if (session) await api.sessions.close(session.id);
     res.setHeader('set-cookie', clearedSessionCookie());
     return { status: 200, body: { signedOut: true } };
   });

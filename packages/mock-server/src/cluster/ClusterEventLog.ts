@@ -1,0 +1,97 @@
+import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EventLog } from '../live/EventLog.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export interface ClusterEventLogOptions {
+  nc: NatsConnection;
+  /** Names the stream (`<prefix>_events`) and its subject. */
+  prefix: string;
+  /** Events a reconnecting reader can resume from; also what the stream keeps. @default 1_000 (events) */
+  capacity?: number;
+  onError(error: unknown): void;
+}
+
+/**
+ * The live event stream of a cluster: a JetStream stream that every replica publishes its
+ * events to and reads back in one order, so an event made on any replica reaches the
+ * readers of every replica, and an event's id (`<epoch>.<stream sequence>`) means the same
+ * everywhere: a browser that reconnects through the load balancer to another replica
+ * resumes with `Last-Event-ID` where it was. The stream keeps the newest `capacity` events;
+ * its creation time is the epoch, so ids of a stream made anew are refused with `reset`.
+ */
+export class ClusterEventLog extends EventLog {
+  private stopped = false;
+  private consumer: { stop(): void } | null = null;
+
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly stream: string,
+    private readonly subject: string,
+    epoch: string,
+    capacity: number,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    super({ capacity, epoch });
+  }
+
+  static async start(options: ClusterEventLogOptions): Promise<ClusterEventLog> {
+    const capacity = options.capacity ?? 1_000;
+    const stream = `${options.prefix}_events`;
+    const subject = `${options.prefix}.events`;
+    const jsm = await jetstreamManager(options.nc);
+    const config = { name: stream, subjects: [subject], max_msgs: capacity, storage: StorageType.File, retention: RetentionPolicy.Limits };
+    const info = await jsm.streams.info(stream).catch(() => null) ?? (await jsm.streams.add(config).catch(() => jsm.streams.info(stream)));
+    const epoch = Date.parse(info.created).toString(36);
+    const log = new ClusterEventLog(jetstream(options.nc), stream, subject, epoch, capacity, options.onError);
+    // The newest events the stream holds become this replica's replay buffer.
+    await log.follow(Math.max(1, info.state.last_seq - capacity + 1));
+    return log;
+  }
+
+  override publish(type: string, data: unknown): void {
+    this.js.publish(this.subject, encoder.encode(JSON.stringify({ type, data }))).catch((error: unknown) => this.onError(error));
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.consumer?.stop();
+  }
+
+  /** Reads the stream from `fromSeq` on, for good: an ordered consumer, started again after the sequence last read should it end. */
+  private async follow(fromSeq: number): Promise<void> {
+    let next = fromSeq;
+    let ready!: () => void;
+    const started = new Promise<void>((resolve) => (ready = resolve));
+    const run = async () => {
+      while (!this.stopped) {
+        try {
+          const consumer = await this.js.consumers.getPushConsumer(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next });
+          const messages = await consumer.consume({
+            callback: (message) => {
+              if (message.seq < next) return;
+              next = message.seq + 1;
+              try {
+                const { type, data } = JSON.parse(decoder.decode(message.data)) as { type: string; data: unknown };
+                this.record(message.seq, type, data);
+              } catch (error) {
+                this.onError(error);
+              }
+            },
+          });
+          this.consumer = messages;
+          ready();
+          await messages.closed();
+        } catch (error) {
+          if (!this.stopped) this.onError(error);
+        }
+        ready();
+        if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, 500).unref());
+      }
+    };
+    void run();
+    await started;
+  }
+}

@@ -1,0 +1,114 @@
+import type { KV } from '@nats-io/kv';
+import { watchBucket, type BucketWatch } from '@lormas/protocol/cluster';
+import { type NodeLive, NodeLiveness } from '../agents/NodeLiveness.js';
+
+const decoder = new TextDecoder();
+
+/** Whether the engine refused a write because the key moved on since it was read. */
+const isStale = (error: unknown) => /wrong last sequence|key exists/i.test(`${(error as Error)?.message} ${((error as { cause?: Error })?.cause as Error)?.message}`);
+
+/**
+ * Node liveness shared by the replicas of a cluster, in a KV bucket of the engine. Each
+ * replica keeps a copy, fed by a watch of the bucket, so views, placement and the failover
+ * leader see every node, wherever its socket is. A change made here (the owner records a
+ * connect or a heartbeat, the leader declares a node lost) is applied to the copy at once,
+ * emits its event here only (so a live event is made once in the cluster, where it
+ * happened), and is written to the bucket with compare-and-set: on a conflict the same
+ * change is applied again to the newer value, so the owner's heartbeat and the leader's
+ * `lost` never overwrite each other.
+ */
+export class ClusterLiveness extends NodeLiveness {
+  private readonly revisions = new Map<string, number>();
+  /** One write at a time per node, in the order of the changes. */
+  private readonly writes = new Map<string, Promise<void>>();
+  private watch: BucketWatch | null = null;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly replicaId: string,
+    private readonly onError: (error: unknown) => void,
+    now?: () => number,
+  ) {
+    super(now);
+  }
+
+  async start(): Promise<void> {
+    this.watch = watchBucket(
+      this.kv,
+      (entry) => {
+        if ((this.revisions.get(entry.key) ?? 0) >= entry.revision) return;
+        this.revisions.set(entry.key, entry.revision);
+        this.put(entry.key, entry.operation === 'PUT' ? (JSON.parse(decoder.decode(entry.value)) as NodeLive) : null);
+      },
+      this.onError,
+    );
+    await this.watch.ready;
+  }
+
+  stop(): void {
+    this.watch?.stop();
+  }
+
+  /** Resolves once every change made here so far is in the bucket (for tests and shutdown). */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.writes.values()]);
+  }
+
+  override settled(): Promise<void> {
+    return this.flushed();
+  }
+
+  /** A socket of this replica closed: the node is offline unless it holds a newer connection elsewhere by now. */
+  override disconnected(nodeId: string, code: number, heldBy: string = this.replicaId): void {
+    super.disconnected(nodeId, code, heldBy);
+  }
+
+  /** Nodes whose socket `replicaId` held when it was last heard of: what its death leaves behind. */
+  heldBy(replicaId: string): string[] {
+    return this.known().filter((nodeId) => {
+      const live = this.get(nodeId);
+      return live.replica === replicaId && live.connectedSince !== null;
+    });
+  }
+
+  protected override change(nodeId: string, next: (live: NodeLive) => NodeLive | null): void {
+    // A change that connects the node records this replica as the one holding it.
+    const stamped = (live: NodeLive) => {
+      const result = next(live);
+      return result && result.connectedSince !== null && result.connectedSince !== live.connectedSince ? { ...result, replica: this.replicaId } : result;
+    };
+    super.change(nodeId, stamped);
+    const previous = this.writes.get(nodeId) ?? Promise.resolve();
+    const write = previous.then(() => this.write(nodeId, stamped));
+    this.writes.set(nodeId, write);
+    void write.finally(() => {
+      if (this.writes.get(nodeId) === write) this.writes.delete(nodeId);
+    });
+  }
+
+  private async write(nodeId: string, next: (live: NodeLive) => NodeLive | null): Promise<void> {
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      const revision = this.revisions.get(nodeId) ?? 0;
+      const value = this.get(nodeId);
+      const known = this.has(nodeId);
+      try {
+        let written: number;
+        if (!known) {
+          if (revision === 0) return;
+          await this.kv.delete(nodeId, { previousSeq: revision });
+          written = revision + 1;
+        } else written = revision === 0 ? await this.kv.create(nodeId, JSON.stringify(value)) : await this.kv.update(nodeId, JSON.stringify(value), revision);
+        if ((this.revisions.get(nodeId) ?? 0) < written) this.revisions.set(nodeId, written);
+        return;
+      } catch (error) {
+        if (!isStale(error)) return this.onError(error);
+        // Someone wrote meanwhile: start from their value and apply the same change again.
+        const entry = await this.kv.get(nodeId).catch(() => null);
+        if (entry) {
+          this.revisions.set(nodeId, entry.revision);
+          this.put(nodeId, next(entry.operation === 'PUT' ? (JSON.parse(decoder.decode(entry.value)) as NodeLive) : this.get('')));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import * as z from 'zod';
+import { errorCodeNames } from '../errorCodes.js';
+import { AgentError } from '../errors.js';
+import { linkTransformer } from '../link/transformer.js';
+import type { ErrorShape } from '../schemas/error.js';
+
+/**
+ * What replicas say to each other, as JSON with values in the link's superjson form. The
+ * schemas check the envelope only: the values inside were checked against the contract by
+ * the owner that received them from the agent, and replicas of one cluster trust each other.
+ */
+const Value = z.object({ json: z.unknown(), meta: z.unknown().optional() }).passthrough();
+const Shape = z.object({ code: z.enum(errorCodeNames), message: z.string() }).passthrough();
+
+/** To a node's subject: run a query or mutation, or open a stream. */
+export const OwnerRequest = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('call'), path: z.string(), input: Value, timeoutMs: z.number().positive() }),
+  z.object({
+    t: z.literal('open'),
+    stream: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    reader: z.string(),
+    path: z.string(),
+    input: Value,
+    credit: z.number().int().positive(),
+  }),
+  z.object({ t: z.literal('forget'), code: z.number().int(), reason: z.string().max(123) }),
+]);
+export type OwnerRequest = z.infer<typeof OwnerRequest>;
+
+/** The owner's answer: a value, a coded error, or `away` (the node is not connected here: ask again). */
+export const OwnerReply = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('ok'), value: Value.optional() }),
+  z.object({ t: z.literal('error'), error: Shape }),
+  z.object({ t: z.literal('away') }),
+]);
+export type OwnerReply = z.infer<typeof OwnerReply>;
+
+/** On a carried stream's item subject, from the owner. `moved`: the owner lost the node; open again at the new one. */
+export const StreamMessage = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('started') }),
+  z.object({ t: z.literal('data'), id: z.string().optional(), value: Value }),
+  z.object({ t: z.literal('error'), error: Shape }),
+  z.object({ t: z.literal('complete') }),
+  z.object({ t: z.literal('moved') }),
+]);
+export type StreamMessage = z.infer<typeof StreamMessage>;
+
+/** On a carried stream's control subject, from the reader. */
+export const StreamControl = z.discriminatedUnion('t', [z.object({ t: z.literal('credit'), n: z.number().int().positive() }), z.object({ t: z.literal('stop') })]);
+export type StreamControl = z.infer<typeof StreamControl>;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encode(message: OwnerRequest | OwnerReply | StreamMessage | StreamControl): Uint8Array {
+  return encoder.encode(JSON.stringify(message));
+}
+
+/** Parses a message; null for anything that is not one (a replica of another version, a stray publisher). */
+export function decode<T>(schema: z.ZodType<T>, data: Uint8Array): T | null {
+  try {
+    const parsed = schema.safeParse(JSON.parse(decoder.decode(data)));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Publishes a message, as fire and forget. While the engine is reconnecting the client
+ * buffers it; once the connection is closed for good (the replica is shutting down) the
+ * message has nobody to reach, and the client's throw is swallowed here.
+ */
+export function publish(nc: NatsConnection, subject: string, message: StreamMessage | StreamControl): void {
+  try {
+    nc.publish(subject, encode(message));
+  } catch {
+    // Closed: see above.
+  }
+}
+
+export const packValue = (value: unknown) => linkTransformer.serialize(value) as z.infer<typeof Value>;
+export const unpackValue = (value: z.infer<typeof Value> | undefined): unknown =>
+  value === undefined ? undefined : linkTransformer.deserialize(value as Parameters<typeof linkTransformer.deserialize>[0]);
+
+export const errorReply = (error: unknown): OwnerReply => ({ t: 'error', error: AgentError.from(error).toShape() });
+export const replyError = (shape: z.infer<typeof Shape>): AgentError => AgentError.fromShape(shape as ErrorShape);
