@@ -38,6 +38,8 @@ export const NodeView = z.strictObject({
   disk: closed(Heartbeat.shape.disk).nullable(),
   containers: closed(Heartbeat.shape.containers).nullable(),
   uptime: closed(Heartbeat.shape.uptime).nullable(),
+  /** Set by the operator (`REPLICA_ID`), never by an agent; null in one process. */
+  replica: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).nullable(),
 });
 
 export const ContainerView = z.strictObject({
