@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,10 +12,11 @@ import { startTestHub } from '@lormas/protocol/testing';
 import { arbitraryFromJsonSchema, checkFuzz, describeFuzz, fuzzSettings, type JsonSchema, waitFor } from '@lormas/testkit';
 import fc from 'fast-check';
 import { DATABASE_FILE } from '../src/store/Store.js';
+import { releaseKey, signBuild } from './support/agentBuilds.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
 import { closeProblems } from './support/closeProblems.js';
 import { type AnswerKind, ContractAnswers, COVERED_KINDS, FAKE_AGENT_ERROR_MARKER, type Temper } from './support/contractAnswers.js';
-import { type FakeNode, type FleetAction, FleetActions, fleetActions } from './support/FleetActions.js';
+import { type FakeNode, type FleetAction, FleetActions, FUZZ_RELEASE_VERSION, fleetActions } from './support/FleetActions.js';
 import { FuzzAgent, type RequestRecord } from './support/FuzzAgent.js';
 import { call, registerNode } from './support/http.js';
 import { type ServerProcess, startServerProcess } from './support/serverProcess.js';
@@ -137,7 +138,12 @@ describe('agent frame fuzzing (issue 12): nothing an agent sends ends the mock s
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'lormas-agent-fuzz-'));
-    server = await startServerProcess({ DATA_DIR: dataDir, LOST_AFTER_MS: '6000', SUSPECT_AFTER_MS: String(SUSPECT_AFTER_MS), LOG_LEVEL: 'info' });
+    // A signed build to roll out, so that the server asks the fake agents for `agent.upgrade`.
+    const releases = join(dataDir, 'releases');
+    const build = join(dataDir, 'fuzz-build.js');
+    writeFileSync(build, 'process.exit(0);\n');
+    await signBuild((await releaseKey(join(dataDir, 'keys'))).file, build, releases, ['--version', FUZZ_RELEASE_VERSION]);
+    server = await startServerProcess({ DATA_DIR: dataDir, RELEASES_DIR: releases, LOST_AFTER_MS: '6000', SUSPECT_AFTER_MS: String(SUSPECT_AFTER_MS), LOG_LEVEL: 'info' });
     database = new Database(join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
     const wsUrl = server.url.replace(/^http/, 'ws');
     const real = await registerNode(server, 'fuzz-real-agent');
@@ -259,6 +265,8 @@ describe('agent frame fuzzing (issue 12): nothing an agent sends ends the mock s
       { kind: 'migrate', pick: 0, chooseTarget: false },
       { kind: 'migrate', pick: 1, chooseTarget: true },
       { kind: 'remove', pick: 3 },
+      { kind: 'rollout', node: 0 },
+      { kind: 'rollout', node: 1 },
     ];
     Object.assign(policy, { seed: settings.seed, temper: 'calm', count: 0 });
     const findings: string[] = [];

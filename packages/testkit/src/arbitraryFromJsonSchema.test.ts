@@ -40,6 +40,7 @@ describe('arbitraryFromJsonSchema', () => {
     const schema = z.strictObject({
       code: z.string().min(22).max(256).regex(/^[A-Za-z0-9_-]+$/),
       name: z.string().min(30).max(40).regex(/^[a-z][a-z0-9.-]*$/),
+      signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/),
     });
     assert.equal(validShare(schema), 1);
   });

@@ -57,7 +57,12 @@ export function arbitraryFromJsonSchema(schema: JsonSchema, options: JsonSchemaA
     const minLength = numberOr(node['minLength'], 0);
     const maxLength = numberOr(node['maxLength'], minLength + maxStringLength);
     const fits = (text: string) => text.length >= minLength && text.length <= maxLength;
-    if (typeof node['pattern'] === 'string') return fc.stringMatching(new RegExp(lengthBoundPattern(node['pattern'], minLength, maxLength, maxStringLength))).filter(fits);
+    if (typeof node['pattern'] === 'string') {
+      // A pattern bounds its own length (`{86}`): only the schema's own bounds filter it, never the default.
+      const schemaMax = numberOr(node['maxLength'], Infinity);
+      const allowed = (text: string) => text.length >= minLength && text.length <= schemaMax;
+      return fc.stringMatching(new RegExp(lengthBoundPattern(node['pattern'], minLength, schemaMax, maxStringLength))).filter(allowed);
+    }
     if (node['format'] === 'date-time') return fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4102444800000) }).map((date) => date.toISOString());
     const bounds = { minLength, maxLength: Math.min(maxLength, minLength + maxStringLength) };
     // Mostly ASCII, sometimes any printable grapheme; a grapheme may take two UTF-16 units, hence the filter.

@@ -19,7 +19,11 @@ export type FleetAction =
   | { kind: 'pull'; node: number; progress: boolean }
   | { kind: 'logs'; pick: number; follow: boolean }
   | { kind: 'migrate'; pick: number; chooseTarget: boolean }
-  | { kind: 'reconnect'; node: number };
+  | { kind: 'reconnect'; node: number }
+  | { kind: 'rollout'; node: number };
+
+/** The version of the signed build the fuzz's server offers: newer than any an agent reports. */
+export const FUZZ_RELEASE_VERSION = '999999999.0.0';
 
 export const fleetActions: fc.Arbitrary<FleetAction> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('create' as const), node: fc.constantFrom(0, 1, 'placed' as const), volume: fc.boolean(), ha: fc.boolean(), start: fc.boolean(), progress: fc.boolean() }) },
@@ -29,6 +33,7 @@ export const fleetActions: fc.Arbitrary<FleetAction> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('logs' as const), pick: fc.nat(), follow: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('migrate' as const), pick: fc.nat(), chooseTarget: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reconnect' as const), node: fc.constantFrom(0, 1) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('rollout' as const), node: fc.constantFrom(0, 1) }) },
 );
 
 interface ContainerRef {
@@ -109,6 +114,11 @@ export class FleetActions {
       case 'reconnect':
         this.nodes[action.node]!.agent.drop();
         return [];
+      case 'rollout': {
+        // One rollout runs at a time: a second one while the first waits is a 409, judged as any answer.
+        const body = { version: FUZZ_RELEASE_VERSION, nodeIds: [this.nodes[action.node]!.id] };
+        return this.judged('POST /api/agents/rollout', await timedCall(this.server, 'POST', '/api/agents/rollout', { body }), 'nothing');
+      }
     }
   }
 

@@ -277,6 +277,8 @@ export class FuzzAgent {
     try {
       if (answer.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       for (const part of answer.parts) this.deliverPart(connection, record, part);
+      // An agent that answered an upgrade hands over to the new build: its socket closes, and it dials again (on its old version here).
+      if (record.path === 'agent.upgrade' && this.connection === connection) this.drop();
     } finally {
       this.inFlight--;
     }

@@ -1,4 +1,4 @@
-import { ContainerSpec, CreateContainerInput, EngineHealth, Heartbeat, Hello, Limit } from '@lormas/protocol';
+import { AgentBuild, AgentUpgrades, ContainerSpec, CreateContainerInput, EngineHealth, Heartbeat, Hello, LastUpgrade, Limit } from '@lormas/protocol';
 import { z } from 'zod';
 import { Description, Name } from '../../src/http/fields.js';
 import { call } from './http.js';
@@ -40,6 +40,12 @@ export const NodeView = z.strictObject({
   uptime: closed(Heartbeat.shape.uptime).nullable(),
   /** Set by the operator (`REPLICA_ID`), never by an agent; null in one process. */
   replica: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).nullable(),
+  build: closed(AgentBuild).nullable(),
+  upgrades: closed(AgentUpgrades).nullable(),
+  lastUpgrade: closed(LastUpgrade).nullable(),
+  /** The server's judgement against its own builds: versions it composed from its catalogue, a reason of its own words. */
+  upgrade: z.strictObject({ status: z.enum(['current', 'available', 'by-hand', 'unknown']), latest: Hello.shape.agentVersion.nullable(), reason: ComposedMessage.nullable() }),
+  refused: z.strictObject({ code: z.number().int().min(4000).max(4999), reason: ComposedMessage, at: iso }).nullable(),
 });
 
 export const ContainerView = z.strictObject({

@@ -68,7 +68,7 @@ export const UpgradeAgentInput = z.strictObject({
   path: z
     .string()
     .max(Limit.pathChars)
-    .regex(/^\/(?!\/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'an absolute path on the server, without a host, a query or a fragment'),
+    .regex(/^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-][A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/, 'an absolute path on the server, without a host, a query or a fragment'),
 });
 export type UpgradeAgentInput = z.input<typeof UpgradeAgentInput>;
 
