@@ -1,11 +1,7 @@
 // Bundles the agent into dist/agent.js: one self-contained file that starts with `node` 18+ or
 // `bun` on a host with nothing else installed. Every dependency is inlined; there are no chunk
 // files. Left out:
-// - native add-ons (`bufferutil` and friends): optional speed-ups that `ws` loads if present.
-//   `ws` asks for them inside a try; they resolve to a stub that throws there, so the file
-//   never loads native code from a `node_modules` it happens to lie under. An operator's node
-//   has none; in this workspace, where `bufferutil` is installed, loading it cost the agent
-//   4.2 MiB resident (measured idle: 57.1 against 52.8 MiB), which the bench then counted;
+// - native add-ons (`bufferutil` and friends): optional speed-ups that `ws` loads if present;
 // - code a dependency brings that the agent never runs: dockerode's BuildKit session support
 //   and builds (gRPC and protobuf, loaded by `dockerode/lib/docker.js`), its build contexts
 //   (tar-fs), and docker-modem's SSH transport (the agent speaks to `unix://` and `tcp://`
@@ -29,9 +25,7 @@ if (args.version !== undefined && !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(args
   process.exit(2);
 }
 
-const NATIVE = ['cpu-features', '*.node'];
-/** Optional native speed-ups of `ws`, which falls back to its own JavaScript without them. */
-const OPTIONAL_NATIVE = /^(bufferutil|utf-8-validate)$/;
+const NATIVE = ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'];
 
 /** Replaces modules the agent never runs with a stub that fails loudly if anything calls it. */
 const leaveOut = {
@@ -48,11 +42,6 @@ const leaveOut = {
       const hit = unused.find((entry) => entry.path === args.path && entry.importer.test(args.importer));
       return hit ? { path: hit.what, namespace: 'left-out' } : undefined;
     });
-    build.onResolve({ filter: OPTIONAL_NATIVE }, (args) => ({ path: args.path, namespace: 'optional-native' }));
-    build.onLoad({ filter: /.*/, namespace: 'optional-native' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`${args.path} is not part of the lormas agent`)});`,
-      loader: 'js',
-    }));
     build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
       contents: `module.exports = function leftOut() { throw new Error(${JSON.stringify(`${args.path} is not part of the lormas agent`)}); };`,
       loader: 'js',
