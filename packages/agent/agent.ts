@@ -2,12 +2,6 @@
 // Entry point: `bun run agent.ts`, `npx tsx agent.ts`, or built as `node dist/agent.js`.
 // `launch` runs the launcher instead; each is imported only when asked for, so the launcher
 // process loads none of the agent's own modules (dockerode, the link).
-import { limitRuntimeMemory } from './src/limitRuntimeMemory.js';
-
-// First, before the agent's modules are evaluated: evaluating them (zod, the contract, ws,
-// dockerode) survives enough scavenges to double the young generation once, to 2 MiB a
-// semi-space, which it then keeps (measured: `new_space` 4 MiB physical instead of 2 MiB).
-limitRuntimeMemory();
 const argv = process.argv.slice(2);
 const run: Promise<number> =
   argv[0] === 'launch' ? import('./src/launcher/launchMain.js').then(({ launchMain }) => launchMain()) : import('./src/main.js').then(({ main }) => main(argv));

@@ -12,10 +12,7 @@ import { setFlagsFromString } from 'node:v8';
  * figures). The cost is more, smaller scavenges.
  *
  * Set from the code, not the command line, so every way of starting the agent on Node applies
- * it (`node dist/agent.js`, `npx tsx agent.ts`, the systemd unit). The entry (`agent.ts`) sets
- * it before it loads any other module, for the agent and the launcher alike: loading the
- * agent's modules alone grew the young generation to 2 MiB a semi-space, 1.2 MiB more
- * resident when idle; `main` sets it too, for callers of its own. The growth factor is read
+ * it (`node dist/agent.js`, `npx tsx agent.ts`, the systemd unit). The growth factor is read
  * whenever V8 considers growing, so setting it at start-up works; the semi-space size flags are
  * read only when the heap is set up, and would not. Bun runs JavaScriptCore, where V8 flags mean
  * nothing (and a periodic full collection there saved about 1 MiB: not worth a timer).
