@@ -18,6 +18,7 @@ import { idsIn, judgeExchange } from './support/judgeExchange.js';
 import { exchange } from './support/rawHttp.js';
 import { type FuzzContext, routeRequests, unroutedRequests, upgradeRequests, type WireRequest } from './support/routeRequests.js';
 import { type ServerProcess, startServerProcess } from './support/serverProcess.js';
+import { type NodeHealthWatch, watchNodeHealth } from './support/watchNodeHealth.js';
 import { storeProblems } from './support/storeProblems.js';
 import { dialStubAgent } from './support/stubAgent.js';
 import { renderRequest } from './support/wireRequest.js';
@@ -41,9 +42,8 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
   let realNodeId: string;
   const stubAgents: WebSocket[] = [];
   let stubNodeId = '';
-  /** What the real agent's node looked like whenever it was not plainly online. */
-  const realNodeTrouble: string[] = [];
-  let monitor: NodeJS.Timeout | undefined;
+  /** The server's judgement of the real agent's node whenever it was not plainly online. */
+  let health: NodeHealthWatch | undefined;
   const harvested: string[] = [];
   const protectedIds = new Set<string>();
   const sentTo = new Map<string, { sent: number; reachedHandler: number; statuses: Record<string, number> }>();
@@ -117,22 +117,11 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
       { timeoutMs: 30_000, what: `the real agent online (it said: ${realAgent.output().slice(-500)})` },
     );
     await ensureStubNode();
-    // The server's own judgement of the real node, sampled well within its check interval.
-    let sampling = false;
-    monitor = setInterval(() => {
-      if (sampling) return;
-      sampling = true;
-      call(server, 'GET', `/api/nodes/${realNodeId}`)
-        .then(({ body }) => {
-          if (body?.status !== 'online' || body?.health !== 'online') realNodeTrouble.push(`${new Date().toISOString()} ${body?.status}/${body?.health}, silent ${body?.silentMs} ms`);
-        })
-        .catch((error: unknown) => realNodeTrouble.push(`${new Date().toISOString()} no answer: ${String(error)}`))
-        .finally(() => (sampling = false));
-    }, 50);
+    health = watchNodeHealth(server, realNodeId);
   });
 
   after(async () => {
-    clearInterval(monitor);
+    health?.stop();
     database?.close();
     for (const socket of stubAgents) socket.terminate();
     await realAgent?.stop();
@@ -231,9 +220,9 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
   });
 
   it("kept the real agent's node online throughout, never suspect", () => {
-    clearInterval(monitor);
+    health?.stop();
     const offline = server.output().split('\n').filter((line) => line.includes('agent offline') && line.includes(realNodeId));
-    assert.deepEqual([...realNodeTrouble, ...offline], [], "the real agent's node was not online");
+    assert.deepEqual([...(health?.trouble ?? []), ...offline], [], "the real agent's node was not online");
   });
 
   it('stored nothing malformed: every row passes the schemas of the API that wrote it', async (t) => {

@@ -32,7 +32,8 @@ export interface LiveEventsOptions extends NodeSamplesOptions {
   now?: () => number;
 }
 
-const percent = (used: number, total: number) => (total > 0 ? Math.round((used / total) * 1000) / 10 : 0);
+/** Of a node reporting less than a byte in all (a fraction the contract allows), no figure: dividing by it would give an infinite one. */
+const percent = (used: number, total: number) => (total >= 1 ? Math.round((used / total) * 1000) / 10 : 0);
 
 /** What a container's change means to someone watching: moved, started, stopped, died... */
 export function containerAction(before: ContainerRecord | null, after: ContainerRecord | null): LiveEventMap['container']['action'] {

@@ -17,7 +17,8 @@ export interface Choice {
   ranked: TargetCandidate[];
 }
 
-const percent = (used: number, total: number) => (total > 0 ? Math.round((used / total) * 1000) / 10 : 0);
+/** Of a node reporting less than a byte in all (a fraction the contract allows), no figure: dividing by it would give an infinite one. */
+const percent = (used: number, total: number) => (total >= 1 ? Math.round((used / total) * 1000) / 10 : 0);
 
 /**
  * The one place that decides where a container goes, for failover, planned migration and

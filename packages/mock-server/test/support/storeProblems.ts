@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ContainerSpec, CreateContainerInput } from '@lormas/protocol';
+import { ContainerEvent, ContainerSpec, CreateContainerInput } from '@lormas/protocol';
 import { z } from 'zod';
 import { Description, Name } from '../../src/http/fields.js';
 import type Database from 'better-sqlite3';
@@ -90,8 +90,8 @@ export function storeProblems(db: Database.Database): string[] {
       report('containers', row, 'holds a spec that is not JSON');
     }
   }
-  // What an agent reported when a guard rail stopped a container; the server stores it as JSON.
-  const GuardRailStop = z.strictObject({ rule: z.string().min(1), message: z.string(), at: epochMs });
+  // What an agent reported when a guard rail stopped a container, within the contract's bounds (its time is the agent's); the server stores it as JSON.
+  const GuardRailStop = z.strictObject({ ...ContainerEvent.shape.guardRail.unwrap().shape, at: ContainerEvent.shape.at });
   for (const row of rows.containers) {
     if (row['guard_rail_stop'] === null) continue;
     try {

@@ -11,8 +11,8 @@ export type HealthStatus = z.infer<typeof HealthStatus>;
 
 /** One managed container, as listed in the agent's inventory. */
 export const ContainerSummary = z.object({
-  /** Docker's container id. */
-  id: BoundedId,
+  /** Docker's container id; a server records it, so never empty. */
+  id: BoundedId.min(1),
   name: BoundedId,
   image: BoundedName,
   state: ContainerState,

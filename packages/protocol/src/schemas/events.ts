@@ -5,7 +5,8 @@ import { BoundedId, BoundedMessage, EpochMs, Limit } from './limits.js';
 /** A state change of a managed container, whether a command caused it or not. */
 export const ContainerEvent = z.object({
   type: z.enum(['create', 'start', 'die', 'oom', 'health', 'stop', 'restart', 'destroy', 'pause', 'unpause']),
-  containerId: BoundedId,
+  /** Docker's container id; a server records it, so never empty. */
+  containerId: BoundedId.min(1),
   name: BoundedId,
   serverId: BoundedId.optional(),
   /** Epoch milliseconds, from the engine. */
@@ -19,7 +20,7 @@ export const ContainerEvent = z.object({
    * container (a bind source that now resolves outside the allow-list): the rule and why.
    * Protocol 1.1: agents of 1.0 never send it.
    */
-  guardRail: z.object({ rule: BoundedId, message: BoundedMessage }).optional(),
+  guardRail: z.object({ rule: BoundedId.min(1), message: BoundedMessage }).optional(),
 });
 export type ContainerEvent = z.infer<typeof ContainerEvent>;
 

@@ -41,7 +41,12 @@ export const BoundedName = z.string().max(Limit.nameChars);
 export const BoundedShort = z.string().max(Limit.shortChars);
 /** A message or status text. */
 export const BoundedMessage = z.string().max(Limit.messageChars);
-/** A point in time, epoch milliseconds. */
-export const EpochMs = z.number().min(0).max(Number.MAX_SAFE_INTEGER);
+/**
+ * The last millisecond of the year 9999, epoch milliseconds: the latest time an RFC 3339
+ * date-time can write (later ones need ISO 8601's expanded years, which most parsers refuse).
+ */
+export const MAX_EPOCH_MS = 253_402_300_799_999;
+/** A point in time, epoch milliseconds: one a server can show as an RFC 3339 date-time. */
+export const EpochMs = z.number().min(0).max(MAX_EPOCH_MS);
 /** A count or a size in bytes. */
 export const Count = z.number().min(0).max(Number.MAX_SAFE_INTEGER);

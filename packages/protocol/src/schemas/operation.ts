@@ -54,9 +54,11 @@ export const PullImageInput = z.strictObject({ operationId: OperationId, image: 
 
 /** The result of a container command. */
 export const ContainerResult = z.object({
-  containerId: BoundedId,
+  /** The engine's id of the container: a server records it and names the container by it in later commands, so never empty. */
+  containerId: BoundedId.min(1),
   name: BoundedId,
-  state: BoundedShort,
+  /** The state after the command, which a server records and shows: never empty. */
+  state: BoundedShort.min(1),
 });
 export type ContainerResult = z.infer<typeof ContainerResult>;
 

@@ -129,10 +129,18 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
       ws.on('error', () => {
         // `ws` closes the socket itself (1009 for an oversized frame); the close handler reports it.
       });
-      this.accept(ws, request).catch((error: unknown) => {
-        this.report(error, { nodeId: null, path: 'accept' });
-        ws.close(CloseCode.InternalError, 'internal error');
-      });
+      // Nothing reads the socket's frames until it is authenticated and attached to its node's
+      // link: paused, an agent's first frames wait in the socket (not in memory) to be checked
+      // then, instead of being emitted to no listener and lost. Called in the upgrade's own
+      // tick, before the socket emits any data.
+      ws.pause();
+      this.accept(ws, request)
+        .catch((error: unknown) => {
+          this.report(error, { nodeId: null, path: 'accept' });
+          ws.close(CloseCode.InternalError, 'internal error');
+        })
+        // A socket refused or given up on reads again, so that its closing handshake completes.
+        .finally(() => ws.resume());
     });
   }
 
@@ -199,6 +207,7 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
         // One report per socket: a violator's later frames are ignored while it closes.
         if (!link || !socket || violated === socket) return;
         violated = socket;
+        link.stopReading(socket);
         this.guard({ nodeId, path: 'onViolation' }, () => this.options.onViolation?.({ nodeId, reason, counters: { ...link.counters } }));
         socket.close(CloseCode.ProtocolViolation, 'protocol violation');
       },
@@ -256,6 +265,8 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
       this.guard({ nodeId, path: 'onDisconnect' }, () => this.options.onDisconnect?.({ nodeId, code, reason: reason.toString() }));
     });
     link.attach(ws);
+    // From here the link checks every frame, those the agent sent while it waited first.
+    ws.resume();
 
     let hello: Hello;
     try {

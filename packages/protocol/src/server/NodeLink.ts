@@ -6,6 +6,7 @@ import { isTimerMs, MAX_TIMER_MS } from '../link/timerMs.js';
 import { protocolAtLeast } from '../version.js';
 import { encodeCall, encodeStop, PONG, type AgentFrame } from '../wire/frames.js';
 import { CloseCode } from '../closeCodes.js';
+import { linkTransformer } from '../link/transformer.js';
 import { decodeError, decodeValue, readAgentFrame } from './readAgentFrame.js';
 
 /** What a caller may add to a query or mutation. */
@@ -103,6 +104,8 @@ export class NodeLink {
   private outbox: object[] = [];
   private flushQueued = false;
   private invalidAt: number[] = [];
+  /** The socket whose frames are no longer read: it broke the protocol and is closing. */
+  private unread: WebSocket | null = null;
 
   constructor(private readonly host: NodeLinkHost) {}
 
@@ -130,6 +133,12 @@ export class NodeLink {
       return Promise.reject(new TypeError(`timeoutMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${String(options.timeoutMs)}`));
     }
     const id = this.nextId++;
+    let frame: object;
+    try {
+      frame = encodeCall(id, procedure.kind, path, input);
+    } catch (error) {
+      return Promise.reject(unsendable(path, error));
+    }
     const timeoutMs = options.timeoutMs ?? this.host.callTimeoutMs;
     return new Promise((resolve, reject) => {
       const settle = () => {
@@ -149,7 +158,7 @@ export class NodeLink {
       const call: PendingCall = {
         path,
         procedure,
-        frame: encodeCall(id, procedure.kind, path, input),
+        frame,
         resolve: (value) => (settle(), resolve(value)),
         reject: (error) => (settle(), reject(error)),
         sent: false,
@@ -161,7 +170,8 @@ export class NodeLink {
 
   subscribe(procedure: SubscriptionProcedure, path: string, input: unknown, handlers: SubscriptionHandlers<unknown>): Unsubscribable {
     const stream: OpenStream = { path, procedure, input, handlers, id: null, lastEventId: undefined, started: false };
-    const refusal = this.refuse(procedure, path);
+    // The input is encoded again each time the stream is sent; one that cannot be is refused now, not on some later socket.
+    const refusal = this.refuse(procedure, path) ?? encodingRefusal(path, input);
     if (refusal) {
       queueMicrotask(() => this.guard(path, () => handlers.onError?.(refusal)));
       return { unsubscribe() {} };
@@ -240,8 +250,18 @@ export class NodeLink {
     this.streams.clear();
   }
 
+  /**
+   * Ignores every later frame of `socket`, which is being closed as a violator: an agent that
+   * broke the protocol has no say any more, even while it holds the socket open (a closing
+   * handshake it never answers lasts `ws`'s close timeout, 30 seconds). Its calls in flight
+   * fail with `AGENT_UNAVAILABLE` when the socket closes.
+   */
+  stopReading(socket: WebSocket): void {
+    if (socket === this.socket) this.unread = socket;
+  }
+
   private receive(socket: WebSocket, data: RawData, isBinary: boolean): void {
-    if (socket !== this.socket) return;
+    if (socket !== this.socket || socket === this.unread) return;
     const message = readAgentFrame(data, isBinary);
     switch (message.kind) {
       case 'violation':
@@ -358,3 +378,21 @@ export class NodeLink {
 }
 
 const INVALID = Symbol('invalid');
+
+/**
+ * A caller's input that the link cannot encode (superjson refuses objects with a key it
+ * guards against prototype pollution, `constructor` or `prototype` among them, and values
+ * such as cycles): a `BAD_INPUT` of the caller's, never a plain throw.
+ */
+function unsendable(path: string, error: unknown): AgentError {
+  return new AgentError('BAD_INPUT', `the input of ${path} cannot be sent: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+function encodingRefusal(path: string, input: unknown): AgentError | null {
+  try {
+    linkTransformer.serialize(input);
+    return null;
+  } catch (error) {
+    return unsendable(path, error);
+  }
+}
