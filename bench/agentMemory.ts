@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { memoryBreakdown } from './memoryBreakdown.js';
-import { agentCommand, type AgentRuntime, bareRuntimeCommand, startAgentUnderTest } from './agentUnderTest.js';
-import { CONTAINER_PREFIX, removeBenchContainers, trackChild } from './cleanup.js';
+import { agentCommand, type AgentRuntime, bareRuntimeCommand, bareRuntimeRss, startAgentUnderTest } from './agentUnderTest.js';
+import { CONTAINER_PREFIX, removeBenchContainers } from './cleanup.js';
+import { launcherMemory } from './launcherMemory.js';
 import { MiB, sampleRss } from './proc.js';
 import { type BenchResult, median, p99, progress, ratioOf, round } from './stats.js';
 import { type AgentClient, ensureTestImage, requireEngine, TEST_IMAGE } from './workspace.js';
@@ -39,6 +39,7 @@ export async function benchAgentMemory({ quick }: { quick: boolean }): Promise<B
   await ensureTestImage();
   const results: BenchResult[] = [];
   for (const runtime of quick ? (['node'] as const) : (['node', 'bun'] as const)) results.push(...(await measureRuntime(runtime, quick)));
+  for (const runtime of quick ? (['node'] as const) : (['node', 'bun'] as const)) results.push(await launcherMemory(runtime));
   if (!quick) {
     results.push(await idleReference('tsx'));
     for (const runtime of ['node', 'bun'] as const) results.push(...(await memoryBreakdown(runtime)));
@@ -213,18 +214,6 @@ async function startupTimes(quick: boolean): Promise<BenchResult[]> {
 function count(received: { bytes: number; lines: number }, entries: { line: string }[]): void {
   received.lines += entries.length;
   for (const entry of entries) received.bytes += entry.line.length + 1;
-}
-
-/** RSS of the bare runtime doing nothing: what it costs before the agent does anything. */
-async function bareRuntimeRss(runtime: AgentRuntime): Promise<number[]> {
-  const [command, ...args] = bareRuntimeCommand(runtime);
-  const child = trackChild(spawn(command!, args, { stdio: 'ignore' }));
-  try {
-    await delay(1_500);
-    return await sampleRss(child.pid!, 4);
-  } finally {
-    child.kill('SIGKILL');
-  }
 }
 
 interface Beats {

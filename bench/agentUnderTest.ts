@@ -1,7 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type AgentProcess, type Rig, spawnAgent, startRig, testToken } from '../packages/agent/test/support/rig.js';
 import { trackChild } from './cleanup.js';
+import { sampleRss } from './proc.js';
 import { type Proxy, startProxy } from '../packages/testkit/src/index.js';
 import { type AgentClient, DEFAULT_DOCKER_SOCKET, waitFor } from './workspace.js';
 
@@ -33,6 +35,18 @@ export function bareRuntimeCommand(runtime: AgentRuntime): string[] {
   return runtime === 'tsx' ? [process.execPath, '--import', 'tsx', '-e', idle] : [process.execPath, '-e', idle];
 }
 
+/** RSS of the bare runtime doing nothing: what it costs before the agent does anything. */
+export async function bareRuntimeRss(runtime: AgentRuntime): Promise<number[]> {
+  const [command, ...args] = bareRuntimeCommand(runtime);
+  const child = trackChild(spawn(command!, args, { stdio: 'ignore' }));
+  try {
+    await delay(1_500);
+    return await sampleRss(child.pid!, 4);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 let built = false;
 /** Builds `dist/agent.js` once per bench run, so the figures measure the current sources. */
 export function ensureAgentBuilt(): void {
@@ -58,19 +72,20 @@ export interface AgentUnderTest {
 }
 
 /**
- * The real agent as its own process (by default `node dist/agent.js`), dialled in to a
- * loopback server end in this process: what an operator runs, measured from the server's side.
+ * The real agent as its own process (by default `node dist/agent.js`; `command` for another
+ * way of starting it, such as its launcher), dialled in to a loopback server end in this
+ * process: what an operator runs, measured from the server's side.
  */
 export async function startAgentUnderTest(
   nodeId: string,
-  options: { env?: Record<string, string>; throughProxy?: boolean; runtime?: AgentRuntime } = {},
+  options: { env?: Record<string, string>; throughProxy?: boolean; runtime?: AgentRuntime; command?: string[] } = {},
 ): Promise<AgentUnderTest> {
   const runtime = options.runtime ?? 'node';
   if (runtime !== 'tsx') ensureAgentBuilt();
   const rig = await startRig();
   const proxy = options.throughProxy ? await startProxy({ target: { port: rig.port } }) : null;
   const spawnedAt = performance.now();
-  const agent = spawnAgent(agentCommand(runtime), {
+  const agent = spawnAgent(options.command ?? agentCommand(runtime), {
     SERVER_URL: proxy?.url ?? rig.url,
     NODE_TOKEN: testToken(nodeId),
     NODE_NAME: nodeId,

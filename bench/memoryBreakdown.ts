@@ -11,6 +11,8 @@ import { MiB, sampleRss } from './proc.js';
 import { type BenchResult, median, round } from './stats.js';
 
 const AGENT_DIR = fileURLToPath(new URL('../packages/agent/', import.meta.url));
+/** superjson is the protocol's dependency, not the agent's: the steps find it where the agent file's bundle does. */
+const PROTOCOL_MODULES = fileURLToPath(new URL('../packages/protocol/node_modules/', import.meta.url));
 
 /** One step of the breakdown: a program that loads part of what the agent loads, and idles. */
 interface Step {
@@ -51,6 +53,7 @@ export async function memoryBreakdown(runtime: Exclude<AgentRuntime, 'tsx'>): Pr
         format: 'cjs',
         external: ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'],
         alias: { 'readable-stream': 'stream' },
+        nodePaths: [PROTOCOL_MODULES],
         logLevel: 'silent',
         // The same modules the agent file leaves out, so each step loads no more than the agent does.
         plugins: [

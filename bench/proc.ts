@@ -9,6 +9,22 @@ export function rssBytes(pid: number): number {
   return Number(kb[1]) * 1024;
 }
 
+/**
+ * What process `pid` holds alone, in bytes: its private pages (`Private_Clean` +
+ * `Private_Dirty` of /proc/PID/smaps_rollup). Pages of the runtime's binary that another
+ * process of the same runtime maps too are counted by RSS in each, and here in neither.
+ */
+export function privateBytes(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  return (kb('Private_Clean') + kb('Private_Dirty')) * 1024;
+}
+
+/** The pids of process `pid`'s children (Linux 3.5+, `/proc/PID/task/PID/children`). */
+export function childPids(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
 /** CPU time (user + system) process `pid` has used, in milliseconds, from /proc (Linux). */
 export function cpuTimeMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -37,7 +37,7 @@ describe('the workspace', () => {
       mkdirSync(installed, { recursive: true });
       await run('tar', ['-xzf', join(folder, tarball), '-C', installed, '--strip-components=1']);
       const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; exports: Record<string, unknown> };
-      assert.deepEqual(Object.keys(manifest.exports).sort(), ['.', './agent', './cluster', './server', './testing']);
+      assert.deepEqual(Object.keys(manifest.exports).sort(), ['.', './agent', './cluster', './release', './server', './testing']);
       for (const dependency of Object.keys(manifest.dependencies)) {
         // Scoped dependencies (@nats-io/kv) live a folder down.
         mkdirSync(dirname(join(folder, 'app', 'node_modules', dependency)), { recursive: true });
@@ -49,12 +49,14 @@ describe('the workspace', () => {
         const server = await import('@lormas/protocol/server');
         const testing = await import('@lormas/protocol/testing');
         const cluster = await import('@lormas/protocol/cluster');
+        const release = await import('@lormas/protocol/release');
         const seen = {
           root: typeof root.agentContract === 'object' && typeof root.AgentError === 'function' && root.PROTOCOL_VERSION,
           agent: typeof agent.serveAgentLink,
           server: typeof server.AgentHub,
           testing: typeof testing.startTestHub,
           cluster: typeof cluster.ClusterHub,
+          release: typeof release.verifyManifestSignature,
           procedures: Object.keys(root.contractJsonSchema().procedures).length,
         };
         console.log(JSON.stringify(seen));`;
@@ -67,6 +69,7 @@ describe('the workspace', () => {
       assert.equal(seen['server'], 'function');
       assert.equal(seen['testing'], 'function');
       assert.equal(seen['cluster'], 'function');
+      assert.equal(seen['release'], 'function');
       assert.ok(typeof seen['root'] === 'string');
       assert.ok((seen['procedures'] as number) >= 20);
     } finally {

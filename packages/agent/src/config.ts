@@ -2,10 +2,12 @@ import path from 'node:path';
 import * as z from 'zod';
 import { ConfigError } from './configError.js';
 import { type GuardRails, guardRails } from './policy/guardRails.js';
-import { parseReleaseKey, type ReleaseKey } from '@lormas/protocol';
+import { parseReleaseKey, type ReleaseKey } from '@lormas/protocol/release';
 import { LEGACY_UNCONFINED_SECURITY_OPTS } from './policy/securityOpts.js';
 import { maskUserInfo, parseServerUrl } from './serverUrl.js';
 import { TrustRootError, trustRoots } from './trustRoots.js';
+import { LOG_LEVELS } from './logger.js';
+import { DEFAULT_LOG_LEVEL, DEFAULT_STATE_DIR, LOG_LEVEL_RULE } from './settings/loadLauncherSettings.js';
 
 export { ConfigError } from './configError.js';
 
@@ -34,7 +36,8 @@ interface Variable {
 
 /**
  * Every setting the agent reads, from the environment or `.env` in the working directory.
- * This table is the single source for parsing, defaults and `--help`.
+ * This table is the single source for parsing, defaults and `--help`; the launcher reads three
+ * of them without zod (`loadLauncherSettings`), whose defaults and rules this table takes.
  */
 export const VARIABLES = {
   SERVER_URL: {
@@ -83,7 +86,7 @@ export const VARIABLES = {
   },
   MAX_UPGRADE_BYTES: { schema: ms(1024), default: String(256 * 1024 * 1024), doc: 'largest build a remote upgrade downloads' },
   NODE_NAME: { schema: z.string().trim().min(1).max(128), default: 'agent-node', doc: 'name this node reports to the server' },
-  LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be one of debug, info, warn, error' }), default: 'info', doc: 'debug, info, warn or error' },
+  LOG_LEVEL: { schema: z.enum(LOG_LEVELS, { error: LOG_LEVEL_RULE }), default: DEFAULT_LOG_LEVEL, doc: 'debug, info, warn or error' },
   DOCKER_HOST: {
     schema: z.string().regex(/^(unix:\/\/\/.+|tcp:\/\/[^/]+)$/, 'must be unix:///path/to/docker.sock or tcp://host:port'),
     default: 'unix:///var/run/docker.sock',
@@ -92,7 +95,7 @@ export const VARIABLES = {
   CA_FILE: { schema: z.string().min(1), doc: "PEM file of CAs trusted for wss://, besides the runtime's bundled roots and NODE_EXTRA_CA_CERTS" },
   STATE_DIR: {
     schema: z.string().min(1),
-    default: 'state',
+    default: DEFAULT_STATE_DIR,
     doc: "the agent's own folder (mode 0700): the time of its last session, the volumes it adopted; relative to the working directory",
   },
   HEARTBEAT_INTERVAL_MS: { schema: ms(100), default: '5000', doc: 'milliseconds between heartbeats' },

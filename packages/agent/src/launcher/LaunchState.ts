@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import type { StateDir } from '../StateDir.js';
 
 /** The file in the state folder where the launcher and the agent keep which build runs. */
@@ -7,36 +6,89 @@ export const LAUNCH_STATE_FILE = 'launch.json';
 export const BUILDS_FOLDER = 'builds';
 
 /** One build the agent placed in the builds folder: its file name there, version and hash. */
-export const BuildRef = z.object({
-  file: z.string().regex(/^[A-Za-z0-9._-]+$/),
-  version: z.string().max(128),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-});
-export type BuildRef = z.infer<typeof BuildRef>;
+export interface BuildRef {
+  /** A plain name in the builds folder: letters, digits, `.`, `_` and `-`, never `.` or `..`. */
+  file: string;
+  /** At most 128 characters. */
+  version: string;
+  /** SHA-256, 64 lowercase hex digits. */
+  sha256: string;
+}
 
-const LaunchStateSchema = z.object({
+export interface LaunchState {
   /** The build the launcher runs; `null` for the installed one. */
-  current: BuildRef.nullable(),
+  current: BuildRef | null;
   /** The build that ran before `current`; `null` for the installed one. */
-  previous: BuildRef.nullable(),
+  previous: BuildRef | null;
   /** A build handed over to and not yet judged: the launcher starts it on trial. */
-  trial: z.object({ build: BuildRef, deadlineMs: z.number().int().min(0), requestedAt: z.number() }).nullable(),
-  /** How the last trial ended. */
-  lastUpgrade: z
-    .object({ version: z.string().max(128), outcome: z.enum(['succeeded', 'rolled-back']), reason: z.string().max(4_096).optional(), at: z.number() })
-    .nullable(),
-});
-export type LaunchState = z.infer<typeof LaunchStateSchema>;
+  trial: { build: BuildRef; deadlineMs: number; requestedAt: number } | null;
+  /** How the last trial ended; `reason` at most 4,096 characters. */
+  lastUpgrade: { version: string; outcome: 'succeeded' | 'rolled-back'; reason?: string; at: number } | null;
+}
 
 export const EMPTY_LAUNCH_STATE: LaunchState = { current: null, previous: null, trial: null, lastUpgrade: null };
+
+type Fields = Record<string, unknown>;
+const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isText = (value: unknown, maxChars: number): value is string => typeof value === 'string' && value.length <= maxChars;
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+function isBuildRef(value: unknown): value is BuildRef {
+  return (
+    isObject(value) &&
+    typeof value['file'] === 'string' &&
+    /^[A-Za-z0-9._-]+$/.test(value['file']) &&
+    value['file'] !== '.' &&
+    value['file'] !== '..' &&
+    isText(value['version'], 128) &&
+    typeof value['sha256'] === 'string' &&
+    /^[0-9a-f]{64}$/.test(value['sha256'])
+  );
+}
+
+const isTrial = (value: unknown): value is LaunchState['trial'] =>
+  isObject(value) && isBuildRef(value['build']) && Number.isSafeInteger(value['deadlineMs']) && (value['deadlineMs'] as number) >= 0 && isTime(value['requestedAt']);
+
+const isLastUpgrade = (value: unknown): value is LaunchState['lastUpgrade'] =>
+  isObject(value) &&
+  isText(value['version'], 128) &&
+  (value['outcome'] === 'succeeded' || value['outcome'] === 'rolled-back') &&
+  (value['reason'] === undefined || isText(value['reason'], 4_096)) &&
+  isTime(value['at']);
+
+/**
+ * The launch state in `value` (the parsed file), or `null` when it is not one. Written by
+ * hand, not with zod: the launcher reads it, and the launcher stays resident beside the agent
+ * for as long as the agent runs; zod would cost it megabytes (see `loadLauncherSettings`).
+ * Unknown fields are dropped.
+ */
+export function parseLaunchState(value: unknown): LaunchState | null {
+  if (!isObject(value)) return null;
+  const { current = null, previous = null, trial = null, lastUpgrade = null } = value;
+  if (current !== null && !isBuildRef(current)) return null;
+  if (previous !== null && !isBuildRef(previous)) return null;
+  if (trial !== null && !isTrial(trial)) return null;
+  if (lastUpgrade !== null && !isLastUpgrade(lastUpgrade)) return null;
+  const pick = (build: BuildRef): BuildRef => ({ file: build.file, version: build.version, sha256: build.sha256 });
+  return {
+    current: current && pick(current),
+    previous: previous && pick(previous),
+    trial: trial && { build: pick(trial.build), deadlineMs: trial.deadlineMs, requestedAt: trial.requestedAt },
+    lastUpgrade: lastUpgrade && {
+      version: lastUpgrade.version,
+      outcome: lastUpgrade.outcome,
+      ...(lastUpgrade.reason !== undefined ? { reason: lastUpgrade.reason } : {}),
+      at: lastUpgrade.at,
+    },
+  };
+}
 
 /**
  * Reads the launch state; a missing or unreadable file is the empty state (run the installed
  * build). The agent writes only `trial`; the launcher writes everything else.
  */
 export function readLaunchState(dir: StateDir): LaunchState {
-  const parsed = LaunchStateSchema.safeParse(dir.read(LAUNCH_STATE_FILE));
-  return parsed.success ? parsed.data : EMPTY_LAUNCH_STATE;
+  return parseLaunchState(dir.read(LAUNCH_STATE_FILE)) ?? EMPTY_LAUNCH_STATE;
 }
 
 export function writeLaunchState(dir: StateDir, state: LaunchState): Promise<void> {

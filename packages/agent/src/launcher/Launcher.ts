@@ -1,12 +1,11 @@
 import { rmSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { SignedRelease } from '@lormas/protocol';
+import type { ReleaseKey } from '@lormas/protocol/release';
 import type { Logger } from '../logger.js';
-import type { ReleaseKey } from '@lormas/protocol';
 import type { StateDir } from '../StateDir.js';
 import { EXIT_HANDOVER } from './handover.js';
 import { BUILDS_FOLDER, type BuildRef, type LaunchState, readLaunchState, writeLaunchState } from './LaunchState.js';
-import { readReleaseFile, releaseFileOf, verifyBuild } from './verifyBuild.js';
+import { readReleaseFile, releaseFileOf, type SignedManifest, verifyBuild } from './verifyBuild.js';
 
 /** A build the launcher started. */
 export interface BuildProcess {
@@ -157,7 +156,7 @@ export class Launcher {
       if (file !== this.options.installed) throw new Error('no release key in the configuration: only the installed build runs');
       return;
     }
-    const release: SignedRelease | null = readReleaseFile(file);
+    const release: SignedManifest | null = readReleaseFile(file);
     if (!release) throw new Error(`${releaseFileOf(file)} is missing`);
     await verifyBuild(file, release, key);
   }

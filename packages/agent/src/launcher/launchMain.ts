@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { BUILD_KIND } from '../buildInfo.js';
-import { ConfigError, loadSettings } from '../config.js';
+import { ConfigError } from '../configError.js';
 import { createLogger } from '../logger.js';
-import { settingsSource } from '../settings/settingsSource.js';
+import { type LauncherSettings, loadLauncherSettings } from '../settings/loadLauncherSettings.js';
 import { StateDir, StateDirError } from '../StateDir.js';
 import { Launcher } from './Launcher.js';
 import { startBuild } from './startBuild.js';
@@ -13,10 +13,10 @@ import { startBuild } from './startBuild.js';
  * the exit status for the service manager.
  */
 export async function launchMain(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let settings;
+  let settings: LauncherSettings;
   let state: StateDir;
   try {
-    settings = loadSettings(settingsSource(env));
+    settings = loadLauncherSettings(env);
     state = StateDir.open(settings.stateDir);
   } catch (error) {
     if (error instanceof ConfigError) process.stderr.write(`lormas-agent launch: ${error.message}\n`);
@@ -26,13 +26,13 @@ export async function launchMain(env: NodeJS.ProcessEnv = process.env): Promise<
   }
   const logger = createLogger({ level: settings.logLevel }).child({ role: 'launcher' });
   const installed = BUILD_KIND === 'exe' ? process.execPath : path.resolve(process.argv[1] ?? '');
-  const launcher = new Launcher({ state, key: settings.upgrades.releaseKey, installed, start: startBuild, logger });
+  const launcher = new Launcher({ state, key: settings.releaseKey, installed, start: startBuild, logger });
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info('signal received; stopping the agent', { signal });
     launcher.stop();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  logger.info('launcher started', { installed, remoteUpgrades: settings.upgrades.releaseKey !== null, releaseKey: settings.upgrades.releaseKey?.fingerprint });
+  logger.info('launcher started', { installed, remoteUpgrades: settings.releaseKey !== null, releaseKey: settings.releaseKey?.fingerprint });
   return launcher.run();
 }

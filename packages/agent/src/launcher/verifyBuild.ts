@@ -1,32 +1,57 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { SignedRelease, type ReleaseManifest } from '@lormas/protocol';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { ReleaseKey } from '@lormas/protocol/release';
 import { hashFile } from '../release/hashFile.js';
+import { openSignedManifest } from '../release/openSignedManifest.js';
 import { ReleaseError, ReleaseRule } from '../release/ReleaseError.js';
-import type { ReleaseKey } from '@lormas/protocol';
-import { verifyRelease } from '../release/verifyRelease.js';
 
 /** The signed manifest of a build lies beside it, in `<build file>.release.json`. */
 export const releaseFileOf = (buildFile: string) => `${buildFile}.release.json`;
 
-/** Reads the signed manifest kept beside `buildFile`; `null` when there is none. */
-export function readReleaseFile(buildFile: string): SignedRelease | null {
+/** A manifest's text and the release key's signature over it, as `SignedRelease` holds them. */
+export interface SignedManifest {
+  manifest: string;
+  signature: string;
+}
+
+/** The largest `.release.json` read: a manifest is a few hundred bytes, its signature 88 characters. */
+const MAX_RELEASE_FILE_BYTES = 16 * 1024;
+
+/** Reads the signed manifest kept beside `buildFile`; `null` when there is none. Throws `ReleaseError`. */
+export function readReleaseFile(buildFile: string): SignedManifest | null {
   const path = releaseFileOf(buildFile);
   if (!existsSync(path)) return null;
-  const parsed = SignedRelease.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) throw new ReleaseError(ReleaseRule.manifest, `${path} is not a signed manifest`);
-  return parsed.data;
+  const refuse = () => new ReleaseError(ReleaseRule.manifest, `${path} is not a signed manifest`);
+  if (statSync(path).size > MAX_RELEASE_FILE_BYTES) throw refuse();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw refuse();
+  }
+  const { manifest, signature } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if (typeof manifest !== 'string' || typeof signature !== 'string') throw refuse();
+  return { manifest, signature };
 }
 
 /**
- * Verifies a build before it runs: the release key's signature over its manifest, then the
- * file's size and SHA-256 against the manifest. Run by the launcher every time it starts a
- * build, so a build changed on disk after its download (the builds folder is the agent's own)
- * never runs. Throws `ReleaseError`.
+ * Verifies a build before it runs: the release key's signature over its manifest's exact
+ * text, then the file's size and SHA-256 against the manifest. Run by the launcher every time
+ * it starts a build, so a build changed on disk after its download (the builds folder is the
+ * agent's own) never runs. Throws `ReleaseError`.
+ *
+ * Only the two fields a start depends on are read from the signed text, without zod (the
+ * launcher stays resident; see `loadLauncherSettings`): the agent checked the whole manifest
+ * (`verifyRelease`: kind, CPU, protocol, version) before it placed the build, as the install
+ * did for the installed one, and the signature proves the text is the one they checked.
  */
-export async function verifyBuild(buildFile: string, release: SignedRelease, key: ReleaseKey): Promise<ReleaseManifest> {
-  const manifest = verifyRelease(release, key);
+export async function verifyBuild(buildFile: string, release: SignedManifest, key: ReleaseKey): Promise<{ sha256: string; sizeBytes: number }> {
+  const signed = openSignedManifest(release, key);
+  const { sha256: signedHash, sizeBytes: signedSize } = (typeof signed === 'object' && signed !== null ? signed : {}) as Record<string, unknown>;
+  if (typeof signedHash !== 'string' || !/^[0-9a-f]{64}$/.test(signedHash) || !Number.isSafeInteger(signedSize) || (signedSize as number) < 1) {
+    throw new ReleaseError(ReleaseRule.manifest, 'the signed manifest names no SHA-256 and size');
+  }
   const { sha256, sizeBytes } = await hashFile(buildFile);
-  if (sizeBytes !== manifest.sizeBytes) throw new ReleaseError(ReleaseRule.size, `${buildFile} has ${sizeBytes} bytes; its manifest says ${manifest.sizeBytes}`);
-  if (sha256 !== manifest.sha256) throw new ReleaseError(ReleaseRule.hash, `${buildFile} does not hash to its manifest's SHA-256`);
-  return manifest;
+  if (sizeBytes !== signedSize) throw new ReleaseError(ReleaseRule.size, `${buildFile} has ${sizeBytes} bytes; its manifest says ${signedSize}`);
+  if (sha256 !== signedHash) throw new ReleaseError(ReleaseRule.hash, `${buildFile} does not hash to its manifest's SHA-256`);
+  return { sha256, sizeBytes };
 }

@@ -1,4 +1,5 @@
-import { type ReleaseKey, ReleaseManifest, type SignedRelease, verifyManifestSignature } from '@lormas/protocol';
+import { type ReleaseKey, ReleaseManifest, type SignedRelease } from '@lormas/protocol';
+import { openSignedManifest } from './openSignedManifest.js';
 import { ReleaseError, ReleaseRule } from './ReleaseError.js';
 
 /**
@@ -6,16 +7,7 @@ import { ReleaseError, ReleaseRule } from './ReleaseError.js';
  * text as a manifest. Throws `ReleaseError` (`release-signature`, `release-manifest`).
  */
 export function verifyRelease(release: SignedRelease, key: ReleaseKey): ReleaseManifest {
-  if (!verifyManifestSignature(release.manifest, release.signature, key)) {
-    throw new ReleaseError(ReleaseRule.signature, "the build's manifest is not signed by this node's release key");
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(release.manifest);
-  } catch {
-    throw new ReleaseError(ReleaseRule.manifest, 'the signed manifest is not JSON');
-  }
-  const result = ReleaseManifest.safeParse(parsed);
+  const result = ReleaseManifest.safeParse(openSignedManifest(release, key));
   if (!result.success) throw new ReleaseError(ReleaseRule.manifest, `the signed manifest is not one this agent reads: ${result.error.issues[0]?.path.join('.') || 'manifest'} ${result.error.issues[0]?.message ?? ''}`.trim());
   return result.data;
 }
