@@ -16,6 +16,15 @@ export async function buildAgent(out: string, version: string): Promise<string> 
   return out;
 }
 
+/**
+ * Builds the single executable for this CPU (`build.mjs --exe`, the workspace's pinned
+ * `bun build --compile`) into `folder`, reporting `version`; returns its file.
+ */
+export async function buildExe(folder: string, version: string): Promise<string> {
+  await run(process.execPath, [join(REPO_ROOT, 'packages/agent/build.mjs'), '--exe', '--version', version, '--out', join(folder, 'agent.js')], { cwd: REPO_ROOT });
+  return join(folder, `lormas-agent-linux-${process.arch}`);
+}
+
 /** `pnpm release keygen`: a release key pair; returns the private key's file, the public key and its fingerprint. */
 export async function releaseKey(folder: string, name = 'release.key'): Promise<{ file: string; publicKey: string; fingerprint: string }> {
   mkdirSync(folder, { recursive: true });
