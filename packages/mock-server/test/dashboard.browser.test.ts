@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { JOIN_PATH, PROTOCOL_VERSION } from '@lormas/protocol';
 import { engineState, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildAgent, releaseKey, signBuild } from './support/agentBuilds.js';
 import { axeViolations, buildDashboard, isLocal, launchBrowser, watchPage } from './support/browser.js';
 import { type DashboardFleet, startDashboardFleet } from './support/dashboardFleet.js';
 import { call, registerNode } from './support/http.js';
@@ -20,6 +25,8 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
   let context: BrowserContext;
   let page: Page;
   let watched: ReturnType<typeof watchPage>;
+  let releases: string;
+  let fingerprint: string;
   const name = `${PREFIX}web`;
 
   const go = async (label: string) => {
@@ -31,7 +38,12 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
   const pwned = () => page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned);
 
   before(async () => {
-    fleet = await startDashboardFleet({ prefix: PREFIX, dashboardDir: buildDashboard(), server: { lostAfterMs: 3_000 } });
+    // A signed build on offer, so registering a node answers a one-line install.
+    releases = mkdtempSync(join(tmpdir(), 'lormas-dash-releases-'));
+    const key = await releaseKey(join(releases, 'keys'));
+    fingerprint = key.fingerprint;
+    await signBuild(key.file, await buildAgent(join(releases, 'build', 'agent.js'), '0.9.0'), join(releases, 'offered'));
+    fleet = await startDashboardFleet({ prefix: PREFIX, dashboardDir: buildDashboard(), server: { lostAfterMs: 3_000, releasesDir: join(releases, 'offered') } });
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
@@ -42,6 +54,7 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
   after(async () => {
     await browser?.close();
     await fleet?.close();
+    if (releases) rmSync(releases, { recursive: true, force: true });
   });
 
   it('asks for the admin token in a password field, refuses a wrong one, and signs in with a HttpOnly SameSite=Strict cookie', async () => {
@@ -76,6 +89,35 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
     await page.getByRole('button', { name: 'Done' }).click();
     await card(MARKUP).getByRole('button', { name: 'Revoke' }).click();
     await card(MARKUP).waitFor({ state: 'detached' });
+  });
+
+  it('shows the one-line install with a working join code in the register dialog, and copies it', async () => {
+    const nodeName = `${PREFIX}joined`;
+    // The drawer stays open after the last registration; a click on its summary would close it.
+    if (!(await page.getByLabel('Name', { exact: true }).isVisible())) await page.locator('summary', { hasText: 'Register node' }).click();
+    await page.getByLabel('Name', { exact: true }).fill(nodeName);
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    const line = page.getByLabel('Install command');
+    await line.waitFor();
+    assert.ok(await line.isVisible(), 'the install command is not in sight');
+    assert.ok(await page.getByText('Or install and join in one line, as root on the node').isVisible());
+    const shown = (await line.innerText()).trim();
+    const url = fleet.server.url;
+    const match = new RegExp(`^curl -fsSL ${url}/agent/install\\.sh \\| sudo sh -s -- --server ${url} --join-code ([A-Za-z0-9_-]{22,}) --release-key ${fingerprint}$`).exec(shown);
+    assert.ok(match, `the dialog shows ${shown}`);
+
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
+    await page.getByRole('button', { name: 'Copy install command' }).click();
+    await page.locator('.install-box').getByText('Copied.').waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()), shown);
+
+    // The code shown is the node's own and unused: an agent exchanging it gets that node's token.
+    const joined = await fetch(`${url}${JOIN_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: match[1], exchangeId: 'd'.repeat(22), protocolVersion: PROTOCOL_VERSION }) });
+    assert.equal(joined.status, 200);
+    assert.equal(((await joined.json()) as { nodeName: string }).nodeName, nodeName);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await card(nodeName).getByRole('button', { name: 'Revoke' }).click();
+    await card(nodeName).waitFor({ state: 'detached' });
   });
 
   it('shows a node registered elsewhere live, and takes it away when it is revoked', async () => {
