@@ -65,14 +65,21 @@ export class AgentUpgrader {
       if (this.running.operationId === input.operationId) return this.running.result;
       return Promise.reject(new AgentError('CONFLICT', 'another upgrade is in progress on this node'));
     }
-    const result = this.perform(input).catch((error: unknown) => {
-      this.running = null;
-      if (error instanceof ReleaseError) {
-        this.options.logger.warn('upgrade refused', { rule: error.rule, reason: error.message });
-        throw new AgentError('POLICY_DENIED', error.message, { rule: error.rule });
-      }
-      throw error;
-    });
+    // Settled after `running` is set, even when `perform` ends without waiting: a `current` answer leaves nothing running.
+    const result = this.perform(input).then(
+      (answer) => {
+        if (answer.outcome === 'current') this.running = null;
+        return answer;
+      },
+      (error: unknown) => {
+        this.running = null;
+        if (error instanceof ReleaseError) {
+          this.options.logger.warn('upgrade refused', { rule: error.rule, reason: error.message });
+          throw new AgentError('POLICY_DENIED', error.message, { rule: error.rule });
+        }
+        throw error;
+      },
+    );
     this.running = { operationId: input.operationId, result };
     return result;
   }
@@ -84,10 +91,7 @@ export class AgentUpgrader {
     const manifest = verifyRelease(input.release, config.upgrades.releaseKey!);
     this.checkFits(manifest);
     const deadlineMs = config.upgrades.deadlineMs;
-    if (compareAgentVersions(manifest.version, this.options.version) === 0) {
-      this.running = null;
-      return { outcome: 'current', version: manifest.version, deadlineMs };
-    }
+    if (compareAgentVersions(manifest.version, this.options.version) === 0) return { outcome: 'current', version: manifest.version, deadlineMs };
     const folder = this.options.state.folder(BUILDS_FOLDER);
     const file = `${manifest.version}-${manifest.sha256.slice(0, 12)}.${build.kind === 'exe' ? 'exe' : 'js'}`;
     const dest = path.join(folder, file);

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { AgentError } from '@lormas/protocol';
+import { encodeReleaseKey, parseReleaseKey } from '@lormas/protocol/release';
+import { createLogger } from '../logger.js';
+import { signBuild } from '../release/signRelease.js';
+import { StateDir } from '../StateDir.js';
+import { AgentUpgrader } from './AgentUpgrader.js';
+
+describe('AgentUpgrader', () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'lormas-upgrader-'));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const upgrader = new AgentUpgrader({
+    config: {
+      serverUrl: 'ws://127.0.0.1:9',
+      nodeToken: 'a.b.c',
+      ca: undefined,
+      upgrades: { releaseKey: parseReleaseKey(encodeReleaseKey(publicKey)), allowDowngrade: false, deadlineMs: 20_000, maxBytes: 1_000_000 },
+    },
+    state: StateDir.open(path.join(folder, 'state')),
+    build: { kind: 'js', arch: 'x64' },
+    underLauncher: true,
+    version: '1.0.0',
+    logger: createLogger({ level: 'error', write: () => {} }),
+    handOver: () => assert.fail('nothing to hand over to'),
+  });
+  const release = async (version: string) => {
+    const file = path.join(folder, `build-${version}.js`);
+    writeFileSync(file, `// ${version}\n`);
+    return (await signBuild(file, { version, kind: 'js', arch: 'any', protocolVersion: '1.1' }, privateKey)).release;
+  };
+
+  it('answers `current` for the running version, and leaves nothing running for the next upgrade', async () => {
+    const same = await release('1.0.0');
+    assert.equal((await upgrader.upgrade({ operationId: 'op-1', release: same, path: '/agent/builds/x' })).outcome, 'current');
+    assert.equal((await upgrader.upgrade({ operationId: 'op-2', release: same, path: '/agent/builds/x' })).outcome, 'current');
+  });
+
+  it('refuses an older build as POLICY_DENIED, and takes the next request after', async () => {
+    const older = await release('0.9.0');
+    await assert.rejects(upgrader.upgrade({ operationId: 'op-3', release: older, path: '/agent/builds/x' }), (error: unknown) => error instanceof AgentError && error.code === 'POLICY_DENIED');
+    assert.equal((await upgrader.upgrade({ operationId: 'op-4', release: await release('1.0.0'), path: '/agent/builds/x' })).outcome, 'current');
+  });
+});
