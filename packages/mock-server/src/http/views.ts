@@ -16,8 +16,8 @@ export function nodeView(
   node: NodeRecord,
   cluster: ClusterRecord | null,
   live: NodeLive,
-  health: { health: NodeHealthName; silentMs: number } | null = null,
-  upgrade: UpgradeView = { status: 'unknown', latest: null, reason: null },
+  health: { health: NodeHealthName; silentMs: number } | null,
+  upgrade: UpgradeView,
 ): NodeView {
   const beat = live.lastHeartbeat;
   return {

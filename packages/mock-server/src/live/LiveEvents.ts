@@ -137,10 +137,11 @@ export class LiveEvents {
   }
 
   private async nodeView(nodeId: string) {
-    const { gateway, failover } = this.options;
+    const { gateway, failover, catalog } = this.options;
     const registry = await this.registryOf(nodeId);
     if (!registry) return null;
-    return nodeView(registry.node, registry.cluster, gateway.liveness.get(nodeId), failover.healthOf(nodeId));
+    const live = gateway.liveness.get(nodeId);
+    return nodeView(registry.node, registry.cluster, live, failover.healthOf(nodeId), upgradeStatus(live.hello, catalog.latestVersion()));
   }
 
   /**

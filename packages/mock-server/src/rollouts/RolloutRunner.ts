@@ -82,7 +82,7 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
     // Another start may have begun while the nodes were read.
     refuseIfRunning();
     const rollout: Rollout = {
-      id: `ro_${newId('op').slice(3)}`,
+      id: newId('ro'),
       version: request.version,
       batchSize: request.batchSize,
       maxUnavailable: request.maxUnavailable,
@@ -110,12 +110,20 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
 
   private async run(rollout: Rollout): Promise<void> {
     const queue = [...rollout.nodes];
+    // Away means gone since the rollout began: a node that was offline before it (or never connected) is not the rollout's to wait for.
+    const onlineAtStart = new Set((await this.options.store.nodes.list()).filter((node) => this.isOnline(node.id)).map((node) => node.id));
+    let fullSince: number | null = null;
     while (queue.length > 0) {
-      const room = rollout.maxUnavailable - (await this.awayOutside(new Set(queue.map((node) => node.nodeId))));
+      const waiting = new Set(queue.map((node) => node.nodeId));
+      const away = [...onlineAtStart].filter((id) => !waiting.has(id) && !this.isOnline(id));
+      const room = rollout.maxUnavailable - away.length;
       if (room <= 0) {
+        fullSince ??= this.now();
+        if (this.now() - fullSince > this.backWithinMs) return this.finish(rollout, `${away.length} node(s) away for more than ${this.backWithinMs} ms: ${away.join(', ')}`);
         await this.pause();
         continue;
       }
+      fullSince = null;
       const batch = queue.splice(0, Math.min(rollout.batchSize, room));
       await Promise.all(batch.map((node) => this.upgradeNode(rollout, node)));
       const failed = batch.find((node) => node.status === 'failed');
@@ -124,10 +132,13 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
     this.finish(rollout, null);
   }
 
-  /** Nodes away now (not online), besides those still waiting their turn. */
-  private async awayOutside(waiting: Set<string>): Promise<number> {
-    const { store, gateway } = this.options;
-    return (await store.nodes.list()).filter((node) => !waiting.has(node.id) && gateway.liveness.get(node.id).status !== 'online').length;
+  private isOnline(nodeId: string): boolean {
+    return this.options.gateway.liveness.get(nodeId).status === 'online';
+  }
+
+  /** How long a node may take to come back after its handover, and how long the rollout waits for nodes away. */
+  private get backWithinMs(): number {
+    return this.options.backWithinMs ?? 30_000;
   }
 
   private async upgradeNode(rollout: Rollout, node: RolloutNode): Promise<void> {
@@ -162,7 +173,7 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
 
     const since = this.now();
     const callTimeoutMs = this.options.upgradeCallTimeoutMs ?? 300_000;
-    const backWithinMs = this.options.backWithinMs ?? 30_000;
+    const { backWithinMs } = this;
     failover.hold(node.nodeId, since + callTimeoutMs + backWithinMs);
     try {
       let answer;

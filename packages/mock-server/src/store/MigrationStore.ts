@@ -95,7 +95,8 @@ export class MigrationStore {
   }
 
   async finish(id: string, status: Exclude<MigrationStatus, 'running'>, error: string | null = null): Promise<MigrationRecord> {
-    await this.db.run('UPDATE migrations SET status = ?, error = ?, ended_at = ? WHERE id = ?', [status, error, this.now(), id]);
+    // Only a running migration ends: a leader taking over must not turn another's `succeeded` into `cancelled`.
+    await this.db.run("UPDATE migrations SET status = ?, error = ?, ended_at = ? WHERE id = ? AND status = 'running'", [status, error, this.now(), id]);
     this.changes.announce({ kind: 'migration', action: 'finished', id });
     return (await this.get(id))!;
   }

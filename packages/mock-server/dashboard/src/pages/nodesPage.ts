@@ -224,8 +224,11 @@ export function nodesPage(ctx: PageContext): Page {
     fields: [field('Name', name), field('Description', description), field('Cluster', cluster)],
     run: async () => {
       const created = await api('POST /api/nodes', { body: { name: name.value.trim(), description: description.value.trim() || null, cluster: cluster.value || null } });
+      const token = tokenBox(`Token for ${created.name}`, created.name, created.token, () => fill(result));
+      // The node exists and its token is shown only now: a join code that fails to come must not lose it.
+      fill(result, token);
       const join = await api('POST /api/nodes/:id/join', { params: { id: created.id }, body: {} });
-      fill(result, installBox(join), tokenBox(`Token for ${created.name}`, created.name, created.token, () => fill(result)));
+      fill(result, installBox(join), token);
     },
   });
   const register = drawer('Register node', form, result);

@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { JOIN_PATH, JoinRequest, type JoinRefusalCode } from '@lormas/protocol';
@@ -45,8 +46,8 @@ export function agentRoutes(router: Router, api: ApiContext): void {
 
   // The newest build for `js-any`, `exe-x64` or `exe-arm64`: its manifest's exact bytes, and the signature over them.
   router.add('GET', '/agent/latest/:target/:part', ({ params, res }) => {
-    const [kind, arch] = (params['target'] ?? '').split('-');
-    const release = kind === 'js' || kind === 'exe' ? api.catalog.find(null, kind, arch ?? '') : null;
+    const target = /^(?:(js)-any|(exe)-(x64|arm64))$/.exec(params['target'] ?? '');
+    const release = target ? (target[1] ? api.catalog.find(null, 'js', 'any') : api.catalog.find(null, 'exe', target[3]!)) : null;
     if (!release || (params['part'] !== 'manifest' && params['part'] !== 'signature')) {
       return { status: 404, body: { error: { code: 'NOT_FOUND', message: `no build for ${params['target']}` } } };
     }
@@ -57,9 +58,8 @@ export function agentRoutes(router: Router, api: ApiContext): void {
     const release = api.catalog.bySha256(params['sha256'] ?? '');
     if (!release) return { status: 404, body: { error: { code: 'NOT_FOUND', message: 'no such build' } } };
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(release.manifest.sizeBytes), 'cache-control': 'public, max-age=31536000, immutable' });
-    const stream = api.catalog.open(release);
-    stream.on('error', () => res.destroy());
-    stream.pipe(res);
+    // pipeline closes the file when the client goes away mid-download, as pipe() would not.
+    pipeline(api.catalog.open(release), res, () => {});
   });
 
   // The router parses the body with the protocol's schema; a body it refuses is a 400 `BAD_REQUEST` in the same shape.

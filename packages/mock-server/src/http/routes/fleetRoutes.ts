@@ -14,7 +14,12 @@ const StartRollout = z.strictObject({
   version: AgentVersion,
   batchSize: z.number().int().min(1).max(1_000).default(1),
   maxUnavailable: z.number().int().min(1).max(1_000).default(1),
-  nodeIds: z.array(z.string().min(1).max(128)).min(1).max(10_000).optional(),
+  nodeIds: z
+    .array(z.string().min(1).max(128))
+    .min(1)
+    .max(10_000)
+    .refine((ids) => new Set(ids).size === ids.length, 'each node once: the same node twice would be upgraded twice at once')
+    .optional(),
 });
 
 /** Shell-quotes a value for the one-liner (single quotes, each inner one closed and escaped). */

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { AgentHandlers } from '@lormas/protocol/agent';
+import { waitFor } from '@lormas/testkit';
+import type { WebSocket } from 'ws';
+import { type MockServer, startMockServer } from '../src/index.js';
+import { releaseKey, signBuild } from './support/agentBuilds.js';
+import { call, registerNode } from './support/http.js';
+import { openSse } from './support/sse.js';
+import { dialStubAgent, stubHandlers } from './support/stubAgent.js';
+
+const OFFERED = '2.0.0';
+
+/** Stub handlers whose `hello` reports `agentVersion` and no remote upgrades. */
+function reporting(nodeName: string, agentVersion: string): AgentHandlers {
+  const handlers = stubHandlers(nodeName);
+  return { ...handlers, hello: async (...args: Parameters<AgentHandlers['hello']>) => ({ ...(await handlers.hello(...args)), agentVersion }) };
+}
+
+/** The builds a server offers and the rollouts it runs, against what a careless or hostile client asks. */
+describe('fleet routes: builds on offer and rollouts', () => {
+  let server: MockServer;
+  let folder: string;
+  const sockets: WebSocket[] = [];
+  const online = async (name: string, version = '1.0.0') => {
+    const node = await registerNode(server, name);
+    sockets.push(dialStubAgent(server.url.replace(/^http/, 'ws'), node.token, reporting(name, version)));
+    await waitFor(async () => (await call(server, 'GET', `/api/nodes/${node.id}`)).body?.status === 'online', { what: `${name} online` });
+    return node;
+  };
+
+  before(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'lormas-fleet-routes-'));
+    const build = join(folder, 'agent.js');
+    writeFileSync(build, '// a build\n');
+    await signBuild((await releaseKey(join(folder, 'keys'))).file, build, join(folder, 'releases'), ['--version', OFFERED]);
+    server = await startMockServer({ releasesDir: join(folder, 'releases') });
+  });
+
+  after(async () => {
+    for (const socket of sockets) socket.terminate();
+    await server?.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('serves the newest manifest for an exact target only', async () => {
+    assert.equal((await call(server, 'GET', '/agent/latest/js-any/manifest')).status, 200);
+    for (const target of ['js-anything', 'js', 'exe-x64-junk', 'exe-mips', '-any']) {
+      assert.equal((await call(server, 'GET', `/agent/latest/${target}/manifest`)).status, 404, target);
+    }
+  });
+
+  it('refuses a rollout naming a node twice', async () => {
+    const node = await registerNode(server, 'twice');
+    const res = await call(server, 'POST', '/api/agents/rollout', { body: { version: OFFERED, nodeIds: [node.id, node.id] } });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.error.code, 'BAD_REQUEST');
+  });
+
+  it("tells each node's upgrade status in the live events too, not only in GET /api/nodes", async () => {
+    const events = await openSse(`${server.url}/api/events`, { authorization: `Bearer ${server.adminToken}` });
+    try {
+      const node = await online('behind');
+      assert.equal((await call(server, 'GET', `/api/nodes/${node.id}`)).body.upgrade.status, 'by-hand');
+      const seen = await events.next((event) => event.data?.node?.id === node.id && event.data.node.status === 'online');
+      assert.deepEqual([seen.data.node.upgrade.status, seen.data.node.upgrade.latest], ['by-hand', OFFERED]);
+    } finally {
+      events.close();
+    }
+  });
+
+  it('ends a rollout while a node outside it is offline, instead of waiting for that node for ever', async () => {
+    await registerNode(server, 'never-connected');
+    const node = await online('in-the-rollout');
+    const started = await call(server, 'POST', '/api/agents/rollout', { body: { version: OFFERED, nodeIds: [node.id] } });
+    assert.equal(started.status, 202, started.text);
+    const ended = await waitFor(
+      async () => {
+        const { body } = await call(server, 'GET', `/api/agents/rollouts/${started.body.id}`);
+        return body.status !== 'running' ? body : null;
+      },
+      { what: 'the rollout to end' },
+    );
+    assert.equal(ended.nodes[0].status, 'skipped', JSON.stringify(ended));
+  });
+});
