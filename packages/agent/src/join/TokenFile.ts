@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { CompactJwt } from '@lormas/protocol';
 
 /** The token file cannot be used; `main` names TOKEN_FILE and exits 2. */
@@ -36,6 +36,8 @@ export function readTokenFile(file: string): string | null {
 export function writeTokenFile(file: string, token: string): void {
   if (!CompactJwt.safeParse(token).success) throw new TokenFileError('the token to keep is not a compact JWT');
   const temporary = `${file}.${process.pid}.tmp`;
+  // Left by a crash of an earlier process with this pid (always 1 in a container): it would block every start.
+  rmSync(temporary, { force: true });
   writeFileSync(temporary, `${token}\n`, { mode: TOKEN_MODE, flag: 'wx' });
   renameSync(temporary, file);
 }

@@ -46,6 +46,10 @@ describe('LaunchState', () => {
       { ...FULL, trial: { ...FULL.trial, requestedAt: 'now' } },
       { ...FULL, lastUpgrade: { ...FULL.lastUpgrade, outcome: 'maybe' } },
       { ...FULL, lastUpgrade: { ...FULL.lastUpgrade, reason: 'r'.repeat(4_097) } },
+      // Values the server would refuse in `hello`, or a timer could not hold.
+      { ...FULL, lastUpgrade: { ...FULL.lastUpgrade, at: -1 } },
+      { ...FULL, lastUpgrade: { ...FULL.lastUpgrade, at: 1e20 } },
+      { ...FULL, trial: { ...FULL.trial, deadlineMs: 2 ** 31 } },
     ];
     for (const value of bad) assert.equal(parseLaunchState(value), null, JSON.stringify(value).slice(0, 120));
   });

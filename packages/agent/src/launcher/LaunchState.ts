@@ -31,7 +31,11 @@ export const EMPTY_LAUNCH_STATE: LaunchState = { current: null, previous: null, 
 type Fields = Record<string, unknown>;
 const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isText = (value: unknown, maxChars: number): value is string => typeof value === 'string' && value.length <= maxChars;
-const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+/** Epoch milliseconds as the protocol's `EpochMs` bounds them (to the end of year 9999): `lastUpgrade.at` goes out in `hello`, which the server checks. */
+const MAX_EPOCH_MS = 253_402_300_799_999;
+const isTime = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= MAX_EPOCH_MS;
+/** The longest wait a timer can hold: above it, Node fires at once and a trial would be rolled back for nothing. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function isBuildRef(value: unknown): value is BuildRef {
   return (
@@ -47,7 +51,7 @@ function isBuildRef(value: unknown): value is BuildRef {
 }
 
 const isTrial = (value: unknown): value is LaunchState['trial'] =>
-  isObject(value) && isBuildRef(value['build']) && Number.isSafeInteger(value['deadlineMs']) && (value['deadlineMs'] as number) >= 0 && isTime(value['requestedAt']);
+  isObject(value) && isBuildRef(value['build']) && Number.isSafeInteger(value['deadlineMs']) && (value['deadlineMs'] as number) >= 0 && (value['deadlineMs'] as number) <= MAX_TIMER_MS && isTime(value['requestedAt']);
 
 const isLastUpgrade = (value: unknown): value is LaunchState['lastUpgrade'] =>
   isObject(value) &&

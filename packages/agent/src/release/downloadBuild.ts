@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { requestServer } from '../serverHttp.js';
@@ -48,6 +49,8 @@ export async function downloadBuild(options: DownloadOptions): Promise<void> {
     }
     const hash = createHash('sha256');
     const out = createWriteStream(partial, { mode: options.mode, flags: 'w' });
+    // A full disk or a refused write ends the download (the loop below throws it), never the process.
+    out.on('error', (error) => res.destroy(error));
     let received = 0;
     try {
       for await (const chunk of res) {
@@ -57,7 +60,7 @@ export async function downloadBuild(options: DownloadOptions): Promise<void> {
           throw new ReleaseError(ReleaseRule.size, `the download passed the manifest's ${options.sizeBytes} bytes`);
         }
         hash.update(chunk as Buffer);
-        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+        if (!out.write(chunk)) await once(out, 'drain');
       }
     } catch (error) {
       if (error instanceof ReleaseError) throw error;

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { readTokenFile, TokenFileError, writeTokenFile } from './TokenFile.js';
+
+describe('TokenFile', () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'lormas-token-file-'));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('keeps the token 0600, and writes over a temporary file a crashed process of the same pid left', () => {
+    const file = path.join(folder, 'node-token');
+    writeFileSync(`${file}.${process.pid}.tmp`, 'half a token');
+    writeTokenFile(file, 'a.b.c');
+    assert.equal(readTokenFile(file), 'a.b.c');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  it('refuses to keep or read what is not a compact JWT', () => {
+    const file = path.join(folder, 'other-token');
+    assert.throws(() => writeTokenFile(file, 'not a token'), TokenFileError);
+    writeFileSync(file, '<html>\n', { mode: 0o600 });
+    assert.throws(() => readTokenFile(file), TokenFileError);
+  });
+});
