@@ -143,9 +143,12 @@ export class ClusterStream implements Unsubscribable {
         const received = decode(StreamMessage, message.data);
         if (!received) return this.context.report(new Error('a carried stream message that is not one'), this.path);
         switch (received.t) {
+          // An item from the owner means the stream is open there, even when it came before the reply to `open`: credit may go back.
           case 'started':
+            opened = true;
             return this.markStarted();
           case 'data':
+            opened = true;
             if (this.procedure.tracked) {
               if (received.id === undefined) return;
               this.lastEventId = received.id;
@@ -178,7 +181,11 @@ export class ClusterStream implements Unsubscribable {
         } else if (reply?.t === 'error') this.fail(replyError(reply.error));
         else this.retryLater();
       },
-      () => current() && this.retryLater(),
+      () => {
+        // No reply in time: the owner may have opened it all the same, and would carry it for nobody.
+        publish(nc, names.streamControl(streamId), { t: 'stop' });
+        if (current()) this.retryLater();
+      },
     );
     return leg;
   }
