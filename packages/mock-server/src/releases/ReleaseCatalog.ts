@@ -41,7 +41,7 @@ interface Cached {
 export class ReleaseCatalog {
   private readonly hashes = new Map<string, Cached>();
   private readonly warned = new Set<string>();
-  private listed: { at: number; releases: Release[] } | null = null;
+  private listed: { at: number; key: (ReleaseKey & { publicKey: string }) | null; releases: Release[] } | null = null;
 
   /**
    * `rescanMs`: the folder is read at most this often; every node view asks for the newest
@@ -56,6 +56,24 @@ export class ReleaseCatalog {
 
   /** The release key the folder names, or null when there is none (no folder, no file, or a bad one). */
   key(): (ReleaseKey & { publicKey: string }) | null {
+    return this.snapshot().key;
+  }
+
+  /** Every build offered, newest version first. */
+  list(): Release[] {
+    return this.snapshot().releases;
+  }
+
+  /** The key and the builds as last read: public routes (the key, the install line) read no file per request. */
+  private snapshot() {
+    const now = Date.now();
+    if (this.listed && now - this.listed.at < this.rescanMs) return this.listed;
+    const key = this.readKey();
+    this.listed = { at: now, key, releases: this.scan(key) };
+    return this.listed;
+  }
+
+  private readKey(): (ReleaseKey & { publicKey: string }) | null {
     if (!this.dir) return null;
     const file = join(this.dir, RELEASE_KEY_FILE);
     if (!existsSync(file)) return null;
@@ -68,16 +86,7 @@ export class ReleaseCatalog {
     }
   }
 
-  /** Every build offered, newest version first. */
-  list(): Release[] {
-    const now = Date.now();
-    if (this.listed && now - this.listed.at < this.rescanMs) return this.listed.releases;
-    this.listed = { at: now, releases: this.scan() };
-    return this.listed.releases;
-  }
-
-  private scan(): Release[] {
-    const key = this.key();
+  private scan(key: ReleaseKey | null): Release[] {
     if (!this.dir || !key) return [];
     const releases: Release[] = [];
     for (const name of readdirSync(this.dir)) {

@@ -4,6 +4,13 @@ import type { UpgradeView } from '../http/apiTypes.js';
 /** The protocol version that brought remote upgrades (`agent.upgrade`). */
 export const REMOTE_UPGRADE_SINCE = '1.1';
 
+/** Why the agent cannot take a remote upgrade (protocol 1.0, or its upgrades are off, as it says), or null when it can. */
+export function remoteUpgradeRefusal(hello: Pick<Hello, 'protocolVersion' | 'upgrades'>): string | null {
+  if (!protocolAtLeast(hello.protocolVersion, REMOTE_UPGRADE_SINCE)) return `protocol ${hello.protocolVersion} agents take no remote upgrades`;
+  if (!hello.upgrades?.enabled) return `remote upgrades are off on the node: ${hello.upgrades?.reason ?? 'it does not say why'}`;
+  return null;
+}
+
 /**
  * A node's agent against the server's newest build: current, an upgrade a rollout can bring,
  * one it must get by hand (protocol 1.0, no release key, no launcher), or unknown.
@@ -11,9 +18,9 @@ export const REMOTE_UPGRADE_SINCE = '1.1';
 export function upgradeStatus(hello: Hello | null, latest: string | null): UpgradeView {
   if (!hello || !AgentVersion.safeParse(hello.agentVersion).success) return { status: 'unknown', latest, reason: hello ? `the agent reports version "${hello.agentVersion}"` : null };
   if (latest === null || compareAgentVersions(hello.agentVersion, latest) >= 0) return { status: 'current', latest, reason: null };
-  if (!protocolAtLeast(hello.protocolVersion, REMOTE_UPGRADE_SINCE)) {
-    return { status: 'by-hand', latest, reason: `protocol ${hello.protocolVersion} agents take no remote upgrades: install ${latest} by hand (the one-line install)` };
-  }
-  if (!hello.upgrades?.enabled) return { status: 'by-hand', latest, reason: `remote upgrades are off on the node: ${hello.upgrades?.reason ?? 'it does not say why'}` };
-  return { status: 'available', latest, reason: null };
+  const refusal = remoteUpgradeRefusal(hello);
+  if (refusal === null) return { status: 'available', latest, reason: null };
+  // An agent of protocol 1.0 has no launcher to hand over to: its first upgrade is the one-line install.
+  const byHand = protocolAtLeast(hello.protocolVersion, REMOTE_UPGRADE_SINCE) ? '' : `: install ${latest} by hand (the one-line install)`;
+  return { status: 'by-hand', latest, reason: `${refusal}${byHand}` };
 }

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { AgentError, protocolAtLeast } from '@lormas/protocol';
+import { AgentError } from '@lormas/protocol';
 import type { AgentGateway } from '../agents/AgentGateway.js';
 import { ServerError } from '../errors.js';
 import type { FailoverController } from '../failover/FailoverController.js';
 import type { Logger } from '../logger.js';
 import type { ReleaseCatalog } from '../releases/ReleaseCatalog.js';
-import { REMOTE_UPGRADE_SINCE } from '../releases/upgradeStatus.js';
+import { remoteUpgradeRefusal } from '../releases/upgradeStatus.js';
 import type { Store } from '../store/Store.js';
 import { newId } from '../store/ids.js';
 import type { Rollout, RolloutNode } from './Rollout.js';
@@ -163,10 +163,8 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
     if (live.status !== 'online' || !hello) return { status: 'skipped', detail: 'the node was not online at its turn' };
     node.fromVersion = hello.agentVersion;
     if (hello.agentVersion === rollout.version) return { status: 'succeeded', detail: `runs ${rollout.version} already` };
-    if (!protocolAtLeast(hello.protocolVersion, REMOTE_UPGRADE_SINCE)) {
-      return { status: 'skipped', detail: `its agent speaks protocol ${hello.protocolVersion}, which takes no remote upgrade: upgrade it by hand` };
-    }
-    if (!hello.upgrades?.enabled) return { status: 'skipped', detail: `remote upgrades are off on the node: ${hello.upgrades?.reason ?? 'no reason given'}` };
+    const refusal = remoteUpgradeRefusal(hello);
+    if (refusal !== null) return { status: 'skipped', detail: `${refusal}: upgrade it by hand` };
     const build = hello.build;
     const release = build && build.kind !== 'source' ? catalog.find(rollout.version, build.kind, build.arch) : null;
     if (!release || !build) return { status: 'skipped', detail: `the server offers no ${rollout.version} build for ${build ? `${build.kind} on ${build.arch}` : 'this agent'}` };

@@ -52,7 +52,7 @@ export class JoinCodeStore {
     code: string,
     exchangeId: string,
   ): Promise<{ kind: 'fresh'; nodeId: string } | { kind: 'repeat'; nodeId: string; token: string } | { kind: 'refused'; reason: JoinRefusalReason }> {
-    await this.forgetExpired();
+    // A read only: anyone may try a code, and a try must not cost a write. A kept token past its expiry is never answered (below).
     const row = await this.db.get<JoinCodeRow>('SELECT * FROM join_codes WHERE code_hash = ?', [hashOf(code)]);
     if (!row) return { kind: 'refused', reason: 'JOIN_CODE_UNKNOWN' };
     const live = this.now() < row.expires_at;
@@ -66,6 +66,7 @@ export class JoinCodeStore {
 
   /** Marks a fresh code used by `exchangeId` with `token`; false when another exchange used it first. */
   async claim(code: string, exchangeId: string, token: string): Promise<boolean> {
+    await this.forgetExpired();
     const now = this.now();
     const result = await this.db.run('UPDATE join_codes SET used_at = ?, exchange_id = ?, token = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?', [
       now,
