@@ -26,7 +26,7 @@ command -v ip >/dev/null || missing+=(iproute2)
 # Cluster mode: the replicas route through NATS (JetStream) and share PostgreSQL 15. The tests run
 # private instances of both on loopback ports; neither needs to run as a service.
 command -v nats-server >/dev/null || missing+=(nats-server)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 # The TLS tests make their certificate authorities with openssl.
 command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then

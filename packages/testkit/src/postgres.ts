@@ -1,13 +1,20 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopChild } from './engine.js';
 import { freePort } from './freePort.js';
 import { waitFor } from './waitFor.js';
 
-/** Where Debian's `postgresql-15` puts its programs. */
-export const POSTGRES_BIN = process.env['LORMAS_POSTGRES_BIN'] ?? '/usr/lib/postgresql/15/bin';
+/** Where Debian's and Ubuntu's `postgresql` put the programs of the newest version installed (`LORMAS_POSTGRES_BIN` to choose). */
+export const POSTGRES_BIN = process.env['LORMAS_POSTGRES_BIN'] ?? newestPostgresBin();
+
+function newestPostgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((name) => /^\d+$/.test(name) && existsSync(`${root}/${name}/bin/initdb`)) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0] ?? '15';
+  return `${root}/${newest}/bin`;
+}
 
 export interface Postgres {
   /** `postgres://postgres@127.0.0.1:PORT/postgres`. */
