@@ -23,6 +23,12 @@ describe('requestUrl', () => {
     assert.equal(url.searchParams.get('x'), '2');
   });
 
+  it('answers BAD_REQUEST for a "." or ".." segment, which the URL parser would resolve to another route', () => {
+    for (const target of ['/api/clusters/.', '/api/clusters/..', '/api/nodes/%2e', '/api/nodes/%2E%2e/x', 'http://h/api/./nodes', '/./api/nodes?x=1']) refused(target);
+    assert.equal(requestUrl('/api/nodes/a.b?x=..').pathname, '/api/nodes/a.b');
+    assert.equal(requestUrl('/api/nodes/...').pathname, '/api/nodes/...');
+  });
+
   it('keeps a path starting with // a path, not another host', () => {
     assert.equal(requestUrl('//evil.example/api/nodes').pathname, '//evil.example/api/nodes');
   });

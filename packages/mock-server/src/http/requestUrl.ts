@@ -22,5 +22,10 @@ export function requestUrl(target: string | undefined): URL {
   if (!url) {
     throw new ServerError('BAD_REQUEST', 'the request-target must be a path or an absolute http URL');
   }
+  // The URL parser resolves `.` and `..` (`%2e` too): `/api/clusters/.` would reach the list of clusters, not a refused id.
+  const path = text.replace(/^https?:\/\/[^/?#]*/i, '').split(/[?#]/, 1)[0]!;
+  if (path.split('/').some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment))) {
+    throw new ServerError('BAD_REQUEST', 'the request-target has a "." or ".." segment');
+  }
   return url;
 }

@@ -277,8 +277,12 @@ export class FuzzAgent {
     try {
       if (answer.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       for (const part of answer.parts) this.deliverPart(connection, record, part);
-      // An agent that answered an upgrade hands over to the new build: its socket closes, and it dials again (on its old version here).
-      if (record.path === 'agent.upgrade' && this.connection === connection) this.drop();
+      // An agent that accepted an upgrade hands over to the new build: its socket closes once the answer is out, and it
+      // dials again (on its old version here). Dropped at once, the answer could be lost with the socket.
+      const accepted = record.outcome?.kind === 'accepted' ? (record.outcome.value as { outcome?: unknown } | undefined) : undefined;
+      if (record.path === 'agent.upgrade' && accepted?.outcome === 'handing-over') {
+        setTimeout(() => this.connection === connection && this.drop(), 50);
+      }
     } finally {
       this.inFlight--;
     }
