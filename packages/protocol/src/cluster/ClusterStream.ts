@@ -181,11 +181,7 @@ export class ClusterStream implements Unsubscribable {
         } else if (reply?.t === 'error') this.fail(replyError(reply.error));
         else this.retryLater();
       },
-      () => {
-        // No reply in time: the owner may have opened it all the same, and would carry it for nobody.
-        publish(nc, names.streamControl(streamId), { t: 'stop' });
-        if (current()) this.retryLater();
-      },
+      () => current() && this.retryLater(),
     );
     return leg;
   }
