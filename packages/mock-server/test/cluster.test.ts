@@ -137,7 +137,7 @@ describe('the mock server on three replicas: nats-server, PostgreSQL, a round-ro
     const leader = fleet.replica(leaderId);
     // The leader must hold a node, or its death would fail over nothing anyway: the balancer takes replicas in turn.
     for (let tries = 0; (await fleet.ownerOf(fleet.x.id)) !== leaderId; tries++) {
-      assert.ok(tries < 6, 'node X never landed on the leader');
+      assert.ok(tries < 12, 'node X never landed on the leader');
       await fleet.x.agent!.stop('SIGKILL');
       await fleet.startAgent(fleet.x);
     }
