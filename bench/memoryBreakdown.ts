@@ -27,8 +27,13 @@ const STEPS: Step[] = [
   { name: 'zod', source: `import * as z from 'zod'; const kept = [z.string()]; ${KEEP}` },
   { name: '+ ws, dockerode, superjson', source: `import * as z from 'zod'; import { WebSocket } from 'ws'; import Docker from 'dockerode'; import superjson from 'superjson'; const kept = [z.string(), WebSocket, new Docker(), superjson]; ${KEEP}` },
   {
-    name: '+ the contract (every schema)',
+    // The contract's schemas are built on first use: loading it builds none of them.
+    name: '+ the contract (no schema built)',
     source: `import { WebSocket } from 'ws'; import Docker from 'dockerode'; import superjson from 'superjson'; import { agentContract } from '@lormas/protocol'; const kept = [WebSocket, new Docker(), superjson, agentContract]; ${KEEP}`,
+  },
+  {
+    name: '+ every schema of the contract built',
+    source: `import { WebSocket } from 'ws'; import Docker from 'dockerode'; import superjson from 'superjson'; import { agentContract, flattenContract } from '@lormas/protocol'; const kept = [WebSocket, new Docker(), superjson, agentContract, [...flattenContract(agentContract).values()].map((p) => [p.input, p.kind === 'subscription' ? p.item : p.output])]; ${KEEP}`,
   },
 ];
 

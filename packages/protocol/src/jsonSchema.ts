@@ -2,12 +2,18 @@ import * as z from 'zod';
 import { agentContract } from './contract/agentContract.js';
 import { flattenContract, type Procedure } from './contract/procedure.js';
 import * as schemas from './schemas/index.js';
+import { builtSchema } from './schemas/lazySchema.js';
 import { JOIN_PATH } from './schemas/join.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 /** Every exported schema, by its export name: the names a server in another language uses. */
 export function wireSchemas(): Record<string, z.ZodType> {
-  return Object.fromEntries(Object.entries(schemas as Record<string, unknown>).filter((entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType));
+  return Object.fromEntries(
+    Object.entries(schemas as Record<string, unknown>)
+      .filter((entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType)
+      // The built schemas, which the contract's procedures and embedding schemas hold too.
+      .map(([name, schema]) => [name, builtSchema(schema)]),
+  );
 }
 
 const pascal = (path: string) => path.replace(/(^|\.)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());

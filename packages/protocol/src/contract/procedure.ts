@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { builtSchema } from '../schemas/lazySchema.js';
 
 /** The three kinds of procedure, in tRPC's words (they are the `method` of a request frame). */
 export type ProcedureKind = 'query' | 'mutation' | 'subscription';
@@ -44,18 +45,49 @@ interface Described<I extends z.ZodType | undefined> {
   description: string;
 }
 
+/**
+ * A procedure's schemas are `lazySchema` stand-ins until first read: its getters build them
+ * then, so an agent builds only the schemas of the procedures a server calls (issue 16), and
+ * every reader (the agent's dispatch, the server's validation, the JSON Schema) gets the
+ * built schema, the same object each time.
+ */
+function call<K extends 'query' | 'mutation', O extends z.ZodType, I extends z.ZodType | undefined>(kind: K, def: Described<I> & { output: O }): CallProcedure<K, I, O> {
+  return {
+    kind,
+    get input() {
+      return (def.input && builtSchema(def.input)) as I;
+    },
+    get output() {
+      return builtSchema(def.output);
+    },
+    since: def.since ?? '1.0',
+    description: def.description,
+  };
+}
+
 export function query<O extends z.ZodType, I extends z.ZodType | undefined = undefined>(def: Described<I> & { output: O }): CallProcedure<'query', I, O> {
-  return { kind: 'query', input: def.input as I, output: def.output, since: def.since ?? '1.0', description: def.description };
+  return call('query', def);
 }
 
 export function mutation<O extends z.ZodType, I extends z.ZodType | undefined = undefined>(def: Described<I> & { output: O }): CallProcedure<'mutation', I, O> {
-  return { kind: 'mutation', input: def.input as I, output: def.output, since: def.since ?? '1.0', description: def.description };
+  return call('mutation', def);
 }
 
 export function subscription<T extends z.ZodType, Tr extends boolean, I extends z.ZodType | undefined = undefined>(
   def: Described<I> & { item: T; tracked: Tr },
 ): SubscriptionProcedure<I, T, Tr> {
-  return { kind: 'subscription', input: def.input as I, item: def.item, tracked: def.tracked, since: def.since ?? '1.0', description: def.description };
+  return {
+    kind: 'subscription',
+    get input() {
+      return (def.input && builtSchema(def.input)) as I;
+    },
+    get item() {
+      return builtSchema(def.item);
+    },
+    tracked: def.tracked,
+    since: def.since ?? '1.0',
+    description: def.description,
+  };
 }
 
 export function isProcedure(node: Procedure | ContractGroup): node is Procedure {

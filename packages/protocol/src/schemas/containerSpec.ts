@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from './lazySchema.js';
 import { Limit } from './limits.js';
 
 /** Labels whose keys start with this prefix are set by the agent alone. */
@@ -125,24 +126,27 @@ function specSchemas(object: typeof z.object) {
   return { Mount, RestartPolicy, Resources, Healthcheck, Device, ContainerSpec };
 }
 
-const strict = specSchemas(z.strictObject as typeof z.object);
+// Built on first use, like every schema of the contract (see `lazySchema`); each object
+// schema is built once, so `ContainerSpec` embeds the same `Mount` that is exported.
+let strictSchemas: ReturnType<typeof specSchemas> | undefined;
+const strict = () => (strictSchemas ??= specSchemas(z.strictObject as typeof z.object));
 
-export const Mount = strict.Mount;
+export const Mount = lazySchema(() => strict().Mount);
 export type Mount = z.infer<typeof Mount>;
-export const RestartPolicy = strict.RestartPolicy;
+export const RestartPolicy = lazySchema(() => strict().RestartPolicy);
 export type RestartPolicy = z.infer<typeof RestartPolicy>;
-export const Resources = strict.Resources;
+export const Resources = lazySchema(() => strict().Resources);
 export type Resources = z.infer<typeof Resources>;
-export const Healthcheck = strict.Healthcheck;
+export const Healthcheck = lazySchema(() => strict().Healthcheck);
 export type Healthcheck = z.infer<typeof Healthcheck>;
-export const Device = strict.Device;
+export const Device = lazySchema(() => strict().Device);
 export type Device = z.infer<typeof Device>;
 
 /**
  * What the server asks an agent to run. Field names follow the Docker Engine API in
  * camelCase. The object is strict: an unknown field is refused, never dropped.
  */
-export const ContainerSpec = strict.ContainerSpec;
+export const ContainerSpec = lazySchema(() => strict().ContainerSpec);
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
 /** A spec as a caller writes it, with defaults not yet applied. */
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
@@ -151,4 +155,4 @@ export type ContainerSpecInput = z.input<typeof ContainerSpec>;
  * A spec as an agent reports it (rebuilt from the engine by `containers.inspect`): the same
  * fields and bounds, with fields a newer agent may add dropped instead of refused.
  */
-export const ReportedContainerSpec = specSchemas(z.object).ContainerSpec;
+export const ReportedContainerSpec = lazySchema(() => specSchemas(z.object).ContainerSpec);

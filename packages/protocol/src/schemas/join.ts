@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { builtSchema, lazySchema } from './lazySchema.js';
 import { BoundedId, BoundedMessage, BoundedName, BoundedShort } from './limits.js';
 
 /**
@@ -16,27 +17,31 @@ export const CompactJwt = z
   .max(8_192)
   .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a compact JWT: three base64url parts joined by "."');
 
-export const JoinRequest = z.strictObject({
-  /** The join code the operator was given: at least 128 bits, base64url. */
-  code: z.string().min(22).max(256).regex(/^[A-Za-z0-9_-]+$/, 'base64url'),
-  /**
-   * Chosen at random by the agent (at least 128 bits, base64url) and kept on disk before the
-   * first attempt: a retry after a lost answer sends the same id and gets the same token.
-   */
-  exchangeId: z.string().min(22).max(64).regex(/^[A-Za-z0-9_-]+$/, 'base64url'),
-  /** What the agent will report as its node name. */
-  nodeName: BoundedName.optional(),
-  agentVersion: BoundedShort.optional(),
-  protocolVersion: BoundedShort,
-});
+export const JoinRequest = lazySchema(() =>
+  z.strictObject({
+    /** The join code the operator was given: at least 128 bits, base64url. */
+    code: z.string().min(22).max(256).regex(/^[A-Za-z0-9_-]+$/, 'base64url'),
+    /**
+     * Chosen at random by the agent (at least 128 bits, base64url) and kept on disk before the
+     * first attempt: a retry after a lost answer sends the same id and gets the same token.
+     */
+    exchangeId: z.string().min(22).max(64).regex(/^[A-Za-z0-9_-]+$/, 'base64url'),
+    /** What the agent will report as its node name. */
+    nodeName: BoundedName.optional(),
+    agentVersion: BoundedShort.optional(),
+    protocolVersion: BoundedShort,
+  }),
+);
 export type JoinRequest = z.infer<typeof JoinRequest>;
 
 /** 200: the node's token. */
-export const JoinAnswer = z.object({
-  nodeId: BoundedId,
-  nodeName: BoundedName,
-  token: CompactJwt,
-});
+export const JoinAnswer = lazySchema(() =>
+  z.object({
+    nodeId: BoundedId,
+    nodeName: BoundedName,
+    token: CompactJwt,
+  }),
+);
 export type JoinAnswer = z.infer<typeof JoinAnswer>;
 
 /**
@@ -48,5 +53,5 @@ export type JoinAnswer = z.infer<typeof JoinAnswer>;
 export const JoinRefusalCode = z.enum(['JOIN_CODE_UNKNOWN', 'JOIN_CODE_EXPIRED', 'JOIN_CODE_USED', 'TOO_MANY_ATTEMPTS', 'BAD_REQUEST']);
 export type JoinRefusalCode = z.infer<typeof JoinRefusalCode>;
 
-export const JoinRefusal = z.object({ error: z.object({ code: JoinRefusalCode, message: BoundedMessage }) });
+export const JoinRefusal = lazySchema(() => z.object({ error: z.object({ code: JoinRefusalCode, message: BoundedMessage }) }));
 export type JoinRefusal = z.infer<typeof JoinRefusal>;

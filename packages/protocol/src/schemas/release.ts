@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { builtSchema, lazySchema } from './lazySchema.js';
 import { BoundedShort, Limit } from './limits.js';
 import { OperationId } from './operation.js';
 
@@ -31,29 +32,33 @@ export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex di
  * nothing has to be canonicalised: the agent checks the signature over the bytes it got,
  * and only then parses them.
  */
-export const ReleaseManifest = z.strictObject({
-  format: z.literal(RELEASE_MANIFEST_FORMAT),
-  version: AgentVersion,
-  kind: ArtifactKind,
-  arch: ReleaseArch,
-  /** SHA-256 of the build's bytes. */
-  sha256: Sha256Hex,
-  sizeBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  /** The protocol version (`MAJOR.MINOR`) the build speaks. */
-  protocolVersion: z.string().regex(/^\d+\.\d+$/),
-});
+export const ReleaseManifest = lazySchema(() =>
+  z.strictObject({
+    format: z.literal(RELEASE_MANIFEST_FORMAT),
+    version: AgentVersion,
+    kind: ArtifactKind,
+    arch: ReleaseArch,
+    /** SHA-256 of the build's bytes. */
+    sha256: Sha256Hex,
+    sizeBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    /** The protocol version (`MAJOR.MINOR`) the build speaks. */
+    protocolVersion: z.string().regex(/^\d+\.\d+$/),
+  }),
+);
 export type ReleaseManifest = z.infer<typeof ReleaseManifest>;
 
 /** The largest manifest text accepted: a manifest is a few hundred bytes. */
 export const MAX_MANIFEST_CHARS = 4_096;
 
 /** A manifest and the release key's signature over its text. */
-export const SignedRelease = z.strictObject({
-  /** The manifest's exact text: a JSON object that `ReleaseManifest` accepts. */
-  manifest: z.string().min(2).max(MAX_MANIFEST_CHARS),
-  /** The Ed25519 signature over the manifest's UTF-8 bytes, base64 (64 bytes). */
-  signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'a base64 Ed25519 signature (64 bytes)'),
-});
+export const SignedRelease = lazySchema(() =>
+  z.strictObject({
+    /** The manifest's exact text: a JSON object that `ReleaseManifest` accepts. */
+    manifest: z.string().min(2).max(MAX_MANIFEST_CHARS),
+    /** The Ed25519 signature over the manifest's UTF-8 bytes, base64 (64 bytes). */
+    signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'a base64 Ed25519 signature (64 bytes)'),
+  }),
+);
 export type SignedRelease = z.infer<typeof SignedRelease>;
 
 /**
@@ -61,15 +66,17 @@ export type SignedRelease = z.infer<typeof SignedRelease>;
  * connected to (never another host), checks size, hash and signature, places it beside the
  * running build and hands over to it through its launcher.
  */
-export const UpgradeAgentInput = z.strictObject({
-  operationId: OperationId,
-  release: SignedRelease,
-  /** Where the build is, on the server's own origin: an absolute path (`/agent/builds/<sha256>`). */
-  path: z
-    .string()
-    .max(Limit.pathChars)
-    .regex(/^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-][A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/, 'an absolute path on the server, without a host, a query or a fragment'),
-});
+export const UpgradeAgentInput = lazySchema(() =>
+  z.strictObject({
+    operationId: OperationId,
+    release: builtSchema(SignedRelease),
+    /** Where the build is, on the server's own origin: an absolute path (`/agent/builds/<sha256>`). */
+    path: z
+      .string()
+      .max(Limit.pathChars)
+      .regex(/^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-][A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/, 'an absolute path on the server, without a host, a query or a fragment'),
+  }),
+);
 export type UpgradeAgentInput = z.input<typeof UpgradeAgentInput>;
 
 /**
@@ -78,10 +85,12 @@ export type UpgradeAgentInput = z.input<typeof UpgradeAgentInput>;
  * `deadlineMs`, or the launcher goes back to the running build. `current`: the agent runs
  * this version already; nothing happens.
  */
-export const UpgradeAgentResult = z.object({
-  outcome: z.enum(['handing-over', 'current']),
-  version: BoundedShort,
-  /** How long the new build has, on the node, to come online before the launcher goes back. */
-  deadlineMs: z.number().int().min(0).max(2 ** 31 - 1),
-});
+export const UpgradeAgentResult = lazySchema(() =>
+  z.object({
+    outcome: z.enum(['handing-over', 'current']),
+    version: BoundedShort,
+    /** How long the new build has, on the node, to come online before the launcher goes back. */
+    deadlineMs: z.number().int().min(0).max(2 ** 31 - 1),
+  }),
+);
 export type UpgradeAgentResult = z.infer<typeof UpgradeAgentResult>;
