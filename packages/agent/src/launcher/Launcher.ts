@@ -12,8 +12,11 @@ export interface BuildProcess {
   /** Resolves when the build says it is online: its session was accepted and it reached the engine. */
   ready: Promise<void>;
   exited: Promise<{ code: number | null; signal: string | null }>;
-  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+  kill(signal: StopSignal | 'SIGKILL'): void;
 }
+
+/** The signals the service manager stops the launcher with; each is passed on to the running build as it came. */
+export type StopSignal = 'SIGTERM' | 'SIGINT';
 
 export interface LauncherOptions {
   state: StateDir;
@@ -42,6 +45,9 @@ type Judged = { outcome: 'ready' } | { outcome: 'failed'; reason: string };
  */
 export class Launcher {
   private stopping = false;
+  /** Aborted by `stop`: ends a verification in progress, so a stop never waits for a build to be hashed. */
+  private readonly stopped = new AbortController();
+  /** The build that runs now, on trial or not: a signal reaches it whatever the launcher is doing. */
   private child: BuildProcess | null = null;
   private fallbackUntil: number | null = null;
   private readonly now: () => number;
@@ -57,9 +63,8 @@ export class Launcher {
       const state = readLaunchState(this.options.state);
       let child: BuildProcess | null = null;
       if (state.trial) child = await this.runTrial(state);
-      child ??= await this.startVerified(readLaunchState(this.options.state));
-      if (!child) return 1;
-      this.child = child;
+      if (!child && !this.stopping) child = await this.startVerified(readLaunchState(this.options.state));
+      if (!child) return this.stopping ? 0 : 1;
       const exit = await child.exited;
       this.child = null;
       if (this.stopping) return exit.code ?? 0;
@@ -69,10 +74,22 @@ export class Launcher {
     }
   }
 
-  /** SIGTERM to the running build; `run` resolves once it has exited. */
-  stop(): void {
+  /**
+   * Passes `signal` on to the running build, on trial or not, and starts no other; a
+   * verification in progress ends at once. `run` resolves once the build has exited. Called
+   * again (a second signal), it passes that one on too.
+   */
+  stop(signal: StopSignal = 'SIGTERM'): void {
     this.stopping = true;
-    this.child?.kill('SIGTERM');
+    this.stopped.abort();
+    this.child?.kill(signal);
+  }
+
+  /** Starts a build and makes it the one `stop` signals. */
+  private start(file: string, handoverUntil: number | null): BuildProcess {
+    const child = this.options.start(file, handoverUntil);
+    this.child = child;
+    return child;
   }
 
   private buildPath(build: BuildRef): string {
@@ -88,12 +105,19 @@ export class Launcher {
     let child: BuildProcess | null = null;
     try {
       await this.verified(file);
+      if (this.stopping) return null;
       const until = this.now() + trial.deadlineMs;
       logger.info('handing over to a new build', { version: trial.build.version, deadlineMs: trial.deadlineMs });
-      child = this.options.start(file, until);
+      child = this.start(file, until);
       judged = await this.judge(child, trial.deadlineMs);
     } catch (error) {
       judged = { outcome: 'failed', reason: `the build did not verify: ${(error as Error).message}` };
+    }
+    if (this.stopping) {
+      // A stop is no verdict on the build: the trial stays in the launch state and is judged afresh at the next start.
+      if (child) await child.exited;
+      this.child = null;
+      return null;
     }
     const latest = readLaunchState(this.options.state);
     if (judged.outcome === 'ready' && child) {
@@ -110,6 +134,7 @@ export class Launcher {
     const reason = judged.outcome === 'failed' ? judged.reason : 'the build was online, but its process is gone';
     logger.error('the new build did not come online in time; going back to the build that ran before', { version: trial.build.version, reason });
     if (child) await this.stopChild(child);
+    this.child = null;
     this.fallbackUntil = this.now() + trial.deadlineMs;
     await writeLaunchState(this.options.state, {
       ...latest,
@@ -137,13 +162,15 @@ export class Launcher {
       try {
         await this.verified(file);
       } catch (error) {
+        if (this.stopping) return null;
         this.options.logger.error('a build did not verify; it is not started', { file, error: (error as Error).message });
         continue;
       }
+      if (this.stopping) return null;
       // The build that starts after a failed trial is still in the handover's gap: fencing waits as long again.
       const until = this.fallbackUntil;
       this.fallbackUntil = null;
-      return this.options.start(file, until);
+      return this.start(file, until);
     }
     this.options.logger.error('no build verifies, not even the installed one; reinstall the agent');
     return null;
@@ -158,7 +185,7 @@ export class Launcher {
     }
     const release: SignedManifest | null = readReleaseFile(file);
     if (!release) throw new Error(`${releaseFileOf(file)} is missing`);
-    await verifyBuild(file, release, key);
+    await verifyBuild(file, release, key, this.stopped.signal);
   }
 
   private async stopChild(child: BuildProcess): Promise<void> {

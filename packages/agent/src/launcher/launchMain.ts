@@ -27,9 +27,10 @@ export async function launchMain(env: NodeJS.ProcessEnv = process.env): Promise<
   const logger = createLogger({ level: settings.logLevel }).child({ role: 'launcher' });
   const installed = BUILD_KIND === 'exe' ? process.execPath : path.resolve(process.argv[1] ?? '');
   const launcher = new Launcher({ state, key: settings.releaseKey, installed, start: startBuild, logger });
+  // Each signal goes on to the build that runs, trial or not, as it came: systemd's stop must reach the agent, not wait for its timeout.
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info('signal received; stopping the agent', { signal });
-    launcher.stop();
+    launcher.stop(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
