@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -198,5 +198,28 @@ describe('Launcher', () => {
     assert.ok(Date.now() - stoppedAt < 1_000, `the launcher took ${Date.now() - stoppedAt} ms to stop`);
     assert.equal(s.started.length, 0);
     assert.equal(readLaunchState(s.state).trial?.build.file, file);
+  });
+
+  it('prunes after a handover only the builds no state names and older than it: a download the new build began is kept', async () => {
+    const s = await setup();
+    const builds = path.join(s.state.path, BUILDS_FOLDER);
+    const old = path.join(builds, '0.0.9-old.js');
+    await place(old, '0.0.9', s.privateKey);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const file of [old, releaseFileOf(old)]) utimesSync(file, hourAgo, hourAgo);
+    const { running } = await runAndHandOver(s, '0.2.0');
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 2);
+    // The new build, online, already fetches its next upgrade.
+    const next = path.join(builds, '0.3.0-def.js.partial');
+    writeFileSync(next, 'half a build');
+    s.started[1]!.readyNow();
+    await until(() => readLaunchState(s.state).current?.version === '0.2.0');
+    assert.equal(existsSync(next), true, 'the download in progress was removed');
+    assert.equal(existsSync(path.join(builds, '0.2.0-abc.js')), true);
+    assert.equal(existsSync(old), false, 'a build from before the handover was kept');
+    assert.equal(existsSync(releaseFileOf(old)), false);
+    s.launcher.stop();
+    await running;
   });
 });

@@ -1,4 +1,4 @@
-import { rmSync, readdirSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ReleaseKey } from '@lormas/protocol/release';
 import type { Logger } from '../logger.js';
@@ -103,6 +103,7 @@ export class Launcher {
     const file = this.buildPath(trial.build);
     let judged: Judged;
     let child: BuildProcess | null = null;
+    const handoverAt = this.now();
     try {
       await this.verified(file);
       if (this.stopping) return null;
@@ -128,7 +129,7 @@ export class Launcher {
         trial: null,
         lastUpgrade: { version: trial.build.version, outcome: 'succeeded', at: this.now() },
       });
-      this.prune([trial.build, latest.current]);
+      this.prune(handoverAt);
       return child;
     }
     const reason = judged.outcome === 'failed' ? judged.reason : 'the build was online, but its process is gone';
@@ -202,12 +203,26 @@ export class Launcher {
     clearTimeout(timer);
   }
 
-  /** Removes the builds (and their manifests) that are neither current nor the fallback. */
-  private prune(keep: (BuildRef | null)[]): void {
+  /**
+   * Removes the builds (and their manifests) that the launch state names no more and that are
+   * older than the handover (`handoverAt`, epoch ms). The new build runs while this runs, and
+   * may already be downloading its own next upgrade into the folder (`.partial`) or have named
+   * it as the next trial: the state is read again here, and nothing written since the handover
+   * began is touched.
+   */
+  private prune(handoverAt: number): void {
     const folder = path.join(this.options.state.path, BUILDS_FOLDER);
-    const kept = new Set(keep.filter((b): b is BuildRef => b !== null).flatMap((b) => [b.file, `${b.file}.release.json`]));
+    const { current, previous, trial } = readLaunchState(this.options.state);
+    const named = [current, previous, trial?.build ?? null].filter((b): b is BuildRef => b !== null);
+    const kept = new Set(named.flatMap((b) => [b.file, releaseFileOf(b.file)]));
     try {
-      for (const name of readdirSync(folder)) if (!kept.has(name)) rmSync(path.join(folder, name), { force: true });
+      for (const name of readdirSync(folder)) {
+        if (kept.has(name)) continue;
+        const file = path.join(folder, name);
+        // Gone already, or changed since the handover began: not ours to remove.
+        const changedAt = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+        if (changedAt !== undefined && changedAt < handoverAt) rmSync(file, { force: true });
+      }
     } catch (error) {
       this.options.logger.warn('old builds could not be removed', { error: (error as Error).message });
     }
