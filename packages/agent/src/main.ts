@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { type AgentConfig, type AgentSettings, ConfigError, helpText, loadSettings, withToken } from './config.js';
+import { EXIT_CONFIG } from './configError.js';
 import { JoinRefusedError, JoinTimeoutError } from './join/joinExchange.js';
 import { joinNode } from './join/joinNode.js';
 import { readTokenFile, TokenFileError } from './join/TokenFile.js';
@@ -14,7 +15,7 @@ import { AGENT_VERSION } from './version.js';
 export { startAgent, type RunningAgent } from './startAgent.js';
 
 /** Exit status for a usage or configuration error (sysexits' EX_USAGE is 64; 2 is the shell's convention, which systemd shows plainly). */
-export const EXIT_USAGE = 2;
+export const EXIT_USAGE = EXIT_CONFIG;
 
 /** One line on stderr, the way every refusal to start is reported. */
 const fail = (message: string) => {

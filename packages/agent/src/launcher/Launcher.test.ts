@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { encodeReleaseKey, parseReleaseKey } from '@lormas/protocol';
+import { EXIT_CONFIG } from '../configError.js';
 import { createLogger } from '../logger.js';
 import { signBuild, signManifest } from '../release/signRelease.js';
 import { StateDir } from '../StateDir.js';
@@ -153,6 +155,16 @@ describe('Launcher', () => {
     assert.equal(s.started[0]!.file, s.installed);
     s.launcher.stop();
     await running;
+  });
+
+  it('exits 2, which the unit does not restart, when no build verifies, not even the installed one', async () => {
+    const s = await setup();
+    writeFileSync(s.installed, '// tampered\n');
+    assert.equal(await s.launcher.run(), EXIT_CONFIG);
+    assert.equal(EXIT_CONFIG, 2);
+    assert.equal(s.started.length, 0);
+    const unit = readFileSync(fileURLToPath(new URL('../../lormas-agent.service', import.meta.url)), 'utf8');
+    assert.match(unit, new RegExp(`^RestartPreventExitStatus=${EXIT_CONFIG}$`, 'm'));
   });
 
   it('passes each signal on to the running build as it came (SIGINT stays SIGINT)', async () => {

@@ -1,6 +1,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ReleaseKey } from '@lormas/protocol/release';
+import { EXIT_CONFIG } from '../configError.js';
 import type { Logger } from '../logger.js';
 import type { StateDir } from '../StateDir.js';
 import { EXIT_HANDOVER } from './handover.js';
@@ -56,7 +57,11 @@ export class Launcher {
     this.now = options.now ?? Date.now;
   }
 
-  /** Runs builds until one exits for another reason than a handover, or `stop`. Resolves with the exit status. */
+  /**
+   * Runs builds until one exits for another reason than a handover, or `stop`. Resolves with the
+   * exit status: the build's, 0 after a stop, or `EXIT_CONFIG` when no build verifies (a
+   * restart cannot mend that: the release key or the installed build must change).
+   */
   async run(): Promise<number> {
     for (;;) {
       if (this.stopping) return 0;
@@ -64,7 +69,7 @@ export class Launcher {
       let child: BuildProcess | null = null;
       if (state.trial) child = await this.runTrial(state);
       if (!child && !this.stopping) child = await this.startVerified(readLaunchState(this.options.state));
-      if (!child) return this.stopping ? 0 : 1;
+      if (!child) return this.stopping ? 0 : EXIT_CONFIG;
       const exit = await child.exited;
       this.child = null;
       if (this.stopping) return exit.code ?? 0;
