@@ -20,8 +20,9 @@ import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({ options: { exe: { type: 'boolean', default: false }, version: { type: 'string' }, out: { type: 'string', default: 'dist/agent.js' } } });
-if (args.version !== undefined && !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(args.version)) {
-  console.error('--version must be MAJOR.MINOR.PATCH[-pre.release]');
+// Semver's canonical form (no leading zeros): a version the agents' order has no place for could never be upgraded from.
+if (args.version !== undefined && !/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*)?$/.test(args.version)) {
+  console.error('--version must be MAJOR.MINOR.PATCH[-pre.release], without leading zeros');
   process.exit(2);
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   type ArtifactKind,
   compareAgentVersions,
+  isOrderableAgentVersion,
   parseReleaseKey,
   type ReleaseKey,
   ReleaseManifest,
@@ -94,7 +95,8 @@ export class ReleaseCatalog {
       const release = this.read(name.slice(0, -'.release.json'.length), key);
       if (release) releases.push(release);
     }
-    return releases.sort((a, b) => compareAgentVersions(b.manifest.version, a.manifest.version) || a.file.localeCompare(b.file));
+    // Every version here is orderable (`read` skips the others): `?? 0` is never taken.
+    return releases.sort((a, b) => (compareAgentVersions(b.manifest.version, a.manifest.version) ?? 0) || a.file.localeCompare(b.file));
   }
 
   /** The newest version of any build, or null. */
@@ -123,6 +125,7 @@ export class ReleaseCatalog {
       const release = SignedRelease.parse(JSON.parse(readFileSync(`${path}.release.json`, 'utf8')));
       if (!verifyManifestSignature(release.manifest, release.signature, key)) return this.skip(path, 'its manifest is not signed by release-key.pub');
       const manifest = ReleaseManifest.parse(JSON.parse(release.manifest));
+      if (!isOrderableAgentVersion(manifest.version)) return this.skip(path, `its version ${manifest.version} has no place in semver's order (a numeric part with a leading zero)`);
       const stat = statSync(path);
       if (stat.size !== manifest.sizeBytes) return this.skip(path, `it has ${stat.size} bytes; its manifest says ${manifest.sizeBytes}`);
       if (this.sha256(path, stat) !== manifest.sha256) return this.skip(path, "it does not hash to its manifest's SHA-256");
