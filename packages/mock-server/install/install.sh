@@ -1,8 +1,13 @@
 #!/bin/sh
 # Installs the Lormas node agent on this host and joins it to a Lormas server:
 #
-#   curl -fsSL https://SERVER/agent/install.sh | sudo sh -s -- \
-#     --server https://SERVER --join-code CODE --release-key FINGERPRINT
+#   curl -fsSL https://SERVER/agent/install.sh | LORMAS_JOIN_CODE=CODE sudo --preserve-env=LORMAS_JOIN_CODE \
+#     sh -s -- --server https://SERVER --release-key FINGERPRINT
+#
+# The join code comes in the environment, never on a command line: every user of the host can
+# read a command line (ps) for as long as the script runs, and the code is the node's token
+# until it is used. (`VAR=value sudo` puts it in sudo's environment, root's; `sudo VAR=value`
+# would put it in sudo's command line.)
 #
 # The server's dashboard (or POST /api/nodes/:id/join) prints this line with its own values.
 # What it does, each step safe to repeat:
@@ -36,27 +41,32 @@ die() {
 }
 usage() {
   cat >&2 <<'USAGE'
-usage: install.sh --server URL --join-code CODE --release-key FINGERPRINT
+usage: LORMAS_JOIN_CODE=CODE install.sh --server URL --release-key FINGERPRINT
   --server URL          the Lormas server, http:// or https:// (agents dial it as ws:// or wss://)
-  --join-code CODE      the single-use join code the server issued for this node
   --release-key FP      SHA-256 fingerprint (64 hex digits) of the operator's release key
+  LORMAS_JOIN_CODE      (environment) the single-use join code the server issued for this node
 USAGE
   exit 2
 }
 
 SERVER=
-CODE=
+CODE=${LORMAS_JOIN_CODE:-}
+# Only the join below needs it, as JOIN_CODE; nothing else this script starts inherits it.
+unset LORMAS_JOIN_CODE
 FINGERPRINT=
 while [ $# -gt 0 ]; do
   case $1 in
     --server) [ $# -ge 2 ] || usage; SERVER=$2; shift 2 ;;
-    --join-code) [ $# -ge 2 ] || usage; CODE=$2; shift 2 ;;
+    --join-code | --join-code=*)
+      say "--join-code is refused: a command line is visible to every user of this host (ps); pass the code as LORMAS_JOIN_CODE in the environment"
+      exit 2 ;;
     --release-key) [ $# -ge 2 ] || usage; FINGERPRINT=$2; shift 2 ;;
     -h | --help) usage ;;
     *) say "unknown argument: $1"; usage ;;
   esac
 done
-[ -n "$SERVER" ] && [ -n "$CODE" ] && [ -n "$FINGERPRINT" ] || usage
+[ -n "$SERVER" ] && [ -n "$FINGERPRINT" ] || usage
+[ -n "$CODE" ] || { say "no join code: pass it as LORMAS_JOIN_CODE in the environment"; usage; }
 SERVER=${SERVER%/}
 case $SERVER in
   http://*/* | https://*/*) die "--server must be an origin without a path, such as https://lormas.example.com" ;;
@@ -156,8 +166,8 @@ DIR=$ROOT$PREFIX
 install -d -m 0755 -o root -g root "$DIR"
 install -m 0755 -o root -g root "$TMP/build" "$DIR/.$FILE.new"
 mv -f "$DIR/.$FILE.new" "$DIR/$FILE"
-MANIFEST_JSON=$(sed 's/"/\\"/g' "$TMP/manifest")
 SIGNATURE=$(tr -d ' \n\r' <"$TMP/signature")
+MANIFEST_JSON=$(sed 's/"/\\"/g' "$TMP/manifest")
 printf '{"manifest":"%s","signature":"%s"}\n' "$MANIFEST_JSON" "$SIGNATURE" >"$DIR/.$FILE.release.json.new"
 chmod 0644 "$DIR/.$FILE.release.json.new"
 mv -f "$DIR/.$FILE.release.json.new" "$DIR/$FILE.release.json"
@@ -206,8 +216,9 @@ as_agent() {
 if [ -f "$DIR/state/node-token" ]; then
   say "this node has joined already; its token is kept (remove $PREFIX/state/node-token to join again)"
 else
+  # Exported, not passed as `env JOIN_CODE=...`: an argument would show the code in ps.
   # shellcheck disable=SC2086 # RUN_HERE is a command and its file argument.
-  (cd "$DIR" && as_agent env "CONFIG_FILE=$DIR/agent.conf" "STATE_DIR=$DIR/state" "JOIN_CODE=$CODE" $RUN_HERE join) ||
+  (cd "$DIR" && CONFIG_FILE=$DIR/agent.conf STATE_DIR=$DIR/state JOIN_CODE=$CODE && export CONFIG_FILE STATE_DIR JOIN_CODE && as_agent $RUN_HERE join) ||
     die "the join failed (see above); nothing was started"
   say "joined the server at $SERVER"
 fi

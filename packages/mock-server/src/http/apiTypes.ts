@@ -195,7 +195,7 @@ export interface JoinCodeView {
   nodeId: string;
   code: string;
   expiresAt: IsoTime;
-  /** `curl ... | sudo sh -s -- ...`, or null when the server offers no builds or no release key. */
+  /** `curl ... | LORMAS_JOIN_CODE=... sudo --preserve-env=LORMAS_JOIN_CODE sh -s -- ...`, or null when the server offers no builds or no release key. */
   command: string | null;
   /** Why there is no command, when there is none. */
   note: string | null;

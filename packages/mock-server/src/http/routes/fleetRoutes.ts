@@ -39,7 +39,8 @@ export function fleetRoutes(router: Router, api: ApiContext): void {
       expiresAt: new Date(expiresAt).toISOString(),
       command:
         key && builds
-          ? `curl -fsSL ${quote(`${server}/agent/install.sh`)} | sudo sh -s -- --server ${quote(server)} --join-code ${code} --release-key ${key.fingerprint}`
+          ? // The code goes in sudo's environment (root's to read), not on a command line, which every user of the node sees in ps.
+            `curl -fsSL ${quote(`${server}/agent/install.sh`)} | LORMAS_JOIN_CODE=${code} sudo --preserve-env=LORMAS_JOIN_CODE sh -s -- --server ${quote(server)} --release-key ${key.fingerprint}`
           : null,
       note: key && builds ? null : 'this server offers no signed agent builds (RELEASES_DIR): install the agent by hand and start it once with JOIN_CODE set',
     };

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { verify, createPublicKey } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type InstallStage, installStage, joinCode } from './support/installStage.js';
+
+const PREFIX = '/opt/lormas-agent';
+/** The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410), before the key's 32 bytes. */
+const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+
+/**
+ * The install script's own rules, under Debian's dash, on a stage with stand-in host tools
+ * (no Docker, no systemd, no new user; see `installStage`): fast, where `installScript.test.ts`
+ * installs for real.
+ */
+describe('install.sh under dash', () => {
+  let stage: InstallStage;
+  before(async () => {
+    stage = await installStage('lormas-install-dash-');
+  });
+  after(async () => {
+    await stage.close();
+    rmSync(stage.folder, { recursive: true, force: true });
+  });
+
+  const args = () => ['--server', stage.url, '--release-key', stage.fingerprint];
+
+  it('takes the join code from LORMAS_JOIN_CODE: no command line on the host holds it while it runs', async () => {
+    stage.setManifest('');
+    const code = joinCode();
+    const { exited } = stage.run(args(), { LORMAS_JOIN_CODE: code });
+    const { code: status, output } = await exited;
+    assert.equal(status, 0, output);
+    const report = JSON.parse(readFileSync(join(stage.root, PREFIX, 'state', 'report.json'), 'utf8')) as { code: string; holding: string[] };
+    assert.equal(report.code, code, 'the agent did not get the join code');
+    assert.deepEqual(report.holding, [], 'a command line holds the join code');
+    rmSync(join(stage.root, PREFIX), { recursive: true, force: true });
+  });
+
+  it('refuses --join-code on the command line, naming the variable to use, and installs nothing', async () => {
+    const { exited } = stage.run([...args(), '--join-code', joinCode()]);
+    const { code, output } = await exited;
+    assert.equal(code, 2, output);
+    assert.match(output, /--join-code is refused: .*visible to every user.*LORMAS_JOIN_CODE/);
+    assert.equal(existsSync(join(stage.root, PREFIX)), false);
+  });
+});
