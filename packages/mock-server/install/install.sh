@@ -82,7 +82,7 @@ case $FINGERPRINT in *[!0-9a-f]*) die "--release-key must be 64 hex digits" ;; e
 case $SERVER in https://*) AGENT_URL="wss://${SERVER#https://}" ;; *) AGENT_URL="ws://${SERVER#http://}" ;; esac
 
 [ "$(id -u)" -eq 0 ] || die "run as root: curl ... | sudo sh -s -- ..."
-for tool in curl sha256sum base64 tr sed uname mktemp install; do
+for tool in curl sha256sum base64 tr sed awk od uname mktemp install; do
   command -v "$tool" >/dev/null 2>&1 || die "this script needs $tool"
 done
 
@@ -139,6 +139,21 @@ else
   die "cannot check the build's signature: install Node.js 18+ or OpenSSL 3"
 fi
 
+# A file's exact bytes as a JSON string. The launcher checks the signature over the string's
+# text, so every byte the key signed must come back: a trailing newline or CR too (a command
+# substitution would drop the one, and a raw CR is no JSON).
+json_string() {
+  od -An -v -tu1 "$1" | LC_ALL=C awk '
+    BEGIN { printf "\"" }
+    {
+      for (i = 1; i <= NF; i++) {
+        b = $i + 0
+        if (b == 34) printf "\\\""; else if (b == 92) printf "\\\\"; else if (b < 32 || b == 127) printf "\\u%04x", b; else printf "%c", b
+      }
+    }
+    END { printf "\"" }'
+}
+
 # The manifest is verified: its fields can be read. It is one line of JSON, keys in a fixed order.
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}[,}].*/\1/p" "$TMP/manifest"; }
 VERSION=$(field version)
@@ -167,8 +182,7 @@ install -d -m 0755 -o root -g root "$DIR"
 install -m 0755 -o root -g root "$TMP/build" "$DIR/.$FILE.new"
 mv -f "$DIR/.$FILE.new" "$DIR/$FILE"
 SIGNATURE=$(tr -d ' \n\r' <"$TMP/signature")
-MANIFEST_JSON=$(sed 's/"/\\"/g' "$TMP/manifest")
-printf '{"manifest":"%s","signature":"%s"}\n' "$MANIFEST_JSON" "$SIGNATURE" >"$DIR/.$FILE.release.json.new"
+printf '{"manifest":%s,"signature":"%s"}\n' "$(json_string "$TMP/manifest")" "$SIGNATURE" >"$DIR/.$FILE.release.json.new"
 chmod 0644 "$DIR/.$FILE.release.json.new"
 mv -f "$DIR/.$FILE.release.json.new" "$DIR/$FILE.release.json"
 install -d -m 0700 -o "$AGENT_USER" -g "$AGENT_USER" "$DIR/state"

@@ -45,4 +45,21 @@ describe('install.sh under dash', () => {
     assert.match(output, /--join-code is refused: .*visible to every user.*LORMAS_JOIN_CODE/);
     assert.equal(existsSync(join(stage.root, PREFIX)), false);
   });
+
+  for (const [what, suffix] of [
+    ['a trailing newline', '\n'],
+    ['a trailing CRLF', '\r\n'],
+  ] as const) {
+    it(`installs a manifest with ${what} byte for byte: the launcher's signature check passes on it`, async () => {
+      const text = stage.setManifest(suffix);
+      const { exited } = stage.run(args(), { LORMAS_JOIN_CODE: joinCode() });
+      const { code, output } = await exited;
+      assert.equal(code, 0, output);
+      const kept = JSON.parse(readFileSync(join(stage.root, PREFIX, 'agent.js.release.json'), 'utf8')) as { manifest: string; signature: string };
+      assert.equal(kept.manifest, text);
+      const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI, stage.publicKey]), format: 'der', type: 'spki' });
+      assert.ok(verify(null, Buffer.from(kept.manifest, 'utf8'), key, Buffer.from(kept.signature, 'base64')), 'the kept manifest does not verify');
+      rmSync(join(stage.root, PREFIX), { recursive: true, force: true });
+    });
+  }
 });
