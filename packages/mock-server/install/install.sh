@@ -102,7 +102,11 @@ fi
 if [ "$KIND" = js ]; then BUILD_ARCH=any; FILE=agent.js; else BUILD_ARCH=$ARCH; FILE=lormas-agent; fi
 
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT INT TERM
+# INT and TERM end the script, with the shell's status for the signal, and EXIT cleans up: a trap
+# that only cleaned up would let the script run on into the next step without its files.
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 fetch() {
   curl -fsS --proto '=http,https' --max-redirs 0 -o "$2" "$SERVER$1" || die "could not download $SERVER$1"
 }

@@ -62,4 +62,19 @@ describe('install.sh under dash', () => {
       rmSync(join(stage.root, PREFIX), { recursive: true, force: true });
     });
   }
+
+  it('ends on SIGTERM with status 143 and its temporary files removed, going no further', async () => {
+    stage.setManifest('');
+    const hold = stage.hold('/agent/latest/js-any/manifest');
+    const { pid, exited } = stage.run(args(), { LORMAS_JOIN_CODE: joinCode() });
+    await hold.arrived;
+    process.kill(pid, 'SIGTERM');
+    // dash runs the trap once the download in the foreground is done.
+    setTimeout(hold.release, 200);
+    const { code, output } = await exited;
+    assert.equal(code, 143, output);
+    assert.equal(stage.requests.at(-1), '/agent/latest/js-any/manifest', `it went on: ${stage.requests.join(', ')}`);
+    assert.deepEqual(readdirSync(stage.tmp), [], 'its temporary folder is left behind');
+    assert.equal(existsSync(join(stage.root, PREFIX)), false);
+  });
 });
