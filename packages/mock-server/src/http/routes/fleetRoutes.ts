@@ -50,7 +50,8 @@ export function fleetRoutes(router: Router, api: ApiContext): void {
   router.add('GET', '/api/agents/releases', () => {
     const key = api.catalog.key();
     const releases: ReleaseView[] = api.catalog.list().map((release) => ({ ...release.manifest, file: release.file, path: release.path }));
-    return { status: 200, body: { releaseKey: key ? { publicKey: key.publicKey, fingerprint: key.fingerprint } : null, latest: releases[0]?.version ?? null, releases } };
+    const agentUrl = api.publicUrl().replace(/^http/, 'ws');
+    return { status: 200, body: { releaseKey: key ? { publicKey: key.publicKey, fingerprint: key.fingerprint } : null, latest: releases[0]?.version ?? null, releases, agentUrl } };
   });
 
   router.add('POST', '/api/agents/rollout', { body: StartRollout }, async ({ body }) => {
