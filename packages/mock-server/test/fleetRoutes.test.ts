@@ -126,4 +126,36 @@ describe('fleet routes: join codes', () => {
     const releases = await call(server, 'GET', '/api/agents/releases');
     assert.equal(releases.body.agentUrl, 'wss://lormas.example.com');
   });
+
+  it('refuses a code past its expiry with 403 JOIN_CODE_EXPIRED', async () => {
+    const node = await registerNode(server, 'expired');
+    const { body } = await issue(node.id, { ttlSeconds: 60 });
+    clock += 60_000;
+    const res = await exchange(body.code);
+    assert.deepEqual([res.status, res.body.error.code], [403, 'JOIN_CODE_EXPIRED']);
+  });
+
+  it("refuses a revoked node's code with 403 and issues it no token", async () => {
+    const node = await registerNode(server, 'revoked');
+    const { body } = await issue(node.id);
+    assert.equal((await call(server, 'DELETE', `/api/nodes/${node.id}`)).status, 200);
+    const res = await exchange(body.code);
+    assert.equal(res.status, 403, JSON.stringify(res.body));
+    assert.equal(res.body.error.code, 'JOIN_CODE_UNKNOWN');
+    assert.equal(res.body.token, undefined);
+  });
+
+  it('refuses a ttlSeconds of 0, negative, over the maximum or not a whole number with 400, and takes the bounds', async () => {
+    const node = await registerNode(server, 'ttl');
+    for (const ttlSeconds of [0, -1, -3600, 59, MAX_TTL_SECONDS + 1, 1e300, 60.5, '600', null, true, [600], { seconds: 600 }]) {
+      const res = await issue(node.id, { ttlSeconds });
+      assert.equal(res.status, 400, `${JSON.stringify(ttlSeconds)}: ${res.text}`);
+      assert.equal(res.body.error.code, 'BAD_REQUEST', JSON.stringify(ttlSeconds));
+    }
+    for (const ttlSeconds of [60, MAX_TTL_SECONDS]) {
+      const res = await issue(node.id, { ttlSeconds });
+      assert.equal(res.status, 201, `${ttlSeconds}: ${res.text}`);
+      assert.equal(Date.parse(res.body.expiresAt), clock + ttlSeconds * 1000);
+    }
+  });
 });
