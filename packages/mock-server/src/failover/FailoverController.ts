@@ -99,6 +99,17 @@ export class FailoverController {
   private nodeList: { readAt: number; nodes: NodeRecord[] } | null = null;
   /** Counts node changes, so a list read while one happened is not kept. */
   private nodeChanges = 0;
+  /**
+   * Lost nodes whose HA containers are all pending already, so a check does not read them
+   * again: reading each lost node's containers every check cost 5,000 queries a second with
+   * 5,000 nodes lost, and delayed every heartbeat behind it. A change of a container on such a
+   * node (placed there, moved away, updated) has it read again at the next check; so does
+   * every new read of the node list, which also brings the writes of other replicas this one
+   * is not told of, and every change of leadership.
+   */
+  private readonly lostRead = new Set<string>();
+  /** Counts container changes, so a lost node whose containers changed while they were read is read again. */
+  private containerChanges = 0;
   readonly chooser: NodeChooser;
   /** Told of every change of a node's health as the checks see it (the live event stream listens). */
   healthListener: ((nodeId: string, health: NodeHealth) => void) | null = null;
@@ -114,6 +125,10 @@ export class FailoverController {
     this.since = this.now();
     this.chooser = options.chooser ?? new NodeChooser({ store: options.store, liveness: options.liveness, healthOf: (nodeId) => this.healthOf(nodeId) });
     options.store.changes.on('change', (change) => {
+      if (change.kind === 'container') {
+        this.containerChanges++;
+        for (const record of [change.before, change.after]) if (record) this.lostRead.delete(record.nodeId);
+      }
       if (change.kind !== 'node') return;
       this.nodeList = null;
       this.nodeChanges++;
@@ -127,6 +142,7 @@ export class FailoverController {
     const changes = this.nodeChanges;
     const nodes = await this.options.store.nodes.list();
     if (changes === this.nodeChanges) this.nodeList = { readAt, nodes };
+    this.lostRead.clear();
     return nodes;
   }
 
@@ -154,6 +170,7 @@ export class FailoverController {
     this.since = this.now();
     this.last = null;
     this.holdSince = null;
+    this.lostRead.clear();
     this.takingOver = this.adopt().finally(() => (this.takingOver = null));
     return this.takingOver;
   }
@@ -179,6 +196,7 @@ export class FailoverController {
   /** This replica lost the lease: it stops moving containers; moves in flight finish, the next leader takes over the rest. */
   standDown(): void {
     for (const [containerId, item] of this.pending) if (!item.inFlight) this.pending.delete(containerId);
+    this.lostRead.clear();
     this.options.logger.info('failover leadership lost');
   }
 
@@ -344,13 +362,22 @@ export class FailoverController {
     const { store, liveness, actions } = this.options;
     for (const node of nodes) {
       const live = liveness.get(node.id);
-      if (live.status !== 'lost' || this.returning.has(node.id) || isReturning(live)) continue;
+      if (live.status !== 'lost' || this.returning.has(node.id) || isReturning(live)) {
+        this.lostRead.delete(node.id);
+        continue;
+      }
+      if (this.lostRead.has(node.id)) continue;
+      const changes = this.containerChanges;
+      // A container a planned migration is moving is left alone now and looked at again later.
+      let complete = true;
       for (const record of await store.containers.list(node.id)) {
+        if (actions.moving.has(record.id)) complete = false;
         if (!record.ha || this.pending.has(record.id) || actions.moving.has(record.id)) continue;
         const migration = await store.migrations.start({ containerId: record.id, containerName: record.name, trigger: 'node-lost', sourceNodeId: node.id, targetNodeId: null });
         await store.migrations.step(migration.id, 'node-lost', 'info', `no heartbeat for more than ${this.lostAfterMs} ms`);
         this.pending.set(record.id, { migrationId: migration.id, containerId: record.id, sourceNodeId: node.id, attempts: 0, nextAt: this.now(), target: null, inFlight: null });
       }
+      if (complete && changes === this.containerChanges) this.lostRead.add(node.id);
     }
   }
 
