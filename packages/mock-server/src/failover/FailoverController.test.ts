@@ -137,6 +137,20 @@ describe('FailoverController', () => {
     assert.equal(actions.created.length, 2);
   });
 
+  it('reads the node list of its own sqlite store once, and again only after a node change', async () => {
+    const [, b] = await addNodes('a', 'b');
+    const failover = controller();
+    let reads = 0;
+    const list = store.nodes.list.bind(store.nodes);
+    store.nodes.list = (...args: Parameters<typeof list>) => (reads++, list(...args));
+    await advance(failover, 30_000, [b!]);
+    assert.equal(reads, 1, 'thirty seconds of checks read the list once');
+    const c = (await store.nodes.create({ name: 'c' })).id;
+    await advance(failover, 250, [b!]);
+    assert.equal(reads, 2);
+    assert.ok(failover.healthOf(c), 'the node registered since is judged');
+  });
+
   it('moves nothing in the grace window after the start, and moves once it ends', async () => {
     const [a, b] = await addNodes('a', 'b');
     const web = await ha(a!, 'web');

@@ -71,18 +71,25 @@ describe('EventStream', () => {
     assert.equal(stream.write({ b: 2 }), false, 'an ended stream takes nothing more');
   });
 
-  it('counts what it holds toward the slow-reader limit, and cuts the reader off past it', () => {
-    const { res, stream } = open({ flushIntervalMs: 60_000, maxBufferedBytes: 100 });
-    res.writableLength = 60;
-    assert.equal(stream.write({ text: 'x'.repeat(30) }), true);
-    assert.equal(stream.write({ text: 'y' }), false, '60 bytes unread and 43 held pass the 100-byte limit');
+  it('sends what it holds at once when it reaches flushAtBytes, before the interval', () => {
+    const { res, stream } = open({ flushIntervalMs: 60_000, flushAtBytes: 100 });
+    stream.write({ text: 'x'.repeat(40) });
+    assert.equal(res.writes.length, 0);
+    stream.write({ text: 'y'.repeat(40) });
+    assert.equal(res.writes.length, 1, 'two events of 57 bytes pass 100');
+  });
+
+  it('cuts off a reader that leaves more than maxBufferedBytes unread', () => {
+    const { res, stream } = open({ maxBufferedBytes: 100 });
+    res.writableLength = 101;
+    assert.equal(stream.write({ a: 1 }), false);
     assert.equal(res.ended, true);
     assert.match(res.writes.join(''), /SLOW_READER/);
   });
 
-  it('refuses a flush interval that is not a number of milliseconds >= 0', () => {
-    for (const value of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      assert.throws(() => new EventStream(new FakeResponse() as unknown as ServerResponse, 'sse', { flushIntervalMs: value }), /flushIntervalMs/);
-    }
+  it('refuses a flush interval or size that is out of range, naming the option', () => {
+    const make = (options: ConstructorParameters<typeof EventStream>[2]) => () => new EventStream(new FakeResponse() as unknown as ServerResponse, 'sse', options);
+    for (const value of [-1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(make({ flushIntervalMs: value }), /flushIntervalMs/);
+    for (const value of [0, 1.5, Number.NaN]) assert.throws(make({ flushAtBytes: value }), /flushAtBytes/);
   });
 });

@@ -29,6 +29,13 @@ export interface EventStreamOptions {
    * @default 0 (milliseconds)
    */
   flushIntervalMs?: number;
+  /**
+   * Gathered text is sent at once when it reaches this much, whatever the interval: a burst
+   * (thousands of nodes going online together) or a loop busy past the interval must not
+   * pile up text the reader has had no chance to read.
+   * @default 65_536 (bytes)
+   */
+  flushAtBytes?: number;
 }
 
 /**
@@ -39,10 +46,11 @@ export interface EventStreamOptions {
 export class EventStream {
   private readonly maxBufferedBytes: number;
   private readonly flushIntervalMs: number;
+  private readonly flushAtBytes: number;
   private readonly aborter = new AbortController();
   /** Text written since the last flush, sent as one write. */
   private pending: string[] = [];
-  /** Characters in `pending`: the bytes of its mostly ASCII JSON, without encoding it twice. */
+  /** Characters in `pending`: about its bytes (mostly ASCII JSON), without encoding it twice. */
   private pendingLength = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushQueued = false;
@@ -55,6 +63,8 @@ export class EventStream {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.flushIntervalMs = options.flushIntervalMs ?? 0;
     if (!Number.isFinite(this.flushIntervalMs) || this.flushIntervalMs < 0) throw new TypeError('EventStream: options.flushIntervalMs must be a number of milliseconds >= 0');
+    this.flushAtBytes = options.flushAtBytes ?? 65_536;
+    if (!Number.isInteger(this.flushAtBytes) || this.flushAtBytes < 1) throw new TypeError('EventStream: options.flushAtBytes must be a whole number of bytes >= 1');
     res.once('close', () => {
       this.aborter.abort();
       this.dropPending();
@@ -113,7 +123,7 @@ export class EventStream {
   private admit(): boolean {
     if (this.signal.aborted) return false;
     this.start();
-    if (this.res.writableLength + this.pendingLength > this.maxBufferedBytes) {
+    if (this.res.writableLength > this.maxBufferedBytes) {
       this.fail({ code: 'SLOW_READER', message: 'the client reads too slowly; stream ended' });
       return false;
     }
@@ -124,6 +134,7 @@ export class EventStream {
   private queue(text: string): void {
     this.pending.push(text);
     this.pendingLength += text.length;
+    if (this.pendingLength >= this.flushAtBytes) return this.flush();
     if (this.flushTimer || this.flushQueued) return;
     if (this.flushIntervalMs > 0) {
       this.flushTimer = setTimeout(() => this.flush(), this.flushIntervalMs);
