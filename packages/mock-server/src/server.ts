@@ -84,6 +84,8 @@ export interface MockServerOptions extends Partial<HttpLimits> {
    * @default 25 (milliseconds)
    */
   eventsFlushIntervalMs?: number;
+  /** A burst of live events is made in slices of at most this long, heartbeats read in between. @default 5 (milliseconds) */
+  eventSliceMs?: number;
   /** CPU and memory samples kept per node for sparklines. @default 120 (samples) */
   samplesPerNode?: number;
   /** At most one sample per node this often. @default 5_000 (milliseconds) */
@@ -218,6 +220,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       log,
       replayEvents: options.eventReplayEvents,
       heartbeatEventIntervalMs: options.heartbeatEventIntervalMs,
+      eventSliceMs: options.eventSliceMs,
       samplesPerNode: options.samplesPerNode,
       sampleIntervalMs: options.sampleIntervalMs,
     });
