@@ -35,20 +35,24 @@ export class SerialTasks {
 
   run(task: () => unknown): void {
     this.queued++;
-    this.chain = this.chain
-      .then(async () => {
-        const now = this.now();
-        if (this.sliceStart === null) this.sliceStart = now;
-        else if (now - this.sliceStart >= this.sliceMs) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          this.sliceStart = this.now();
-        }
-        await task();
-      })
-      .catch((error: unknown) => this.onError(error))
-      .finally(() => {
-        if (--this.queued === 0) this.sliceStart = null;
-      });
+    this.chain = this.chain.then(() => this.runOne(task));
+  }
+
+  /** Runs one task after the loop's turn if its slice is used up; never rejects. */
+  private async runOne(task: () => unknown): Promise<void> {
+    try {
+      const now = this.now();
+      if (this.sliceStart === null) this.sliceStart = now;
+      else if (now - this.sliceStart >= this.sliceMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.sliceStart = this.now();
+      }
+      await task();
+    } catch (error) {
+      this.onError(error);
+    } finally {
+      if (--this.queued === 0) this.sliceStart = null;
+    }
   }
 
   /** Resolves once every task given so far has run. */
