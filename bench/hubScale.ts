@@ -17,6 +17,8 @@ interface StepMeasure {
   latenciesMs: number[];
   /** Agents not online at the end of the window (dropped, e.g. by keep-alive under load, and dialling again). */
   offlineAtEnd: number;
+  /** What the dashboard's event stream delivered in the window (0 for the floor, which has none). */
+  eventBytes: number;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function benchHubScale({ quick }: { quick: boolean }): Promise<Benc
       median: round(m.cpuPercent),
       p99: round(m.cpuPercent),
       rounds: 1,
-      notes: `${round((m.cpuPercent / agents) * 1000, 3)} thousandths of a percent of a core per agent (floor ${round((r.cpuPercent / agents) * 1000, 3)}); one window, so median and p99 are that window`,
+      notes: `${round((m.cpuPercent / agents) * 1000, 3)} thousandths of a percent of a core per agent (floor ${round((r.cpuPercent / agents) * 1000, 3)}); the event stream's reader got ${mib(m.eventBytes)} MiB in the window; one window, so median and p99 are that window`,
     });
     const mockP99 = p99(m.latenciesMs);
     const rawP99 = p99(r.latenciesMs);
@@ -115,14 +117,17 @@ async function measureFleet(mode: 'mock' | 'raw', steps: number[], windowMs: num
       await server.gc();
       await delay(settleMs);
       await server.report();
+      const eventBytesBefore = events?.bytes() ?? 0;
       const cpuStart = cpuTimeMs(server.pid);
       const start = performance.now();
       const rssSamples = await sampleRss(server.pid, Math.round(windowMs / 1_000), 1_000);
       const cpuPercent = ((cpuTimeMs(server.pid) - cpuStart) / (performance.now() - start)) * 100;
       const report = await server.report();
-      measures.push({ agents: count, idleRssBytes, rssSamples, cpuPercent, latenciesMs: report.heartbeatLatenciesMs, offlineAtEnd: Math.max(0, count - report.online) });
+      const eventBytes = (events?.bytes() ?? 0) - eventBytesBefore;
+      // A reader cut off (SLOW_READER) would measure a server with the event stream off.
+      if (events && eventBytes === 0) throw new Error(`the dashboard event stream delivered nothing in the window at ${count} agents`);
+      measures.push({ agents: count, idleRssBytes, rssSamples, cpuPercent, latenciesMs: report.heartbeatLatenciesMs, offlineAtEnd: Math.max(0, count - report.online), eventBytes });
     }
-    if (events && events.bytes() === 0) throw new Error('the dashboard event stream delivered nothing');
     return measures;
   } finally {
     // Killed, not stopped: a graceful goodbye from thousands of agents measures nothing and takes seconds.
