@@ -80,7 +80,7 @@ export interface MockServerOptions extends Partial<HttpLimits> {
   eventsKeepAliveMs?: number;
   /**
    * `/api/events` output is gathered and sent as one write at most this often: at thousands of
-   * nodes a write per event was a fifth of the server's CPU. 0 writes at the end of each tick.
+   * nodes a write per event held a fifth of the server's profile. 0 writes at the end of each tick.
    * @default 25 (milliseconds)
    */
   eventsFlushIntervalMs?: number;

@@ -24,8 +24,8 @@ export interface EventStreamOptions {
    * Writes are gathered and sent as one socket write at most this often; 0 sends the writes
    * of each tick together at its end. A live stream of thousands of nodes' heartbeats (2,000
    * events a second at 10,000 nodes) otherwise pays a socket write per event, since each
-   * agent's frame arrives in a tick of its own: measured, those writes were a fifth of the
-   * server's time.
+   * agent's frame arrives in a tick of its own: in a CPU profile at 10,000 agents those
+   * writes held a fifth of the server's samples.
    * @default 0 (milliseconds)
    */
   flushIntervalMs?: number;
