@@ -115,6 +115,42 @@ describe('FailoverController', () => {
     assert.deepEqual(migration?.steps.map((s) => s.name), ['node-lost', 'choose-target', 'create-and-start-target']);
   });
 
+  it("reads a lost node's containers once, not at every check, and again when one is placed on it", async () => {
+    const [a, b] = await addNodes('a', 'b');
+    await ha(a!, 'web');
+    const failover = controller();
+    const reads: (string | undefined)[] = [];
+    const list = store.containers.list.bind(store.containers);
+    store.containers.list = (nodeId?: string) => (reads.push(nodeId), list(nodeId));
+    liveness.disconnected(a!, 1006);
+    await advance(failover, 3_500, [b!]);
+    assert.equal(liveness.get(a!).status, 'lost');
+    assert.equal(actions.created.length, 1);
+    const readsOfA = () => reads.filter((id) => id === a).length;
+    const afterLost = readsOfA();
+    await advance(failover, 5_000, [b!]);
+    assert.equal(readsOfA(), afterLost, 'twenty checks later its containers were not read again');
+    // A container written to the lost node afterwards is moved as before.
+    const late = await ha(a!, 'late');
+    await advance(failover, 250, [b!]);
+    assert.equal((await store.containers.get(late.id))?.nodeId, b);
+    assert.equal(actions.created.length, 2);
+  });
+
+  it('reads the node list of its own sqlite store once, and again only after a node change', async () => {
+    const [, b] = await addNodes('a', 'b');
+    const failover = controller();
+    let reads = 0;
+    const list = store.nodes.list.bind(store.nodes);
+    store.nodes.list = (...args: Parameters<typeof list>) => (reads++, list(...args));
+    await advance(failover, 30_000, [b!]);
+    assert.equal(reads, 1, 'thirty seconds of checks read the list once');
+    const c = (await store.nodes.create({ name: 'c' })).id;
+    await advance(failover, 250, [b!]);
+    assert.equal(reads, 2);
+    assert.ok(failover.healthOf(c), 'the node registered since is judged');
+  });
+
   it('moves nothing in the grace window after the start, and moves once it ends', async () => {
     const [a, b] = await addNodes('a', 'b');
     const web = await ha(a!, 'web');

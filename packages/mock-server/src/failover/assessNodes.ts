@@ -57,37 +57,40 @@ export interface Assessment {
  */
 export function assessNodes(input: AssessInput): Assessment {
   const { now, windows } = input;
-  const count = () => {
-    let silent = 0;
-    for (const node of input.nodes) if (judge(node).health !== 'online') silent += 1;
-    return silent;
-  };
   let silenceResetAt = input.silenceResetAt;
-  const baseline = () => Math.max(input.startedAt, silenceResetAt ?? -Infinity);
   const judge = (node: NodeSignal) => {
+    const baseline = Math.max(input.startedAt, silenceResetAt ?? -Infinity);
     const held = node.heldUntil == null ? -Infinity : Math.min(now, node.heldUntil);
-    const silentMs = Math.max(0, now - Math.max(node.lastSignAt ?? -Infinity, held, baseline()));
+    const silentMs = Math.max(0, now - Math.max(node.lastSignAt ?? -Infinity, held, baseline));
     const health: NodeHealth = node.lost ? 'lost' : !node.connected || silentMs > windows.suspectAfterMs ? 'suspect' : 'online';
     return { health, silentMs };
   };
-  const holdNow = (): HoldReason | null =>
-    now < input.startedAt + windows.graceMs ? 'grace' : count() * 2 > input.nodes.length ? 'majority-silent' : null;
+  // Each node is judged once a check (10,000 nodes a second), and again only when the end of
+  // a majority-silent hold moves the baseline of every silence.
+  let judged = input.nodes.map(judge);
+  const holdNow = (): HoldReason | null => {
+    if (now < input.startedAt + windows.graceMs) return 'grace';
+    let silent = 0;
+    for (const node of judged) if (node.health !== 'online') silent += 1;
+    return silent * 2 > input.nodes.length ? 'majority-silent' : null;
+  };
 
   let hold = holdNow();
   if (input.previousHold === 'majority-silent' && hold !== 'majority-silent') {
     silenceResetAt = now;
+    judged = input.nodes.map(judge);
     hold = holdNow();
   }
   const health = new Map<string, { health: NodeHealth; silentMs: number }>();
   const newlyLost: string[] = [];
-  for (const node of input.nodes) {
-    const judged = judge(node);
+  input.nodes.forEach((node, i) => {
+    const verdict = judged[i]!;
     // Heartbeats decide, not the socket: a half-open socket behind a partition still looks connected.
-    if (!hold && !node.lost && judged.silentMs > windows.lostAfterMs) {
-      judged.health = 'lost';
+    if (!hold && !node.lost && verdict.silentMs > windows.lostAfterMs) {
+      verdict.health = 'lost';
       newlyLost.push(node.nodeId);
     }
-    health.set(node.nodeId, judged);
-  }
+    health.set(node.nodeId, verdict);
+  });
   return { health, hold, newlyLost, silenceResetAt };
 }

@@ -38,6 +38,8 @@ export interface ApiContext {
   eventsMaxBufferedBytes: number;
   /** An SSE comment goes to a quiet `/api/events` reader this often. */
   eventsKeepAliveMs: number;
+  /** `/api/events` output is sent as one write at most this often (milliseconds). */
+  eventsFlushIntervalMs: number;
   /** In cluster mode, this replica and the failover leader; null in one process. */
   replica: (() => { id: string; leader: string | null }) | null;
   /** The agent builds the server offers, and its release key. */

@@ -14,6 +14,7 @@ import type { Store } from '../store/Store.js';
 import type { StoreChange } from '../store/StoreChanges.js';
 import { EventLog } from './EventLog.js';
 import { NodeSamples, type NodeSamplesOptions } from './NodeSamples.js';
+import { SerialTasks } from './SerialTasks.js';
 
 export interface LiveEventsOptions extends NodeSamplesOptions {
   store: Store;
@@ -30,6 +31,8 @@ export interface LiveEventsOptions extends NodeSamplesOptions {
   heartbeatEventIntervalMs?: number;
   /** @default Date.now */
   now?: () => number;
+  /** A burst of events is made in slices of at most this long, the event loop turning in between. @default 5 (milliseconds) */
+  eventSliceMs?: number;
 }
 
 /** Of a node reporting less than a byte in all (a fraction the contract allows), no figure: dividing by it would give an infinite one. */
@@ -62,9 +65,10 @@ export class LiveEvents {
   private readonly detach: (() => void)[] = [];
   /**
    * Events are made in the order their causes happened, though making one reads the store:
-   * each waits for the one before it.
+   * each waits for the one before it. A view that cannot be read (the node was removed
+   * meanwhile) makes no event; the stream goes on.
    */
-  private chain: Promise<void> = Promise.resolve();
+  private readonly making: SerialTasks;
   private readonly registry = new Map<string, { node: NodeRecord; cluster: ClusterRecord | null }>();
   private registryGeneration = 0;
 
@@ -73,6 +77,7 @@ export class LiveEvents {
     this.samples = new NodeSamples(options);
     this.heartbeatEventIntervalMs = options.heartbeatEventIntervalMs ?? 1_000;
     this.now = options.now ?? Date.now;
+    this.making = new SerialTasks({ sliceMs: options.eventSliceMs });
     const { store, gateway, failover } = options;
     // Sparkline samples travel in heartbeat events: in cluster mode a replica keeps the samples of
     // nodes held elsewhere from the events it reads; the sample a replica took itself is not taken twice.
@@ -116,13 +121,11 @@ export class LiveEvents {
 
   /** Resolves once every event caused so far has been made (for tests and shutdown). */
   settled(): Promise<void> {
-    return this.chain;
+    return this.making.settled();
   }
 
   private serially(make: () => Promise<void>): void {
-    this.chain = this.chain.then(make).catch(() => {
-      // A view that cannot be read (the node was removed meanwhile) makes no event; the stream goes on.
-    });
+    this.making.run(make);
   }
 
   close(): void {

@@ -16,7 +16,7 @@ export const EventsQuery = z.object({ lastEventId: z.string().max(256).optional(
 export function eventRoutes(router: Router, api: ApiContext): void {
   router.add('GET', '/api/events', { query: EventsQuery }, ({ req, res, query }) => {
     const { log } = api.live;
-    const stream = new EventStream(res, 'sse', { maxBufferedBytes: api.eventsMaxBufferedBytes });
+    const stream = new EventStream(res, 'sse', { maxBufferedBytes: api.eventsMaxBufferedBytes, flushIntervalMs: api.eventsFlushIntervalMs });
     stream.start();
     const header = req.headers['last-event-id'];
     const lastId = (Array.isArray(header) ? header[0] : header) ?? query.lastEventId;
