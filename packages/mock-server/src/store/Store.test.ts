@@ -92,6 +92,22 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await store.close();
     });
 
+    it('numbers the steps of one migration apart when several writers append at once', async () => {
+      const store = await open();
+      const migration = await store.migrations.start({ containerId: 'ctr_1', containerName: 'web', trigger: 'node-lost', sourceNodeId: 'node_a', targetNodeId: null });
+      await store.migrations.step(migration.id, 'node-lost', 'info');
+      // A leader taking a move over and the one finishing it write at the same moment: on PostgreSQL these run on separate connections.
+      const names = Array.from({ length: 24 }, (_, i) => `step-${i}`);
+      await Promise.all(names.map((name) => store.migrations.step(migration.id, name, 'info')));
+      await store.migrations.step(migration.id, 'last', 'ok');
+      const steps = (await store.migrations.get(migration.id))!.steps.map((step) => step.name);
+      assert.equal(steps.length, 26);
+      assert.equal(steps[0], 'node-lost');
+      assert.equal(steps.at(-1), 'last');
+      assert.deepEqual(steps.slice(1, -1).sort(), [...names].sort());
+      await store.close();
+    });
+
     it('keeps the first signing key stored as the one in use, so replicas starting together agree', async () => {
       const store = await open();
       const first = await store.keys.add({ kid: 'k1', alg: 'EdDSA', privateJwk: '{}', publicJwk: '{}' });
