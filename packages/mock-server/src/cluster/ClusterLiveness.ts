@@ -63,6 +63,19 @@ export class ClusterLiveness extends NodeLiveness {
     super.disconnected(nodeId, code, heldBy);
   }
 
+  /** A hold made here names this replica, so that should it die, the leader ends it (`holdsBy`). */
+  override hold(nodeId: string, untilMs: number): void {
+    super.hold(nodeId, untilMs, this.replicaId);
+  }
+
+  /** Nodes whose failover `replicaId` holds now: a dead replica's holds end with it, not at their deadline. */
+  holdsBy(replicaId: string): string[] {
+    return this.known().filter((nodeId) => {
+      const hold = this.get(nodeId).hold;
+      return hold != null && hold.by === replicaId && hold.untilMs > this.now();
+    });
+  }
+
   /** Nodes whose socket `replicaId` held when it was last heard of: what its death leaves behind. */
   heldBy(replicaId: string): string[] {
     return this.known().filter((nodeId) => {
