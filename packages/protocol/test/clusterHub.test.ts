@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type NatsServer, startNats, waitFor } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
+import { CloseCode } from '../src/closeCodes.js';
 import { AgentError } from '../src/errors.js';
 import { dialTestAgent, stubHandlers } from '../src/testing/index.js';
 import type { AgentHandlers } from '../src/agent/handlers.js';
@@ -170,6 +171,30 @@ describe('ClusterHub: the server end on several replicas, through NATS', () => {
     // The agent produces every 1 ms; unbraked it would be hundreds of items ahead of a reader taking 20 ms an item.
     assert.ok(ahead <= 8 * 3, `the agent ran ${ahead} items ahead of the reader`);
     assert.ok(carried && carried.pauses >= 5, `the owner stopped the agent's stream ${carried?.pauses} times`);
+  });
+
+  it('fails the streams of a forgotten node with AGENT_UNAVAILABLE on every replica, as a local disconnect does, wherever forget is called', async () => {
+    const [a, b, c] = await cluster();
+    const agentSocket = dial(a, 'n9', countingAgent('node-nine', { intervalMs: 5 }));
+    await ownedBy(a, 'n9', [a, b, c]);
+    const readers = [a, b, c].map((replica) => {
+      const reader = { items: 0, error: null as AgentError | null, completed: false };
+      replica.hub.client('n9').containers.logs.subscribe(
+        { id: 'web', follow: true },
+        { onData: () => void reader.items++, onError: (error) => void (reader.error = error), onComplete: () => void (reader.completed = true) },
+      );
+      return reader;
+    });
+    await waitFor(() => readers.every((reader) => reader.items >= 5), { what: 'items on every replica' });
+    const closed = closeOf(agentSocket);
+    // Forgotten through a replica that neither holds the node nor is the only reader.
+    await b.hub.forget('n9', CloseCode.Revoked, 'revoked');
+    assert.equal(await closed, CloseCode.Revoked);
+    await waitFor(() => readers.every((reader) => reader.error !== null), { what: 'every stream failed' });
+    for (const reader of readers) {
+      assert.equal(reader.error?.code, 'AGENT_UNAVAILABLE');
+      assert.equal(reader.completed, false);
+    }
   });
 
   // Last: it restarts the engine the other tests share.

@@ -60,6 +60,11 @@ export class ClusterStream implements Unsubscribable {
     this.finish();
   }
 
+  /** Ends the stream with `error` told to the reader, as a local link does when it closes. */
+  abort(error: AgentError): void {
+    if (!this.closed) this.fail(error);
+  }
+
   /**
    * The engine connection was lost and is back: what the owner sent meanwhile, and the credit
    * this replica granted, may be gone (NATS delivers at most once). A carried stream is opened

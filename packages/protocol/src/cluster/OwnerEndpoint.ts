@@ -42,6 +42,11 @@ export class OwnerEndpoint {
     for (const stream of [...this.carried]) if (stream.nodeId === nodeId) stream.moved();
   }
 
+  /** Fails `nodeId`'s carried streams with `error`: the node is gone, not moved, and their readers are told so. */
+  failCarried(nodeId: string, error: AgentError): void {
+    for (const stream of [...this.carried]) if (stream.nodeId === nodeId) stream.fail(error);
+  }
+
   isServing(nodeId: string): boolean {
     return this.served.has(nodeId);
   }
