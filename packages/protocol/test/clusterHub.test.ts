@@ -117,13 +117,36 @@ describe('ClusterHub: the server end on several replicas, through NATS', () => {
     await ownedBy(a, 'n5', [a, b, c]);
     const seen: number[] = [];
     const stream = b.hub.client('n5').containers.logs.subscribe({ id: 'web', follow: true }, { onData: ({ data }) => void seen.push(Number(data.entries[0]!.line.slice(5))) });
-    await waitFor(() => seen.length >= 50, { what: '50 items through b from a' });
+    // Waits with room for a loaded machine (a stalled replica is judged dead and comes back),
+    // and still well inside the 30 s an unanswered open takes to be given up: a stream that
+    // waits for a lost open fails here.
+    const loaded = { timeoutMs: 20_000 };
+    await waitFor(() => seen.length >= 50, { ...loaded, what: '50 items through b from a' });
     dial(c, 'n5', countingAgent('node-five', { intervalMs: 3 }));
     await ownedBy(c, 'n5', [a, b, c]);
     const moved = seen.length;
-    await waitFor(() => seen.length >= moved + 50, { what: '50 more items through b from c' });
+    await waitFor(() => seen.length >= moved + 50, { ...loaded, what: '50 more items through b from c' });
     stream.unsubscribe();
     assert.deepEqual(seen, seen.map((_, i) => i + 1));
+  });
+
+  it('reaches the owner it addresses, whoever else still listens for the node (an old owner mid-handover)', async () => {
+    const [a, b] = await cluster();
+    dial(a, 'n10', countingAgent('node-ten', { intervalMs: 3 }));
+    await ownedBy(a, 'n10', [a, b]);
+    // How a previous owner looked while it dropped the node: still subscribed to the node's own
+    // subject, where the engine could route a request to it that its client then discarded.
+    const prefix = a.hub.names.owners.replace(/_owners$/, '');
+    b.nc.subscribe(`${prefix}.node.n10`, { queue: 'owner', callback: () => {} });
+    await b.nc.flush();
+    for (let i = 0; i < 8; i++) assert.equal((await b.hub.client('n10').hello.query(undefined, { timeoutMs: 3_000 })).nodeName, 'node-ten');
+    const streams = Array.from({ length: 8 }, () => {
+      const reader = { items: 0 };
+      const stream = b.hub.client('n10').containers.logs.subscribe({ id: 'web', follow: true }, { onData: () => void reader.items++ });
+      return { reader, stream };
+    });
+    await waitFor(() => streams.every(({ reader }) => reader.items >= 3), { timeoutMs: 3_000, what: 'items on every stream' });
+    for (const { stream } of streams) stream.unsubscribe();
   });
 
   it('notices an owner that dies within its TTL; the node dials elsewhere and the stream continues from its last id', async () => {

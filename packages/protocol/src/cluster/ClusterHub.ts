@@ -224,7 +224,7 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     await this.local.forget(nodeId, code, reason);
     this.held.delete(nodeId);
     if (relay && owner !== null && owner !== this.replicaId) {
-      await this.context.nc.request(this.names.node(nodeId), encode({ t: 'forget', code, reason: reason.slice(0, 123) }), { timeout: 2_000 }).catch(() => {});
+      await this.context.nc.request(this.names.owner(owner), encode({ t: 'forget', node: nodeId, code, reason: reason.slice(0, 123) }), { timeout: 2_000 }).catch(() => {});
     }
   }
 
