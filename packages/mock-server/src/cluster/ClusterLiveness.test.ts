@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Kvm } from '@nats-io/kv';
+import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { PROTOCOL_VERSION } from '@lormas/protocol';
 import { sampleHeartbeat } from '@lormas/protocol/testing';
@@ -171,5 +171,142 @@ describe('ClusterLiveness: node liveness shared by the replicas through a KV buc
       await silence(1_000);
       assert.equal(leader.get(upgraded).status, 'lost');
     });
+  });
+});
+
+/**
+ * A bucket in memory, with the engine's revision rules (one sequence for every key, writes
+ * checked against a key's latest revision) and a watch the test feeds by hand, so that what
+ * the engine would deliver, and when, is the test's to choose.
+ */
+class FakeBucket {
+  private seq = 0;
+  readonly entries = new Map<string, { revision: number; operation: 'PUT' | 'DEL'; value: Uint8Array }>();
+  /** Writes the engine refused as stale. */
+  conflicts = 0;
+  private readonly feeds = new Set<(entry: KvEntry) => void>();
+
+  /** Watches open on the bucket. */
+  get watchers(): number {
+    return this.feeds.size;
+  }
+
+  get kv(): KV {
+    const stale = () => {
+      this.conflicts++;
+      return new Error('wrong last sequence');
+    };
+    const write = (key: string, operation: 'PUT' | 'DEL', value: string) => {
+      this.entries.set(key, { revision: ++this.seq, operation, value: new TextEncoder().encode(value) });
+      return this.seq;
+    };
+    return {
+      status: async () => ({ values: this.entries.size }),
+      watch: async () => {
+        const queue: KvEntry[] = [];
+        let wake: (() => void) | null = null;
+        let stopped = false;
+        const feed = (entry: KvEntry) => {
+          queue.push(entry);
+          wake?.();
+        };
+        this.feeds.add(feed);
+        return {
+          stop: () => {
+            stopped = true;
+            this.feeds.delete(feed);
+            wake?.();
+          },
+          async *[Symbol.asyncIterator]() {
+            while (!stopped) {
+              if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+              while (queue.length > 0) yield queue.shift()!;
+            }
+          },
+        };
+      },
+      create: async (key: string, value: string) => {
+        if (this.entries.get(key)?.operation === 'PUT') throw stale();
+        return write(key, 'PUT', value);
+      },
+      update: async (key: string, value: string, revision: number) => {
+        if (this.entries.get(key)?.revision !== revision) throw stale();
+        return write(key, 'PUT', value);
+      },
+      delete: async (key: string, options?: { previousSeq?: number }) => {
+        if (options?.previousSeq !== undefined && this.entries.get(key)?.revision !== options.previousSeq) throw stale();
+        write(key, 'DEL', '');
+      },
+      get: async (key: string) => {
+        const entry = this.entries.get(key);
+        return entry ? this.entry(key, entry.value, entry.revision, entry.operation) : null;
+      },
+    } as unknown as KV;
+  }
+
+  /** Delivers an entry to the watch, as the engine does after a write (by this replica or another). */
+  deliver(key: string, value: string, operation: 'PUT' | 'DEL' = 'PUT'): void {
+    const entry = this.entry(key, new TextEncoder().encode(value), ++this.seq, operation);
+    for (const feed of this.feeds) feed(entry);
+  }
+
+  private entry(key: string, value: Uint8Array, revision: number, operation: 'PUT' | 'DEL'): KvEntry {
+    return { key, value, revision, operation, delta: 0, isUpdate: true, created: new Date(), bucket: 'b', length: value.length } as unknown as KvEntry;
+  }
+}
+
+describe('ClusterLiveness: what it reads and writes in the bucket', () => {
+  const started = async () => {
+    const bucket = new FakeBucket();
+    const errors: unknown[] = [];
+    const liveness = new ClusterLiveness(bucket.kv, 'r1', (error) => errors.push(error));
+    await liveness.start();
+    return { bucket, liveness, errors };
+  };
+
+  it('writes a node again after deleting it without a conflict, whatever was written between', async () => {
+    const { bucket, liveness, errors } = await started();
+    liveness.connected('n1', hello);
+    liveness.connected('n2', hello);
+    await liveness.flushed();
+    // The delete's revision is not n1's last plus one: n2 was written between.
+    liveness.forget('n1');
+    await liveness.flushed();
+    assert.equal(bucket.entries.get('n1')?.operation, 'DEL');
+    liveness.connected('n1', hello);
+    await liveness.flushed();
+    assert.equal(bucket.entries.get('n1')?.operation, 'PUT');
+    assert.equal(bucket.conflicts, 0);
+    assert.deepEqual(errors, []);
+    liveness.stop();
+  });
+
+  it('keeps a node whose value in the bucket is not a node liveness out of its copy, reports it, and carries on', async () => {
+    const { bucket, liveness, errors } = await started();
+    bucket.deliver('n1', '{"status":"online","connectedSince":1}');
+    bucket.deliver('n2', 'not json');
+    bucket.deliver('n3', JSON.stringify({ ...liveness.get('n3'), status: 'online', connectedSince: 5, hello }));
+    await waitFor(() => liveness.has('n3'), { what: 'the valid node after the hostile ones' });
+    assert.equal(liveness.has('n1'), false);
+    assert.equal(liveness.has('n2'), false);
+    assert.equal(errors.length, 2);
+    assert.equal(liveness.get('n3').status, 'online');
+    liveness.stop();
+  });
+
+  it('encodes node ids that are not valid keys, and reads them back', async () => {
+    const { bucket, liveness } = await started();
+    liveness.connected('node one.eu/a', hello);
+    await liveness.flushed();
+    const [key] = [...bucket.entries.keys()];
+    assert.match(key!, /^~[0-9a-f]+$/);
+    const other = new ClusterLiveness(bucket.kv, 'r2', () => {});
+    const ready = other.start();
+    await waitFor(() => bucket.watchers === 2, { what: 'the second replica watching' });
+    bucket.deliver(key!, new TextDecoder().decode(bucket.entries.get(key!)!.value));
+    await ready;
+    assert.equal(other.get('node one.eu/a').status, 'online');
+    other.stop();
+    liveness.stop();
   });
 });
