@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type NatsServer, startNats, waitFor } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
+import { CloseCode } from '../src/closeCodes.js';
 import { AgentError } from '../src/errors.js';
 import { dialTestAgent, stubHandlers } from '../src/testing/index.js';
 import type { AgentHandlers } from '../src/agent/handlers.js';
@@ -116,13 +117,36 @@ describe('ClusterHub: the server end on several replicas, through NATS', () => {
     await ownedBy(a, 'n5', [a, b, c]);
     const seen: number[] = [];
     const stream = b.hub.client('n5').containers.logs.subscribe({ id: 'web', follow: true }, { onData: ({ data }) => void seen.push(Number(data.entries[0]!.line.slice(5))) });
-    await waitFor(() => seen.length >= 50, { what: '50 items through b from a' });
+    // Waits with room for a loaded machine (a stalled replica is judged dead and comes back),
+    // and still well inside the 30 s an unanswered open takes to be given up: a stream that
+    // waits for a lost open fails here.
+    const loaded = { timeoutMs: 20_000 };
+    await waitFor(() => seen.length >= 50, { ...loaded, what: '50 items through b from a' });
     dial(c, 'n5', countingAgent('node-five', { intervalMs: 3 }));
     await ownedBy(c, 'n5', [a, b, c]);
     const moved = seen.length;
-    await waitFor(() => seen.length >= moved + 50, { what: '50 more items through b from c' });
+    await waitFor(() => seen.length >= moved + 50, { ...loaded, what: '50 more items through b from c' });
     stream.unsubscribe();
     assert.deepEqual(seen, seen.map((_, i) => i + 1));
+  });
+
+  it('reaches the owner it addresses, whoever else still listens for the node (an old owner mid-handover)', async () => {
+    const [a, b] = await cluster();
+    dial(a, 'n10', countingAgent('node-ten', { intervalMs: 3 }));
+    await ownedBy(a, 'n10', [a, b]);
+    // How a previous owner looked while it dropped the node: still subscribed to the node's own
+    // subject, where the engine could route a request to it that its client then discarded.
+    const prefix = a.hub.names.owners.replace(/_owners$/, '');
+    b.nc.subscribe(`${prefix}.node.n10`, { queue: 'owner', callback: () => {} });
+    await b.nc.flush();
+    for (let i = 0; i < 8; i++) assert.equal((await b.hub.client('n10').hello.query(undefined, { timeoutMs: 3_000 })).nodeName, 'node-ten');
+    const streams = Array.from({ length: 8 }, () => {
+      const reader = { items: 0 };
+      const stream = b.hub.client('n10').containers.logs.subscribe({ id: 'web', follow: true }, { onData: () => void reader.items++ });
+      return { reader, stream };
+    });
+    await waitFor(() => streams.every(({ reader }) => reader.items >= 3), { timeoutMs: 3_000, what: 'items on every stream' });
+    for (const { stream } of streams) stream.unsubscribe();
   });
 
   it('notices an owner that dies within its TTL; the node dials elsewhere and the stream continues from its last id', async () => {
@@ -170,6 +194,30 @@ describe('ClusterHub: the server end on several replicas, through NATS', () => {
     // The agent produces every 1 ms; unbraked it would be hundreds of items ahead of a reader taking 20 ms an item.
     assert.ok(ahead <= 8 * 3, `the agent ran ${ahead} items ahead of the reader`);
     assert.ok(carried && carried.pauses >= 5, `the owner stopped the agent's stream ${carried?.pauses} times`);
+  });
+
+  it('fails the streams of a forgotten node with AGENT_UNAVAILABLE on every replica, as a local disconnect does, wherever forget is called', async () => {
+    const [a, b, c] = await cluster();
+    const agentSocket = dial(a, 'n9', countingAgent('node-nine', { intervalMs: 5 }));
+    await ownedBy(a, 'n9', [a, b, c]);
+    const readers = [a, b, c].map((replica) => {
+      const reader = { items: 0, error: null as AgentError | null, completed: false };
+      replica.hub.client('n9').containers.logs.subscribe(
+        { id: 'web', follow: true },
+        { onData: () => void reader.items++, onError: (error) => void (reader.error = error), onComplete: () => void (reader.completed = true) },
+      );
+      return reader;
+    });
+    await waitFor(() => readers.every((reader) => reader.items >= 5), { what: 'items on every replica' });
+    const closed = closeOf(agentSocket);
+    // Forgotten through a replica that neither holds the node nor is the only reader.
+    await b.hub.forget('n9', CloseCode.Revoked, 'revoked');
+    assert.equal(await closed, CloseCode.Revoked);
+    await waitFor(() => readers.every((reader) => reader.error !== null), { what: 'every stream failed' });
+    for (const reader of readers) {
+      assert.equal(reader.error?.code, 'AGENT_UNAVAILABLE');
+      assert.equal(reader.completed, false);
+    }
   });
 
   // Last: it restarts the engine the other tests share.

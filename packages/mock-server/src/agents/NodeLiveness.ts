@@ -25,6 +25,17 @@ export interface NodeLive {
   replica?: string | null;
   /** A lost node that dialled back and waits to be admitted: its stale copies are being removed. */
   returning?: boolean;
+  /**
+   * Failover is held for the node until `untilMs` (epoch ms on the holder's clock): an
+   * upgrade's planned gap. Kept in the node's state so that, in cluster mode, the failover
+   * leader sees a hold made by a rollout on another replica (`by`; null in one process).
+   */
+  hold?: NodeHold | null;
+}
+
+export interface NodeHold {
+  untilMs: number;
+  by: string | null;
 }
 
 export interface NodeLivenessEvents {
@@ -110,6 +121,19 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
   /** The server refused the node's agent for its version; kept (with the agent's `hello`) until it is admitted. */
   refused(nodeId: string, hello: Hello, code: number, reason: string): void {
     this.change(nodeId, (live) => ({ ...live, hello, refused: { code, reason, at: this.now() } }));
+  }
+
+  /** Holds failover for the node until `untilMs` (epoch ms); `by` names the holder in cluster mode. */
+  hold(nodeId: string, untilMs: number, by: string | null = null): void {
+    this.change(nodeId, (live) => ({ ...live, hold: { untilMs, by } }));
+  }
+
+  /** Ends the node's hold now (its silence counts from now); with `by`, only a hold that replica made. */
+  release(nodeId: string, by?: string | null): void {
+    const ends = (live: NodeLive) => live.hold != null && live.hold.untilMs > this.now() && (by === undefined || live.hold.by === by);
+    if (!ends(this.get(nodeId))) return;
+    const at = this.now();
+    this.change(nodeId, (live) => (ends(live) ? { ...live, hold: { ...live.hold!, untilMs: at } } : live));
   }
 
   /** Drops a node's state, e.g. when it is revoked. */

@@ -11,8 +11,13 @@ export interface ClusterEventLogOptions {
   prefix: string;
   /** Events a reconnecting reader can resume from; also what the stream keeps. @default 1_000 (events) */
   capacity?: number;
+  /** Wait before a `reset` owed to the readers is sent again while the engine is away. @default 500 (milliseconds) */
+  resetRetryMs?: number;
   onError(error: unknown): void;
 }
+
+/** The event that tells every reader it may have missed events and must read the state afresh (`LiveEventMap['reset']`). */
+export const LOST_EVENTS_RESET = { type: 'reset', data: { reason: 'events-lost' } } as const;
 
 /**
  * The live event stream of a cluster: a JetStream stream that every replica publishes its
@@ -25,6 +30,10 @@ export interface ClusterEventLogOptions {
 export class ClusterEventLog extends EventLog {
   private stopped = false;
   private consumer: { stop(): void } | null = null;
+  /** Publishes that failed, and how many of them the last `reset` that went out covers. */
+  private failed = 0;
+  private resetCovers = 0;
+  private resetting = false;
 
   private constructor(
     private readonly js: JetStreamClient,
@@ -33,6 +42,7 @@ export class ClusterEventLog extends EventLog {
     epoch: string,
     capacity: number,
     private readonly onError: (error: unknown) => void,
+    private readonly resetRetryMs: number,
   ) {
     super({ capacity, epoch });
   }
@@ -45,14 +55,44 @@ export class ClusterEventLog extends EventLog {
     const config = { name: stream, subjects: [subject], max_msgs: capacity, storage: StorageType.File, retention: RetentionPolicy.Limits };
     const info = await jsm.streams.info(stream).catch(() => null) ?? (await jsm.streams.add(config).catch(() => jsm.streams.info(stream)));
     const epoch = Date.parse(info.created).toString(36);
-    const log = new ClusterEventLog(jetstream(options.nc), stream, subject, epoch, capacity, options.onError);
+    const log = new ClusterEventLog(jetstream(options.nc), stream, subject, epoch, capacity, options.onError, options.resetRetryMs ?? 500);
     // The newest events the stream holds become this replica's replay buffer.
     await log.follow(Math.max(1, info.state.last_seq - capacity + 1));
     return log;
   }
 
   override publish(type: string, data: unknown): void {
-    this.js.publish(this.subject, encoder.encode(JSON.stringify({ type, data }))).catch((error: unknown) => this.onError(error));
+    this.js.publish(this.subject, encoder.encode(JSON.stringify({ type, data }))).catch((error: unknown) => {
+      this.onError(error);
+      this.failed++;
+      void this.sendReset();
+    });
+  }
+
+  /**
+   * An event that could not be published (the engine was away, or its acknowledgement was)
+   * is missing for the readers of every replica, who cannot tell. They are told with a
+   * `reset` in the stream itself, sent once the engine takes it, so that every replica's
+   * readers get it in order and a reader resuming from before it gets it too: the dashboard
+   * then reads the state afresh. Failures while one is on its way are covered by one more.
+   */
+  private async sendReset(): Promise<void> {
+    if (this.resetting) return;
+    this.resetting = true;
+    try {
+      while (!this.stopped && this.resetCovers < this.failed) {
+        const covers = this.failed;
+        try {
+          await this.js.publish(this.subject, encoder.encode(JSON.stringify(LOST_EVENTS_RESET)));
+          this.resetCovers = covers;
+        } catch (error) {
+          this.onError(error);
+          await new Promise((resolve) => setTimeout(resolve, this.resetRetryMs).unref());
+        }
+      }
+    } finally {
+      this.resetting = false;
+    }
   }
 
   close(): void {

@@ -1,8 +1,7 @@
-import type { KV } from '@nats-io/kv';
-import { watchBucket, type BucketWatch } from '@lormas/protocol/cluster';
+import type { KV, KvEntry } from '@nats-io/kv';
+import { decodeKvKey, kvKey, watchBucket, type BucketWatch } from '@lormas/protocol/cluster';
 import { type NodeLive, NodeLiveness } from '../agents/NodeLiveness.js';
-
-const decoder = new TextDecoder();
+import { parseNodeLive } from './nodeLiveRecord.js';
 
 /** Whether the engine refused a write because the key moved on since it was read. */
 const isStale = (error: unknown) => /wrong last sequence|key exists/i.test(`${(error as Error)?.message} ${((error as { cause?: Error })?.cause as Error)?.message}`);
@@ -18,7 +17,10 @@ const isStale = (error: unknown) => /wrong last sequence|key exists/i.test(`${(e
  * `lost` never overwrite each other.
  */
 export class ClusterLiveness extends NodeLiveness {
+  /** The latest revision of each node's key this replica has read or written: what its next write must follow. */
   private readonly revisions = new Map<string, number>();
+  /** Nodes whose key's latest revision is a delete: written again with `create`, as a key that is not there. */
+  private readonly deleted = new Set<string>();
   /** One write at a time per node, in the order of the changes. */
   private readonly writes = new Map<string, Promise<void>>();
   private watch: BucketWatch | null = null;
@@ -36,9 +38,12 @@ export class ClusterLiveness extends NodeLiveness {
     this.watch = watchBucket(
       this.kv,
       (entry) => {
-        if ((this.revisions.get(entry.key) ?? 0) >= entry.revision) return;
-        this.revisions.set(entry.key, entry.revision);
-        this.put(entry.key, entry.operation === 'PUT' ? (JSON.parse(decoder.decode(entry.value)) as NodeLive) : null);
+        const nodeId = decodeKvKey(entry.key);
+        if ((this.revisions.get(nodeId) ?? 0) >= entry.revision) return;
+        this.revisions.set(nodeId, entry.revision);
+        const live = this.read(nodeId, entry);
+        // A value that is not a node's liveness is left out: the copy keeps what it had, and this replica's next write replaces it.
+        if (live !== undefined) this.put(nodeId, live);
       },
       this.onError,
     );
@@ -61,6 +66,19 @@ export class ClusterLiveness extends NodeLiveness {
   /** A socket of this replica closed: the node is offline unless it holds a newer connection elsewhere by now. */
   override disconnected(nodeId: string, code: number, heldBy: string = this.replicaId): void {
     super.disconnected(nodeId, code, heldBy);
+  }
+
+  /** A hold made here names this replica, so that should it die, the leader ends it (`holdsBy`). */
+  override hold(nodeId: string, untilMs: number): void {
+    super.hold(nodeId, untilMs, this.replicaId);
+  }
+
+  /** Nodes whose failover `replicaId` holds now: a dead replica's holds end with it, not at their deadline. */
+  holdsBy(replicaId: string): string[] {
+    return this.known().filter((nodeId) => {
+      const hold = this.get(nodeId).hold;
+      return hold != null && hold.by === replicaId && hold.untilMs > this.now();
+    });
   }
 
   /** Nodes whose socket `replicaId` held when it was last heard of: what its death leaves behind. */
@@ -86,27 +104,46 @@ export class ClusterLiveness extends NodeLiveness {
     });
   }
 
+  /** A bucket entry as a node's state: null for a delete, undefined (reported) for a value that is not a node's liveness. */
+  private read(nodeId: string, entry: KvEntry): NodeLive | null | undefined {
+    if (entry.operation !== 'PUT') {
+      this.deleted.add(nodeId);
+      return null;
+    }
+    this.deleted.delete(nodeId);
+    const live = parseNodeLive(entry.value);
+    if (live) return live;
+    this.onError(new Error(`the liveness bucket holds a value for node ${nodeId} that is not a node's liveness (revision ${entry.revision})`));
+    return undefined;
+  }
+
   private async write(nodeId: string, next: (live: NodeLive) => NodeLive | null): Promise<void> {
+    const key = kvKey(nodeId);
     for (let attempt = 1; attempt <= 8; attempt++) {
       const revision = this.revisions.get(nodeId) ?? 0;
       const value = this.get(nodeId);
       const known = this.has(nodeId);
       try {
-        let written: number;
         if (!known) {
-          if (revision === 0) return;
-          await this.kv.delete(nodeId, { previousSeq: revision });
-          written = revision + 1;
-        } else written = revision === 0 ? await this.kv.create(nodeId, JSON.stringify(value)) : await this.kv.update(nodeId, JSON.stringify(value), revision);
+          if (revision === 0 || this.deleted.has(nodeId)) return;
+          // The delete's own revision is not answered, and guessing it (another key may have
+          // been written between) made the next write conflict: the watch brings it.
+          await this.kv.delete(key, { previousSeq: revision });
+          this.deleted.add(nodeId);
+          return;
+        }
+        const written = revision === 0 || this.deleted.has(nodeId) ? await this.kv.create(key, JSON.stringify(value)) : await this.kv.update(key, JSON.stringify(value), revision);
+        this.deleted.delete(nodeId);
         if ((this.revisions.get(nodeId) ?? 0) < written) this.revisions.set(nodeId, written);
         return;
       } catch (error) {
         if (!isStale(error)) return this.onError(error);
         // Someone wrote meanwhile: start from their value and apply the same change again.
-        const entry = await this.kv.get(nodeId).catch(() => null);
+        const entry = await this.kv.get(key).catch(() => null);
         if (entry) {
           this.revisions.set(nodeId, entry.revision);
-          this.put(nodeId, next(entry.operation === 'PUT' ? (JSON.parse(decoder.decode(entry.value)) as NodeLive) : this.get('')));
+          const theirs = this.read(nodeId, entry);
+          this.put(nodeId, next(theirs === null ? this.get('') : (theirs ?? this.get(nodeId))));
         }
       }
     }

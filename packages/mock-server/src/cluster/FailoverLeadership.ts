@@ -8,7 +8,8 @@ import type { ClusterLiveness } from './ClusterLiveness.js';
  * One judge in a cluster: the replica holding the `failover` lease runs failover, and hands
  * it over when it dies (the lease expires within the replicas' TTL). The leader also tidies
  * up after a dead replica: the nodes whose socket it held are marked offline (1006) unless
- * they dialled another replica already, so nobody shows them online behind a dead socket.
+ * they dialled another replica already, so nobody shows them online behind a dead socket,
+ * and the failover holds it made for rollouts end.
  */
 export class FailoverLeadership {
   private readonly onDown = (replicaId: string) => {
@@ -25,7 +26,7 @@ export class FailoverLeadership {
     lease.on('acquired', () => {
       this.logger.info('this replica is the failover leader', { replica: cluster.replicaId });
       void this.failover.takeOver().catch((error: unknown) => this.logger.error('failover takeover failed', { error: String(error) }));
-      const dead = new Set(this.liveness.known().map((nodeId) => this.liveness.get(nodeId).replica ?? null));
+      const dead = new Set(this.liveness.known().flatMap((nodeId) => [this.liveness.get(nodeId).replica ?? null, this.liveness.get(nodeId).hold?.by ?? null]));
       this.releaseDead([...dead].filter((replica): replica is string => replica !== null && !cluster.replicas.isAlive(replica)));
     });
     lease.on('lost', () => this.failover.standDown());
@@ -52,6 +53,13 @@ export class FailoverLeadership {
 
   private releaseDead(replicas: string[]): void {
     for (const replica of replicas) {
+      // A rollout's hold ends with the replica running it: nobody is left to end it when the
+      // upgrade is over, and it would otherwise last to its deadline (minutes). The node's
+      // silence counts from now, so a node mid-upgrade still has the whole lost-after window.
+      for (const nodeId of this.liveness.holdsBy(replica)) {
+        this.logger.info('failover hold ended: its replica died', { node: nodeId, replica });
+        this.liveness.release(nodeId, replica);
+      }
       for (const nodeId of this.liveness.heldBy(replica)) {
         const owner = this.cluster.ownerOf(nodeId);
         if (owner !== null && owner !== replica) continue;

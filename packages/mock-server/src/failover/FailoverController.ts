@@ -84,8 +84,6 @@ export class FailoverController {
   private readonly now: () => number;
   private readonly pending = new Map<string, Pending>();
   private readonly returning = new Set<string>();
-  /** Nodes whose failover is held (an upgrade's planned gap), until when. */
-  private readonly holds = new Map<string, number>();
   private last: Assessment | null = null;
   private holdSince: number | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -245,7 +243,7 @@ export class FailoverController {
           lost: live.status === 'lost',
           connected: live.connectedSince !== null,
           lastSignAt: Number.isFinite(lastSignAt) ? lastSignAt : null,
-          heldUntil: this.holds.get(node.id) ?? null,
+          heldUntil: live.hold?.untilMs ?? null,
         };
       }),
     });
@@ -277,15 +275,17 @@ export class FailoverController {
   /**
    * Holds failover for a node until `untilMs` (epoch ms): it is not declared lost before, and
    * its silence counts from then. A rollout holds each node it upgrades, so an upgrade never
-   * moves a container, whatever the lost-after window.
+   * moves a container, whatever the lost-after window. The hold is kept in the node's
+   * liveness, which in cluster mode every replica shares: the rollout may run on one replica
+   * and the failover leader on another.
    */
   hold(nodeId: string, untilMs: number): void {
-    this.holds.set(nodeId, untilMs);
+    this.options.liveness.hold(nodeId, untilMs);
   }
 
   /** Ends a node's hold now; its silence counts from now. */
   release(nodeId: string): void {
-    this.holds.set(nodeId, Math.min(this.holds.get(nodeId) ?? Infinity, this.now()));
+    this.options.liveness.release(nodeId);
   }
 
   /** Resolves once no placement is in flight (for tests and shutdown). */

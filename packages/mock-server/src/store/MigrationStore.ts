@@ -74,17 +74,26 @@ export class MigrationStore {
     return (await this.get(id))!;
   }
 
-  /** Appends a step stamped with the store's clock and returns it. */
+  /**
+   * Appends a step stamped with the store's clock and returns it. Its number is unique among
+   * its migration's whatever the writers: PostgreSQL draws it from a sequence (the column's
+   * default), as replicas append to one migration at once; sqlite takes one writer at a
+   * time, so the number after the migration's highest, read in the same statement, is never
+   * drawn twice.
+   */
   async step(id: string, name: string, status: MigrationStep['status'], detail: string | null = null): Promise<MigrationStep> {
     const step: MigrationStep = { name, status, detail, at: this.now() };
-    await this.db.run('INSERT INTO migration_steps (migration_id, seq, name, status, detail, at) VALUES (?, (SELECT COUNT(*) FROM migration_steps WHERE migration_id = ?), ?, ?, ?, ?)', [
-      id,
-      id,
-      name,
-      status,
-      detail,
-      step.at,
-    ]);
+    if (this.db.dialect === 'postgres') await this.db.run('INSERT INTO migration_steps (migration_id, name, status, detail, at) VALUES (?, ?, ?, ?, ?)', [id, name, status, detail, step.at]);
+    else {
+      await this.db.run('INSERT INTO migration_steps (migration_id, seq, name, status, detail, at) SELECT ?, COALESCE(MAX(seq), -1) + 1, ?, ?, ?, ? FROM migration_steps WHERE migration_id = ?', [
+        id,
+        name,
+        status,
+        detail,
+        step.at,
+        id,
+      ]);
+    }
     this.changes.announce({ kind: 'migration', action: 'updated', id });
     return step;
   }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Postgres, startPostgres } from '@lormas/testkit';
 import Database from 'better-sqlite3';
 import { ServerError } from '../errors.js';
+import { KeyStore } from './KeyStore.js';
 import { MIGRATIONS } from './schema.js';
 import { DATABASE_FILE, Store } from './Store.js';
 
@@ -89,6 +90,45 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual((await store.migrations.running('node-lost')).map((m) => [m.id, m.targetNodeId, m.steps.length]), [[one.id, 'node_b', 2]]);
       await store.migrations.finish(one.id, 'succeeded');
       assert.deepEqual(await store.migrations.running('node-lost'), []);
+      await store.close();
+    });
+
+    it('numbers the steps of one migration apart when several writers append at once', async () => {
+      const store = await open();
+      const migration = await store.migrations.start({ containerId: 'ctr_1', containerName: 'web', trigger: 'node-lost', sourceNodeId: 'node_a', targetNodeId: null });
+      await store.migrations.step(migration.id, 'node-lost', 'info');
+      // A leader taking a move over and the one finishing it write at the same moment: on PostgreSQL these run on separate connections.
+      const names = Array.from({ length: 24 }, (_, i) => `step-${i}`);
+      await Promise.all(names.map((name) => store.migrations.step(migration.id, name, 'info')));
+      await store.migrations.step(migration.id, 'last', 'ok');
+      const steps = (await store.migrations.get(migration.id))!.steps.map((step) => step.name);
+      assert.equal(steps.length, 26);
+      assert.equal(steps[0], 'node-lost');
+      assert.equal(steps.at(-1), 'last');
+      assert.deepEqual(steps.slice(1, -1).sort(), [...names].sort());
+      await store.close();
+    });
+
+    it('agrees on the first signing key stored whatever the writers\' clocks: a second writer an hour behind does not take over', async () => {
+      const store = await open();
+      const behind = new KeyStore(store.db, () => Date.now() - 3_600_000);
+      const first = await store.keys.add({ kid: 'k1', alg: 'EdDSA', privateJwk: '{}', publicJwk: '{}' });
+      await behind.add({ kid: 'k2', alg: 'EdDSA', privateJwk: '{}', publicJwk: '{}' });
+      assert.equal((await store.keys.current())?.kid, first.kid);
+      assert.equal((await behind.current())?.kid, first.kid);
+      await store.close();
+    });
+
+    it('agrees on one signing key when replicas store theirs at once, each reading back right after its own write', async () => {
+      const store = await open();
+      const replicas = Array.from({ length: 8 }, (_, i) => new KeyStore(store.db, () => Date.now() - i * 1_000));
+      const chosen = await Promise.all(
+        replicas.map(async (keys, i) => {
+          await keys.add({ kid: `k${i}`, alg: 'EdDSA', privateJwk: '{}', publicJwk: '{}' });
+          return (await keys.current())?.kid;
+        }),
+      );
+      assert.equal(new Set(chosen).size, 1, chosen.join(' '));
       await store.close();
     });
 

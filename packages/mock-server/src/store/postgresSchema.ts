@@ -90,4 +90,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX join_codes_node ON join_codes(node_id);
   `,
+  `
+  -- A migration's steps are numbered from one sequence: numbered by counting the steps already
+  -- there, two replicas appending to one migration at once (a new failover leader adopting a
+  -- move while the old one finishes it) drew the same number and one write failed on the key.
+  -- The sequence starts above every number in use, so steps written before keep their order.
+  CREATE SEQUENCE migration_steps_seq AS BIGINT;
+  SELECT setval('migration_steps_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM migration_steps), false);
+  ALTER TABLE migration_steps ALTER COLUMN seq TYPE BIGINT;
+  ALTER TABLE migration_steps ALTER COLUMN seq SET DEFAULT nextval('migration_steps_seq');
+  ALTER SEQUENCE migration_steps_seq OWNED BY migration_steps.seq;
+  `,
 ];

@@ -70,6 +70,13 @@ export class CarriedStream {
     this.end();
   }
 
+  /** Ends the stream with `error` told to the reader (the node was forgotten here). */
+  fail(error: AgentError): void {
+    if (this.ended) return;
+    this.send({ t: 'error', error: error.toShape() });
+    this.end();
+  }
+
   /** Stops the agent's stream and the control subscription, without a word to the reader (it is gone, or it asked). */
   end(): void {
     if (this.ended) return;

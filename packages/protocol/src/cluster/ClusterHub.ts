@@ -9,6 +9,7 @@ import { timerMs } from '../link/timerMs.js';
 import { type AgentClient, type AgentTransport, createAgentClient } from '../server/agentClient.js';
 import { AgentHub, type AgentHubOptions, type NodeIdentity } from '../server/AgentHub.js';
 import type { CallOptions, SubscriptionHandlers, Unsubscribable } from '../server/NodeLink.js';
+import { AgentError } from '../errors.js';
 import type { ClusterContext } from './ClusterContext.js';
 import { clusterNames, type ClusterNames } from './clusterNames.js';
 import { encode } from './clusterWire.js';
@@ -211,15 +212,19 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
    */
   async forget(nodeId: string, code: number = CloseCode.Normal, reason = 'forgotten', relay = true): Promise<void> {
     const owner = this.ownership.owner(nodeId);
-    for (const stream of [...this.streams]) if (stream.nodeId === nodeId) stream.unsubscribe();
+    // Failed, not ended: a reader must tell a node that is gone from a stream that completed.
+    const gone = new AgentError('AGENT_UNAVAILABLE', `the link to node ${nodeId} is closed: ${reason}`);
+    for (const stream of [...this.streams]) if (stream.nodeId === nodeId) stream.abort(gone);
     if (owner === this.replicaId) {
+      // Before `unserve`, which would tell their readers to look for the node elsewhere.
+      this.owner.failCarried(nodeId, gone);
       this.owner.unserve(nodeId);
       await this.ownership.release(nodeId, this.replicaId).catch((error: unknown) => this.context.report(error, 'release'));
     }
     await this.local.forget(nodeId, code, reason);
     this.held.delete(nodeId);
     if (relay && owner !== null && owner !== this.replicaId) {
-      await this.context.nc.request(this.names.node(nodeId), encode({ t: 'forget', code, reason: reason.slice(0, 123) }), { timeout: 2_000 }).catch(() => {});
+      await this.context.nc.request(this.names.owner(owner), encode({ t: 'forget', node: nodeId, code, reason: reason.slice(0, 123) }), { timeout: 2_000 }).catch(() => {});
     }
   }
 

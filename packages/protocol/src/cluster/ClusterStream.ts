@@ -4,7 +4,7 @@ import type { SubscriptionProcedure } from '../contract/procedure.js';
 import { AgentError } from '../errors.js';
 import type { SubscriptionHandlers, Unsubscribable } from '../server/NodeLink.js';
 import type { ClusterContext } from './ClusterContext.js';
-import { decode, encode, OwnerReply, packValue, publish, replyError, StreamMessage, unpackValue } from './clusterWire.js';
+import { decode, encode, isNoResponders, OwnerReply, packValue, publish, replyError, StreamMessage, unpackValue } from './clusterWire.js';
 
 /** Where the stream is read from right now: this replica's link, or an owner across the engine. */
 interface Leg {
@@ -58,6 +58,11 @@ export class ClusterStream implements Unsubscribable {
 
   unsubscribe(): void {
     this.finish();
+  }
+
+  /** Ends the stream with `error` told to the reader, as a local link does when it closes. */
+  abort(error: AgentError): void {
+    if (!this.closed) this.fail(error);
   }
 
   /**
@@ -116,15 +121,40 @@ export class ClusterStream implements Unsubscribable {
   private remoteLeg(owner: string): Leg {
     const { nc, names, streamCreditItems } = this.context;
     const streamId = randomBytes(9).toString('base64url');
+    const openTimeoutMs = Math.max(1_000, this.context.callTimeoutMs);
     let delivered = 0;
     let subscription: Subscription | null = null;
     let opened = false;
+    /** The open is unanswered (`pending`), or went unanswered past its deadline (`timed-out`). */
+    let open: 'pending' | 'timed-out' | 'answered' = 'pending';
+    let lingerTimer: NodeJS.Timeout | null = null;
+    const unsubscribe = () => {
+      subscription?.unsubscribe();
+      subscription = null;
+      if (lingerTimer) clearTimeout(lingerTimer);
+    };
+    const stopAtOwner = () => {
+      publish(nc, names.streamControl(streamId), { t: 'stop' });
+      unsubscribe();
+    };
+    /**
+     * A leg given up while its open was unanswered may still be opened by a slow owner, which
+     * would then carry it for nobody. A stop sent at once would race that late open (the
+     * owner listens for it only once it opens), so the leg keeps listening instead: the
+     * owner's first message on it is answered with the stop, which it then hears. After
+     * another deadline with nothing heard, nothing is coming.
+     */
+    const linger = () => {
+      lingerTimer = setTimeout(unsubscribe, openTimeoutMs);
+      lingerTimer.unref();
+    };
     const leg: Leg = {
       owner,
       close: () => {
-        subscription?.unsubscribe();
-        subscription = null;
-        if (opened) publish(nc, names.streamControl(streamId), { t: 'stop' });
+        if (opened) stopAtOwner();
+        else if (open === 'timed-out') linger();
+        // Still pending: the answer decides (a late `ok` is stopped, see below).
+        else if (open === 'answered') unsubscribe();
         opened = false;
       },
       delivered: () => {
@@ -139,9 +169,15 @@ export class ClusterStream implements Unsubscribable {
     const current = () => this.leg === leg && !this.closed;
     subscription = nc.subscribe(names.streamItems(streamId), {
       callback: (error, message) => {
-        if (error || !current()) return;
+        if (error) return;
         const received = decode(StreamMessage, message.data);
         if (!received) return this.context.report(new Error('a carried stream message that is not one'), this.path);
+        if (!current()) {
+          // The owner carries a leg this reader gave up: stop it, unless it has ended by itself.
+          if (received.t === 'started' || received.t === 'data') stopAtOwner();
+          else unsubscribe();
+          return;
+        }
         switch (received.t) {
           // An item from the owner means the stream is open there, even when it came before the reply to `open`: credit may go back.
           case 'started':
@@ -166,22 +202,30 @@ export class ClusterStream implements Unsubscribable {
         }
       },
     });
-    const request = encode({ t: 'open', stream: streamId, reader: this.context.replicaId, path: this.path, input: packValue(this.resumeInput()), credit: streamCreditItems });
-    nc.request(names.node(this.nodeId), request, { timeout: Math.max(1_000, this.context.callTimeoutMs) }).then(
+    const request = encode({ t: 'open', node: this.nodeId, stream: streamId, reader: this.context.replicaId, path: this.path, input: packValue(this.resumeInput()), credit: streamCreditItems });
+    nc.request(names.owner(owner), request, { timeout: openTimeoutMs }).then(
       (message) => {
+        open = 'answered';
+        const reply = decode(OwnerReply, message.data);
         if (!current()) {
-          // Opened after this leg was given up: stop it at the owner at once.
-          publish(nc, names.streamControl(streamId), { t: 'stop' });
+          // Opened after this leg was given up: stop it at the owner at once (it listens by now).
+          if (reply?.t === 'ok') stopAtOwner();
+          else unsubscribe();
           return;
         }
-        const reply = decode(OwnerReply, message.data);
         if (reply?.t === 'ok') {
           opened = true;
           this.retryMs = this.context.retryBaseMs;
         } else if (reply?.t === 'error') this.fail(replyError(reply.error));
         else this.retryLater();
       },
-      () => current() && this.retryLater(),
+      (error: unknown) => {
+        // Nobody serves the owner's subject (it died): nothing was opened. No answer in time: it may open yet.
+        open = isNoResponders(error) ? 'answered' : 'timed-out';
+        if (current()) this.retryLater();
+        else if (open === 'timed-out') linger();
+        else unsubscribe();
+      },
     );
     return leg;
   }

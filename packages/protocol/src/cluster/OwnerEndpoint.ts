@@ -9,37 +9,48 @@ import { decode, encode, errorReply, OwnerRequest, type OwnerReply, packValue, u
 const PROCEDURES = flattenContract(agentContract);
 
 /**
- * The owner's side of a cluster replica: while it holds a node, it serves the node's
- * subject (in a queue group, so a message is handled once even while a handover briefly
- * leaves two subscribers) and runs what arrives on its local link: calls, and streams
- * carried to readers on other replicas. A node that is not connected here is `away`.
+ * The owner's side of a cluster replica: it serves one subject of its own, on which other
+ * replicas send what they have for the nodes they believe it holds, and runs what arrives on
+ * its local link: calls, and streams carried to readers on other replicas. A node it does
+ * not serve (not connected here, or claimed by another since) is `away`, and the caller asks
+ * again wherever the node is then.
+ *
+ * Why a subject per replica and not per node: a node's subject changed subscribers at every
+ * handover, and a request the server had already routed to the old owner's subscription as
+ * it was dropped was discarded by the client, unanswered: the caller, which had addressed the
+ * new owner, waited its whole deadline (30 s) for nobody. A replica's subject lives as long
+ * as the replica, so a request reaches the owner it was meant for, which answers it.
  */
 export class OwnerEndpoint {
-  private readonly served = new Map<string, Subscription>();
+  private readonly served = new Set<string>();
   private readonly carried = new Set<CarriedStream>();
+  private readonly subscription: Subscription;
 
   constructor(
     private readonly context: ClusterContext,
     /** Another replica asks this owner to close and drop a node (it was revoked there). */
     private readonly onForget: (nodeId: string, code: number, reason: string) => Promise<void>,
-  ) {}
-
-  serve(nodeId: string): void {
-    if (this.served.has(nodeId)) return;
-    const subscription = this.context.nc.subscribe(this.context.names.node(nodeId), {
-      queue: 'owner',
+  ) {
+    this.subscription = context.nc.subscribe(context.names.owner(context.replicaId), {
       callback: (error, message) => {
-        if (!error) void this.handle(nodeId, message);
+        if (!error) void this.handle(message);
       },
     });
-    this.served.set(nodeId, subscription);
+  }
+
+  serve(nodeId: string): void {
+    this.served.add(nodeId);
   }
 
   /** Stops serving `nodeId`; its carried streams are told to move (the reader opens them at the new owner). */
   unserve(nodeId: string): void {
-    this.served.get(nodeId)?.unsubscribe();
     this.served.delete(nodeId);
     for (const stream of [...this.carried]) if (stream.nodeId === nodeId) stream.moved();
+  }
+
+  /** Fails `nodeId`'s carried streams with `error`: the node is gone, not moved, and their readers are told so. */
+  failCarried(nodeId: string, error: AgentError): void {
+    for (const stream of [...this.carried]) if (stream.nodeId === nodeId) stream.fail(error);
   }
 
   isServing(nodeId: string): boolean {
@@ -62,15 +73,17 @@ export class OwnerEndpoint {
   }
 
   close(): void {
-    for (const nodeId of [...this.served.keys()]) this.unserve(nodeId);
+    for (const nodeId of [...this.served]) this.unserve(nodeId);
+    this.subscription.unsubscribe();
   }
 
-  private async handle(nodeId: string, message: Msg): Promise<void> {
+  private async handle(message: Msg): Promise<void> {
     const request = decode(OwnerRequest, message.data);
     const reply = (answer: OwnerReply) => {
       if (message.reply) message.respond(encode(answer));
     };
     if (!request) return reply(errorReply(new AgentError('INTERNAL', 'a replica sent a request this replica cannot read')));
+    const nodeId = request.node;
     if (request.t === 'forget') {
       await this.onForget(nodeId, request.code, request.reason);
       return reply({ t: 'ok' });

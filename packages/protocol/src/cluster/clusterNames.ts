@@ -9,8 +9,12 @@ export interface ClusterNames {
   replicas: string;
   /** KV bucket with a TTL: leases such as the failover leader's. */
   leases: string;
-  /** The subject only a node's owner serves: its calls and stream openings. */
-  node(nodeId: string): string;
+  /**
+   * The subject one replica serves for the nodes it holds: their calls and stream openings,
+   * each naming its node. Addressed to the owner a caller believes in, never to whoever
+   * subscribes to the node: see `OwnerEndpoint`.
+   */
+  owner(replicaId: string): string;
   /** Where an owner sends one carried stream's items. */
   streamItems(streamId: string): string;
   /** Where a reader sends one carried stream's credit and stop. */
@@ -37,7 +41,7 @@ export function clusterNames(prefix: string): ClusterNames {
     owners: `${prefix}_owners`,
     replicas: `${prefix}_replicas`,
     leases: `${prefix}_leases`,
-    node: (nodeId) => `${prefix}.node.${subjectToken(nodeId)}`,
+    owner: (replicaId) => `${prefix}.owner.${subjectToken(replicaId)}`,
     streamItems: (streamId) => `${prefix}.stream.${streamId}.items`,
     streamControl: (streamId) => `${prefix}.stream.${streamId}.control`,
   };

@@ -13,18 +13,22 @@ import type { ErrorShape } from '../schemas/error.js';
 const Value = z.object({ json: z.unknown(), meta: z.unknown().optional() }).passthrough();
 const Shape = z.object({ code: z.enum(errorCodeNames), message: z.string() }).passthrough();
 
-/** To a node's subject: run a query or mutation, or open a stream. */
+/** The node a request is for: any id the hub accepts (a replica serves many). */
+const NodeId = z.string().min(1);
+
+/** To the owner's subject: run a query or mutation for `node`, open a stream of it, or forget it. */
 export const OwnerRequest = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('call'), path: z.string(), input: Value, timeoutMs: z.number().positive() }),
+  z.object({ t: z.literal('call'), node: NodeId, path: z.string(), input: Value, timeoutMs: z.number().positive() }),
   z.object({
     t: z.literal('open'),
+    node: NodeId,
     stream: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
     reader: z.string(),
     path: z.string(),
     input: Value,
     credit: z.number().int().positive(),
   }),
-  z.object({ t: z.literal('forget'), code: z.number().int(), reason: z.string().max(123) }),
+  z.object({ t: z.literal('forget'), node: NodeId, code: z.number().int(), reason: z.string().max(123) }),
 ]);
 export type OwnerRequest = z.infer<typeof OwnerRequest>;
 
@@ -79,6 +83,10 @@ export function publish(nc: NatsConnection, subject: string, message: StreamMess
     // Closed: see above.
   }
 }
+
+/** Whether a NATS request failed because nobody serves the subject (the replica addressed is gone, or not subscribed yet). */
+export const isNoResponders = (error: unknown) =>
+  typeof (error as { isNoResponders?: () => boolean })?.isNoResponders === 'function' && (error as { isNoResponders(): boolean }).isNoResponders();
 
 export const packValue = (value: unknown) => linkTransformer.serialize(value) as z.infer<typeof Value>;
 export const unpackValue = (value: z.infer<typeof Value> | undefined): unknown =>

@@ -4,10 +4,8 @@ import { AgentError } from '../errors.js';
 import { isTimerMs, MAX_TIMER_MS } from '../link/timerMs.js';
 import type { CallOptions } from '../server/NodeLink.js';
 import type { ClusterContext } from './ClusterContext.js';
-import { decode, encode, OwnerReply, packValue, replyError, unpackValue } from './clusterWire.js';
+import { decode, encode, isNoResponders, OwnerReply, packValue, replyError, unpackValue } from './clusterWire.js';
 
-/** Whether a NATS request failed because nobody serves the subject (the owner is not subscribed yet, or gone). */
-const isNoResponders = (error: unknown) => typeof (error as { isNoResponders?: () => boolean })?.isNoResponders === 'function' && (error as { isNoResponders(): boolean }).isNoResponders();
 const isTimeout = (error: unknown) => (error as Error)?.name === 'TimeoutError' || (error as { cause?: Error })?.cause?.name === 'TimeoutError';
 
 /**
@@ -39,7 +37,7 @@ export async function forwardCall(context: ClusterContext, nodeId: string, proce
     }
     if (owner !== null && owner !== context.replicaId) {
       packed ??= packValue(input);
-      const reply = await askOwner(context, nodeId, owner, { t: 'call', path, input: packed, timeoutMs: remaining }, remaining, signal);
+      const reply = await askOwner(context, nodeId, owner, { t: 'call', node: nodeId, path, input: packed, timeoutMs: remaining }, remaining, signal);
       if (reply === 'timeout') throw timedOut();
       if (reply !== 'away') {
         if (reply.t === 'ok') return unpackValue(reply.value);
@@ -73,7 +71,7 @@ async function askOwner(
   const forgetDown = context.whenDown(owner, onDown);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const message: Msg = await Promise.race([context.nc.request(context.names.node(nodeId), encode(request), { timeout: timeoutMs }), interrupted]);
+    const message: Msg = await Promise.race([context.nc.request(context.names.owner(owner), encode(request), { timeout: timeoutMs }), interrupted]);
     const reply = decode(OwnerReply, message.data);
     if (!reply) throw new AgentError('INTERNAL', `the replica holding node ${nodeId} answered with something that is not a reply`);
     return reply.t === 'away' ? 'away' : reply;

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type NatsServer, startNats, waitFor } from '@lormas/testkit';
+import type { LiveEvent } from '../live/EventLog.js';
+import { ClusterEventLog, LOST_EVENTS_RESET } from './ClusterEventLog.js';
+
+describe('ClusterEventLog: the live event stream shared by the replicas', () => {
+  let nats: NatsServer;
+  const connections: NatsConnection[] = [];
+  const logs: ClusterEventLog[] = [];
+
+  before(async () => {
+    nats = await startNats();
+  });
+  after(async () => {
+    for (const log of logs) log.close();
+    for (const nc of connections) await nc.close();
+    await nats?.stop();
+  });
+
+  /** A replica's log on a connection of its own that reconnects for ever, as the server's does. */
+  const replicaLog = async (prefix: string) => {
+    const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    connections.push(nc);
+    const errors: unknown[] = [];
+    const log = await ClusterEventLog.start({ nc, prefix, resetRetryMs: 100, onError: (error) => errors.push(error) });
+    logs.push(log);
+    const events: LiveEvent[] = [];
+    log.subscribe((event) => events.push(event));
+    return { log, events, errors };
+  };
+
+  it('tells the readers of every replica with a reset, once the engine is back, that an event published while it was away is lost', async () => {
+    const prefix = `events_test_${process.pid}`;
+    const one = await replicaLog(prefix);
+    const two = await replicaLog(prefix);
+    one.log.publish('node', { n: 1 });
+    await waitFor(() => two.events.length === 1 && one.events.length === 1, { what: 'the first event on both replicas' });
+    await nats.kill('SIGKILL');
+    one.log.publish('node', { n: 2 });
+    await waitFor(() => one.errors.length > 0, { timeoutMs: 20_000, what: 'the publish failing' });
+    await nats.restart();
+    for (const replica of [one, two]) {
+      await waitFor(() => replica.events.some((event) => event.type === 'reset'), { timeoutMs: 20_000, what: 'a reset on each replica' });
+    }
+    const reset = two.events.find((event) => event.type === 'reset')!;
+    assert.deepEqual(reset.data, LOST_EVENTS_RESET.data);
+    // In the stream, so a reader resuming from before it gets it too.
+    const replay = two.log.since(two.events[0]!.id);
+    assert.ok(replay.kind === 'events' && replay.events.some((event) => event.type === 'reset'));
+  });
+});
