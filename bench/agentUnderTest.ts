@@ -28,11 +28,10 @@ export function agentCommand(runtime: AgentRuntime): string[] {
   }
 }
 
-/** The bare runtime of `runtime` idling, the floor of its memory: `node`, `bun`, or `node --import tsx`. */
-export function bareRuntimeCommand(runtime: AgentRuntime): string[] {
-  const idle = 'setInterval(() => {}, 1000)';
-  if (runtime === 'bun') return [BUN, '-e', idle];
-  return runtime === 'tsx' ? [process.execPath, '--import', 'tsx', '-e', idle] : [process.execPath, '-e', idle];
+/** The bare runtime of `runtime` (`node`, `bun`, or `node --import tsx`) running `script`; by default idling, the floor of its memory. */
+export function bareRuntimeCommand(runtime: AgentRuntime, script = 'setInterval(() => {}, 1000)'): string[] {
+  if (runtime === 'bun') return [BUN, '-e', script];
+  return runtime === 'tsx' ? [process.execPath, '--import', 'tsx', '-e', script] : [process.execPath, '-e', script];
 }
 
 /** RSS of the bare runtime doing nothing: what it costs before the agent does anything. */

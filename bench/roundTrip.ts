@@ -3,10 +3,12 @@ import { createTRPCUntypedClient, createWSClient, wsLink } from '@trpc/client';
 import { serveAgentLink } from '../packages/protocol/src/agent/index.js';
 import { linkTransformer } from '../packages/protocol/src/link/transformer.js';
 import { dialTestAgent, startTestHub } from '../packages/protocol/src/testing/index.js';
-import { type AgentRuntime, startAgentUnderTest } from './agentUnderTest.js';
+import { spawn } from 'node:child_process';
+import { type AgentRuntime, bareRuntimeCommand, startAgentUnderTest } from './agentUnderTest.js';
+import { trackChild } from './cleanup.js';
 import { type BenchResult, compare, measurePair, median, p99, round } from './stats.js';
 import { stubHandlers } from './stubHandlers.js';
-import { type AgentClient, waitFor, ws, type WsSocket } from './workspace.js';
+import { type AgentClient, waitFor, ws, wsModulePath, type WsSocket } from './workspace.js';
 
 export interface RoundTripOptions {
   quick: boolean;
@@ -38,15 +40,7 @@ export async function benchRoundTrip({ quick }: RoundTripOptions): Promise<Bench
     const ours: Hello = () => client.hello.query();
     const answer = JSON.stringify(await ours());
     const sequential = (hello: Hello) => sequentialCalls(hello, calls);
-    const floorCalls = async () => {
-      const samples: number[] = [];
-      for (let i = 0; i < calls; i++) {
-        const start = performance.now();
-        await echo.call(i, answer);
-        samples.push(performance.now() - start);
-      }
-      return samples;
-    };
+    const floorCalls = sequentialCalls(() => echo.call(0, answer), calls);
     const link = await measurePair({ warmupRounds: 1, rounds, subject: sequential(ours), floor: floorCalls });
     const before = await measurePair({ warmupRounds: 1, rounds, subject: sequential(trpc.hello), floor: floorCalls });
     const inFlight = 100;
@@ -93,7 +87,7 @@ export async function benchRoundTrip({ quick }: RoundTripOptions): Promise<Bench
         notes: `baseline: tRPC's client over the same agent end (the link before); calls made in the same tick share one frame on both`,
       },
     ];
-    for (const runtime of quick ? (['node'] as const) : (['node', 'bun'] as const)) results.push(await toAgentProcess(runtime, calls, rounds, floorCalls));
+    for (const runtime of quick ? (['node'] as const) : (['node', 'bun'] as const)) results.push(await toAgentProcess(runtime, calls, rounds, answer));
     return results;
   } finally {
     agentSocket.close();
@@ -103,24 +97,20 @@ export async function benchRoundTrip({ quick }: RoundTripOptions): Promise<Bench
   }
 }
 
-/** `hello` to the agent file running on `runtime`, its own process, against the same echo floor. */
-async function toAgentProcess(runtime: AgentRuntime, calls: number, rounds: number, floor: () => Promise<number[]>): Promise<BenchResult> {
+/**
+ * `hello` to the agent file running on `runtime`, its own process, against a raw `ws` echo that
+ * is a process of its own on the same runtime: both pay the wake-up of another process.
+ */
+async function toAgentProcess(runtime: AgentRuntime, calls: number, rounds: number, answer: string): Promise<BenchResult> {
   const under = await startAgentUnderTest(`bench-rtt-${runtime}`, { runtime });
+  const echo = await startEchoProcess(runtime);
   try {
     const client: AgentClient = under.client;
-    const { subject, floor: floorSamples } = await measurePair({
+    const { subject, floor } = await measurePair({
       warmupRounds: 1,
       rounds,
-      subject: async () => {
-        const samples: number[] = [];
-        for (let i = 0; i < calls; i++) {
-          const start = performance.now();
-          await client.hello.query();
-          samples.push(performance.now() - start);
-        }
-        return samples;
-      },
-      floor,
+      subject: sequentialCalls(() => client.hello.query(), calls),
+      floor: sequentialCalls(() => echo.call(0, answer), calls),
     });
     return compare(
       {
@@ -129,17 +119,17 @@ async function toAgentProcess(runtime: AgentRuntime, calls: number, rounds: numb
         unit: 'ms',
         workload: `${calls} sequential hello queries a round x ${rounds} rounds to the agent file on ${runtime}, its own process, over loopback`,
         rounds,
-        notes: `targets: p50 <= ${TARGETS.p50Ms} ms, p99 <= ${TARGETS.p99Ms} ms; floor: the in-process raw ws echo`,
+        notes: `targets: p50 <= ${TARGETS.p50Ms} ms, p99 <= ${TARGETS.p99Ms} ms; floor: a raw ws JSON echo of the same answer, its own process on ${runtime}, p99 ${round(p99(floor))} ms`,
       },
       subject,
-      floorSamples,
+      floor,
     );
   } finally {
+    await echo.close();
     await under.close();
   }
 }
 
-/** Calls per second with `inFlight` calls always outstanding, over `total` calls. */
 /** A round of `calls` calls made one after another: the time of each, in milliseconds. */
 export const sequentialCalls = (call: () => Promise<unknown>, calls: number) => async (): Promise<number[]> => {
   const samples: number[] = [];
@@ -151,6 +141,7 @@ export const sequentialCalls = (call: () => Promise<unknown>, calls: number) => 
   return samples;
 };
 
+/** Calls per second with `inFlight` calls always outstanding, over `total` calls. */
 export async function callsPerSecond(hello: Hello, inFlight: number, total: number): Promise<number> {
   let started = 0;
   const start = performance.now();
@@ -182,7 +173,20 @@ async function startTrpcClient() {
   };
 }
 
-/** A raw `ws` server that answers every `{ id }` with `{ id, result }`, and a client that awaits each answer. */
+/** How a raw `ws` server answers every `{ id, result }`: with `{ id, result }`, `result` parsed. The same text runs in this process and in a child. */
+const ECHO_SERVER = `
+const { WebSocketServer } = require(process.env.LORMAS_BENCH_WS);
+const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+server.on('listening', () => process.stdout.write(server.address().port + '\\n'));
+server.on('connection', (socket) => {
+  socket.on('error', () => {});
+  socket.on('message', (data) => {
+    const { id, result } = JSON.parse(data.toString());
+    socket.send(JSON.stringify({ id, result: JSON.parse(result) }));
+  });
+});`;
+
+/** The raw `ws` echo in this process: the floor of the in-process link. */
 async function startEcho() {
   const server = new ws.WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -193,7 +197,45 @@ async function startEcho() {
       socket.send(JSON.stringify({ id, result: JSON.parse(result) }));
     });
   });
-  const { port } = server.address() as AddressInfo;
+  const echo = await dialEcho((server.address() as AddressInfo).port);
+  return {
+    call: echo.call,
+    async close() {
+      echo.close();
+      for (const socket of server.clients) socket.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * The same raw `ws` echo as a process of its own on `runtime`: the floor of a call to the agent
+ * process, which pays the same two wake-ups of another process on loopback.
+ */
+async function startEchoProcess(runtime: AgentRuntime) {
+  const [command, ...args] = bareRuntimeCommand(runtime, ECHO_SERVER);
+  const child = trackChild(
+    spawn(command!, args, {
+      env: { ...process.env, LORMAS_BENCH_WS: wsModulePath },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the ${runtime} echo process exited with ${code}`)));
+    child.stdout!.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
+  });
+  const echo = await dialEcho(port);
+  return {
+    call: echo.call,
+    async close() {
+      echo.close();
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+/** A client of an echo on `port` that awaits each answer. */
+async function dialEcho(port: number) {
   const client = new ws.WebSocket(`ws://127.0.0.1:${port}`);
   client.on('error', () => {});
   await new Promise((resolve) => client.once('open', resolve));
@@ -206,10 +248,6 @@ async function startEcho() {
         client.send(JSON.stringify({ id, result }));
       });
     },
-    async close() {
-      client.close();
-      for (const socket of server.clients) socket.terminate();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => client.close(),
   };
 }

@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 const fromAgent = createRequire(new URL('../packages/agent/package.json', import.meta.url));
 
 export const ws = fromAgent('ws') as typeof import('ws');
+/** Where the agent's `ws` is, for a child process that loads the same copy. */
+export const wsModulePath = fromAgent.resolve('ws');
 export const Docker = fromAgent('dockerode') as typeof import('dockerode');
 export type DockerClient = import('dockerode');
 export type WsSocket = import('ws').WebSocket;
