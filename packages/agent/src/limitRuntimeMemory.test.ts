@@ -33,7 +33,7 @@ describe('limitRuntimeMemory', () => {
     assert.equal(command!.env['BUN_JSC_thresholdForJITAfterWarmUp'], BUN_JSC_OPTIONS['BUN_JSC_thresholdForJITAfterWarmUp']);
   });
 
-  it("gives the single executable its arguments without its embedded entry", () => {
+  it('gives the single executable its arguments without its embedded entry', () => {
     const exe = '/opt/lormas-agent/lormas-agent';
     const command = runtimeOptionsCommand(bunImage({ kind: 'exe', execPath: exe, execArgv: [], argv: ['bun', '/$bunfs/root/lormas-agent', 'launch'] }));
     assert.deepEqual(command!.args, [exe, 'launch']);
@@ -55,7 +55,11 @@ describe('limitRuntimeMemory', () => {
     assert.equal(calls[0]![2]['BUN_JSC_thresholdForOptimizeSoon'], BUN_JSC_OPTIONS['BUN_JSC_thresholdForOptimizeSoon']);
   });
 
-  it('runs on as it is on a Bun without execve', () => {
+  it('runs on as it is on a Bun without execve, or when the exec fails', () => {
     assert.doesNotThrow(() => limitRuntimeMemory(bunImage()));
+    const failing = (() => {
+      throw Object.assign(new Error('execve failed'), { code: 'ENOENT' });
+    }) as ProcessImage['execve'];
+    assert.doesNotThrow(() => limitRuntimeMemory(bunImage({ execve: failing })));
   });
 });

@@ -70,7 +70,7 @@ export function runtimeOptionsCommand(image: Omit<ProcessImage, 'execve'>): { fi
  * On Bun, JSC reads its options (`BUN_JSC_*` in the environment) only as the process starts,
  * so the agent replaces itself (`execve`: the same process id, nothing left behind for a
  * service manager to watch) with the same command and `BUN_JSC_OPTIONS` added. A Bun without
- * `execve` runs on as it is: more memory, nothing broken.
+ * `execve`, or an exec that fails, runs on as it is: more memory, nothing broken.
  */
 export function limitRuntimeMemory(image: ProcessImage = currentProcess()): void {
   if (!image.bun) {
@@ -78,7 +78,13 @@ export function limitRuntimeMemory(image: ProcessImage = currentProcess()): void
     return;
   }
   const command = runtimeOptionsCommand(image);
-  if (command && image.execve) image.execve(command.file, command.args, command.env);
+  if (!command || !image.execve) return;
+  try {
+    image.execve(command.file, command.args, command.env);
+  } catch {
+    // It returns only when the exec failed (the binary gone or unreadable under us): the agent
+    // runs on at the normal JIT policy rather than not at all.
+  }
 }
 
 function currentProcess(): ProcessImage {
