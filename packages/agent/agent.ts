@@ -4,9 +4,9 @@
 // process loads none of the agent's own modules (dockerode, the link).
 import { limitRuntimeMemory } from './src/limitRuntimeMemory.js';
 
-// Before any other module is loaded: on Bun the JIT policy must be in place while the agent's
-// modules initialise, or their start-up code is compiled at the normal policy (measured: the
-// same call from `main` saved nothing).
+// First, before any other module loads: on Bun it restarts the process with JavaScriptCore's
+// JIT options (read only at start) before any start-up work is done twice; on Node it limits
+// V8's young generation before the modules' start-up allocates.
 limitRuntimeMemory();
 const argv = process.argv.slice(2);
 const run: Promise<number> =
