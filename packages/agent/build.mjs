@@ -20,8 +20,9 @@ import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({ options: { exe: { type: 'boolean', default: false }, version: { type: 'string' }, out: { type: 'string', default: 'dist/agent.js' } } });
-if (args.version !== undefined && !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(args.version)) {
-  console.error('--version must be MAJOR.MINOR.PATCH[-pre.release]');
+// Semver's canonical form (no leading zeros): a version the agents' order has no place for could never be upgraded from.
+if (args.version !== undefined && !/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*)?$/.test(args.version)) {
+  console.error('--version must be MAJOR.MINOR.PATCH[-pre.release], without leading zeros');
   process.exit(2);
 }
 
@@ -49,11 +50,16 @@ const leaveOut = {
   },
 };
 
+/** The declaration the build stamps, exactly as `src/buildInfo.ts` writes it. */
+const KIND_DECLARATION = "BUILD_KIND: 'js' | 'exe' | 'source' = 'source'";
+
 /**
  * Stamps the build: which kind of artifact it is (`buildInfo.ts`) and, for test builds, another
- * version (`version.ts`). The rest of the code is the same, byte for byte.
+ * version (`version.ts`). The rest of the code is the same, byte for byte. A build whose kind
+ * was not stamped would call itself `source` and refuse every remote upgrade, so the build
+ * fails instead: when the declaration is not found, and when `buildInfo.ts` was never loaded.
  */
-const stamp = (kind) => ({
+const stamp = (kind, stamped) => ({
   name: 'stamp-build',
   setup(build) {
     // Only this package's files: the protocol has a `src/version.ts` of its own.
@@ -62,7 +68,11 @@ const stamp = (kind) => ({
       if (!own(loaded.path)) return undefined;
       const { readFile } = await import('node:fs/promises');
       const text = await readFile(loaded.path, 'utf8');
-      return { contents: text.replace("BUILD_KIND: 'js' | 'exe' | 'source' = 'source'", `BUILD_KIND: 'js' | 'exe' | 'source' = '${kind}'`), loader: 'ts' };
+      if (text.split(KIND_DECLARATION).length !== 2) {
+        return { errors: [{ text: `src/buildInfo.ts must declare \`${KIND_DECLARATION}\` exactly once: the build cannot stamp its kind` }] };
+      }
+      stamped.kind = true;
+      return { contents: text.replace(KIND_DECLARATION, `BUILD_KIND: 'js' | 'exe' | 'source' = '${kind}'`), loader: 'ts' };
     });
     if (args.version === undefined) return;
     build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, (loaded) =>
@@ -71,8 +81,9 @@ const stamp = (kind) => ({
   },
 });
 
-const bundle = (outfile, kind) =>
-  build({
+const bundle = async (outfile, kind) => {
+  const stamped = { kind: false };
+  const result = await build({
   entryPoints: [join(here, 'agent.ts')],
   outfile,
   bundle: true,
@@ -82,14 +93,23 @@ const bundle = (outfile, kind) =>
   target: 'node18',
   external: NATIVE,
   alias: { 'readable-stream': 'stream' },
-  plugins: [leaveOut, stamp(kind)],
+  plugins: [leaveOut, stamp(kind, stamped)],
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
   sourcemap: 'external',
   metafile: true,
   logLevel: 'warning',
+  }).catch(() => {
+    // esbuild has printed the errors.
+    process.exit(1);
   });
+  if (!stamped.kind) {
+    console.error(`src/buildInfo.ts is not part of the bundle: BUILD_KIND is not stamped '${kind}'`);
+    process.exit(1);
+  }
+  return result;
+};
 
 const out = resolve(here, args.out);
 mkdirSync(dirname(out), { recursive: true });

@@ -1,9 +1,11 @@
 import { writeSync } from 'node:fs';
 import { type AgentConfig, type AgentSettings, ConfigError, helpText, loadSettings, withToken } from './config.js';
+import { EXIT_CONFIG } from './configError.js';
 import { JoinRefusedError, JoinTimeoutError } from './join/joinExchange.js';
 import { joinNode } from './join/joinNode.js';
 import { readTokenFile, TokenFileError } from './join/TokenFile.js';
 import { EXIT_HANDOVER, HANDOVER_UNTIL_VARIABLE, LAUNCHER_FD_VARIABLE } from './launcher/handover.js';
+import { parseHandoverUntil } from './launcher/parseHandoverUntil.js';
 import { createLogger, type Logger } from './logger.js';
 import { settingsSource } from './settings/settingsSource.js';
 import { startAgent } from './startAgent.js';
@@ -13,7 +15,7 @@ import { AGENT_VERSION } from './version.js';
 export { startAgent, type RunningAgent } from './startAgent.js';
 
 /** Exit status for a usage or configuration error (sysexits' EX_USAGE is 64; 2 is the shell's convention, which systemd shows plainly). */
-export const EXIT_USAGE = 2;
+export const EXIT_USAGE = EXIT_CONFIG;
 
 /** One line on stderr, the way every refusal to start is reported. */
 const fail = (message: string) => {
@@ -68,6 +70,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (!(error instanceof ConfigError)) throw error;
     return fail(error.message);
   }
+  let handoverUntil: number | null;
+  try {
+    handoverUntil = parseHandoverUntil(env[HANDOVER_UNTIL_VARIABLE], Date.now());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return fail(error.message);
+  }
   let state: StateDir;
   try {
     state = StateDir.open(settings.stateDir);
@@ -86,7 +95,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (joinOnly) return 0;
   const config: AgentConfig = withToken(settings, token);
   const logger = createLogger({ level: config.logLevel, secrets: [...secrets, token] });
-  return runAgent(config, logger, state, env);
+  return runAgent(config, logger, state, env, handoverUntil);
 }
 
 function readTokenFileQuietly(file: string): boolean {
@@ -98,9 +107,8 @@ function readTokenFileQuietly(file: string): boolean {
 }
 
 /** Runs the agent until a signal (exit 0) or a handover to a new build (`EXIT_HANDOVER`). */
-async function runAgent(config: AgentConfig, logger: Logger, state: StateDir, env: NodeJS.ProcessEnv): Promise<number> {
+async function runAgent(config: AgentConfig, logger: Logger, state: StateDir, env: NodeJS.ProcessEnv, handoverUntil: number | null): Promise<number> {
   const fd = env[LAUNCHER_FD_VARIABLE] ? Number(env[LAUNCHER_FD_VARIABLE]) : null;
-  const handoverUntil = Number(env[HANDOVER_UNTIL_VARIABLE]) || null;
   let toldReady = false;
   return new Promise<number>((resolve) => {
     let ending = false;

@@ -63,6 +63,8 @@ describe('the agent as a process', () => {
       ['a missing token', {}, /^lormas-agent: NODE_TOKEN: is required/],
       ['a malformed SERVER_URL', { NODE_TOKEN: 'x-token', SERVER_URL: 'http//nope' }, /^lormas-agent: SERVER_URL: /],
       ['an unknown LOG_LEVEL', { NODE_TOKEN: 'x-token', LOG_LEVEL: 'chatty' }, /^lormas-agent: LOG_LEVEL: must be one of debug, info, warn, error \(got "chatty"\)/],
+      ['a LORMAS_HANDOVER_UNTIL that is not epoch milliseconds', { NODE_TOKEN: 'x-token', LORMAS_HANDOVER_UNTIL: 'soon' }, /^lormas-agent: LORMAS_HANDOVER_UNTIL: must be epoch milliseconds/],
+      ['a LORMAS_HANDOVER_UNTIL years ahead', { NODE_TOKEN: 'x-token', LORMAS_HANDOVER_UNTIL: String(Date.now() + 3 * 365 * 86_400_000) }, /^lormas-agent: LORMAS_HANDOVER_UNTIL: is \d+ ms ahead/],
     ];
     for (const [what, env, line] of cases) {
       it(what, async () => {

@@ -1,8 +1,13 @@
 #!/bin/sh
 # Installs the Lormas node agent on this host and joins it to a Lormas server:
 #
-#   curl -fsSL https://SERVER/agent/install.sh | sudo sh -s -- \
-#     --server https://SERVER --join-code CODE --release-key FINGERPRINT
+#   curl -fsSL https://SERVER/agent/install.sh | LORMAS_JOIN_CODE=CODE sudo --preserve-env=LORMAS_JOIN_CODE \
+#     sh -s -- --server https://SERVER --release-key FINGERPRINT
+#
+# The join code comes in the environment, never on a command line: every user of the host can
+# read a command line (ps) for as long as the script runs, and the code is the node's token
+# until it is used. (`VAR=value sudo` puts it in sudo's environment, root's; `sudo VAR=value`
+# would put it in sudo's command line.)
 #
 # The server's dashboard (or POST /api/nodes/:id/join) prints this line with its own values.
 # What it does, each step safe to repeat:
@@ -36,27 +41,32 @@ die() {
 }
 usage() {
   cat >&2 <<'USAGE'
-usage: install.sh --server URL --join-code CODE --release-key FINGERPRINT
+usage: LORMAS_JOIN_CODE=CODE install.sh --server URL --release-key FINGERPRINT
   --server URL          the Lormas server, http:// or https:// (agents dial it as ws:// or wss://)
-  --join-code CODE      the single-use join code the server issued for this node
   --release-key FP      SHA-256 fingerprint (64 hex digits) of the operator's release key
+  LORMAS_JOIN_CODE      (environment) the single-use join code the server issued for this node
 USAGE
   exit 2
 }
 
 SERVER=
-CODE=
+CODE=${LORMAS_JOIN_CODE:-}
+# Only the join below needs it, as JOIN_CODE; nothing else this script starts inherits it.
+unset LORMAS_JOIN_CODE
 FINGERPRINT=
 while [ $# -gt 0 ]; do
   case $1 in
     --server) [ $# -ge 2 ] || usage; SERVER=$2; shift 2 ;;
-    --join-code) [ $# -ge 2 ] || usage; CODE=$2; shift 2 ;;
+    --join-code | --join-code=*)
+      say "--join-code is refused: a command line is visible to every user of this host (ps); pass the code as LORMAS_JOIN_CODE in the environment"
+      exit 2 ;;
     --release-key) [ $# -ge 2 ] || usage; FINGERPRINT=$2; shift 2 ;;
     -h | --help) usage ;;
     *) say "unknown argument: $1"; usage ;;
   esac
 done
-[ -n "$SERVER" ] && [ -n "$CODE" ] && [ -n "$FINGERPRINT" ] || usage
+[ -n "$SERVER" ] && [ -n "$FINGERPRINT" ] || usage
+[ -n "$CODE" ] || { say "no join code: pass it as LORMAS_JOIN_CODE in the environment"; usage; }
 SERVER=${SERVER%/}
 case $SERVER in
   http://*/* | https://*/*) die "--server must be an origin without a path, such as https://lormas.example.com" ;;
@@ -72,7 +82,7 @@ case $FINGERPRINT in *[!0-9a-f]*) die "--release-key must be 64 hex digits" ;; e
 case $SERVER in https://*) AGENT_URL="wss://${SERVER#https://}" ;; *) AGENT_URL="ws://${SERVER#http://}" ;; esac
 
 [ "$(id -u)" -eq 0 ] || die "run as root: curl ... | sudo sh -s -- ..."
-for tool in curl sha256sum base64 tr sed uname mktemp install; do
+for tool in curl sha256sum base64 tr sed awk od uname mktemp install; do
   command -v "$tool" >/dev/null 2>&1 || die "this script needs $tool"
 done
 
@@ -92,7 +102,11 @@ fi
 if [ "$KIND" = js ]; then BUILD_ARCH=any; FILE=agent.js; else BUILD_ARCH=$ARCH; FILE=lormas-agent; fi
 
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT INT TERM
+# INT and TERM end the script, with the shell's status for the signal, and EXIT cleans up: a trap
+# that only cleaned up would let the script run on into the next step without its files.
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 fetch() {
   curl -fsS --proto '=http,https' --max-redirs 0 -o "$2" "$SERVER$1" || die "could not download $SERVER$1"
 }
@@ -129,6 +143,21 @@ else
   die "cannot check the build's signature: install Node.js 18+ or OpenSSL 3"
 fi
 
+# A file's exact bytes as a JSON string. The launcher checks the signature over the string's
+# text, so every byte the key signed must come back: a trailing newline or CR too (a command
+# substitution would drop the one, and a raw CR is no JSON).
+json_string() {
+  od -An -v -tu1 "$1" | LC_ALL=C awk '
+    BEGIN { printf "\"" }
+    {
+      for (i = 1; i <= NF; i++) {
+        b = $i + 0
+        if (b == 34) printf "\\\""; else if (b == 92) printf "\\\\"; else if (b < 32 || b == 127) printf "\\u%04x", b; else printf "%c", b
+      }
+    }
+    END { printf "\"" }'
+}
+
 # The manifest is verified: its fields can be read. It is one line of JSON, keys in a fixed order.
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}[,}].*/\1/p" "$TMP/manifest"; }
 VERSION=$(field version)
@@ -156,9 +185,8 @@ DIR=$ROOT$PREFIX
 install -d -m 0755 -o root -g root "$DIR"
 install -m 0755 -o root -g root "$TMP/build" "$DIR/.$FILE.new"
 mv -f "$DIR/.$FILE.new" "$DIR/$FILE"
-MANIFEST_JSON=$(sed 's/"/\\"/g' "$TMP/manifest")
 SIGNATURE=$(tr -d ' \n\r' <"$TMP/signature")
-printf '{"manifest":"%s","signature":"%s"}\n' "$MANIFEST_JSON" "$SIGNATURE" >"$DIR/.$FILE.release.json.new"
+printf '{"manifest":%s,"signature":"%s"}\n' "$(json_string "$TMP/manifest")" "$SIGNATURE" >"$DIR/.$FILE.release.json.new"
 chmod 0644 "$DIR/.$FILE.release.json.new"
 mv -f "$DIR/.$FILE.release.json.new" "$DIR/$FILE.release.json"
 install -d -m 0700 -o "$AGENT_USER" -g "$AGENT_USER" "$DIR/state"
@@ -206,8 +234,9 @@ as_agent() {
 if [ -f "$DIR/state/node-token" ]; then
   say "this node has joined already; its token is kept (remove $PREFIX/state/node-token to join again)"
 else
+  # Exported, not passed as `env JOIN_CODE=...`: an argument would show the code in ps.
   # shellcheck disable=SC2086 # RUN_HERE is a command and its file argument.
-  (cd "$DIR" && as_agent env "CONFIG_FILE=$DIR/agent.conf" "STATE_DIR=$DIR/state" "JOIN_CODE=$CODE" $RUN_HERE join) ||
+  (cd "$DIR" && CONFIG_FILE=$DIR/agent.conf STATE_DIR=$DIR/state JOIN_CODE=$CODE && export CONFIG_FILE STATE_DIR JOIN_CODE && as_agent $RUN_HERE join) ||
     die "the join failed (see above); nothing was started"
   say "joined the server at $SERVER"
 fi

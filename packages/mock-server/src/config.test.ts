@@ -90,6 +90,7 @@ describe('loadConfig', () => {
     assert.equal(refusal({ PUBLIC_URL: 'https://host/lormas' }).variable, 'PUBLIC_URL');
     assert.equal(refusal({ JOIN_CODE_TTL: '30s' }).variable, 'JOIN_CODE_TTL');
     assert.equal(refusal({ MIN_AGENT_VERSION: 'latest' }).variable, 'MIN_AGENT_VERSION');
+    assert.equal(refusal({ MIN_AGENT_VERSION: '0.2.0-rc.01' }).variable, 'MIN_AGENT_VERSION');
   });
 
   it('takes --data-dir over DATA_DIR, in both spellings', () => {

@@ -200,6 +200,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       : undefined;
     const migrations = new MigrationRunner({ store, gateway, containers, failover, logger });
     const catalog = new ReleaseCatalog(options.releasesDir ?? null, logger);
+    // The first read is waited for: the builds on offer are known before the first request.
+    await catalog.refresh();
     const rollouts = new RolloutRunner({ store, gateway, catalog, failover, logger, now, backWithinMs: options.rolloutBackWithinMs });
     let listening = '';
     const live = new LiveEvents({

@@ -103,7 +103,7 @@ describe('the dashboard in a real browser', { timeout: BUDGET_MS }, () => {
     assert.ok(await page.getByText('Or install and join in one line, as root on the node').isVisible());
     const shown = (await line.innerText()).trim();
     const url = fleet.server.url;
-    const match = new RegExp(`^curl -fsSL ${url}/agent/install\\.sh \\| sudo sh -s -- --server ${url} --join-code ([A-Za-z0-9_-]{22,}) --release-key ${fingerprint}$`).exec(shown);
+    const match = new RegExp(`^curl -fsSL ${url}/agent/install\\.sh \\| LORMAS_JOIN_CODE=([A-Za-z0-9_-]{22,}) sudo --preserve-env=LORMAS_JOIN_CODE sh -s -- --server ${url} --release-key ${fingerprint}$`).exec(shown);
     assert.ok(match, `the dialog shows ${shown}`);
 
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });

@@ -46,10 +46,10 @@ function installFolder(prefix: string): { folder: string; root: string; bin: str
   return { folder, root, bin, calls };
 }
 
-/** Runs a printed one-liner with dash (its `sudo sh` is root's `dash` here), installing under `root`. */
+/** Runs a printed one-liner with dash (its `sudo ... sh` is root's `dash` here), installing under `root`. */
 function install(line: string, env: { bin: string; home: string; root: string; node?: string }) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn('dash', ['-c', line.replace('| sudo sh -s --', '| dash -s --')], {
+    const child = spawn('dash', ['-c', line.replace(' sudo --preserve-env=LORMAS_JOIN_CODE sh -s --', ' dash -s --')], {
       env: { PATH: `${env.bin}:${process.env['PATH']}`, LORMAS_ROOT: env.root, HOME: env.home, ...(env.node === undefined ? {} : { LORMAS_NODE: env.node }) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -164,7 +164,7 @@ describe('the one-line install (POSIX sh, as root, into a temporary root)', () =
     const res = await joinLine(server, nodeId);
     assert.ok(Buffer.from(res.code, 'base64url').length * 8 >= 128);
     assert.ok(Date.parse(res.expiresAt) > Date.now());
-    assert.equal(res.command, `curl -fsSL ${server.url}/agent/install.sh | sudo sh -s -- --server ${server.url} --join-code ${res.code} --release-key ${fingerprint}`);
+    assert.equal(res.command, `curl -fsSL ${server.url}/agent/install.sh | LORMAS_JOIN_CODE=${res.code} sudo --preserve-env=LORMAS_JOIN_CODE sh -s -- --server ${server.url} --release-key ${fingerprint}`);
     // A new code replaces the node's earlier unused one.
     command = (await joinLine(server, nodeId)).command;
     const earlier = res.code;

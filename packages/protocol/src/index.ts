@@ -22,4 +22,4 @@ export { contractJsonSchema, wireSchemas } from './jsonSchema.js';
 export { AgentFrame, CallFrame, ErrorFrame, ReconnectFrame, RequestId, ResultFrame, ServerFrame, StopFrame, WireError } from './wire/frames.js';
 export { RpcCode, type RpcCodeName } from './wire/rpcCodes.js';
 export { parseReleaseKey, releaseKeyFingerprint, encodeReleaseKey, verifyManifestSignature, type ReleaseKey } from './release/releaseKey.js';
-export { compareAgentVersions } from './release/compareAgentVersions.js';
+export { compareAgentVersions, isOrderableAgentVersion } from './release/compareAgentVersions.js';

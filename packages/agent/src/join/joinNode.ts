@@ -5,16 +5,9 @@ import type { Logger } from '../logger.js';
 import type { StateDir } from '../StateDir.js';
 import { AGENT_VERSION } from '../version.js';
 import { joinExchange } from './joinExchange.js';
+import { JOIN_STATE_FILE, type JoinState, keptExchangeId } from './JoinState.js';
 import { writeTokenFile } from './TokenFile.js';
 
-/** The file in the state folder that keeps the exchange id of a join in progress. */
-export const JOIN_STATE_FILE = 'join.json';
-
-interface JoinState {
-  /** SHA-256 of the code the exchange id belongs to: a new code gets a new id. */
-  codeSha256: string;
-  exchangeId: string;
-}
 
 /**
  * Joins: trades `JOIN_CODE` for the node token and keeps it in `TOKEN_FILE` (0600). The
@@ -24,8 +17,7 @@ interface JoinState {
  */
 export async function joinNode(settings: AgentSettings & { joinCode: string }, state: StateDir, logger: Logger): Promise<string> {
   const codeSha256 = createHash('sha256').update(settings.joinCode).digest('hex');
-  const kept = state.read(JOIN_STATE_FILE) as Partial<JoinState> | undefined;
-  let exchangeId = kept?.codeSha256 === codeSha256 && typeof kept.exchangeId === 'string' ? kept.exchangeId : null;
+  let exchangeId = keptExchangeId(state.read(JOIN_STATE_FILE), codeSha256);
   if (!exchangeId) {
     // 128 bits: another agent cannot guess it and take over an exchange in progress.
     exchangeId = randomBytes(16).toString('base64url');

@@ -35,7 +35,7 @@ const isText = (value: unknown, maxChars: number): value is string => typeof val
 const MAX_EPOCH_MS = 253_402_300_799_999;
 const isTime = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= MAX_EPOCH_MS;
 /** The longest wait a timer can hold: above it, Node fires at once and a trial would be rolled back for nothing. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function isBuildRef(value: unknown): value is BuildRef {
   return (

@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { encodeReleaseKey, parseReleaseKey } from '@lormas/protocol';
+import { EXIT_CONFIG } from '../configError.js';
 import { createLogger } from '../logger.js';
-import { signBuild } from '../release/signRelease.js';
+import { signBuild, signManifest } from '../release/signRelease.js';
 import { StateDir } from '../StateDir.js';
 import { EXIT_HANDOVER } from './handover.js';
-import { type BuildProcess, Launcher } from './Launcher.js';
+import { type BuildProcess, Launcher, type StopSignal } from './Launcher.js';
 import { BUILDS_FOLDER, readLaunchState, writeLaunchState } from './LaunchState.js';
 import { releaseFileOf } from './verifyBuild.js';
 
@@ -21,7 +23,7 @@ class FakeBuild implements BuildProcess {
   readonly exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => (this.exit = (code) => resolve({ code, signal: null })));
   readonly signals: string[] = [];
   constructor(readonly file: string) {}
-  kill(signal: 'SIGTERM' | 'SIGKILL'): void {
+  kill(signal: StopSignal | 'SIGKILL'): void {
     this.signals.push(signal);
     this.exit(null);
   }
@@ -151,6 +153,84 @@ describe('Launcher', () => {
     const running = s.launcher.run();
     await until(() => s.started.length === 1);
     assert.equal(s.started[0]!.file, s.installed);
+    s.launcher.stop();
+    await running;
+  });
+
+  it('exits 2, which the unit does not restart, when no build verifies, not even the installed one', async () => {
+    const s = await setup();
+    writeFileSync(s.installed, '// tampered\n');
+    assert.equal(await s.launcher.run(), EXIT_CONFIG);
+    assert.equal(EXIT_CONFIG, 2);
+    assert.equal(s.started.length, 0);
+    const unit = readFileSync(fileURLToPath(new URL('../../lormas-agent.service', import.meta.url)), 'utf8');
+    assert.match(unit, new RegExp(`^RestartPreventExitStatus=${EXIT_CONFIG}$`, 'm'));
+  });
+
+  it('passes each signal on to the running build as it came (SIGINT stays SIGINT)', async () => {
+    const s = await setup();
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    s.launcher.stop('SIGINT');
+    assert.equal(await running, 0);
+    assert.deepEqual(s.started[0]!.signals, ['SIGINT']);
+  });
+
+  it('passes a stop during a trial on to the trial build, starts no other, and keeps the trial for the next start', async () => {
+    const s = await setup();
+    const { running } = await runAndHandOver(s, '0.2.0');
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 2);
+    s.launcher.stop('SIGINT');
+    assert.equal(await running, 0);
+    assert.deepEqual(s.started[1]!.signals, ['SIGINT']);
+    assert.equal(s.started.length, 2);
+    const state = readLaunchState(s.state);
+    assert.deepEqual([state.trial?.build.version, state.lastUpgrade], ['0.2.0', null]);
+  });
+
+  it('ends promptly, starting nothing, when stopped while it verifies a build', async () => {
+    const s = await setup();
+    // A sparse file of 4 GiB whose signed manifest says so: hashing it takes seconds, a stop must not wait for that.
+    const file = 'big.js';
+    const big = path.join(s.state.path, BUILDS_FOLDER, file);
+    mkdirSync(path.dirname(big), { recursive: true });
+    writeFileSync(big, '');
+    truncateSync(big, 4 * 2 ** 30);
+    const manifest = JSON.stringify({ sha256: 'a'.repeat(64), sizeBytes: 4 * 2 ** 30 });
+    writeFileSync(releaseFileOf(big), JSON.stringify(signManifest(manifest, s.privateKey)));
+    await writeLaunchState(s.state, { current: null, previous: null, trial: { build: { file, version: '0.2.0', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 }, lastUpgrade: null });
+    let ended = false;
+    const running = s.launcher.run().finally(() => (ended = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stoppedAt = Date.now();
+    s.launcher.stop();
+    await until(() => ended);
+    assert.equal(await running, 0);
+    assert.ok(Date.now() - stoppedAt < 1_000, `the launcher took ${Date.now() - stoppedAt} ms to stop`);
+    assert.equal(s.started.length, 0);
+    assert.equal(readLaunchState(s.state).trial?.build.file, file);
+  });
+
+  it('prunes after a handover only the builds no state names and older than it: a download the new build began is kept', async () => {
+    const s = await setup();
+    const builds = path.join(s.state.path, BUILDS_FOLDER);
+    const old = path.join(builds, '0.0.9-old.js');
+    await place(old, '0.0.9', s.privateKey);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const file of [old, releaseFileOf(old)]) utimesSync(file, hourAgo, hourAgo);
+    const { running } = await runAndHandOver(s, '0.2.0');
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 2);
+    // The new build, online, already fetches its next upgrade.
+    const next = path.join(builds, '0.3.0-def.js.partial');
+    writeFileSync(next, 'half a build');
+    s.started[1]!.readyNow();
+    await until(() => readLaunchState(s.state).current?.version === '0.2.0');
+    assert.equal(existsSync(next), true, 'the download in progress was removed');
+    assert.equal(existsSync(path.join(builds, '0.2.0-abc.js')), true);
+    assert.equal(existsSync(old), false, 'a build from before the handover was kept');
+    assert.equal(existsSync(releaseFileOf(old)), false);
     s.launcher.stop();
     await running;
   });

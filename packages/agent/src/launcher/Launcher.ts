@@ -1,6 +1,7 @@
-import { rmSync, readdirSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ReleaseKey } from '@lormas/protocol/release';
+import { EXIT_CONFIG } from '../configError.js';
 import type { Logger } from '../logger.js';
 import type { StateDir } from '../StateDir.js';
 import { EXIT_HANDOVER } from './handover.js';
@@ -12,8 +13,11 @@ export interface BuildProcess {
   /** Resolves when the build says it is online: its session was accepted and it reached the engine. */
   ready: Promise<void>;
   exited: Promise<{ code: number | null; signal: string | null }>;
-  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+  kill(signal: StopSignal | 'SIGKILL'): void;
 }
+
+/** The signals the service manager stops the launcher with; each is passed on to the running build as it came. */
+export type StopSignal = 'SIGTERM' | 'SIGINT';
 
 export interface LauncherOptions {
   state: StateDir;
@@ -42,6 +46,9 @@ type Judged = { outcome: 'ready' } | { outcome: 'failed'; reason: string };
  */
 export class Launcher {
   private stopping = false;
+  /** Aborted by `stop`: ends a verification in progress, so a stop never waits for a build to be hashed. */
+  private readonly stopped = new AbortController();
+  /** The build that runs now, on trial or not: a signal reaches it whatever the launcher is doing. */
   private child: BuildProcess | null = null;
   private fallbackUntil: number | null = null;
   private readonly now: () => number;
@@ -50,16 +57,19 @@ export class Launcher {
     this.now = options.now ?? Date.now;
   }
 
-  /** Runs builds until one exits for another reason than a handover, or `stop`. Resolves with the exit status. */
+  /**
+   * Runs builds until one exits for another reason than a handover, or `stop`. Resolves with the
+   * exit status: the build's, 0 after a stop, or `EXIT_CONFIG` when no build verifies (a
+   * restart cannot mend that: the release key or the installed build must change).
+   */
   async run(): Promise<number> {
     for (;;) {
       if (this.stopping) return 0;
       const state = readLaunchState(this.options.state);
       let child: BuildProcess | null = null;
       if (state.trial) child = await this.runTrial(state);
-      child ??= await this.startVerified(readLaunchState(this.options.state));
-      if (!child) return 1;
-      this.child = child;
+      if (!child && !this.stopping) child = await this.startVerified(readLaunchState(this.options.state));
+      if (!child) return this.stopping ? 0 : EXIT_CONFIG;
       const exit = await child.exited;
       this.child = null;
       if (this.stopping) return exit.code ?? 0;
@@ -69,10 +79,22 @@ export class Launcher {
     }
   }
 
-  /** SIGTERM to the running build; `run` resolves once it has exited. */
-  stop(): void {
+  /**
+   * Passes `signal` on to the running build, on trial or not, and starts no other; a
+   * verification in progress ends at once. `run` resolves once the build has exited. Called
+   * again (a second signal), it passes that one on too.
+   */
+  stop(signal: StopSignal = 'SIGTERM'): void {
     this.stopping = true;
-    this.child?.kill('SIGTERM');
+    this.stopped.abort();
+    this.child?.kill(signal);
+  }
+
+  /** Starts a build and makes it the one `stop` signals. */
+  private start(file: string, handoverUntil: number | null): BuildProcess {
+    const child = this.options.start(file, handoverUntil);
+    this.child = child;
+    return child;
   }
 
   private buildPath(build: BuildRef): string {
@@ -86,14 +108,22 @@ export class Launcher {
     const file = this.buildPath(trial.build);
     let judged: Judged;
     let child: BuildProcess | null = null;
+    const handoverAt = this.now();
     try {
       await this.verified(file);
+      if (this.stopping) return null;
       const until = this.now() + trial.deadlineMs;
       logger.info('handing over to a new build', { version: trial.build.version, deadlineMs: trial.deadlineMs });
-      child = this.options.start(file, until);
+      child = this.start(file, until);
       judged = await this.judge(child, trial.deadlineMs);
     } catch (error) {
       judged = { outcome: 'failed', reason: `the build did not verify: ${(error as Error).message}` };
+    }
+    if (this.stopping) {
+      // A stop is no verdict on the build: the trial stays in the launch state and is judged afresh at the next start.
+      if (child) await child.exited;
+      this.child = null;
+      return null;
     }
     const latest = readLaunchState(this.options.state);
     if (judged.outcome === 'ready' && child) {
@@ -104,12 +134,13 @@ export class Launcher {
         trial: null,
         lastUpgrade: { version: trial.build.version, outcome: 'succeeded', at: this.now() },
       });
-      this.prune([trial.build, latest.current]);
+      this.prune(handoverAt);
       return child;
     }
     const reason = judged.outcome === 'failed' ? judged.reason : 'the build was online, but its process is gone';
     logger.error('the new build did not come online in time; going back to the build that ran before', { version: trial.build.version, reason });
     if (child) await this.stopChild(child);
+    this.child = null;
     this.fallbackUntil = this.now() + trial.deadlineMs;
     await writeLaunchState(this.options.state, {
       ...latest,
@@ -137,13 +168,15 @@ export class Launcher {
       try {
         await this.verified(file);
       } catch (error) {
+        if (this.stopping) return null;
         this.options.logger.error('a build did not verify; it is not started', { file, error: (error as Error).message });
         continue;
       }
+      if (this.stopping) return null;
       // The build that starts after a failed trial is still in the handover's gap: fencing waits as long again.
       const until = this.fallbackUntil;
       this.fallbackUntil = null;
-      return this.options.start(file, until);
+      return this.start(file, until);
     }
     this.options.logger.error('no build verifies, not even the installed one; reinstall the agent');
     return null;
@@ -158,7 +191,7 @@ export class Launcher {
     }
     const release: SignedManifest | null = readReleaseFile(file);
     if (!release) throw new Error(`${releaseFileOf(file)} is missing`);
-    await verifyBuild(file, release, key);
+    await verifyBuild(file, release, key, this.stopped.signal);
   }
 
   private async stopChild(child: BuildProcess): Promise<void> {
@@ -175,12 +208,26 @@ export class Launcher {
     clearTimeout(timer);
   }
 
-  /** Removes the builds (and their manifests) that are neither current nor the fallback. */
-  private prune(keep: (BuildRef | null)[]): void {
+  /**
+   * Removes the builds (and their manifests) that the launch state names no more and that are
+   * older than the handover (`handoverAt`, epoch ms). The new build runs while this runs, and
+   * may already be downloading its own next upgrade into the folder (`.partial`) or have named
+   * it as the next trial: the state is read again here, and nothing written since the handover
+   * began is touched.
+   */
+  private prune(handoverAt: number): void {
     const folder = path.join(this.options.state.path, BUILDS_FOLDER);
-    const kept = new Set(keep.filter((b): b is BuildRef => b !== null).flatMap((b) => [b.file, `${b.file}.release.json`]));
+    const { current, previous, trial } = readLaunchState(this.options.state);
+    const named = [current, previous, trial?.build ?? null].filter((b): b is BuildRef => b !== null);
+    const kept = new Set(named.flatMap((b) => [b.file, releaseFileOf(b.file)]));
     try {
-      for (const name of readdirSync(folder)) if (!kept.has(name)) rmSync(path.join(folder, name), { force: true });
+      for (const name of readdirSync(folder)) {
+        if (kept.has(name)) continue;
+        const file = path.join(folder, name);
+        // Gone already, or changed since the handover began: not ours to remove.
+        const changedAt = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+        if (changedAt !== undefined && changedAt < handoverAt) rmSync(file, { force: true });
+      }
     } catch (error) {
       this.options.logger.warn('old builds could not be removed', { error: (error as Error).message });
     }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BUILD_KIND } from '../buildInfo.js';
-import { ConfigError } from '../configError.js';
+import { ConfigError, EXIT_CONFIG } from '../configError.js';
 import { createLogger } from '../logger.js';
 import { type LauncherSettings, loadLauncherSettings } from '../settings/loadLauncherSettings.js';
 import { StateDir, StateDirError } from '../StateDir.js';
@@ -22,14 +22,15 @@ export async function launchMain(env: NodeJS.ProcessEnv = process.env): Promise<
     if (error instanceof ConfigError) process.stderr.write(`lormas-agent launch: ${error.message}\n`);
     else if (error instanceof StateDirError) process.stderr.write(`lormas-agent launch: STATE_DIR: ${error.message}\n`);
     else throw error;
-    return 2;
+    return EXIT_CONFIG;
   }
   const logger = createLogger({ level: settings.logLevel }).child({ role: 'launcher' });
   const installed = BUILD_KIND === 'exe' ? process.execPath : path.resolve(process.argv[1] ?? '');
   const launcher = new Launcher({ state, key: settings.releaseKey, installed, start: startBuild, logger });
+  // Each signal goes on to the build that runs, trial or not, as it came: systemd's stop must reach the agent, not wait for its timeout.
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info('signal received; stopping the agent', { signal });
-    launcher.stop();
+    launcher.stop(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

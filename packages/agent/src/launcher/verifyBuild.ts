@@ -35,7 +35,7 @@ export function readReleaseFile(buildFile: string): SignedManifest | null {
 
 /**
  * Verifies a build before it runs: the release key's signature over its manifest's exact
- * text, then the file's size and SHA-256 against the manifest. Run by the launcher every time
+ * text, then the file's size and SHA-256 against the manifest (`signal` ends the read early). Run by the launcher every time
  * it starts a build, so a build changed on disk after its download (the builds folder is the
  * agent's own) never runs. Throws `ReleaseError`.
  *
@@ -44,13 +44,13 @@ export function readReleaseFile(buildFile: string): SignedManifest | null {
  * (`verifyRelease`: kind, CPU, protocol, version) before it placed the build, as the install
  * did for the installed one, and the signature proves the text is the one they checked.
  */
-export async function verifyBuild(buildFile: string, release: SignedManifest, key: ReleaseKey): Promise<{ sha256: string; sizeBytes: number }> {
+export async function verifyBuild(buildFile: string, release: SignedManifest, key: ReleaseKey, signal?: AbortSignal): Promise<{ sha256: string; sizeBytes: number }> {
   const signed = openSignedManifest(release, key);
   const { sha256: signedHash, sizeBytes: signedSize } = (typeof signed === 'object' && signed !== null ? signed : {}) as Record<string, unknown>;
   if (typeof signedHash !== 'string' || !/^[0-9a-f]{64}$/.test(signedHash) || !Number.isSafeInteger(signedSize) || (signedSize as number) < 1) {
     throw new ReleaseError(ReleaseRule.manifest, 'the signed manifest names no SHA-256 and size');
   }
-  const { sha256, sizeBytes } = await hashFile(buildFile);
+  const { sha256, sizeBytes } = await hashFile(buildFile, signal);
   if (sizeBytes !== signedSize) throw new ReleaseError(ReleaseRule.size, `${buildFile} has ${sizeBytes} bytes; its manifest says ${signedSize}`);
   if (sha256 !== signedHash) throw new ReleaseError(ReleaseRule.hash, `${buildFile} does not hash to its manifest's SHA-256`);
   return { sha256, sizeBytes };

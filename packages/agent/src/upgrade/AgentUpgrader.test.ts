@@ -46,4 +46,14 @@ describe('AgentUpgrader', () => {
     await assert.rejects(upgrader.upgrade({ operationId: 'op-3', release: older, path: '/agent/builds/x' }), (error: unknown) => error instanceof AgentError && error.code === 'POLICY_DENIED');
     assert.equal((await upgrader.upgrade({ operationId: 'op-4', release: await release('1.0.0'), path: '/agent/builds/x' })).outcome, 'current');
   });
+
+  it('refuses a build whose version semver gives no order (a leading zero) as release-manifest, not as newer', async () => {
+    for (const [i, version] of ['1.0.1-01', '1.0.0-rc.007', '2.0.0-0.09'].entries()) {
+      await assert.rejects(
+        upgrader.upgrade({ operationId: `op-order-${i}`, release: await release(version), path: '/agent/builds/x' }),
+        (error: unknown) => error instanceof AgentError && error.code === 'POLICY_DENIED' && error.rule === 'release-manifest',
+        version,
+      );
+    }
+  });
 });

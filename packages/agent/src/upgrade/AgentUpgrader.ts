@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AgentError, PROTOCOL_VERSION, protocolMajor, type ReleaseManifest, type UpgradeAgentInput, type UpgradeAgentResult } from '@lormas/protocol';
+import { AgentError, compareAgentVersions, isOrderableAgentVersion, PROTOCOL_VERSION, protocolMajor, type ReleaseManifest, type UpgradeAgentInput, type UpgradeAgentResult } from '@lormas/protocol';
 import type { AgentConfig } from '../config.js';
 import { BUILDS_FOLDER, readLaunchState, writeLaunchState } from '../launcher/LaunchState.js';
 import { releaseFileOf } from '../launcher/verifyBuild.js';
 import type { Logger } from '../logger.js';
-import { compareAgentVersions } from '@lormas/protocol';
 import { downloadBuild } from '../release/downloadBuild.js';
 import { ReleaseError, ReleaseRule } from '../release/ReleaseError.js';
 import { verifyRelease } from '../release/verifyRelease.js';
@@ -89,6 +88,8 @@ export class AgentUpgrader {
     const capabilities = this.capabilities();
     if (!capabilities.enabled) throw new ReleaseError(ReleaseRule.remoteUpgrade, `remote upgrades are off on this node: ${capabilities.reason}`);
     const manifest = verifyRelease(input.release, config.upgrades.releaseKey!);
+    // A version semver gives no place (a leading zero, say) could be read as neither older nor current: refused, not guessed.
+    if (!isOrderableAgentVersion(manifest.version)) throw new ReleaseError(ReleaseRule.manifest, "the build's version has no place in semver's order (a numeric part with a leading zero)");
     this.checkFits(manifest);
     const deadlineMs = config.upgrades.deadlineMs;
     if (compareAgentVersions(manifest.version, this.options.version) === 0) return { outcome: 'current', version: manifest.version, deadlineMs };
@@ -120,7 +121,9 @@ export class AgentUpgrader {
     if (manifest.sizeBytes > config.upgrades.maxBytes) {
       throw new ReleaseError(ReleaseRule.size, `the build has ${manifest.sizeBytes} bytes; MAX_UPGRADE_BYTES is ${config.upgrades.maxBytes}`);
     }
-    if (compareAgentVersions(manifest.version, version) < 0 && !config.upgrades.allowDowngrade) {
+    // null: the running version has no place in semver's order, so the build cannot be shown not to be older.
+    const order = compareAgentVersions(manifest.version, version);
+    if ((order === null || order < 0) && !config.upgrades.allowDowngrade) {
       throw new ReleaseError(ReleaseRule.older, `the build (${manifest.version}) is older than the running one (${version}) and ALLOW_DOWNGRADE is off`);
     }
   }

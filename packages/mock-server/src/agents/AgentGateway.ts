@@ -200,7 +200,7 @@ export class AgentGateway {
   /** Why an agent of `version` is too old to be served, or null. */
   private tooOld(version: string): string | null {
     if (this.minAgentVersion === null) return null;
-    if (AgentVersion.safeParse(version).success && compareAgentVersions(version, this.minAgentVersion) >= 0) return null;
+    if (AgentVersion.safeParse(version).success && (compareAgentVersions(version, this.minAgentVersion) ?? -1) >= 0) return null;
     return `agent ${version.slice(0, 32)} is older than this server serves; it needs agent ${this.minAgentVersion} or later`;
   }
 

@@ -195,7 +195,7 @@ export interface JoinCodeView {
   nodeId: string;
   code: string;
   expiresAt: IsoTime;
-  /** `curl ... | sudo sh -s -- ...`, or null when the server offers no builds or no release key. */
+  /** `curl ... | LORMAS_JOIN_CODE=... sudo --preserve-env=LORMAS_JOIN_CODE sh -s -- ...`, or null when the server offers no builds or no release key. */
   command: string | null;
   /** Why there is no command, when there is none. */
   note: string | null;
@@ -231,7 +231,11 @@ export interface ApiRoutes {
   'DELETE /api/nodes/:id': { body: undefined; reply: { id: string; name: string; revokedAt: IsoTime; forgottenContainers: number } };
   'POST /api/nodes/:id/token': { body: undefined; reply: { id: string; name: string; token: string } };
   'POST /api/nodes/:id/join': { body: { ttlSeconds?: number }; reply: JoinCodeView };
-  'GET /api/agents/releases': { body: undefined; reply: { releaseKey: { publicKey: string; fingerprint: string } | null; latest: string | null; releases: ReleaseView[] } };
+  'GET /api/agents/releases': {
+    body: undefined;
+    /** `agentUrl`: the SERVER_URL agents dial, `PUBLIC_URL` (else the listening address) as ws:// or wss://. */
+    reply: { releaseKey: { publicKey: string; fingerprint: string } | null; latest: string | null; releases: ReleaseView[]; agentUrl: string };
+  };
   'POST /api/agents/rollout': { body: { version: string; batchSize?: number; maxUnavailable?: number; nodeIds?: string[] }; reply: RolloutView };
   'GET /api/agents/rollouts': { body: undefined; reply: { rollouts: RolloutView[] } };
   'GET /api/agents/rollouts/:id': { body: undefined; reply: RolloutView };

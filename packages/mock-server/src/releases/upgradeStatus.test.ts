@@ -21,6 +21,12 @@ describe('upgradeStatus', () => {
     assert.equal(upgradeStatus(hello({}), null).status, 'current');
   });
 
+  it('is unknown, not available, for an agent whose version semver does not order (a leading zero)', () => {
+    const status = upgradeStatus(hello({ agentVersion: '0.9.0-rc.01' }), '0.10.0');
+    assert.equal(status.status, 'unknown');
+    assert.match(status.reason!, /semver does not order/);
+  });
+
   it('is available to an older agent that takes remote upgrades', () => {
     assert.deepEqual(upgradeStatus(hello({}), '0.10.0'), { status: 'available', latest: '0.10.0', reason: null });
   });

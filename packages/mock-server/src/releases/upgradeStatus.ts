@@ -17,7 +17,10 @@ export function remoteUpgradeRefusal(hello: Pick<Hello, 'protocolVersion' | 'upg
  */
 export function upgradeStatus(hello: Hello | null, latest: string | null): UpgradeView {
   if (!hello || !AgentVersion.safeParse(hello.agentVersion).success) return { status: 'unknown', latest, reason: hello ? `the agent reports version "${hello.agentVersion}"` : null };
-  if (latest === null || compareAgentVersions(hello.agentVersion, latest) >= 0) return { status: 'current', latest, reason: null };
+  const order = latest === null ? 0 : compareAgentVersions(hello.agentVersion, latest);
+  // A version semver gives no order (a leading zero) is neither behind nor current: no rollout is offered on a guess.
+  if (order === null) return { status: 'unknown', latest, reason: `the agent reports version "${hello.agentVersion}", which semver does not order` };
+  if (order >= 0) return { status: 'current', latest, reason: null };
   const refusal = remoteUpgradeRefusal(hello);
   if (refusal === null) return { status: 'available', latest, reason: null };
   // An agent of protocol 1.0 has no launcher to hand over to: its first upgrade is the one-line install.

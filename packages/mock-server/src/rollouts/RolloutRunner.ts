@@ -75,6 +75,8 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
       if (this.rollouts.some((rollout) => rollout.status === 'running')) throw new ServerError('CONFLICT', 'a rollout is running already; wait for it to finish');
     };
     refuseIfRunning();
+    // A build signed a moment ago is offered once the folder is read again: wait for that read, not the snapshot before it.
+    await catalog.current();
     if (!catalog.list().some((release) => release.manifest.version === request.version)) {
       throw new ServerError('NOT_FOUND', `the server offers no build of version ${request.version} (see GET /api/agents/releases)`);
     }

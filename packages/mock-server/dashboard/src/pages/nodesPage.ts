@@ -11,9 +11,26 @@ import type { Page, PageContext } from './Page.js';
 
 const STATE_LABEL = { online: 'Online', suspect: 'Suspect', lost: 'Lost', offline: 'Offline' } as const;
 
+/**
+ * The URL agents dial, as the server knows it: its `PUBLIC_URL` when set. The address this
+ * browser reached the server at is often another (a tunnel, the listening address), so it is
+ * only the fallback when the server cannot be asked. Asked once.
+ */
+let agentUrlAnswer: Promise<string> | null = null;
+function agentUrl(): Promise<string> {
+  agentUrlAnswer ??= api('GET /api/agents/releases', {}).then(
+    (answer) => answer.agentUrl,
+    () => {
+      agentUrlAnswer = null;
+      return location.origin.replace(/^http/, 'ws');
+    },
+  );
+  return agentUrlAnswer;
+}
+
 /** The `.env` an operator copies to the node, with the token shown this once. */
-function envLines(token: string, name: string): string {
-  return [`SERVER_URL=${location.origin.replace(/^http/, 'ws')}`, `NODE_TOKEN=${token}`, `NODE_NAME=${name}`, 'LOG_LEVEL=info'].join('\n');
+function envLines(serverUrl: string, token: string, name: string): string {
+  return [`SERVER_URL=${serverUrl}`, `NODE_TOKEN=${token}`, `NODE_NAME=${name}`, 'LOG_LEVEL=info'].join('\n');
 }
 
 /** A `pre` of text to copy, with its Copy button. */
@@ -43,8 +60,8 @@ function installBox(join: { command: string | null; note: string | null; expires
 }
 
 /** A box that shows a freshly issued token once, with the lines to copy. */
-function tokenBox(title: string, name: string, token: string, onClose: () => void): HTMLElement {
-  const text = envLines(token, name);
+function tokenBox(title: string, name: string, token: string, serverUrl: string, onClose: () => void): HTMLElement {
+  const text = envLines(serverUrl, token, name);
   const copied = notice();
   const box = h(
     'section',
@@ -93,7 +110,7 @@ function nodeCard(ctx: PageContext, first: NodeView) {
   const rotate = button('Rotate token', () => {
     void pending(rotate, 'Rotating…', note, async () => {
       const { token } = await api('POST /api/nodes/:id/token', { params: { id } });
-      fill(tokenSlot, tokenBox(`New token for ${ctx.fleet.nodeName(id)}`, ctx.fleet.nodeName(id), token, () => fill(tokenSlot)));
+      fill(tokenSlot, tokenBox(`New token for ${ctx.fleet.nodeName(id)}`, ctx.fleet.nodeName(id), token, await agentUrl(), () => fill(tokenSlot)));
     });
   }, {}, 'btn btn-quiet');
   rotate.hidden = !ctx.session.features.rotateNodeToken;
@@ -224,7 +241,7 @@ export function nodesPage(ctx: PageContext): Page {
     fields: [field('Name', name), field('Description', description), field('Cluster', cluster)],
     run: async () => {
       const created = await api('POST /api/nodes', { body: { name: name.value.trim(), description: description.value.trim() || null, cluster: cluster.value || null } });
-      const token = tokenBox(`Token for ${created.name}`, created.name, created.token, () => fill(result));
+      const token = tokenBox(`Token for ${created.name}`, created.name, created.token, await agentUrl(), () => fill(result));
       // The node exists and its token is shown only now: a join code that fails to come must not lose it.
       fill(result, token);
       const join = await api('POST /api/nodes/:id/join', { params: { id: created.id }, body: {} });

@@ -39,7 +39,8 @@ export function fleetRoutes(router: Router, api: ApiContext): void {
       expiresAt: new Date(expiresAt).toISOString(),
       command:
         key && builds
-          ? `curl -fsSL ${quote(`${server}/agent/install.sh`)} | sudo sh -s -- --server ${quote(server)} --join-code ${code} --release-key ${key.fingerprint}`
+          ? // The code goes in sudo's environment (root's to read), not on a command line, which every user of the node sees in ps.
+            `curl -fsSL ${quote(`${server}/agent/install.sh`)} | LORMAS_JOIN_CODE=${code} sudo --preserve-env=LORMAS_JOIN_CODE sh -s -- --server ${quote(server)} --release-key ${key.fingerprint}`
           : null,
       note: key && builds ? null : 'this server offers no signed agent builds (RELEASES_DIR): install the agent by hand and start it once with JOIN_CODE set',
     };
@@ -49,7 +50,8 @@ export function fleetRoutes(router: Router, api: ApiContext): void {
   router.add('GET', '/api/agents/releases', () => {
     const key = api.catalog.key();
     const releases: ReleaseView[] = api.catalog.list().map((release) => ({ ...release.manifest, file: release.file, path: release.path }));
-    return { status: 200, body: { releaseKey: key ? { publicKey: key.publicKey, fingerprint: key.fingerprint } : null, latest: releases[0]?.version ?? null, releases } };
+    const agentUrl = api.publicUrl().replace(/^http/, 'ws');
+    return { status: 200, body: { releaseKey: key ? { publicKey: key.publicKey, fingerprint: key.fingerprint } : null, latest: releases[0]?.version ?? null, releases, agentUrl } };
   });
 
   router.add('POST', '/api/agents/rollout', { body: StartRollout }, async ({ body }) => {
