@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { BUILD_KIND } from './buildInfo.js';
 
 /**
  * How much V8 lets the old generation grow past what the last full collection kept before
@@ -18,26 +19,101 @@ import { setFlagsFromString } from 'node:v8';
 const OLD_GENERATION_GROWTH_PERCENT = 50;
 
 /**
- * On Node, stops V8 from growing its young generation past its first size (1 MiB a
- * semi-space), and collects the old generation sooner (see `OLD_GENERATION_GROWTH_PERCENT`),
- * for the life of the process.
+ * JavaScriptCore's JIT tier-up thresholds for the agent on Bun: 40 times the defaults for
+ * the baseline JIT (500), 200 times for the optimising tiers (1,000).
  *
- * V8 doubles its young generation whenever many young objects survive a scavenge, up to
- * 16 MiB a semi-space. Ten log streams to a slow reader keep chunks alive across awaits, so the
- * young generation grew to 28 MiB resident and stayed there: the agent at 107 MiB against
- * 59 MiB idle. With growth off it stays at 2 MiB, and the same floods hold the agent at about
- * 75 MiB (measured with `pnpm bench --only=4`; the README's performance section has the
- * figures). The cost is more, smaller scavenges.
- *
- * Set from the code, not the command line, so every way of starting the agent on Node applies
- * it (`node dist/agent.js`, `npx tsx agent.ts`, the systemd unit). Both flags are read
- * whenever V8 sizes a generation after a collection, so setting them at start-up works; the
- * semi-space size flags are read only when the heap is set up, and would not. Bun runs
- * JavaScriptCore, where V8 flags mean nothing (and a periodic full collection there saved
- * about 1 MiB: not worth a timer).
+ * An idle agent runs a little code often (heartbeats, the engine's events, the inventory);
+ * at JSC's normal thresholds all of it, and the start-up code, ends up compiled, and the
+ * compiled code, its profiles and the compilers' pages of the Bun binary stay resident. With
+ * these thresholds that code stays in the interpreter, while a log flood's hot path still
+ * crosses them within moments. Measured with 50 managed containers (`pnpm bench --only=4`,
+ * the README has the figures): idle about 60 MiB against 70 MiB. Also measured:
+ * the JIT off (`useJIT=0`): 54 MiB, but six times the CPU per MB of log (238 against 40
+ * ms/MB); the optimising tiers off: 65 MiB; `--smol`, a smaller `largeHeapSize`, concurrent
+ * GC off: no change; `Bun.unsafe.setJITPolicy` called at start: 67 MiB, as the runtime's own
+ * start-up has run by then.
  */
-export function limitRuntimeMemory(): void {
-  if (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined') return;
-  setFlagsFromString('--semi-space-growth-factor=1');
-  setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
+export const BUN_JSC_OPTIONS: Readonly<Record<string, string>> = {
+  BUN_JSC_thresholdForJITAfterWarmUp: '20000',
+  BUN_JSC_thresholdForJITSoon: '20000',
+  BUN_JSC_thresholdForOptimizeAfterWarmUp: '200000',
+  BUN_JSC_thresholdForOptimizeSoon: '200000',
+};
+
+/** How the process was started, and the call that replaces it: what `restartWithRuntimeOptions` reads. */
+export interface ProcessImage {
+  /** Whether this is Bun (JavaScriptCore) rather than Node (V8). */
+  bun: boolean;
+  env: NodeJS.ProcessEnv;
+  execPath: string;
+  execArgv: string[];
+  argv: string[];
+  kind: typeof BUILD_KIND;
+  /** `process.execve` (Node 23.11+, Bun); absent on older runtimes. */
+  execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
+}
+
+/**
+ * The command that runs this agent again with `BUN_JSC_OPTIONS`, or null when nothing needs
+ * to change: not Bun, or every option is in the environment already (set by the operator, who
+ * wins, or by an earlier start: no loop). The single executable's `argv[1]` is its own
+ * embedded entry, which it must not be given again.
+ */
+export function runtimeOptionsCommand(image: Omit<ProcessImage, 'execve'>): { file: string; args: string[]; env: NodeJS.ProcessEnv } | null {
+  if (!image.bun) return null;
+  const missing = Object.keys(BUN_JSC_OPTIONS).filter((name) => image.env[name] === undefined);
+  if (missing.length === 0) return null;
+  const env = { ...image.env };
+  for (const name of missing) env[name] = BUN_JSC_OPTIONS[name];
+  const args = image.kind === 'exe' ? [image.execPath, ...image.execArgv, ...image.argv.slice(2)] : [image.execPath, ...image.execArgv, ...image.argv.slice(1)];
+  return { file: image.execPath, args, env };
+}
+
+/**
+ * Applies the agent's memory settings to the runtime it runs on, for the life of the
+ * process. Called first thing by the entry (`agent.ts`), so every way of starting the agent
+ * applies them (`node dist/agent.js`, `bun dist/agent.js`, `bun run agent.ts`, `npx tsx
+ * agent.ts`, the launcher and its child, the single executable, the systemd unit).
+ *
+ * On Node, collects the old generation sooner (see `OLD_GENERATION_GROWTH_PERCENT`) and stops
+ * V8 from growing its young generation past its first size (1 MiB a semi-space). V8 doubles its young generation whenever many young objects survive a
+ * scavenge, up to 16 MiB a semi-space. Ten log streams to a slow reader keep chunks alive
+ * across awaits, so the young generation grew to 28 MiB resident and stayed there: the agent
+ * at 107 MiB against 59 MiB idle. With growth off it stays at 2 MiB, and the same floods hold
+ * the agent at about 75 MiB. The cost is more, smaller scavenges. Both flags are read
+ * whenever V8 sizes a generation after a collection, so setting them at start-up works; the
+ * semi-space size flags are read only when the heap is set up, and would not.
+ *
+ * On Bun, JSC reads its options (`BUN_JSC_*` in the environment) only as the process starts,
+ * so the agent replaces itself (`execve`: the same process id, nothing left behind for a
+ * service manager to watch) with the same command and `BUN_JSC_OPTIONS` added. A Bun without
+ * `execve`, or an exec that fails, runs on as it is: more memory, nothing broken.
+ */
+export function limitRuntimeMemory(image: ProcessImage = currentProcess()): void {
+  if (!image.bun) {
+    setFlagsFromString('--semi-space-growth-factor=1');
+    setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
+    return;
+  }
+  const command = runtimeOptionsCommand(image);
+  if (!command || !image.execve) return;
+  try {
+    image.execve(command.file, command.args, command.env);
+  } catch {
+    // It returns only when the exec failed (the binary gone or unreadable under us): the agent
+    // runs on at the normal JIT policy rather than not at all.
+  }
+}
+
+function currentProcess(): ProcessImage {
+  const execve = (process as { execve?: ProcessImage['execve'] }).execve;
+  return {
+    bun: typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined',
+    env: process.env,
+    execPath: process.execPath,
+    execArgv: process.execArgv,
+    argv: process.argv,
+    kind: BUILD_KIND,
+    ...(execve ? { execve: execve.bind(process) } : {}),
+  };
 }

@@ -8,7 +8,6 @@ import { EXIT_HANDOVER, HANDOVER_UNTIL_VARIABLE, LAUNCHER_FD_VARIABLE } from './
 import { parseHandoverUntil } from './launcher/parseHandoverUntil.js';
 import { createLogger, type Logger } from './logger.js';
 import { settingsSource } from './settings/settingsSource.js';
-import { limitRuntimeMemory } from './limitRuntimeMemory.js';
 import { startAgent } from './startAgent.js';
 import { StateDir, StateDirError } from './StateDir.js';
 import { AGENT_VERSION } from './version.js';
@@ -53,7 +52,6 @@ async function resolveToken(settings: AgentSettings, state: StateDir, logger: Lo
 
 /** The command line: `--help`, `--version`, `join`, or run until SIGTERM/SIGINT. Returns the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  limitRuntimeMemory();
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText());
     return 0;

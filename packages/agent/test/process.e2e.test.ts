@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { AgentError, CloseCode, type Heartbeat } from '@lormas/protocol';
 import { docker, requireEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
+import { BUN_JSC_OPTIONS } from '../src/limitRuntimeMemory.js';
 import { AGENT_DIR, type AgentProcess, type Rig, spawnAgent, startEngineProxy, startRig, testToken } from './support/rig.js';
 
 const run = promisify(execFile);
@@ -26,6 +27,12 @@ const fastEnv = (rig: Rig, nodeId: string, extra: Record<string, string> = {}) =
   RECONNECT_MAX_DELAY_MS: '300',
   ...extra,
 });
+
+/** The process holds the JIT options the agent on Bun restarts itself with (`limitRuntimeMemory`). */
+function assertJitOptions(pid: number): void {
+  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  for (const [name, value] of Object.entries(BUN_JSC_OPTIONS)) assert.ok(environ.includes(`${name}=${value}`), `${name} is not set`);
+}
 
 async function exitOf(command: string[], env: Record<string, string>) {
   const agent = spawnAgent(command, env);
@@ -216,6 +223,12 @@ describe('the agent as a process', () => {
         const hello = await client.hello.query();
         assert.equal(hello.runtime.name, runtime);
         if (command[0] === NODE_18) assert.match(hello.runtime.version, /^18\./);
+        if (runtime === 'bun') {
+          // The agent restarted itself in place (execve) with JavaScriptCore's JIT options: the
+          // process the test spawned is the agent, with its arguments, and holds them.
+          assertJitOptions(agent.child.pid!);
+          assert.deepEqual(readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8').split('\0').slice(1, -1), ['--no-install', join(folder, 'agent.js')]);
+        }
         const name = `lormas-${nodeId}-${process.pid}`;
         try {
           const created = await client.containers.create.mutate({ operationId: name, spec: { name, image: TEST_IMAGE, cmd: ['sleep', '30'], networkMode: 'none' }, start: true });
@@ -242,6 +255,7 @@ describe('the agent as a process', () => {
     const client = rig.hub.client(nodeId);
     const hello = await client.hello.query();
     assert.equal(hello.runtime.name, 'bun');
+    assertJitOptions(agent.child.pid!);
     assert.ok(Array.isArray(await client.containers.list.query()));
     // The log reader paces its own reads on the engine socket (engineGet): under Bun too, every line, in order.
     const name = `lormas-proc-bun-${process.pid}`;
