@@ -12,13 +12,14 @@ import type { CallOptions, SubscriptionHandlers, Unsubscribable } from '../serve
 import { AgentError } from '../errors.js';
 import type { ClusterContext } from './ClusterContext.js';
 import { clusterNames, type ClusterNames } from './clusterNames.js';
-import { encode } from './clusterWire.js';
 import { ClusterStream } from './ClusterStream.js';
 import { forwardCall } from './forwardCall.js';
 import { LeaderLease } from './LeaderLease.js';
 import { NodeOwnership } from './NodeOwnership.js';
+import { OldReplicaMemory } from './OldReplicaMemory.js';
 import { OwnerEndpoint } from './OwnerEndpoint.js';
 import { ReplicaRegistry } from './ReplicaRegistry.js';
+import { requestOwner } from './requestOwner.js';
 
 export interface ClusterHubOptions<I extends NodeIdentity> {
   /** The options of this replica's own hub, exactly as for `new AgentHub(...)`. */
@@ -41,7 +42,27 @@ export interface ClusterHubOptions<I extends NodeIdentity> {
   retryBaseMs?: number;
   /** @default 500 (milliseconds) */
   retryMaxMs?: number;
+  /**
+   * How long an owner replica that answered only on a node's subject (a version from before
+   * per-replica subjects, during a rolling upgrade) is asked there first, without trying its
+   * own subject. @default 60_000 (milliseconds, `DEFAULT_OLD_REPLICA_MEMORY_MS`)
+   */
+  oldReplicaMemoryMs?: number;
+  /**
+   * For tests of a mixed cluster only, never in production: this replica serves and sends as
+   * one from before per-replica subjects did (nodes' subjects only, requests that do not name
+   * their node, replies that do not name the replica). @default false
+   */
+  actAsOldReplica?: boolean;
 }
+
+/**
+ * A minute: a rolling upgrade's requests to an old replica pay the no-responders round trip on
+ * its own subject (well under a millisecond on a LAN) once a minute per old replica, and a
+ * replica restarted on the new version under the same name is back on its own subject, race
+ * free, within a minute.
+ */
+export const DEFAULT_OLD_REPLICA_MEMORY_MS = 60_000;
 
 /**
  * How long a silent replica counts as alive. Ten seconds, as Nomad's default heartbeat grace:
@@ -125,6 +146,8 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
       streamCreditItems,
       retryBaseMs: timerMs('ClusterHub: retryBaseMs', options.retryBaseMs ?? 20),
       retryMaxMs: timerMs('ClusterHub: retryMaxMs', options.retryMaxMs ?? 500),
+      oldReplicas: new OldReplicaMemory(timerMs('ClusterHub: oldReplicaMemoryMs', options.oldReplicaMemoryMs ?? DEFAULT_OLD_REPLICA_MEMORY_MS)),
+      actAsOldReplica: options.actAsOldReplica ?? false,
       liveOwner: (nodeId) => {
         const owner = this.ownership.owner(nodeId);
         return owner !== null && this.replicas.isAlive(owner) ? owner : null;
@@ -156,6 +179,8 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     const replicaId = options.replicaId ?? `replica-${randomBytes(5).toString('hex')}`;
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(replicaId)) throw new TypeError(`ClusterHub: replicaId must be 1 to 64 letters, digits, "_" or "-", got "${replicaId}"`);
     const ttlMs = timerMs('ClusterHub: replicaTtlMs', options.replicaTtlMs ?? DEFAULT_REPLICA_TTL_MS);
+    // Without headers the engine cannot answer "no responders", and a request to an old replica's missing subject would wait out its whole deadline.
+    if (options.nats.info && !options.nats.info.headers) throw new TypeError('ClusterHub: nats must be connected to a NATS server with headers (2.2 or later)');
     const kvm = new Kvm(options.nats);
     const [owners, replicas, leases] = await Promise.all([
       kvm.create(names.owners, { history: 1, storage: STORAGE }),
@@ -224,7 +249,7 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     await this.local.forget(nodeId, code, reason);
     this.held.delete(nodeId);
     if (relay && owner !== null && owner !== this.replicaId) {
-      await this.context.nc.request(this.names.owner(owner), encode({ t: 'forget', node: nodeId, code, reason: reason.slice(0, 123) }), { timeout: 2_000 }).catch(() => {});
+      await requestOwner(this.context, owner, { t: 'forget', node: nodeId, code, reason: reason.slice(0, 123) }, 2_000).catch(() => {});
     }
   }
 
@@ -281,6 +306,8 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     const callbacks = this.downWaiters.get(replicaId);
     this.downWaiters.delete(replicaId);
     for (const callback of callbacks ?? []) callback();
+    // Whatever comes back under its name may be of another version: asked on its own subject first again.
+    this.context.oldReplicas.forget(replicaId);
     this.owner.readerDown(replicaId);
     for (const stream of [...this.streams]) stream.reconsider();
     this.wakeAll();

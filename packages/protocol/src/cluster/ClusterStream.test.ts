@@ -7,6 +7,7 @@ import type { ClusterContext } from './ClusterContext.js';
 import { clusterNames } from './clusterNames.js';
 import { decode, encode, OwnerRequest, packValue, StreamControl } from './clusterWire.js';
 import { ClusterStream } from './ClusterStream.js';
+import { OldReplicaMemory } from './OldReplicaMemory.js';
 
 describe('ClusterStream: a stream read from an owner across the engine', () => {
   let nats: NatsServer;
@@ -39,6 +40,8 @@ describe('ClusterStream: a stream read from an owner across the engine', () => {
     streamCreditItems: 8,
     retryBaseMs: 20,
     retryMaxMs: 200,
+    oldReplicas: new OldReplicaMemory(60_000),
+    actAsOldReplica: false,
     liveOwner: () => owner,
     whenDown: () => () => {},
     settle: (_, ms) => new Promise((resolve) => setTimeout(resolve, ms)),

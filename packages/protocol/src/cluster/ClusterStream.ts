@@ -4,7 +4,8 @@ import type { SubscriptionProcedure } from '../contract/procedure.js';
 import { AgentError } from '../errors.js';
 import type { SubscriptionHandlers, Unsubscribable } from '../server/NodeLink.js';
 import type { ClusterContext } from './ClusterContext.js';
-import { decode, encode, isNoResponders, OwnerReply, packValue, publish, replyError, StreamMessage, unpackValue } from './clusterWire.js';
+import { decode, isNoResponders, packValue, publish, replyError, StreamMessage, unpackValue } from './clusterWire.js';
+import { requestOwner } from './requestOwner.js';
 
 /** Where the stream is read from right now: this replica's link, or an owner across the engine. */
 interface Leg {
@@ -202,11 +203,10 @@ export class ClusterStream implements Unsubscribable {
         }
       },
     });
-    const request = encode({ t: 'open', node: this.nodeId, stream: streamId, reader: this.context.replicaId, path: this.path, input: packValue(this.resumeInput()), credit: streamCreditItems });
-    nc.request(names.owner(owner), request, { timeout: openTimeoutMs }).then(
-      (message) => {
+    const request = { t: 'open', node: this.nodeId, stream: streamId, reader: this.context.replicaId, path: this.path, input: packValue(this.resumeInput()), credit: streamCreditItems } as const;
+    requestOwner(this.context, owner, request, openTimeoutMs).then(
+      (reply) => {
         open = 'answered';
-        const reply = decode(OwnerReply, message.data);
         if (!current()) {
           // Opened after this leg was given up: stop it at the owner at once (it listens by now).
           if (reply?.t === 'ok') stopAtOwner();
@@ -220,7 +220,7 @@ export class ClusterStream implements Unsubscribable {
         else this.retryLater();
       },
       (error: unknown) => {
-        // Nobody serves the owner's subject (it died): nothing was opened. No answer in time: it may open yet.
+        // Nobody serves the owner's or the node's subject (it died): nothing was opened. No answer in time: it may open yet.
         open = isNoResponders(error) ? 'answered' : 'timed-out';
         if (current()) this.retryLater();
         else if (open === 'timed-out') linger();

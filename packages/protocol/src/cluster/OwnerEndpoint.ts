@@ -4,7 +4,7 @@ import { flattenContract } from '../contract/procedure.js';
 import { AgentError } from '../errors.js';
 import { CarriedStream } from './CarriedStream.js';
 import type { ClusterContext } from './ClusterContext.js';
-import { decode, encode, errorReply, OwnerRequest, type OwnerReply, packValue, unpackValue } from './clusterWire.js';
+import { decode, decodeNodeRequest, encode, errorReply, OwnerRequest, type OwnerReply, packValue, unpackValue } from './clusterWire.js';
 
 const PROCEDURES = flattenContract(agentContract);
 
@@ -20,30 +20,47 @@ const PROCEDURES = flattenContract(agentContract);
  * it was dropped was discarded by the client, unanswered: the caller, which had addressed the
  * new owner, waited its whole deadline (30 s) for nobody. A replica's subject lives as long
  * as the replica, so a request reaches the owner it was meant for, which answers it.
+ *
+ * For replicas of a version from before (during a rolling upgrade), it also serves the subject
+ * of each node it holds, as they did: in the queue group `owner`, the node named by the
+ * subject. Those requests keep the handover race; replicas of this version send there only to
+ * an owner that serves no subject of its own (see `requestOwner`). Every reply names this
+ * replica, so a sender can tell it from one of before.
  */
 export class OwnerEndpoint {
-  private readonly served = new Set<string>();
+  /** The nodes served, each with its subscription to the node's own subject. */
+  private readonly served = new Map<string, Subscription>();
   private readonly carried = new Set<CarriedStream>();
-  private readonly subscription: Subscription;
+  private readonly subscription: Subscription | null;
 
   constructor(
     private readonly context: ClusterContext,
     /** Another replica asks this owner to close and drop a node (it was revoked there). */
     private readonly onForget: (nodeId: string, code: number, reason: string) => Promise<void>,
   ) {
-    this.subscription = context.nc.subscribe(context.names.owner(context.replicaId), {
-      callback: (error, message) => {
-        if (!error) void this.handle(message);
-      },
-    });
+    this.subscription = context.actAsOldReplica
+      ? null
+      : context.nc.subscribe(context.names.owner(context.replicaId), {
+          callback: (error, message) => {
+            if (!error) void this.handle(message, decode(OwnerRequest, message.data));
+          },
+        });
   }
 
   serve(nodeId: string): void {
-    this.served.add(nodeId);
+    if (this.served.has(nodeId)) return;
+    const subscription = this.context.nc.subscribe(this.context.names.node(nodeId), {
+      queue: 'owner',
+      callback: (error, message) => {
+        if (!error) void this.handle(message, decodeNodeRequest(message.data, nodeId));
+      },
+    });
+    this.served.set(nodeId, subscription);
   }
 
   /** Stops serving `nodeId`; its carried streams are told to move (the reader opens them at the new owner). */
   unserve(nodeId: string): void {
+    this.served.get(nodeId)?.unsubscribe();
     this.served.delete(nodeId);
     for (const stream of [...this.carried]) if (stream.nodeId === nodeId) stream.moved();
   }
@@ -73,14 +90,14 @@ export class OwnerEndpoint {
   }
 
   close(): void {
-    for (const nodeId of [...this.served]) this.unserve(nodeId);
-    this.subscription.unsubscribe();
+    for (const nodeId of [...this.served.keys()]) this.unserve(nodeId);
+    this.subscription?.unsubscribe();
   }
 
-  private async handle(message: Msg): Promise<void> {
-    const request = decode(OwnerRequest, message.data);
+  private async handle(message: Msg, request: OwnerRequest | null): Promise<void> {
+    const from = this.context.actAsOldReplica ? undefined : this.context.replicaId;
     const reply = (answer: OwnerReply) => {
-      if (message.reply) message.respond(encode(answer));
+      if (message.reply) message.respond(encode({ ...answer, from }));
     };
     if (!request) return reply(errorReply(new AgentError('INTERNAL', 'a replica sent a request this replica cannot read')));
     const nodeId = request.node;

@@ -15,6 +15,13 @@ export interface ClusterNames {
    * subscribes to the node: see `OwnerEndpoint`.
    */
   owner(replicaId: string): string;
+  /**
+   * The subject of one node, served by its owner in the queue group `owner`: where replicas
+   * from before per-replica subjects send that node's requests, without naming the node. A
+   * replica of this version serves it only for those senders, and sends on it only to an
+   * owner that does not serve its own subject: see `requestOwner`.
+   */
+  node(nodeId: string): string;
   /** Where an owner sends one carried stream's items. */
   streamItems(streamId: string): string;
   /** Where a reader sends one carried stream's credit and stop. */
@@ -42,6 +49,7 @@ export function clusterNames(prefix: string): ClusterNames {
     replicas: `${prefix}_replicas`,
     leases: `${prefix}_leases`,
     owner: (replicaId) => `${prefix}.owner.${subjectToken(replicaId)}`,
+    node: (nodeId) => `${prefix}.node.${subjectToken(nodeId)}`,
     streamItems: (streamId) => `${prefix}.stream.${streamId}.items`,
     streamControl: (streamId) => `${prefix}.stream.${streamId}.control`,
   };

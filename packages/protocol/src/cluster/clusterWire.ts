@@ -32,11 +32,18 @@ export const OwnerRequest = z.discriminatedUnion('t', [
 ]);
 export type OwnerRequest = z.infer<typeof OwnerRequest>;
 
+/**
+ * Who answered: the replica's id, sent by replicas that serve a subject of their own. A reply
+ * without it on a node's subject came from a replica of before (see `requestOwner`); replicas
+ * of before ignore the field.
+ */
+const From = z.string().optional();
+
 /** The owner's answer: a value, a coded error, or `away` (the node is not connected here: ask again). */
 export const OwnerReply = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('ok'), value: Value.optional() }),
-  z.object({ t: z.literal('error'), error: Shape }),
-  z.object({ t: z.literal('away') }),
+  z.object({ t: z.literal('ok'), value: Value.optional(), from: From }),
+  z.object({ t: z.literal('error'), error: Shape, from: From }),
+  z.object({ t: z.literal('away'), from: From }),
 ]);
 export type OwnerReply = z.infer<typeof OwnerReply>;
 
@@ -61,15 +68,35 @@ export function encode(message: OwnerRequest | OwnerReply | StreamMessage | Stre
   return encoder.encode(JSON.stringify(message));
 }
 
+const parseJson = (data: Uint8Array): unknown => {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    return undefined;
+  }
+};
+
 /** Parses a message; null for anything that is not one (a replica of another version, a stray publisher). */
 export function decode<T>(schema: z.ZodType<T>, data: Uint8Array): T | null {
-  try {
-    const parsed = schema.safeParse(JSON.parse(decoder.decode(data)));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  const parsed = schema.safeParse(parseJson(data));
+  return parsed.success ? parsed.data : null;
 }
+
+/**
+ * Parses a request that came on `nodeId`'s own subject, where replicas of before send it
+ * without naming the node: the subject names it. One that names another node is not one.
+ */
+export function decodeNodeRequest(data: Uint8Array, nodeId: string): OwnerRequest | null {
+  const json = parseJson(data);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null;
+  const named = (json as { node?: unknown }).node;
+  if (named !== undefined && named !== nodeId) return null;
+  const parsed = OwnerRequest.safeParse({ ...json, node: nodeId });
+  return parsed.success ? parsed.data : null;
+}
+
+/** A request as replicas of before read it on a node's subject: the subject names the node. */
+export const encodeForNodeSubject = (request: OwnerRequest): Uint8Array => encode({ ...request, node: undefined } as unknown as OwnerRequest);
 
 /**
  * Publishes a message, as fire and forget. While the engine is reconnecting the client

@@ -1,17 +1,17 @@
-import type { Msg } from '@nats-io/transport-node';
 import type { CallProcedure } from '../contract/procedure.js';
 import { AgentError } from '../errors.js';
 import { isTimerMs, MAX_TIMER_MS } from '../link/timerMs.js';
 import type { CallOptions } from '../server/NodeLink.js';
 import type { ClusterContext } from './ClusterContext.js';
-import { decode, encode, isNoResponders, OwnerReply, packValue, replyError, unpackValue } from './clusterWire.js';
+import { isNoResponders, type OwnerReply, type OwnerRequest, packValue, replyError, unpackValue } from './clusterWire.js';
+import { requestOwner } from './requestOwner.js';
 
 const isTimeout = (error: unknown) => (error as Error)?.name === 'TimeoutError' || (error as { cause?: Error })?.cause?.name === 'TimeoutError';
 
 /**
  * A query or mutation for `nodeId` from any replica: on the local link when this replica
- * holds the node's socket, otherwise sent on the node's subject, which only its owner
- * serves, and answered from the owner's link. The deadline and the coded errors are a
+ * holds the node's socket, otherwise sent to the owner (`requestOwner`) and answered from
+ * the owner's link. The deadline and the coded errors are a
  * local call's: while the node is away (no owner, an owner without the socket, or nobody
  * serving the subject yet) the call waits and asks again until its deadline, as a local
  * call waits for the node to dial back; no answer in time is `AGENT_TIMEOUT`. An owner that
@@ -58,7 +58,7 @@ async function askOwner(
   context: ClusterContext,
   nodeId: string,
   owner: string,
-  request: Parameters<typeof encode>[0],
+  request: OwnerRequest,
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<OwnerReply | 'away' | 'timeout'> {
@@ -71,8 +71,7 @@ async function askOwner(
   const forgetDown = context.whenDown(owner, onDown);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const message: Msg = await Promise.race([context.nc.request(context.names.owner(owner), encode(request), { timeout: timeoutMs }), interrupted]);
-    const reply = decode(OwnerReply, message.data);
+    const reply = await Promise.race([requestOwner(context, owner, request, timeoutMs), interrupted]);
     if (!reply) throw new AgentError('INTERNAL', `the replica holding node ${nodeId} answered with something that is not a reply`);
     return reply.t === 'away' ? 'away' : reply;
   } catch (error) {
