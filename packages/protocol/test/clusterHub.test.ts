@@ -4,32 +4,10 @@ import { type NatsServer, startNats, waitFor } from '@lormas/testkit';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../src/closeCodes.js';
 import { AgentError } from '../src/errors.js';
-import { dialTestAgent, stubHandlers } from '../src/testing/index.js';
+import { dialTestAgent } from '../src/testing/index.js';
 import type { AgentHandlers } from '../src/agent/handlers.js';
 import { startReplica, type TestReplica } from './support/clusterReplica.js';
-
-/** A node whose `containers.logs` counts 1, 2, 3... as a tracked stream that resumes after `lastEventId`, at `intervalMs`. */
-function countingAgent(nodeName: string, options: { intervalMs?: number; produced?: { n: number } } = {}): AgentHandlers {
-  return stubHandlers({
-    nodeName,
-    overrides: {
-      containers: {
-        logs: async function* (input, { signal }) {
-          let n = input.lastEventId ? Number(input.lastEventId) : 0;
-          while (!signal.aborted) {
-            n += 1;
-            if (options.produced) options.produced.n = Math.max(options.produced.n, n);
-            yield { id: String(n), data: { entries: [{ stream: 'stdout' as const, timestamp: new Date().toISOString(), line: `line ${n}` }] } };
-            await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 2));
-          }
-        },
-        start: async () => {
-          throw new AgentError('POLICY_DENIED', 'privileged mode is not allowed', { rule: 'privileged' });
-        },
-      },
-    },
-  });
-}
+import { countingAgent } from './support/countingAgent.js';
 
 /** What a closed socket was told. */
 const closeOf = (socket: WebSocket) => new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));

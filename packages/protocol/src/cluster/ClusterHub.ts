@@ -267,6 +267,11 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     this.wakeAll();
   }
 
+  /** Owner replicas this one now asks on nodes' subjects first: replicas of a version from before (for tests and operators). */
+  oldReplicas(): string[] {
+    return this.context.oldReplicas.oldReplicas();
+  }
+
   /** Streams carried from this replica to readers elsewhere, with how often each was braked. */
   carriedStreams(): { nodeId: string; reader: string; pauses: number }[] {
     return this.owner.carriedStreams().map((stream) => ({ nodeId: stream.nodeId, reader: stream.reader, pauses: stream.pauses }));

@@ -31,6 +31,7 @@ export async function startReplica(natsUrl: string, replicaId: string, options: 
     subjectPrefix: options.subjectPrefix,
     replicaTtlMs: options.replicaTtlMs ?? 1_000,
     streamCreditItems: options.streamCreditItems,
+    actAsOldReplica: options.actAsOldReplica,
     hub: {
       authenticate: (request) => {
         const node = new URL(request.url ?? '/', 'http://x').searchParams.get('node');
