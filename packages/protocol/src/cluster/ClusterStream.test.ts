@@ -7,7 +7,7 @@ import type { ClusterContext } from './ClusterContext.js';
 import { clusterNames } from './clusterNames.js';
 import { decode, encode, OwnerRequest, packValue, StreamControl } from './clusterWire.js';
 import { ClusterStream } from './ClusterStream.js';
-import { OldReplicaMemory } from './OldReplicaMemory.js';
+import { fakeClusterContext } from './fakeClusterContext.js';
 
 describe('ClusterStream: a stream read from an owner across the engine', () => {
   let nats: NatsServer;
@@ -29,24 +29,8 @@ describe('ClusterStream: a stream read from an owner across the engine', () => {
   };
 
   /** A reader's context whose only peer is the owner `owner`; nothing else of a hub is used. */
-  const readerContext = (nc: NatsConnection, owner: string, callTimeoutMs: number): ClusterContext => ({
-    nc,
-    names: clusterNames(`cs${process.pid}x${++prefix}`),
-    replicaId: 'reader',
-    local: null as never,
-    ownership: null as never,
-    replicas: null as never,
-    callTimeoutMs,
-    streamCreditItems: 8,
-    retryBaseMs: 20,
-    retryMaxMs: 200,
-    oldReplicas: new OldReplicaMemory(60_000),
-    actAsOldReplica: false,
-    liveOwner: () => owner,
-    whenDown: () => () => {},
-    settle: (_, ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    report: () => {},
-  });
+  const readerContext = (nc: NatsConnection, owner: string, callTimeoutMs: number): ClusterContext =>
+    fakeClusterContext(nc, clusterNames(`cs${process.pid}x${++prefix}`), { replicaId: 'reader', callTimeoutMs, liveOwner: () => owner });
 
   it('stops a stream at the owner when the owner opens it after the reader gave its open up for lost', async () => {
     const reader = readerContext(await connection(), 'slow', 200);

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type NatsServer, startNats } from '@lormas/testkit';
-import type { ClusterContext } from './ClusterContext.js';
 import { clusterNames } from './clusterNames.js';
 import { decode, encode, isNoResponders, OwnerReply, packValue, unpackValue } from './clusterWire.js';
-import { OldReplicaMemory } from './OldReplicaMemory.js';
+import { fakeClusterContext } from './fakeClusterContext.js';
 import { OwnerEndpoint } from './OwnerEndpoint.js';
 
 const encoder = new TextEncoder();
@@ -33,24 +32,12 @@ describe('OwnerEndpoint: what an owner serves, for senders of this version and o
       isConnected: (nodeId: string) => connected.has(nodeId),
       transport: (nodeId: string) => ({ call: async (_: unknown, path: string) => ({ nodeId, path }) }),
     };
-    const context: ClusterContext = {
-      nc,
-      names: clusterNames(`oe${process.pid}x${++prefix}`),
+    const context = fakeClusterContext(nc, clusterNames(`oe${process.pid}x${++prefix}`), {
       replicaId: 'o',
       local: local as never,
-      ownership: null as never,
-      replicas: null as never,
-      callTimeoutMs: 1_000,
-      streamCreditItems: 8,
-      retryBaseMs: 20,
-      retryMaxMs: 200,
-      oldReplicas: new OldReplicaMemory(60_000),
       actAsOldReplica: options.actAsOldReplica ?? false,
       liveOwner: () => 'o',
-      whenDown: () => () => {},
-      settle: async () => {},
-      report: () => {},
-    };
+    });
     const endpoint = new OwnerEndpoint(context, async () => {});
     endpoints.push(endpoint);
     await nc.flush();

@@ -5,6 +5,7 @@ import { type NatsServer, startNats } from '@lormas/testkit';
 import type { ClusterContext } from './ClusterContext.js';
 import { clusterNames } from './clusterNames.js';
 import { encode, isNoResponders, type OwnerReply, type OwnerRequest } from './clusterWire.js';
+import { fakeClusterContext } from './fakeClusterContext.js';
 import { OldReplicaMemory } from './OldReplicaMemory.js';
 import { requestOwner } from './requestOwner.js';
 
@@ -31,24 +32,7 @@ function fakeEngine(answers: Record<string, OwnerReply | Error>) {
 }
 
 function context(nc: NatsConnection, options: { memory?: OldReplicaMemory; actAsOldReplica?: boolean } = {}): ClusterContext {
-  return {
-    nc,
-    names,
-    replicaId: 'me',
-    local: null as never,
-    ownership: null as never,
-    replicas: null as never,
-    callTimeoutMs: 1_000,
-    streamCreditItems: 8,
-    retryBaseMs: 20,
-    retryMaxMs: 200,
-    oldReplicas: options.memory ?? new OldReplicaMemory(60_000),
-    actAsOldReplica: options.actAsOldReplica ?? false,
-    liveOwner: () => null,
-    whenDown: () => () => {},
-    settle: async () => {},
-    report: () => {},
-  };
+  return fakeClusterContext(nc, names, { oldReplicas: options.memory ?? new OldReplicaMemory(60_000), actAsOldReplica: options.actAsOldReplica ?? false });
 }
 
 const call: OwnerRequest = { t: 'call', node: 'n1', path: 'hello', input: { json: null }, timeoutMs: 1_000 };
