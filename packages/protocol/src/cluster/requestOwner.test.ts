@@ -129,7 +129,7 @@ describe('requestOwner: the owner\'s own subject first, the node\'s subject for 
       const ctx = { ...context(nc), names: real };
       const sub = nc.subscribe(real.node('n1'), {
         queue: 'owner',
-        callback: (_, message) => message.respond(encode({ t: 'ok' })),
+        callback: (_, message) => void message.respond(encode({ t: 'ok' })),
       });
       await nc.flush();
       const started = performance.now();
