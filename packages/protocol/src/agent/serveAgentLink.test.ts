@@ -130,6 +130,34 @@ describe('serveAgentLink', () => {
     assert.ok(!JSON.stringify(answersTo(21)).includes('x'.repeat(1_000)));
   });
 
+  it("sends log chunks as the agent built them, leaving their check to the server, and still checks other streams' items", async () => {
+    // An entry with a key the contract does not have: the agent's own check would strip it; unchecked, it goes as built.
+    const chunk = { entries: [{ stream: 'stdout', timestamp: '2026-01-01T00:00:00.000000000Z', line: 'a', extra: 1 }] };
+    serve(
+      stubHandlers({
+        nodeName: 'n1',
+        overrides: {
+          containers: {
+            logs: async function* () {
+              yield { id: 'e1', data: chunk } as never;
+            },
+          },
+          node: {
+            heartbeats: async function* () {
+              yield { not: 'a heartbeat' } as never;
+            },
+          },
+        },
+      }),
+    );
+    call(40, 'subscription', 'containers.logs', { id: 'c1' });
+    call(41, 'subscription', 'node.heartbeats');
+    await until(() => answersTo(40).some((frame) => frame.result?.type === 'data') && answersTo(41).some((frame) => frame.error !== undefined), 'the chunk and the refusal');
+    const sent = answersTo(40).find((frame) => frame.result?.type === 'data')!;
+    assert.deepEqual(linkTransformer.deserialize(sent.result!.data as never), { id: 'e1', data: chunk });
+    assert.equal(decodedError(answersTo(41).find((frame) => frame.error !== undefined)!).data.lormas.code, 'INTERNAL');
+  });
+
   it('streams a tracked subscription: started, items with their ids, and stopped when the server stops it', async () => {
     serve(stubHandlers({ nodeName: 'n1', heartbeatIntervalMs: 5 }));
     call(30, 'subscription', 'node.heartbeats');

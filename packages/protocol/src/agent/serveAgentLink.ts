@@ -45,7 +45,8 @@ const procedures = flattenContract(agentContract);
  * WebSocket message format (see `wire/frames.ts`): a stock tRPC client can call it.
  *
  * Every frame is parsed before anything acts on it; every input is checked against its
- * procedure's strict schema and every output against its output schema. Subscriptions end
+ * procedure's strict schema and every output against its output schema, except the items of
+ * a stream marked `checkedBySender: false` (logs), which only the server checks. Subscriptions end
  * when the server stops them or the socket closes; queries and mutations in flight are left
  * to finish (the agent's shutdown drains them), their answers dropped if the socket is gone.
  *
@@ -211,6 +212,8 @@ function itemResult(procedure: Procedure & { kind: 'subscription' }, value: unkn
 }
 
 function parseItem(procedure: Procedure & { kind: 'subscription' }, value: unknown, path: string): unknown {
+  // The server checks every item on receipt; this check only catches the agent's own bugs early.
+  if (!procedure.checkedBySender) return value;
   const checked = procedure.item.safeParse(value);
   if (!checked.success) throw new AgentError('INTERNAL', `an item of ${path} does not match the contract`, { cause: checked.error });
   return checked.data;

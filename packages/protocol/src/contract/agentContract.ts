@@ -48,7 +48,7 @@ export const agentContract = {
       tracked: true,
       description: 'State changes of managed containers that no command caused; resumable.',
     }),
-    logs: subscription({ input: LogsInput, item: LogChunk, tracked: true, description: "A container's log, in chunks; resumes with no loss and no repeat." }),
+    logs: subscription({ input: LogsInput, item: LogChunk, tracked: true, checkedBySender: false, description: "A container's log, in chunks; resumes with no loss and no repeat." }),
   },
   images: {
     pull: mutation({ input: PullImageInput, output: PullResult, description: 'Pulls an image, with per-layer progress on `operations.watch`.' }),
