@@ -284,8 +284,11 @@ export function upgradeRequests(ctx: FuzzContext): fc.Arbitrary<WireRequest> {
         label: `upgrade ${method} ${path}${[badUpgrade && 'upgrade', badKey && 'key', badVersion && 'version', badProtocol && 'protocol'].filter(Boolean).map((what) => `, bad ${what}`).join('')}`,
         method,
         bytes: renderRequest({ method, target: path, headers, body: null, framing: 'length', breakage: null }),
-        // Node hands only requests with an Upgrade header to the upgrade listener; without one it is an API request (401).
-        mustRefuse: badMethod || badUpgrade || badKey || badVersion || badProtocol || badPath,
+        // Node hands only requests with an Upgrade header to the upgrade listener. Without one it is
+        // an ordinary request to that path, whose WebSocket headers mean nothing: it must not
+        // upgrade or fail, but may be answered as any request there is (`GET /` redirects to the
+        // dashboard, a public route answers 200).
+        mustRefuse: upgrade === null ? badPath : badMethod || badUpgrade || badKey || badVersion || badProtocol || badPath,
         brokenFraming: false,
         oversized: false,
         schemasAccept: () => false,
