@@ -9,6 +9,7 @@ import { CursorTracker, decodeCursor, resumeFilter } from './logCursor.js';
 import { LineSplitter } from './splitLines.js';
 import { waitReadable } from '../streams/waitReadable.js';
 import { resolveStreamLogsOptions, type StreamLogsOptions } from './streamLogsOptions.js';
+import { countLogBytes } from './collectLogGarbage.js';
 
 /** What an entry adds to a chunk besides its line: the JSON keys, stream and timestamp. */
 const ENTRY_OVERHEAD_BYTES = 72;
@@ -108,6 +109,7 @@ export async function* streamLogs(
         continue;
       }
       const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+      countLogBytes(bytes.length);
       for (let offset = 0; offset < bytes.length; offset += config.maxChunkBytes) {
         const slice = bytes.subarray(offset, offset + config.maxChunkBytes);
         if (demux) demux.push(slice);
