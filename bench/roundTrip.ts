@@ -173,23 +173,12 @@ async function startTrpcClient() {
   };
 }
 
-/** How a raw `ws` server answers every `{ id, result }`: with `{ id, result }`, `result` parsed. The same text runs in this process and in a child. */
-const ECHO_SERVER = `
-const { WebSocketServer } = require(process.env.LORMAS_BENCH_WS);
-const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-server.on('listening', () => process.stdout.write(server.address().port + '\\n'));
-server.on('connection', (socket) => {
-  socket.on('error', () => {});
-  socket.on('message', (data) => {
-    const { id, result } = JSON.parse(data.toString());
-    socket.send(JSON.stringify({ id, result: JSON.parse(result) }));
-  });
-});`;
-
-/** The raw `ws` echo in this process: the floor of the in-process link. */
-async function startEcho() {
-  const server = new ws.WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+/**
+ * The raw `ws` echo: answers every `{ id, result }` with `{ id, result }`, `result` parsed.
+ * It runs in this process, and as the text of `ECHO_SERVER` in a process of its own, so both
+ * floors run the same code.
+ */
+function serveEcho(server: InstanceType<typeof ws.WebSocketServer>): void {
   server.on('connection', (socket: WsSocket) => {
     socket.on('error', () => {});
     socket.on('message', (data) => {
@@ -197,6 +186,20 @@ async function startEcho() {
       socket.send(JSON.stringify({ id, result: JSON.parse(result) }));
     });
   });
+}
+
+/** A program for a bare runtime (Node or Bun, no TypeScript): `serveEcho` on a free port, which it prints. */
+const ECHO_SERVER = `
+const { WebSocketServer } = require(process.env.LORMAS_BENCH_WS);
+const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+server.on('listening', () => process.stdout.write(server.address().port + '\\n'));
+(${serveEcho.toString()})(server);`;
+
+/** The raw `ws` echo in this process: the floor of the in-process link. */
+async function startEcho() {
+  const server = new ws.WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  serveEcho(server);
   const echo = await dialEcho((server.address() as AddressInfo).port);
   return {
     call: echo.call,
