@@ -95,8 +95,8 @@ export function runtimeOptionsCommand(image: Omit<ProcessImage, 'execve'>): { fi
  * with `--single-threaded-gc` +18.0 and +14.8 against +20.9 and +20.7;
  * `--no-concurrent-recompilation` alone +18.8 and +18.7; `--single-threaded-gc` alone no
  * change. But V8 decides whether to start those threads when the isolate is created: set here
- * through `setFlagsFromString`, the same flags changed nothing (`--single-threaded` +21.4,
- * the pair +22.1, recompilation alone +22.3, single runs, against +20.9 and +20.7), and
+ * through `setFlagsFromString`, the same flags changed nothing (single runs: the pair +22.1
+ * and recompilation alone +22.3 against +20.9 in the same round, `--single-threaded` +21.4), and
  * Node 20 allows none of them in `NODE_OPTIONS` (and has no `process.execve` to restart with
  * them). `--v8-pool-size` is a start-up flag too: the unit's `NODE_OPTIONS` could carry it, a
  * start by hand (`node agent.js`) would not, and what it costs in collection pauses and CPU per
