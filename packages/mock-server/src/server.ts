@@ -15,7 +15,7 @@ import { createRequestAuthenticator } from './auth/authenticateRequest.js';
 import { Sessions } from './auth/Sessions.js';
 import { SignInLimiter } from './auth/SignInLimiter.js';
 import { serveDashboard } from './dashboard/serveDashboard.js';
-import { LiveEvents } from './live/LiveEvents.js';
+import { LiveEvents, liveEventWeight } from './live/LiveEvents.js';
 import { SharedLogStreams } from './logs/SharedLogStreams.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Store } from './store/Store.js';
@@ -70,11 +70,18 @@ export interface MockServerOptions extends Partial<HttpLimits> {
   signInMaxFailures?: number;
   /** @default 60_000 (milliseconds) */
   signInWindowMs?: number;
-  /** Live events a reconnecting `/api/events` reader can resume from. @default 1_000 (events) */
+  /** Live events a reconnecting `/api/events` reader can resume from; a `heartbeats` batch counts one per node. @default 1_000 (events) */
   eventReplayEvents?: number;
-  /** Heartbeat figures of a node go out on `/api/events` at most this often. @default 1_000 (milliseconds) */
+  /** Heartbeats go out on `/api/events` in batches this often, each node once with its newest figures. @default 1_000 (milliseconds) */
   heartbeatEventIntervalMs?: number;
-  /** An `/api/events` reader this far behind is cut off with `SLOW_READER`. @default 1 MiB (bytes) */
+  /** A `heartbeats` event holds at most this many nodes. @default 100 (nodes) */
+  heartbeatBatchNodes?: number;
+  /**
+   * An `/api/events` reader this far behind is cut off with `SLOW_READER`. At 10,000 nodes the
+   * stream carries about 1 MB a second, most of it in one `heartbeats` burst a second: 8 MiB
+   * lets a reader fall several seconds behind (a busy or backgrounded tab) before it is cut off.
+   * @default 8 MiB (bytes)
+   */
   eventsMaxBufferedBytes?: number;
   /** A comment goes to a quiet `/api/events` reader this often. @default 15_000 (milliseconds) */
   eventsKeepAliveMs?: number;
@@ -203,6 +210,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
           nc: nats,
           prefix,
           capacity: options.eventReplayEvents,
+          weigh: liveEventWeight,
           onError: (error) => logger.warn('live event stream', { error: error instanceof Error ? error.message : String(error) }),
         })
       : undefined;
@@ -222,6 +230,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       log,
       replayEvents: options.eventReplayEvents,
       heartbeatEventIntervalMs: options.heartbeatEventIntervalMs,
+      heartbeatBatchNodes: options.heartbeatBatchNodes,
       eventSliceMs: options.eventSliceMs,
       samplesPerNode: options.samplesPerNode,
       sampleIntervalMs: options.sampleIntervalMs,
@@ -246,7 +255,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
         sessions,
         signIn: new SignInLimiter({ maxFailures: options.signInMaxFailures, windowMs: options.signInWindowMs, now }),
         logs: new SharedLogStreams({ tailLines: options.sharedLogTailLines }),
-        eventsMaxBufferedBytes: options.eventsMaxBufferedBytes ?? 1024 * 1024,
+        eventsMaxBufferedBytes: options.eventsMaxBufferedBytes ?? 8 * 1024 * 1024,
         eventsKeepAliveMs: options.eventsKeepAliveMs ?? 15_000,
         eventsFlushIntervalMs: options.eventsFlushIntervalMs ?? 25,
         catalog,

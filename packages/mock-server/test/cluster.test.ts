@@ -92,7 +92,7 @@ describe('the mock server on three replicas: nats-server, PostgreSQL, a round-ro
       // A reader that was at the creation and reconnects to the third replica gets exactly what it missed.
       const resumed = await openSse(`${a.url}/api/events`, { ...headers(a), 'last-event-id': seenOnB.id! });
       try {
-        const next = await resumed.next((event) => event.event !== 'heartbeat');
+        const next = await resumed.next((event) => event.event !== 'heartbeats');
         assert.equal(next.event, 'cluster');
         assert.equal(next.data.cluster.name, 'cl-events-renamed');
       } finally {

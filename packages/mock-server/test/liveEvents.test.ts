@@ -19,6 +19,7 @@ describe('GET /api/events', () => {
       failoverGraceMs: 0,
       lostAfterMs: 3_000,
       heartbeatEventIntervalMs: 400,
+      heartbeatBatchNodes: 2,
       sampleIntervalMs: 60_000,
       eventReplayEvents: 50,
       eventsMaxBufferedBytes: 64 * 1024,
@@ -42,21 +43,34 @@ describe('GET /api/events', () => {
     sockets.push(dialStubAgent(server.url.replace(/^http/, 'ws'), node.token, stubHandlers('live-1')));
     const online = await stream.next((e) => e.event === 'node' && e.data.action === 'online');
     assert.equal(online.data.node.agentVersion, '0.0.0-stub');
-    const beat = await stream.next((e) => e.event === 'heartbeat');
-    assert.equal(beat.data.node.id, node.id);
-    assert.equal(beat.data.node.cpu.usagePercent, 3.5);
+    const batch = await stream.next((e) => e.event === 'heartbeats' && e.data.nodes.some((beat: { id: string }) => beat.id === node.id));
+    const beat = batch.data.nodes.find((b: { id: string }) => b.id === node.id);
+    assert.deepEqual([beat.status, beat.cpu.usagePercent], ['online', 3.5]);
+    assert.equal(beat.name, undefined, 'a heartbeat carries what it changed, not the whole node');
     stream.close();
   });
 
-  it('coalesces heartbeats: a node beating every 50 ms sends at most one event per interval', async () => {
+  it('batches heartbeats: each node at most once per interval, at most heartbeatBatchNodes to an event', async () => {
+    const ids = [];
+    for (const name of ['live-2', 'live-3']) {
+      const node = await registerNode(server, name);
+      sockets.push(dialStubAgent(server.url.replace(/^http/, 'ws'), node.token, stubHandlers(name)));
+      ids.push(node.id);
+    }
     const stream = await openSse(`${server.url}/api/events`, auth);
     await stream.next((e) => e.event === 'hello');
+    // Three nodes beat every 50 ms: about 24 beats per 400 ms interval, so every batch is full.
+    const batches: { id: string }[][] = [];
     const started = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const beats = stream.events.filter((e) => e.event === 'heartbeat').length;
+    while (batches.length < 12) batches.push((await stream.next((e) => e.event === 'heartbeats')).data.nodes);
     const elapsed = Date.now() - started;
-    // About 40 beats arrived; one event per 400 ms window goes out, plus one at each window's edge.
-    assert.ok(beats >= 2 && beats <= Math.ceil(elapsed / 400) + 1, `${beats} heartbeat events in ${elapsed} ms`);
+    for (const nodes of batches) assert.ok(nodes.length >= 1 && nodes.length <= 2, `a batch of ${nodes.length}`);
+    assert.ok(batches.some((nodes) => nodes.length === 2), 'beats of several nodes share an event');
+    const seen = batches.flat().map((beat) => beat.id);
+    for (const id of ids) assert.ok(seen.includes(id), `${id} beat`);
+    // One flush per 400 ms interval, of each of the three nodes once: two events of at most two.
+    const perNode = Math.max(...[...new Set(seen)].map((id) => seen.filter((one) => one === id).length));
+    assert.ok(perNode <= Math.ceil(elapsed / 400) + 1, `a node in ${perNode} batches within ${elapsed} ms`);
     stream.close();
   });
 

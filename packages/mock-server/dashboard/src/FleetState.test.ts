@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerView, NodeView } from '../../src/http/apiTypes.js';
+import type { ContainerView, HeartbeatView, NodeView } from '../../src/http/apiTypes.js';
 import { FleetState, nodeState } from './FleetState.js';
 
 const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({
@@ -31,6 +31,12 @@ const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({
   replica: null,
   ...extra,
 });
+
+/** What a heartbeat batch says of node `id`: `node(id)`'s figures, with `extra` on top. */
+const beat = (id: string, extra: Partial<HeartbeatView>): HeartbeatView => {
+  const { status, health, silentMs, lastHeartbeatAt, engine, cpu, memory, disk, containers, uptime } = node(id);
+  return { id, status, health, silentMs, lastHeartbeatAt, engine, cpu, memory, disk, containers, uptime, sample: null, ...extra };
+};
 
 const container = (id: string, nodeId: string, state = 'running'): ContainerView => ({
   id,
@@ -83,14 +89,25 @@ describe('FleetState', () => {
     assert.equal(fleet.containers.get('c1')?.nodeId, 'n1');
   });
 
-  it('keeps a bounded ring of samples from heartbeats, and tells subscribers of each change', () => {
+  it('keeps a bounded ring of samples from heartbeats, and tells subscribers of each batch', () => {
     const fleet = new FleetState();
     fleet.load({ ...empty, nodes: [node('n1')] });
     let changes = 0;
     fleet.subscribe(() => (changes += 1));
-    for (let at = 1; at <= 5; at++) fleet.apply('heartbeat', { node: node('n1'), sample: { at, cpuPercent: at, memoryPercent: 1 } });
+    for (let at = 1; at <= 5; at++) fleet.apply('heartbeats', { nodes: [beat('n1', { sample: { at, cpuPercent: at, memoryPercent: 1 } })] });
     assert.deepEqual(fleet.samples.get('n1')?.map((s) => s.at), [3, 4, 5]);
     assert.equal(changes, 5);
+  });
+
+  it('merges a batch of heartbeats into the nodes it knows, and skips a node it does not', () => {
+    const fleet = new FleetState();
+    fleet.load({ ...empty, nodes: [node('n1'), node('n2', { health: 'suspect' })] });
+    const cpu = { cores: 2, usagePercent: 42, loadAverage1m: 0.5 };
+    fleet.apply('heartbeats', { nodes: [beat('n1', { cpu }), beat('n2', { health: 'online' }), beat('n9', {})] });
+    assert.equal(fleet.nodes.get('n1')?.cpu?.usagePercent, 42);
+    assert.equal(fleet.nodes.get('n1')?.name, node('n1').name, 'what a heartbeat does not carry stays');
+    assert.equal(nodeState(fleet.nodes.get('n2')!), 'online', 'a suspect node that beats again is online');
+    assert.equal(fleet.nodes.has('n9'), false);
   });
 
   it('applies container moves and removals, and the same event twice harmlessly', () => {

@@ -75,15 +75,14 @@ export class FleetState {
         this.syncClusterMembers();
         break;
       }
-      case 'heartbeat': {
-        const { node, sample } = data as LiveEventMap['heartbeat'];
-        if (!this.nodes.has(node.id) && !this.loaded) break;
-        this.nodes.set(node.id, node);
-        if (sample) {
-          const ring = this.samples.get(node.id) ?? [];
-          if (ring.at(-1)?.at !== sample.at) ring.push(sample);
-          if (ring.length > this.samplesPerNode) ring.splice(0, ring.length - this.samplesPerNode);
-          this.samples.set(node.id, ring);
+      case 'heartbeats': {
+        const { nodes } = data as LiveEventMap['heartbeats'];
+        for (const { sample, ...beat } of nodes) {
+          // A node not known yet comes with its own `node` event; a figure alone names nothing.
+          const known = this.nodes.get(beat.id);
+          if (!known) continue;
+          this.nodes.set(beat.id, { ...known, ...beat });
+          if (sample) this.addSample(beat.id, sample);
         }
         break;
       }
@@ -120,6 +119,13 @@ export class FleetState {
         return;
     }
     this.changed();
+  }
+
+  private addSample(nodeId: string, sample: SampleView): void {
+    const ring = this.samples.get(nodeId) ?? [];
+    if (ring.at(-1)?.at !== sample.at) ring.push(sample);
+    if (ring.length > this.samplesPerNode) ring.splice(0, ring.length - this.samplesPerNode);
+    this.samples.set(nodeId, ring);
   }
 
   subscribe(listener: Listener): () => void {

@@ -4,7 +4,7 @@ import type { FleetState } from './FleetState.js';
 
 export type LinkState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
-const EVENT_TYPES = ['node', 'heartbeat', 'cluster', 'container', 'migration', 'rollout'] as const;
+const EVENT_TYPES = ['node', 'heartbeats', 'cluster', 'container', 'migration', 'rollout'] as const;
 
 /**
  * The page's one link to the server's changes: `GET /api/events`. It fetches a snapshot when

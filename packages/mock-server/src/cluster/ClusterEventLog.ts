@@ -1,6 +1,6 @@
 import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EventLog } from '../live/EventLog.js';
+import { EventLog, type EventLogOptions } from '../live/EventLog.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -9,8 +9,10 @@ export interface ClusterEventLogOptions {
   nc: NatsConnection;
   /** Names the stream (`<prefix>_events`) and its subject. */
   prefix: string;
-  /** Events a reconnecting reader can resume from; also what the stream keeps. @default 1_000 (events) */
+  /** Events a reconnecting reader can resume from, by their weight; the stream keeps this many events. @default 1_000 (events) */
   capacity?: number;
+  /** An event's weight against `capacity` in this replica's replay buffer (see `EventLogOptions.weigh`). @default 1 for every event */
+  weigh?: EventLogOptions['weigh'];
   /** Wait before a `reset` owed to the readers is sent again while the engine is away. @default 500 (milliseconds) */
   resetRetryMs?: number;
   onError(error: unknown): void;
@@ -41,10 +43,11 @@ export class ClusterEventLog extends EventLog {
     private readonly subject: string,
     epoch: string,
     capacity: number,
+    weigh: EventLogOptions['weigh'],
     private readonly onError: (error: unknown) => void,
     private readonly resetRetryMs: number,
   ) {
-    super({ capacity, epoch });
+    super({ capacity, epoch, weigh });
   }
 
   static async start(options: ClusterEventLogOptions): Promise<ClusterEventLog> {
@@ -55,7 +58,7 @@ export class ClusterEventLog extends EventLog {
     const config = { name: stream, subjects: [subject], max_msgs: capacity, storage: StorageType.File, retention: RetentionPolicy.Limits };
     const info = await jsm.streams.info(stream).catch(() => null) ?? (await jsm.streams.add(config).catch(() => jsm.streams.info(stream)));
     const epoch = Date.parse(info.created).toString(36);
-    const log = new ClusterEventLog(jetstream(options.nc), stream, subject, epoch, capacity, options.onError, options.resetRetryMs ?? 500);
+    const log = new ClusterEventLog(jetstream(options.nc), stream, subject, epoch, capacity, options.weigh, options.onError, options.resetRetryMs ?? 500);
     // The newest events the stream holds become this replica's replay buffer.
     await log.follow(Math.max(1, info.state.last_seq - capacity + 1));
     return log;

@@ -133,6 +133,16 @@ export interface SampleView {
   memoryPercent: number;
 }
 
+/**
+ * What one heartbeat changes of a node's view (`NodeView`): its link and health, the time
+ * of the beat, and the figures it reported; with the sparkline sample it gave, if any. A
+ * reader merges it into the node it knows; a node it does not know yet comes with its own
+ * `node` event.
+ */
+export type HeartbeatView = Pick<NodeView, 'id' | 'status' | 'health' | 'silentMs' | 'lastHeartbeatAt' | 'engine' | 'cpu' | 'memory' | 'disk' | 'containers' | 'uptime'> & {
+  sample: SampleView | null;
+};
+
 export interface SessionView {
   /** Send as `X-CSRF-Token` with every call that changes something. */
   csrfToken: string;
@@ -206,7 +216,7 @@ export interface LiveEventMap {
   hello: { epoch: string };
   reset: { reason: string };
   node: { action: 'registered' | 'updated' | 'online' | 'offline' | 'suspect' | 'lost' | 'revoked'; node: NodeView };
-  heartbeat: { node: NodeView; sample: SampleView | null };
+  heartbeats: { nodes: HeartbeatView[] };
   cluster: { action: 'created' | 'updated' | 'deleted'; cluster: ClusterView };
   container: { action: 'created' | 'started' | 'stopped' | 'died' | 'moved' | 'removed' | 'updated'; container: ContainerView; previousNodeId: string | null };
   migration: { action: 'started' | 'step' | 'finished'; migration: MigrationView };

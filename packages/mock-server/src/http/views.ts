@@ -3,7 +3,7 @@ import type { ClusterRecord } from '../store/ClusterStore.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
 import type { MigrationRecord } from '../store/MigrationStore.js';
 import type { NodeRecord } from '../store/NodeStore.js';
-import type { ClusterView, ContainerView, MigrationView, NodeHealthName, NodeView, RolloutView, UpgradeView } from './apiTypes.js';
+import type { ClusterView, ContainerView, HeartbeatView, MigrationView, NodeHealthName, NodeView, RolloutView, SampleView, UpgradeView } from './apiTypes.js';
 import type { Rollout } from '../rollouts/Rollout.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -16,21 +16,21 @@ export function nodeView(
   node: NodeRecord,
   cluster: ClusterRecord | null,
   live: NodeLive,
-  health: { health: NodeHealthName; silentMs: number } | null,
+  health: NodeHealthView | null,
   upgrade: UpgradeView,
 ): NodeView {
-  const beat = live.lastHeartbeat;
+  const beat = heartbeatView(node.id, live, health, null);
   return {
     id: node.id,
     name: node.name,
     description: node.description,
     cluster: cluster ? { id: cluster.id, name: cluster.name } : null,
     createdAt: iso(node.createdAt),
-    status: live.status,
-    health: health?.health ?? null,
-    silentMs: health?.silentMs ?? null,
+    status: beat.status,
+    health: beat.health,
+    silentMs: beat.silentMs,
     connectedSince: iso(live.connectedSince),
-    lastHeartbeatAt: iso(live.lastHeartbeatAt),
+    lastHeartbeatAt: beat.lastHeartbeatAt,
     agentVersion: live.hello?.agentVersion ?? null,
     protocolVersion: live.hello?.protocolVersion ?? null,
     runtime: live.hello?.runtime ?? null,
@@ -39,13 +39,35 @@ export function nodeView(
     lastUpgrade: live.hello?.lastUpgrade ?? null,
     upgrade,
     refused: live.refused ? { ...live.refused, at: new Date(live.refused.at).toISOString() } : null,
+    engine: beat.engine,
+    cpu: beat.cpu,
+    memory: beat.memory,
+    disk: beat.disk,
+    containers: beat.containers,
+    uptime: beat.uptime,
+    replica: live.replica ?? null,
+  };
+}
+
+/** Failover's judgement of a node, as views show it. */
+type NodeHealthView = { health: NodeHealthName; silentMs: number };
+
+/** The part of a node's view that a heartbeat changes (see `HeartbeatView`), with the sample it gave. */
+export function heartbeatView(nodeId: string, live: NodeLive, health: NodeHealthView | null, sample: SampleView | null): HeartbeatView {
+  const beat = live.lastHeartbeat;
+  return {
+    id: nodeId,
+    status: live.status,
+    health: health?.health ?? null,
+    silentMs: health?.silentMs ?? null,
+    lastHeartbeatAt: iso(live.lastHeartbeatAt),
     engine: beat ? beat.engine : live.hello ? { up: live.hello.engineVersion !== null, version: live.hello.engineVersion ?? undefined } : null,
     cpu: beat?.cpu ?? null,
     memory: beat?.memory ?? null,
     disk: beat?.disk ?? null,
     containers: beat?.containers ?? null,
     uptime: beat?.uptime ?? null,
-    replica: live.replica ?? null,
+    sample,
   };
 }
 

@@ -41,6 +41,28 @@ describe('EventLog', () => {
     assert.equal(log.since('e.97').kind, 'reset');
   });
 
+  it('counts each event by its weight against the capacity, and always keeps the newest', () => {
+    const log = new EventLog({ capacity: 10, epoch: 'e', weigh: (_type, data) => (data as { items: unknown[] }).items.length });
+    log.append('batch', { items: [1, 2, 3, 4] });
+    log.append('batch', { items: [5, 6, 7, 8] });
+    log.append('batch', { items: [9, 10] });
+    assert.deepEqual(log.since('e.0').kind, 'events', 'three events of weight 10 in all are held');
+    log.append('batch', { items: [11] });
+    assert.equal(log.since('e.0').kind, 'reset', 'the oldest went to make room');
+    assert.equal(log.since('e.1').kind, 'events');
+    log.append('batch', { items: Array.from({ length: 50 }, (_, i) => i) });
+    const replay = log.since('e.4');
+    assert.deepEqual(replay.kind === 'events' && replay.events.map((e) => e.id), ['e.5'], 'an event heavier than the capacity is still held alone');
+    assert.equal(log.since('e.3').kind, 'reset');
+  });
+
+  it('counts a weight that is not a number of at least one as one', () => {
+    const log = new EventLog({ capacity: 2, epoch: 'e', weigh: (_type, data) => data as number });
+    for (const weight of [Number.NaN, -5, 0, Number.POSITIVE_INFINITY]) log.append('a', weight);
+    const replay = log.since('e.2');
+    assert.deepEqual(replay.kind === 'events' && replay.events.map((e) => e.data), [0, Number.POSITIVE_INFINITY]);
+  });
+
   it('tells subscribers of each new event until they leave', () => {
     const log = new EventLog({ epoch: 'e' });
     const seen: unknown[] = [];

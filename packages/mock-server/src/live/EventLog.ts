@@ -9,8 +9,18 @@ export interface LiveEvent {
 }
 
 export interface EventLogOptions {
-  /** How many recent events a reconnecting reader can resume from. @default 1_000 (events) */
+  /**
+   * How many recent events a reconnecting reader can resume from, each counted by its weight.
+   * @default 1_000 (events of weight 1)
+   */
   capacity?: number;
+  /**
+   * An event's weight against `capacity`: an event that carries a batch of many (the
+   * heartbeats of a hundred nodes) counts as that many, so the replay buffer holds about as
+   * much data whatever the batching. At least 1.
+   * @default every event weighs 1
+   */
+  weigh?: (type: string, data: unknown) => number;
   /** Names this server run in every id. @default random */
   epoch?: string;
 }
@@ -19,14 +29,18 @@ export interface EventLogOptions {
 export type Replay = { kind: 'events'; events: LiveEvent[] } | { kind: 'reset'; reason: 'unknown-epoch' | 'too-far-behind' | 'malformed' };
 
 /**
- * The live stream's bounded replay buffer. Every event gets the next id; the newest
- * `capacity` events are kept, so a reader that reconnects with the last id it saw gets
+ * The live stream's bounded replay buffer. Every event gets the next id; the newest events
+ * are kept, up to `capacity` by their weight, so a reader that reconnects with the last id it saw gets
  * exactly what it missed, or a `reset` when the server no longer holds it.
  */
 export class EventLog {
   readonly epoch: string;
   protected readonly capacity: number;
+  private readonly weigh: (type: string, data: unknown) => number;
   private readonly ring: LiveEvent[] = [];
+  /** The weight of each event in `ring`, and their sum. */
+  private readonly weights: number[] = [];
+  private ringWeight = 0;
   private seq = 0;
   private readonly listeners = new Set<(event: LiveEvent) => void>();
   private readonly observers = new Set<(event: LiveEvent) => void>();
@@ -35,6 +49,7 @@ export class EventLog {
     this.capacity = options.capacity ?? 1_000;
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new TypeError('EventLog: options.capacity must be a whole number of events >= 1');
     this.epoch = options.epoch ?? randomBytes(6).toString('base64url');
+    this.weigh = options.weigh ?? (() => 1);
   }
 
   /** The id of the newest event, or `<epoch>.0` before the first. */
@@ -57,11 +72,23 @@ export class EventLog {
    */
   protected record(seq: number, type: string, data: unknown): LiveEvent {
     if (seq <= this.seq) throw new RangeError(`EventLog: event ${seq} is not after ${this.seq}`);
-    if (seq !== this.seq + 1) this.ring.length = 0;
+    if (seq !== this.seq + 1) {
+      this.ring.length = 0;
+      this.weights.length = 0;
+      this.ringWeight = 0;
+    }
     this.seq = seq;
     const event = { id: `${this.epoch}.${this.seq}`, type, data };
+    const weighed = this.weigh(type, data);
+    const weight = Number.isFinite(weighed) && weighed > 1 ? weighed : 1;
     this.ring.push(event);
-    if (this.ring.length > this.capacity) this.ring.shift();
+    this.weights.push(weight);
+    this.ringWeight += weight;
+    // The newest event stays, whatever its weight: a reader one event behind can always resume.
+    while (this.ringWeight > this.capacity && this.ring.length > 1) {
+      this.ring.shift();
+      this.ringWeight -= this.weights.shift()!;
+    }
     for (const observer of [...this.observers]) observer(event);
     for (const listener of [...this.listeners]) listener(event);
     return event;

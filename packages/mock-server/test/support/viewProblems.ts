@@ -81,6 +81,16 @@ export const MigrationView = z.strictObject({
 });
 
 const Sample = z.strictObject({ at: z.number().int().min(0), cpuPercent: z.number().min(0).max(100), memoryPercent: z.number().min(0) });
+/** A `heartbeats` event: what each beat changed of its node's view, never an empty batch. */
+const HeartbeatsEvent = z.strictObject({
+  nodes: z
+    .array(
+      NodeView.pick({ id: true, status: true, health: true, silentMs: true, lastHeartbeatAt: true, engine: true, cpu: true, memory: true, disk: true, containers: true, uptime: true }).extend({
+        sample: Sample.nullable(),
+      }),
+    )
+    .min(1),
+});
 
 const READS: [path: string, schema: z.ZodType][] = [
   ['/api/nodes', z.strictObject({ nodes: z.array(NodeView) })],
@@ -116,11 +126,12 @@ export async function viewProblems(server: { url: string; adminToken: string }):
 
 /** What is malformed in one Server-Sent Event of `GET /api/events`: its node, container or migration view. */
 export function liveEventProblems(event: string, data: unknown): string[] {
-  const value = data as { node?: unknown; container?: unknown; migration?: unknown; sample?: unknown } | null;
+  const value = data as { node?: unknown; nodes?: unknown; container?: unknown; migration?: unknown } | null;
   switch (event) {
     case 'node':
-    case 'heartbeat':
-      return [...problemsOf(`event ${event}`, NodeView, value?.node), ...(event === 'heartbeat' && value?.sample ? problemsOf('event heartbeat sample', Sample, value.sample) : [])];
+      return problemsOf('event node', NodeView, value?.node);
+    case 'heartbeats':
+      return problemsOf('event heartbeats', HeartbeatsEvent, value);
     case 'container':
       return problemsOf('event container', ContainerView, value?.container);
     case 'migration':
