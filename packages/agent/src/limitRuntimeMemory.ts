@@ -84,6 +84,26 @@ export function runtimeOptionsCommand(image: Omit<ProcessImage, 'execve'>): { fi
  * whenever V8 sizes a generation after a collection, so setting them at start-up works; the
  * semi-space size flags are read only when the heap is set up, and would not.
  *
+ * Measured and not set (issue 16; the agent file on Node 20, 50 managed containers, idle RSS
+ * over bare `node` in the same run, 2 runs each, variants interleaved): V8's background
+ * threads are what the idle agent pays for beyond the runtime's own pages. Its four platform
+ * workers each malloc in a glibc arena of their own (about 4 MiB resident in all, where bare
+ * `node` has none), and the code they run stays mapped. Started with `--single-threaded` the
+ * agent idled at +14.5 and +14.9 MiB against +21.8 and +22.3 (a later pair: +18.2 and +17.5
+ * against +22.1 and +22.3); `--v8-pool-size=1`, one worker instead of four, +19.9 and +16.4,
+ * then +19.1 and +16.5, in the same runs; `--no-concurrent-recompilation`
+ * with `--single-threaded-gc` +18.0 and +14.8 against +20.9 and +20.7;
+ * `--no-concurrent-recompilation` alone +18.8 and +18.7; `--single-threaded-gc` alone no
+ * change. But V8 decides whether to start those threads when the isolate is created: set here
+ * through `setFlagsFromString`, the same flags changed nothing (single runs: the pair +22.1
+ * and recompilation alone +22.3 against +20.9 in the same round, `--single-threaded` +21.4), and
+ * Node 20 allows none of them in `NODE_OPTIONS` (and has no `process.execve` to restart with
+ * them). `--v8-pool-size` is a start-up flag too: the unit's `NODE_OPTIONS` could carry it, a
+ * start by hand (`node agent.js`) would not, and what it costs in collection pauses and CPU per
+ * MB of log is not measured. A libuv pool of one thread instead of four
+ * (`UV_THREADPOOL_SIZE=1` in the environment: 8 threads instead of 11) changed nothing
+ * (+22.1, +22.3): the pool's threads malloc little.
+ *
  * On Bun, JSC reads its options (`BUN_JSC_*` in the environment) only as the process starts,
  * so the agent replaces itself (`execve`: the same process id, nothing left behind for a
  * service manager to watch) with the same command and `BUN_JSC_OPTIONS` added. A Bun without
