@@ -57,8 +57,27 @@ describe('keepAlive', () => {
     assert.equal(pingsSeen, 0);
   });
 
+  it('announces itself with unsolicited pongs, so a peer with a longer ping interval never pings', async () => {
+    const stop = keepAlive(client, { ...windows, announceIntervalMs: 20 });
+    keepAlive(peer, { pingIntervalMs: 60, pongTimeoutMs: 40 });
+    let pongsSeen = 0;
+    let pingsFromPeer = 0;
+    peer.on('pong', () => pongsSeen++);
+    client.on('ping', () => pingsFromPeer++);
+    // The client is quiet but for its pongs: it pings the peer, which answers (`pingsSeen`).
+    await waitFor(() => pongsSeen >= 10, { what: 'ten unsolicited pongs' });
+    assert.equal(pingsFromPeer, 0, 'the peer heard from the client within its ping interval every time');
+    assert.equal(peer.readyState, peer.OPEN);
+    stop();
+    const announced = pongsSeen;
+    // Stopped, the announcements end too: the peer, silent now, pings within its own interval.
+    await waitFor(() => pingsFromPeer >= 1, { what: 'the peer to ping once no pong comes', timeoutMs: 2_000 });
+    assert.ok(pongsSeen <= announced + 1, `${pongsSeen - announced} pongs after the stop`);
+  });
+
   it('refuses windows that a timer would not honour, naming them', () => {
     for (const value of [Number.NaN, 0, -1, 2 ** 31]) {
+      assert.throws(() => keepAlive(client, { announceIntervalMs: value }), /announceIntervalMs must be a positive number/, String(value));
       assert.throws(() => keepAlive(client, { pingIntervalMs: value }), /pingIntervalMs must be a positive number/, String(value));
       assert.throws(() => keepAlive(client, { pongTimeoutMs: value }), /pongTimeoutMs must be a positive number/, String(value));
     }

@@ -65,7 +65,13 @@ export interface AgentHubOptions<I extends NodeIdentity> {
    * @default 16 MiB (bytes)
    */
   maxPayloadBytes?: number;
-  /** Dead-agent detection on each socket; see `keepAlive`. */
+  /**
+   * Dead-agent detection on each socket; see `keepAlive`. By default the hub also sends each
+   * agent an unsolicited pong every 8 s (`announceIntervalMs`), below the agents' default
+   * ping interval (10 s): an agent hears from the server without asking, and sends no ping
+   * frame the server would have to read and answer. At 10,000 agents those pings were 1,000
+   * frames a second in and 1,000 out, 2.4 to 3.5 points of a core (bench figure 5).
+   */
   keepAlive?: KeepAliveOptions;
   /**
    * Deadline of each query and mutation sent to an agent.
@@ -260,7 +266,7 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
     if (previous && previous !== ws) await closeAndWait(previous, CloseCode.Superseded, 'superseded by a newer connection of this node');
     if (ws.readyState !== ws.OPEN || this.links.get(nodeId) !== link) return;
 
-    keepAlive(ws, this.options.keepAlive);
+    keepAlive(ws, { announceIntervalMs: 8_000, ...this.options.keepAlive });
     ws.once('close', (code, reason) => {
       this.guard({ nodeId, path: 'onDisconnect' }, () => this.options.onDisconnect?.({ nodeId, code, reason: reason.toString() }));
     });
