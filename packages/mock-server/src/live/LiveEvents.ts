@@ -29,7 +29,9 @@ export interface LiveEventsOptions extends NodeSamplesOptions {
   log?: EventLog;
   /**
    * Heartbeats are sent in batches this often: each node that beat since the last batch,
-   * once, with its newest figures (and the sparkline sample it gave, if any).
+   * once, with its newest figures (and the sparkline sample it gave, if any). With a
+   * `sampleIntervalMs` below this, a node may give two samples between batches: the batch
+   * carries the newer, `GET /api/samples` both.
    * @default 1_000 (milliseconds)
    */
   heartbeatEventIntervalMs?: number;
