@@ -145,14 +145,11 @@ export class EventStream {
   }
 
   private flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
+    const { pending } = this;
     this.flushQueued = false;
-    if (this.pending.length === 0 || this.signal.aborted) return this.dropPending();
-    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
-    this.pending = [];
-    this.pendingLength = 0;
-    this.res.write(text);
+    this.dropPending();
+    if (pending.length === 0 || this.signal.aborted) return;
+    this.res.write(pending.length === 1 ? pending[0]! : pending.join(''));
   }
 
   private dropPending(): void {
