@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CloseCode } from '../closeCodes.js';
+import { CloseCode, closeReason } from '../closeCodes.js';
 import type { CallProcedure, SubscriptionProcedure } from '../contract/procedure.js';
 import { timerMs } from '../link/timerMs.js';
 import { type AgentClient, type AgentTransport, createAgentClient } from '../server/agentClient.js';
@@ -249,7 +249,11 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     await this.local.forget(nodeId, code, reason);
     this.held.delete(nodeId);
     if (relay && owner !== null && owner !== this.replicaId) {
-      await requestOwner(this.context, owner, { t: 'forget', node: nodeId, code, reason: reason.slice(0, 123) }, 2_000).catch(() => {});
+      const request = { t: 'forget', node: nodeId, code, reason: closeReason(reason) } as const;
+      const reply = await requestOwner(this.context, owner, request, 2_000).catch((error: unknown) => this.context.report(error, 'forget'));
+      // The owner believed in had handed the node over: the one that holds it now is told instead.
+      const now = reply?.t === 'away' ? this.ownership.owner(nodeId) : null;
+      if (now && now !== owner && now !== this.replicaId) await requestOwner(this.context, now, request, 2_000).catch((error: unknown) => this.context.report(error, 'forget'));
     }
   }
 

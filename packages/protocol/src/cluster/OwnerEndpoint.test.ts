@@ -26,7 +26,7 @@ describe('OwnerEndpoint: what an owner serves, for senders of this version and o
   });
 
   /** An owner `o` whose local link holds the nodes in `connected`, each answering a call with its own id. */
-  const owner = async (options: { actAsOldReplica?: boolean; connected?: string[] } = {}) => {
+  const owner = async (options: { actAsOldReplica?: boolean; connected?: string[]; onForget?: (nodeId: string, code: number, reason: string) => Promise<void> } = {}) => {
     const connected = new Set(options.connected ?? ['n1']);
     const local = {
       isConnected: (nodeId: string) => connected.has(nodeId),
@@ -38,7 +38,7 @@ describe('OwnerEndpoint: what an owner serves, for senders of this version and o
       actAsOldReplica: options.actAsOldReplica ?? false,
       liveOwner: () => 'o',
     });
-    const endpoint = new OwnerEndpoint(context, async () => {});
+    const endpoint = new OwnerEndpoint(context, options.onForget ?? (async () => {}));
     endpoints.push(endpoint);
     await nc.flush();
     return { endpoint, names: context.names };
@@ -94,5 +94,31 @@ describe('OwnerEndpoint: what an owner serves, for senders of this version and o
     const reply = await ask(names.node('n1'), oldCall('hello'));
     assert.equal(reply?.t, 'ok');
     assert.equal(reply?.from, undefined);
+  });
+  it('forgets only a node it holds, with a close code and reason a socket can be closed with', async () => {
+    const forgotten: unknown[] = [];
+    const { endpoint, names } = await owner({ connected: ['n1'], onForget: async (...args) => void forgotten.push(args) });
+    endpoint.serve('n1');
+    await nc.flush();
+    const forget = (body: Record<string, unknown>) => ask(names.owner('o'), encoder.encode(JSON.stringify({ t: 'forget', node: 'n1', ...body })));
+    // What `ws` would throw on when closing: a code no endpoint may send, a reason past 123 bytes.
+    for (const hostile of [{ code: 1, reason: 'x' }, { code: 1005, reason: 'x' }, { code: 5000, reason: 'x' }, { code: 4403, reason: 'é'.repeat(62) }]) {
+      const reply = await forget(hostile);
+      assert.equal(reply?.t, 'error', JSON.stringify(hostile));
+    }
+    assert.deepEqual(forgotten, []);
+    // A node this replica does not hold (it moved on at a handover): not forgotten here.
+    assert.equal((await ask(names.owner('o'), encode({ t: 'forget', node: 'n2', code: 4403, reason: 'revoked' })))?.t, 'away');
+    assert.deepEqual(forgotten, []);
+    assert.equal((await forget({ code: 4403, reason: 'revoked' }))?.t, 'ok');
+    assert.deepEqual(forgotten, [['n1', 4403, 'revoked']]);
+  });
+
+  it('answers a forget that fails with an error, and goes on serving', async () => {
+    const { endpoint, names } = await owner({ connected: ['n1'], onForget: async () => Promise.reject(new RangeError('close failed')) });
+    endpoint.serve('n1');
+    await nc.flush();
+    assert.equal((await ask(names.owner('o'), encode({ t: 'forget', node: 'n1', code: 1000, reason: 'bye' })))?.t, 'error');
+    assert.equal((await ask(names.owner('o'), encode({ t: 'call', node: 'n1', path: 'hello', input: packValue(undefined), timeoutMs: 1_000 })))?.t, 'ok');
   });
 });

@@ -102,7 +102,14 @@ export class OwnerEndpoint {
     if (!request) return reply(errorReply(new AgentError('INTERNAL', 'a replica sent a request this replica cannot read')));
     const nodeId = request.node;
     if (request.t === 'forget') {
-      await this.onForget(nodeId, request.code, request.reason);
+      // Only the replica that holds the node forgets it for the cluster: one that held it before
+      // a handover would fail its own readers' streams of a node alive elsewhere.
+      if (!this.served.has(nodeId) && !this.context.local.isConnected(nodeId)) return reply({ t: 'away' });
+      try {
+        await this.onForget(nodeId, request.code, request.reason);
+      } catch (error) {
+        return reply(errorReply(error));
+      }
       return reply({ t: 'ok' });
     }
     if (!this.served.has(nodeId) || !this.context.local.isConnected(nodeId)) return reply({ t: 'away' });

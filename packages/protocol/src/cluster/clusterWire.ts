@@ -28,7 +28,13 @@ export const OwnerRequest = z.discriminatedUnion('t', [
     input: Value,
     credit: z.number().int().positive(),
   }),
-  z.object({ t: z.literal('forget'), node: NodeId, code: z.number().int(), reason: z.string().max(123) }),
+  z.object({
+    t: z.literal('forget'),
+    node: NodeId,
+    // What the socket is closed with: a code `ws` sends (1000, or 3000-4999 for an application's own) and at most 123 bytes of reason, else `close` throws.
+    code: z.number().int().refine((code) => code === 1000 || (code >= 3000 && code <= 4999), 'a close code an endpoint may send'),
+    reason: z.string().refine((reason) => Buffer.byteLength(reason) <= 123, 'at most 123 bytes'),
+  }),
 ]);
 export type OwnerRequest = z.infer<typeof OwnerRequest>;
 
