@@ -66,7 +66,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$SERVER" ] && [ -n "$FINGERPRINT" ] || usage
-[ -n "$CODE" ] || { say "no join code: pass it as LORMAS_JOIN_CODE in the environment"; usage; }
+[ -n "$CODE" ] || { say "no join code: pass it as LORMAS_JOIN_CODE in the environment, through sudo with --preserve-env=LORMAS_JOIN_CODE"; usage; }
 SERVER=${SERVER%/}
 case $SERVER in
   http://*/* | https://*/*) die "--server must be an origin without a path, such as https://lormas.example.com" ;;
@@ -74,14 +74,14 @@ case $SERVER in
   *) die "--server must start with http:// or https://" ;;
 esac
 case $SERVER in *[!A-Za-z0-9.:/_-]*) die "--server holds characters no host name has" ;; esac
-case $CODE in *[!A-Za-z0-9_-]*) die "--join-code is not a join code" ;; esac
-[ ${#CODE} -ge 22 ] || die "--join-code is too short to be a join code"
+case $CODE in *[!A-Za-z0-9_-]*) die "LORMAS_JOIN_CODE is not a join code" ;; esac
+[ ${#CODE} -ge 22 ] || die "LORMAS_JOIN_CODE is too short to be a join code"
 FINGERPRINT=$(printf '%s' "$FINGERPRINT" | tr 'A-F' 'a-f')
 case $FINGERPRINT in *[!0-9a-f]*) die "--release-key must be 64 hex digits" ;; esac
 [ ${#FINGERPRINT} -eq 64 ] || die "--release-key must be 64 hex digits"
 case $SERVER in https://*) AGENT_URL="wss://${SERVER#https://}" ;; *) AGENT_URL="ws://${SERVER#http://}" ;; esac
 
-[ "$(id -u)" -eq 0 ] || die "run as root: curl ... | sudo sh -s -- ..."
+[ "$(id -u)" -eq 0 ] || die "run as root: curl ... | LORMAS_JOIN_CODE=... sudo --preserve-env=LORMAS_JOIN_CODE sh -s -- ..."
 for tool in curl sha256sum base64 tr sed awk od uname mktemp install; do
   command -v "$tool" >/dev/null 2>&1 || die "this script needs $tool"
 done
