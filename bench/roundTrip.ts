@@ -190,6 +190,7 @@ function serveEcho(server: InstanceType<typeof ws.WebSocketServer>): void {
 
 /** A program for a bare runtime (Node or Bun, no TypeScript): `serveEcho` on a free port, which it prints. */
 const ECHO_SERVER = `
+const __name = (f) => f; // tsx keeps function names with __name(...) calls, which a bare runtime lacks
 const { WebSocketServer } = require(process.env.LORMAS_BENCH_WS);
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
 server.on('listening', () => process.stdout.write(server.address().port + '\\n'));

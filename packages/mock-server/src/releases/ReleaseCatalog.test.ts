@@ -85,4 +85,15 @@ describe('ReleaseCatalog', () => {
     await catalog.current();
     assert.deepEqual(catalog.list().map((r) => r.manifest.version), ['1.1.0', '1.0.0']);
   });
+  it('finds in reread() a build written after a snapshot still within rescanMs', async () => {
+    const { dir, small } = releases();
+    small('a.js', '1.0.0');
+    const catalog = new ReleaseCatalog(dir, logger, 2_000, () => 0);
+    await catalog.refresh();
+    small('b.js', '1.1.0');
+    await catalog.current();
+    assert.deepEqual(catalog.list().map((r) => r.manifest.version), ['1.0.0']);
+    await catalog.reread();
+    assert.deepEqual(catalog.list().map((r) => r.manifest.version), ['1.1.0', '1.0.0']);
+  });
 });

@@ -94,6 +94,16 @@ export class ReleaseCatalog {
     return this.now() - this.listed.at >= this.rescanMs ? this.refresh() : Promise.resolve();
   }
 
+  /**
+   * Reads the folder in a read that starts after this call (a read already running may have
+   * listed it before the file the caller looks for was written): for a caller that looked for a
+   * build and did not find it.
+   */
+  async reread(): Promise<void> {
+    await this.refreshing;
+    await this.refresh();
+  }
+
   /** The release key the folder names, or null when there is none (no folder, no file, or a bad one). */
   key(): (ReleaseKey & { publicKey: string }) | null {
     return this.snapshot().key;

@@ -76,8 +76,11 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
     };
     refuseIfRunning();
     // A build signed a moment ago is offered once the folder is read again: wait for that read, not the snapshot before it.
+    const offered = () => catalog.list().some((release) => release.manifest.version === request.version);
     await catalog.current();
-    if (!catalog.list().some((release) => release.manifest.version === request.version)) {
+    // Signed less than rescanMs ago, after the snapshot: looked for in a read of now.
+    if (!offered()) await catalog.reread();
+    if (!offered()) {
       throw new ServerError('NOT_FOUND', `the server offers no build of version ${request.version} (see GET /api/agents/releases)`);
     }
     const nodes = request.nodeIds ? await Promise.all(request.nodeIds.map((id) => store.nodes.require(id))) : await store.nodes.list();
