@@ -203,9 +203,20 @@ describe('the mock server on three replicas: nats-server, PostgreSQL, a round-ro
       const record = (await call(survivor, 'GET', `/api/containers/${ha.id}`)).body;
       return record.nodeId === fleet.x.id && record.state === 'running';
     }, { timeoutMs: LOST_AFTER_MS + 30_000, intervalMs: 200, what: 'the HA container running on the other node' }).catch(async (error: unknown) => {
-      // What the survivors saw, for whoever reads a failure.
-      const seen = await Promise.all(fleet.alive().map(async (replica) => ({ replica: replica.id, failover: (await failover(replica)), container: (await call(replica, 'GET', `/api/containers/${ha.id}`)).body, moves: (await call(replica, 'GET', `/api/migrations?containerId=${ha.id}`)).body, log: replica.output().split('\n').filter((line) => /failover|lost|leader|move/i.test(line)).slice(-15) })));
-      throw new Error(`${(error as Error).message}\n${JSON.stringify(seen, null, 1)}`);
+      // What the survivors saw, a line each and the judgement first, for whoever reads a failure.
+      const seen = await Promise.all(fleet.alive().map(async (replica) => {
+        const judged = await failover(replica);
+        const nodes = (judged.nodes as { nodeId: string; health: string; silentMs: number }[]).map((n) => `${n.nodeId === fleet.x.id ? 'X' : n.nodeId === fleet.y.id ? 'Y' : n.nodeId}=${n.health}/${n.silentMs}ms`);
+        const container = (await call(replica, 'GET', `/api/containers/${ha.id}`)).body;
+        const moves = (await call(replica, 'GET', `/api/migrations?containerId=${ha.id}`)).body.migrations as { status: string; trigger: string }[];
+        const log = replica.output().split('\n').filter((line) => /failover|lost|leader|move/i.test(line)).slice(-10);
+        return [
+          `${replica.id}: leader ${judged.leader} judging ${judged.judging} hold ${judged.hold} since ${judged.holdSince} nodes ${nodes.join(' ')}`,
+          `  container on ${container.nodeId === fleet.x.id ? 'X' : container.nodeId === fleet.y.id ? 'Y' : container.nodeId} ${container.state}; moves ${JSON.stringify(moves.map((m) => [m.trigger, m.status]))}`,
+          ...log.map((line) => `  ${line}`),
+        ].join('\n');
+      }));
+      throw new Error(`${(error as Error).message}\n${seen.join('\n')}`);
     });
     // Given time to go wrong (a second leader or a retry would make a second copy now): two more seconds of X's heartbeats.
     const movedAt = Date.now();

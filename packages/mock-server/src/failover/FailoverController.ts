@@ -232,8 +232,7 @@ export class FailoverController {
     this.last = assessNodes({
       now: this.now(),
       startedAt: this.since,
-      silenceResetAt: this.last?.silenceResetAt ?? null,
-      previousHold,
+      memory: this.last?.memory ?? null,
       windows: { lostAfterMs: this.lostAfterMs, suspectAfterMs: this.suspectAfterMs, graceMs: this.graceMs },
       nodes: nodes.map((node) => {
         const live = liveness.get(node.id);

@@ -5,7 +5,7 @@ import { type AssessInput, assessNodes, type NodeSignal } from './assessNodes.js
 const windows = { lostAfterMs: 3_000, suspectAfterMs: 1_000, graceMs: 0 };
 const node = (nodeId: string, lastSignAt: number | null, extra: Partial<NodeSignal> = {}): NodeSignal => ({ nodeId, lost: false, connected: true, lastSignAt, ...extra });
 const assess = (now: number, nodes: NodeSignal[], extra: Partial<AssessInput> = {}) =>
-  assessNodes({ now, startedAt: 0, silenceResetAt: null, previousHold: null, nodes, windows, ...extra });
+  assessNodes({ now, startedAt: 0, memory: null, nodes, windows, ...extra });
 const healthOf = (result: ReturnType<typeof assessNodes>) => Object.fromEntries([...result.health].map(([id, judged]) => [id, judged.health]));
 
 describe('assessNodes', () => {
@@ -50,12 +50,33 @@ describe('assessNodes', () => {
     assert.deepEqual(result.newlyLost, ['a']);
   });
 
-  it('restarts every silence when a majority-silent hold ends, so a straggler is not lost at once', () => {
-    const result = assess(20_000, [node('a', 19_900), node('b', 10_000)], { previousHold: 'majority-silent' });
+  it('restarts every silence when a hold longer than the lost-after window ends, so a straggler is not lost at once', () => {
+    const result = assess(20_000, [node('a', 19_900), node('b', 10_000)], { memory: { heldSince: 11_000, silenceResetAt: null, briefHolds: [] } });
     assert.equal(result.hold, null);
-    assert.equal(result.silenceResetAt, 20_000);
+    assert.deepEqual(result.memory, { heldSince: null, silenceResetAt: 20_000, briefHolds: [] });
     assert.deepEqual(result.newlyLost, []);
-    const laterStill = assess(23_001, [node('a', 23_000), node('b', 10_000)], { silenceResetAt: result.silenceResetAt });
-    assert.deepEqual(laterStill.newlyLost, ['b']);
+    assert.deepEqual(assess(23_000, [node('a', 23_000), node('b', 10_000)], { memory: result.memory }).newlyLost, []);
+    assert.deepEqual(assess(23_001, [node('a', 23_000), node('b', 10_000)], { memory: result.memory }).newlyLost, ['b']);
+  });
+
+  it('counts no time of a brief hold as silence, and a node late again and again does not shield a lost one', () => {
+    // b is gone from 10,000; a, the only other node, goes 1.1 s without a beat in each 2 s, so failover holds 0.1 s of each 2 s.
+    let memory: AssessInput['memory'] = null;
+    let lostAt: number | null = null;
+    for (let now = 10_000; now <= 20_000 && lostAt === null; now += 100) {
+      const aLast = now - ((now - 10_000) % 2_000 < 1_200 ? (now - 10_000) % 2_000 : 0);
+      const result = assess(now, [node('a', aLast), node('b', 10_000, { connected: false })], { memory });
+      if (result.hold) assert.deepEqual(result.newlyLost, []);
+      if (result.newlyLost.includes('b')) lostAt = now;
+      memory = result.memory;
+      assert.ok(memory.briefHolds.length <= 10, 'only the holds within the silence judged are kept');
+    }
+    // Lost once its silence outside the holds (11.1-11.2 s, 13.1-13.2 s) passes 3 s.
+    assert.equal(lostAt, 13_300);
+  });
+
+  it('forgets a brief hold that ended before every silence still judged', () => {
+    const result = assess(30_000, [node('a', 29_900), node('b', 29_900)], { memory: { heldSince: null, silenceResetAt: null, briefHolds: [[12_000, 12_500]] } });
+    assert.deepEqual(result.memory.briefHolds, []);
   });
 });

@@ -28,14 +28,25 @@ export interface HealthWindows {
   graceMs: number;
 }
 
+/**
+ * What one assessment tells the next about majority-silent holds. Time spent in such a hold
+ * is no node's silence: the server was probably the one cut off.
+ */
+export interface HoldMemory {
+  /** When the current majority-silent hold began, or null when there is none. */
+  heldSince: number | null;
+  /** When the last long majority-silent hold ended: silence before it says nothing about a node. */
+  silenceResetAt: number | null;
+  /** Briefer holds since the oldest silence still judged, as [from, to]: their time is subtracted from each silence. */
+  briefHolds: readonly (readonly [number, number])[];
+}
+
 export interface AssessInput {
   now: number;
   /** When the server started: no node can have been silent for longer. */
   startedAt: number;
-  /** When the last majority-silent hold ended: silence before it says nothing about a node. */
-  silenceResetAt: number | null;
-  /** The hold of the previous assessment. */
-  previousHold: HoldReason | null;
+  /** The previous assessment's memory, or null for the first. */
+  memory: HoldMemory | null;
   nodes: readonly NodeSignal[];
   windows: HealthWindows;
 }
@@ -45,19 +56,33 @@ export interface Assessment {
   hold: HoldReason | null;
   /** Nodes lost as of this assessment and not before. */
   newlyLost: string[];
-  /** The input's value, or now when a majority-silent hold just ended. */
-  silenceResetAt: number | null;
+  /** For the next assessment. */
+  memory: HoldMemory;
+}
+
+const NO_MEMORY: HoldMemory = { heldSince: null, silenceResetAt: null, briefHolds: [] };
+
+/** Milliseconds of the holds that fall in [from, to]. */
+function heldWithin(holds: HoldMemory['briefHolds'], from: number, to: number): number {
+  let held = 0;
+  for (const [start, end] of holds) held += Math.max(0, Math.min(end, to) - Math.max(start, from));
+  return held;
 }
 
 /**
  * Judges every node at one instant. Pure: the caller supplies the clock. A node silent for
- * longer than the window is declared lost only when failover is not held; while more than
+ * longer than the window is declared lost only when failover is not held. While more than
  * half of the nodes are silent the server itself is probably cut off, so nobody is declared
- * lost, and when that hold ends every node's silence counts from then.
+ * lost, and the time of that hold is no node's silence. A hold longer than the lost-after
+ * window restarts every silence when it ends: every node would have been lost meanwhile, so
+ * their agents are probably redialling, with backoff. A briefer hold (in a small fleet, one
+ * late heartbeat of the one healthy node) only pauses the silences; restarting them would let
+ * a node that keeps being late shield a lost one from failover for ever.
  */
 export function assessNodes(input: AssessInput): Assessment {
   const { now, windows } = input;
-  let silenceResetAt = input.silenceResetAt;
+  const memory = input.memory ?? NO_MEMORY;
+  let { silenceResetAt, briefHolds } = memory;
   const judge = (node: NodeSignal) => {
     const baseline = Math.max(input.startedAt, silenceResetAt ?? -Infinity);
     const held = node.heldUntil == null ? -Infinity : Math.min(now, node.heldUntil);
@@ -66,7 +91,7 @@ export function assessNodes(input: AssessInput): Assessment {
     return { health, silentMs };
   };
   // Each node is judged once a check (10,000 nodes a second), and again only when the end of
-  // a majority-silent hold moves the baseline of every silence.
+  // a long majority-silent hold moves the baseline of every silence.
   let judged = input.nodes.map(judge);
   const holdNow = (): HoldReason | null => {
     if (now < input.startedAt + windows.graceMs) return 'grace';
@@ -76,21 +101,36 @@ export function assessNodes(input: AssessInput): Assessment {
   };
 
   let hold = holdNow();
-  if (input.previousHold === 'majority-silent' && hold !== 'majority-silent') {
-    silenceResetAt = now;
-    judged = input.nodes.map(judge);
-    hold = holdNow();
+  let heldSince = memory.heldSince;
+  if (hold === 'majority-silent') heldSince ??= now;
+  else if (heldSince !== null) {
+    if (now - heldSince > windows.lostAfterMs) {
+      silenceResetAt = now;
+      briefHolds = [];
+      judged = input.nodes.map(judge);
+      hold = holdNow();
+    } else {
+      briefHolds = [...briefHolds, [heldSince, now]];
+    }
+    heldSince = null;
   }
   const health = new Map<string, { health: NodeHealth; silentMs: number }>();
   const newlyLost: string[] = [];
+  let oldestSilence = Infinity;
   input.nodes.forEach((node, i) => {
     const verdict = judged[i]!;
+    health.set(node.nodeId, verdict);
+    if (node.lost) return;
+    const silentSince = now - verdict.silentMs;
     // Heartbeats decide, not the socket: a half-open socket behind a partition still looks connected.
-    if (!hold && !node.lost && verdict.silentMs > windows.lostAfterMs) {
+    if (!hold && verdict.silentMs - heldWithin(briefHolds, silentSince, now) > windows.lostAfterMs) {
       verdict.health = 'lost';
       newlyLost.push(node.nodeId);
+    } else {
+      oldestSilence = Math.min(oldestSilence, silentSince);
     }
-    health.set(node.nodeId, verdict);
   });
-  return { health, hold, newlyLost, silenceResetAt };
+  // A brief hold that ended before every silence still judged began concerns nobody any more.
+  if (briefHolds.length > 0) briefHolds = briefHolds.filter(([, end]) => end > oldestSilence);
+  return { health, hold, newlyLost, memory: { heldSince, silenceResetAt, briefHolds } };
 }

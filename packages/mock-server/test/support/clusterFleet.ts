@@ -67,6 +67,7 @@ export async function startClusterFleet(options: ClusterFleetOptions): Promise<C
   const alive = () => replicas.filter((replica) => replica.pid !== null);
   const nodeView = async (nodeId: string, via: ReplicaProcess) => (await call(via, 'GET', `/api/nodes/${nodeId}`)).body;
   const startAgent = async (node: FleetNode) => {
+    const startedAt = Date.now();
     node.agent = startAgentProcess({
       serverUrl: proxy.url,
       token: node.token,
@@ -74,7 +75,9 @@ export async function startClusterFleet(options: ClusterFleetOptions): Promise<C
       dockerSocket: node.socketPath,
       env: { PING_INTERVAL_MS: '300', PONG_TIMEOUT_MS: '300', LOG_LEVEL: 'warn' },
     });
-    await waitFor(async () => (await Promise.all(alive().map((replica) => nodeView(node.id, replica)))).every((view) => view?.status === 'online'), {
+    // Online through this agent's own link: a view still showing the link of an agent killed a moment ago does not count.
+    const connectedNow = (view: Awaited<ReturnType<typeof nodeView>>) => view?.status === 'online' && Date.parse(view.connectedSince) >= startedAt;
+    await waitFor(async () => (await Promise.all(alive().map((replica) => nodeView(node.id, replica)))).every(connectedNow), {
       timeoutMs: 30_000,
       what: `${node.name} online on every replica`,
     });
