@@ -50,4 +50,23 @@ describe('ClusterEventLog: the live event stream shared by the replicas', () => 
     const replay = two.log.since(two.events[0]!.id);
     assert.ok(replay.kind === 'events' && replay.events.some((event) => event.type === 'reset'));
   });
+
+  it('skips and reports what a stray publisher puts in the stream, and no type can write a line of its own into the readers\' event stream', async () => {
+    const prefix = `events_hostile_${process.pid}`;
+    const one = await replicaLog(prefix);
+    const hostile = ['not json', 'null', '[1,2]', '{"data":{}}', '{"type":7,"data":{}}', '{"type":"node\\ndata: {\\"forged\\":true}\\n\\nevent: node","data":{}}', `{"type":"${'a'.repeat(33)}","data":{}}`, '{"type":"Node","data":{}}'];
+    const nc = connections[connections.length - 1]!;
+    for (const text of hostile) nc.publish(`${prefix}.events`, new TextEncoder().encode(text));
+    one.log.publish('node', { n: 1 });
+    await waitFor(() => one.events.length === 1, { what: 'the one real event' });
+    assert.deepEqual(one.events.map((event) => [event.type, event.data]), [['node', { n: 1 }]]);
+    assert.equal(one.errors.length, hostile.length);
+    assert.ok(one.errors.every((error) => /is not an event; skipped/.test((error as Error).message)));
+    // A replica that starts later reads the same stream from its beginning, and skips the same.
+    const two = await replicaLog(prefix);
+    const [epoch, seq] = one.events[0]!.id.split('.') as [string, string];
+    await waitFor(() => two.log.since(`${epoch}.${Number(seq) - 1}`).kind === 'events', { what: 'the stream read by the later replica' });
+    assert.deepEqual(two.log.since(`${epoch}.${Number(seq) - 1}`), { kind: 'events', events: one.events });
+    assert.equal(two.errors.length, hostile.length);
+  });
 });

@@ -1,9 +1,18 @@
 import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { decode } from '@lormas/protocol/cluster';
+import { z } from 'zod';
 import { EventLog, type EventLogOptions } from '../live/EventLog.js';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+
+/**
+ * An event as the stream carries it. Anyone who can publish to the engine can put anything
+ * in the stream, and the type becomes a line of every reader's Server-Sent Events: a type
+ * with a line break in it would write events of its own into every dashboard. So a type is
+ * a short lowercase word, and a message that is not an event is reported and skipped.
+ */
+const StreamEvent = z.object({ type: z.string().regex(/^[a-z][a-z-]{0,31}$/), data: z.unknown() });
 
 export interface ClusterEventLogOptions {
   nc: NatsConnection;
@@ -116,9 +125,10 @@ export class ClusterEventLog extends EventLog {
             callback: (message) => {
               if (message.seq < next) return;
               next = message.seq + 1;
+              const event = decode(StreamEvent, message.data);
+              if (!event) return this.onError(new Error(`message ${message.seq} of the stream ${this.stream} is not an event; skipped`));
               try {
-                const { type, data } = JSON.parse(decoder.decode(message.data)) as { type: string; data: unknown };
-                this.record(message.seq, type, data);
+                this.record(message.seq, event.type, event.data);
               } catch (error) {
                 this.onError(error);
               }

@@ -1,4 +1,5 @@
 import { Heartbeat, Hello } from '@lormas/protocol';
+import { decode } from '@lormas/protocol/cluster';
 import { z } from 'zod';
 import type { NodeLive } from '../agents/NodeLiveness.js';
 
@@ -23,16 +24,7 @@ export const NodeLiveRecord = z.object({
   hold: z.object({ untilMs: epochMs, by: z.string().nullable() }).nullable().optional(),
 }) satisfies z.ZodType<NodeLive>;
 
-const decoder = new TextDecoder();
-
 /** A bucket value as a node's liveness; null for anything that is not one (malformed JSON included). */
 export function parseNodeLive(value: Uint8Array): NodeLive | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(decoder.decode(value));
-  } catch {
-    return null;
-  }
-  const parsed = NodeLiveRecord.safeParse(json);
-  return parsed.success ? (parsed.data as NodeLive) : null;
+  return decode(NodeLiveRecord, value) as NodeLive | null;
 }
