@@ -5,7 +5,7 @@ import { JoinRefusedError, JoinTimeoutError } from './join/joinExchange.js';
 import { joinNode } from './join/joinNode.js';
 import { readTokenFile, TokenFileError } from './join/TokenFile.js';
 import { EXIT_HANDOVER, HANDOVER_UNTIL_VARIABLE, LAUNCHER_FD_VARIABLE } from './launcher/handover.js';
-import { parseHandoverUntil } from './launcher/parseHandoverUntil.js';
+import { parseHandoverUntil, parseLauncherFd } from './launcher/launcherVariables.js';
 import { createLogger, type Logger } from './logger.js';
 import { settingsSource } from './settings/settingsSource.js';
 import { startAgent } from './startAgent.js';
@@ -71,8 +71,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return fail(error.message);
   }
   let handoverUntil: number | null;
+  let launcherFd: number | null;
   try {
     handoverUntil = parseHandoverUntil(env[HANDOVER_UNTIL_VARIABLE], Date.now());
+    launcherFd = parseLauncherFd(env[LAUNCHER_FD_VARIABLE]);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return fail(error.message);
@@ -95,7 +97,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (joinOnly) return 0;
   const config: AgentConfig = withToken(settings, token);
   const logger = createLogger({ level: config.logLevel, secrets: [...secrets, token] });
-  return runAgent(config, logger, state, env, handoverUntil);
+  return runAgent(config, logger, state, launcherFd, handoverUntil);
 }
 
 function readTokenFileQuietly(file: string): boolean {
@@ -107,8 +109,7 @@ function readTokenFileQuietly(file: string): boolean {
 }
 
 /** Runs the agent until a signal (exit 0) or a handover to a new build (`EXIT_HANDOVER`). */
-async function runAgent(config: AgentConfig, logger: Logger, state: StateDir, env: NodeJS.ProcessEnv, handoverUntil: number | null): Promise<number> {
-  const fd = env[LAUNCHER_FD_VARIABLE] ? Number(env[LAUNCHER_FD_VARIABLE]) : null;
+async function runAgent(config: AgentConfig, logger: Logger, state: StateDir, fd: number | null, handoverUntil: number | null): Promise<number> {
   let toldReady = false;
   return new Promise<number>((resolve) => {
     let ending = false;

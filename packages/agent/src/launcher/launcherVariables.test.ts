@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../configError.js';
 import { MAX_TIMER_MS } from './LaunchState.js';
-import { parseHandoverUntil } from './parseHandoverUntil.js';
+import { parseHandoverUntil, parseLauncherFd } from './launcherVariables.js';
 
 describe('parseHandoverUntil', () => {
   const now = 1_800_000_000_000;
@@ -31,5 +31,23 @@ describe('parseHandoverUntil', () => {
   it('refuses a time further ahead than a handover can last', () => {
     refused(String(now + MAX_TIMER_MS + 1));
     refused('9999999999999999');
+  });
+});
+
+describe('parseLauncherFd', () => {
+  it('is null when unset or empty: no launcher', () => {
+    assert.equal(parseLauncherFd(undefined), null);
+    assert.equal(parseLauncherFd(''), null);
+  });
+
+  it('reads the pipe the launcher passes', () => {
+    assert.equal(parseLauncherFd('3'), 3);
+    assert.equal(parseLauncherFd('17'), 17);
+  });
+
+  it('refuses the agent\'s own input and output, and anything not a whole number', () => {
+    for (const text of ['0', '1', '2', 'three', '3.5', ' 3', '-3', '0x3', '1e1', '9'.repeat(12)]) {
+      assert.throws(() => parseLauncherFd(text), (error: unknown) => error instanceof ConfigError && error.variable === 'LORMAS_LAUNCHER_FD', text);
+    }
   });
 });
