@@ -20,9 +20,9 @@ import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({ options: { exe: { type: 'boolean', default: false }, version: { type: 'string' }, out: { type: 'string', default: 'dist/agent.js' } } });
-// Semver's canonical form (no leading zeros): a version the agents' order has no place for could never be upgraded from.
-if (args.version !== undefined && !/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*)?$/.test(args.version)) {
-  console.error('--version must be MAJOR.MINOR.PATCH[-pre.release], without leading zeros');
+// The protocol's AgentVersion: semver's canonical form (no leading zeros), bounded. A version the agents' order has no place for could never be upgraded from.
+if (args.version !== undefined && (args.version.length > 128 || !/^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*)?$/.test(args.version))) {
+  console.error('--version must be MAJOR.MINOR.PATCH[-pre.release], without leading zeros, at most 128 characters (the protocol\'s AgentVersion)');
   process.exit(2);
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { AgentVersion, isOrderableAgentVersion } from '@lormas/protocol';
+import { AgentVersion } from '@lormas/protocol';
 import { z } from 'zod';
 import { DEFAULT_REPLICA_TTL_MS } from '@lormas/protocol/cluster';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
@@ -134,7 +134,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: readon
   const joinCodeTtlSeconds = joinTtlText === undefined ? 900 : parseDuration(joinTtlText);
   if (joinCodeTtlSeconds === null || joinCodeTtlSeconds < 60) throw new ConfigError('JOIN_CODE_TTL', `must be a duration of at least 60 seconds, such as 900, 15m or 1h (got "${joinTtlText}")`);
   const minAgentVersion = value('MIN_AGENT_VERSION') ?? null;
-  if (minAgentVersion !== null && !(AgentVersion.safeParse(minAgentVersion).success && isOrderableAgentVersion(minAgentVersion))) {
+  if (minAgentVersion !== null && !AgentVersion.safeParse(minAgentVersion).success) {
     throw new ConfigError('MIN_AGENT_VERSION', `must be an agent version such as 0.2.0, without leading zeros (got "${minAgentVersion}")`);
   }
 

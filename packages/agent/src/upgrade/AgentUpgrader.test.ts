@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { AgentError } from '@lormas/protocol';
 import { encodeReleaseKey, parseReleaseKey } from '@lormas/protocol/release';
 import { createLogger } from '../logger.js';
-import { signBuild } from '../release/signRelease.js';
+import { manifestText, signBuild, signManifest } from '../release/signRelease.js';
 import { StateDir } from '../StateDir.js';
 import { AgentUpgrader } from './AgentUpgrader.js';
 
@@ -48,9 +48,12 @@ describe('AgentUpgrader', () => {
   });
 
   it('refuses a build whose version semver gives no order (a leading zero) as release-manifest, not as newer', async () => {
+    // `signBuild` itself refuses such a version, so the manifest is signed as a hostile signer would write it.
+    const good = JSON.parse((await release('1.0.1')).manifest) as Record<string, unknown>;
     for (const [i, version] of ['1.0.1-01', '1.0.0-rc.007', '2.0.0-0.09'].entries()) {
+      assert.throws(() => manifestText({ ...good, version } as never), version);
       await assert.rejects(
-        upgrader.upgrade({ operationId: `op-order-${i}`, release: await release(version), path: '/agent/builds/x' }),
+        upgrader.upgrade({ operationId: `op-order-${i}`, release: signManifest(JSON.stringify({ ...good, version }), privateKey), path: '/agent/builds/x' }),
         (error: unknown) => error instanceof AgentError && error.code === 'POLICY_DENIED' && error.rule === 'release-manifest',
         version,
       );

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AgentError, compareAgentVersions, isOrderableAgentVersion, PROTOCOL_VERSION, protocolMajor, type ReleaseManifest, type UpgradeAgentInput, type UpgradeAgentResult } from '@lormas/protocol';
+import { AgentError, compareAgentVersions, PROTOCOL_VERSION, protocolMajor, type ReleaseManifest, type UpgradeAgentInput, type UpgradeAgentResult } from '@lormas/protocol';
 import type { AgentConfig } from '../config.js';
 import { BUILDS_FOLDER, readLaunchState, writeLaunchState } from '../launcher/LaunchState.js';
 import { releaseFileOf } from '../launcher/verifyBuild.js';
@@ -88,8 +88,6 @@ export class AgentUpgrader {
     const capabilities = this.capabilities();
     if (!capabilities.enabled) throw new ReleaseError(ReleaseRule.remoteUpgrade, `remote upgrades are off on this node: ${capabilities.reason}`);
     const manifest = verifyRelease(input.release, config.upgrades.releaseKey!);
-    // A version semver gives no place (a leading zero, say) could be read as neither older nor current: refused, not guessed.
-    if (!isOrderableAgentVersion(manifest.version)) throw new ReleaseError(ReleaseRule.manifest, "the build's version has no place in semver's order (a numeric part with a leading zero)");
     this.checkFits(manifest);
     const deadlineMs = config.upgrades.deadlineMs;
     if (compareAgentVersions(manifest.version, this.options.version) === 0) return { outcome: 'current', version: manifest.version, deadlineMs };

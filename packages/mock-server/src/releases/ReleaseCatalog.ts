@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import {
   type ArtifactKind,
   compareAgentVersions,
-  isOrderableAgentVersion,
   parseReleaseKey,
   type ReleaseKey,
   ReleaseManifest,
@@ -181,7 +180,6 @@ export class ReleaseCatalog {
       const release = SignedRelease.parse(JSON.parse(readFileSync(`${path}.release.json`, 'utf8')));
       if (!verifyManifestSignature(release.manifest, release.signature, key)) return this.skip(path, 'its manifest is not signed by release-key.pub');
       const manifest = ReleaseManifest.parse(JSON.parse(release.manifest));
-      if (!isOrderableAgentVersion(manifest.version)) return this.skip(path, `its version ${manifest.version} has no place in semver's order (a numeric part with a leading zero)`);
       const stat = statSync(path);
       if (stat.size !== manifest.sizeBytes) return this.skip(path, `it has ${stat.size} bytes; its manifest says ${manifest.sizeBytes}`);
       if ((await this.sha256(path, stat)) !== manifest.sha256) return this.skip(path, "it does not hash to its manifest's SHA-256");

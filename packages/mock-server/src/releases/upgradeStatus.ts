@@ -16,9 +16,9 @@ export function remoteUpgradeRefusal(hello: Pick<Hello, 'protocolVersion' | 'upg
  * one it must get by hand (protocol 1.0, no release key, no launcher), or unknown.
  */
 export function upgradeStatus(hello: Hello | null, latest: string | null): UpgradeView {
-  if (!hello || !AgentVersion.safeParse(hello.agentVersion).success) return { status: 'unknown', latest, reason: hello ? `the agent reports version "${hello.agentVersion}"` : null };
-  const order = latest === null ? 0 : compareAgentVersions(hello.agentVersion, latest);
-  // A version semver gives no order (a leading zero) is neither behind nor current: no rollout is offered on a guess.
+  if (!hello) return { status: 'unknown', latest, reason: null };
+  // A version that is not an agent version (one with a leading zero, which semver gives no order) is neither behind nor current: no rollout is offered on a guess.
+  const order = !AgentVersion.safeParse(hello.agentVersion).success ? null : latest === null ? 0 : compareAgentVersions(hello.agentVersion, latest);
   if (order === null) return { status: 'unknown', latest, reason: `the agent reports version "${hello.agentVersion}", which semver does not order` };
   if (order >= 0) return { status: 'current', latest, reason: null };
   const refusal = remoteUpgradeRefusal(hello);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AgentVersion } from '../schemas/release.js';
 import { compareAgentVersions, isOrderableAgentVersion } from './compareAgentVersions.js';
 
 describe('compareAgentVersions', () => {
@@ -29,5 +30,15 @@ describe('compareAgentVersions', () => {
     // Leading zeros are allowed where semver allows them: in a part that is not all digits.
     assert.equal(isOrderableAgentVersion('1.0.0-0a.007b'), true);
     assert.equal(isOrderableAgentVersion('1.0.0-0'), true);
+  });
+
+  it('orders every version the AgentVersion schema accepts, and the schema accepts none it cannot order', () => {
+    const bad = ['01.0.0', '1.00.0', '1.0.01', '1.0.0-rc.01', '1.0.0-00', '1.0.0-rc.007', '2.0.0-0.09', '-1.0.0', '1.0', '1.0.0-', '1.0.0-rc..1', '1.0.0-r$c', '1.0.0+build'];
+    for (const version of bad) assert.equal(AgentVersion.safeParse(version).success, false, version);
+    const good = ['0.0.0', '1.2.3', '1.0.0-0', '1.0.0-0a.007b', '1.0.0-rc.10', '1.0.0-alpha-1.beta', '999999999.0.0'];
+    for (const version of good) {
+      assert.equal(AgentVersion.safeParse(version).success, true, version);
+      assert.equal(isOrderableAgentVersion(version), true, version);
+    }
   });
 });

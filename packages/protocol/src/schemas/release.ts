@@ -7,13 +7,18 @@ import { OperationId } from './operation.js';
 export const RELEASE_MANIFEST_FORMAT = 'lormas-agent-release/1';
 
 /**
- * An agent version: `MAJOR.MINOR.PATCH`, with an optional pre-release after `-` (semver 2.0's
- * precedence orders them; build metadata after `+` is not allowed, since it does not order).
+ * An agent version: `MAJOR.MINOR.PATCH`, with an optional pre-release after `-`, in semver
+ * 2.0's canonical form: no numeric part with a leading zero (`01`, `rc.01`), since semver gives
+ * such a version no precedence, and every version this accepts must order against every other
+ * (`compareAgentVersions`). Build metadata after `+` is not allowed either: it does not order.
  */
 export const AgentVersion = z
   .string()
   .max(Limit.shortChars)
-  .regex(/^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/, 'MAJOR.MINOR.PATCH, with an optional -pre-release');
+  .regex(
+    /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*)?$/,
+    'MAJOR.MINOR.PATCH, with an optional -pre-release, and no numeric part with a leading zero',
+  );
 
 /** How an agent build runs: `js`, one JavaScript file for Node.js 18+ or Bun; `exe`, a single executable (Bun compiled in). */
 export const ArtifactKind = z.enum(['js', 'exe']);
