@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ReleaseKey } from '@lormas/protocol/release';
-import { hashFile } from '../release/hashFile.js';
+import { hashFile } from '@lormas/protocol/release';
 import { openSignedManifest } from '../release/openSignedManifest.js';
 import { ReleaseError, ReleaseRule } from '../release/ReleaseError.js';
 

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { RELEASE_MANIFEST_FORMAT, ReleaseManifest, type SignedRelease } from '@lormas/protocol';
-import { hashFile } from './hashFile.js';
+import { hashFile } from '@lormas/protocol/release';
 import { encodeReleaseKey, releaseKeyFingerprint } from '@lormas/protocol';
 
 /** A new release key pair: the private key as PKCS#8 PEM, the public key as `RELEASE_KEY` takes it. */

@@ -9,8 +9,8 @@ import {
   SignedRelease,
   verifyManifestSignature,
 } from '@lormas/protocol';
+import { hashFile } from '@lormas/protocol/release';
 import type { Logger } from '../logger.js';
-import { sha256OfFile } from './sha256OfFile.js';
 
 /** The public release key's file in the releases folder (base64 of its 32 bytes). */
 export const RELEASE_KEY_FILE = 'release-key.pub';
@@ -192,7 +192,7 @@ export class ReleaseCatalog {
   private async sha256(path: string, stat: { mtimeMs: number; size: number }): Promise<string> {
     const cached = this.hashes.get(path);
     if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.sha256;
-    const sha256 = await sha256OfFile(path);
+    const { sha256 } = await hashFile(path);
     this.hashes.set(path, { mtimeMs: stat.mtimeMs, size: stat.size, sha256 });
     return sha256;
   }
