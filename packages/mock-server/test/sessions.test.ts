@@ -46,6 +46,8 @@ describe('dashboard sessions', () => {
     const session = await withCookie(server, 'GET', '/api/session', res.cookie);
     assert.equal(session.status, 200);
     assert.equal(session.body.csrfToken, res.csrf);
+    // The URL an install line tells agents to dial comes with the session, so a token is shown at once with it.
+    assert.equal(session.body.agentUrl, server.url.replace(/^http/, 'ws'));
     assert.equal((await withCookie(server, 'GET', '/api/nodes', res.cookie)).status, 200);
   });
 

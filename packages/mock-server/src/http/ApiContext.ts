@@ -55,3 +55,6 @@ export interface ApiContext {
   installScript: string;
   logger: Logger;
 }
+
+/** The SERVER_URL agents dial: the origin they reach the server at, as ws:// or wss://. */
+export const agentUrl = (api: Pick<ApiContext, 'publicUrl'>): string => api.publicUrl().replace(/^http/, 'ws');

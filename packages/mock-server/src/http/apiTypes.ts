@@ -149,6 +149,8 @@ export interface SessionView {
   expiresAt: IsoTime;
   /** Optional routes this server has, so a page offers only what works. */
   features: { rotateNodeToken: boolean };
+  /** The SERVER_URL agents dial: `PUBLIC_URL` (else the listening address) as ws:// or wss://, for the install lines a page shows. */
+  agentUrl: string;
 }
 
 export interface ErrorView {

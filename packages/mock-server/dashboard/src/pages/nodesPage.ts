@@ -11,22 +11,6 @@ import type { Page, PageContext } from './Page.js';
 
 const STATE_LABEL = { online: 'Online', suspect: 'Suspect', lost: 'Lost', offline: 'Offline' } as const;
 
-/**
- * The URL agents dial, as the server knows it: its `PUBLIC_URL` when set. The address this
- * browser reached the server at is often another (a tunnel, the listening address), so it is
- * only the fallback when the server cannot be asked. Asked once.
- */
-let agentUrlAnswer: Promise<string> | null = null;
-function agentUrl(): Promise<string> {
-  agentUrlAnswer ??= api('GET /api/agents/releases', {}).then(
-    (answer) => answer.agentUrl,
-    () => {
-      agentUrlAnswer = null;
-      return location.origin.replace(/^http/, 'ws');
-    },
-  );
-  return agentUrlAnswer;
-}
 
 /** The `.env` an operator copies to the node, with the token shown this once. */
 function envLines(serverUrl: string, token: string, name: string): string {
@@ -110,7 +94,7 @@ function nodeCard(ctx: PageContext, first: NodeView) {
   const rotate = button('Rotate token', () => {
     void pending(rotate, 'Rotating…', note, async () => {
       const { token } = await api('POST /api/nodes/:id/token', { params: { id } });
-      fill(tokenSlot, tokenBox(`New token for ${ctx.fleet.nodeName(id)}`, ctx.fleet.nodeName(id), token, await agentUrl(), () => fill(tokenSlot)));
+      fill(tokenSlot, tokenBox(`New token for ${ctx.fleet.nodeName(id)}`, ctx.fleet.nodeName(id), token, ctx.session.agentUrl, () => fill(tokenSlot)));
     });
   }, {}, 'btn btn-quiet');
   rotate.hidden = !ctx.session.features.rotateNodeToken;
@@ -241,7 +225,7 @@ export function nodesPage(ctx: PageContext): Page {
     fields: [field('Name', name), field('Description', description), field('Cluster', cluster)],
     run: async () => {
       const created = await api('POST /api/nodes', { body: { name: name.value.trim(), description: description.value.trim() || null, cluster: cluster.value || null } });
-      const token = tokenBox(`Token for ${created.name}`, created.name, created.token, await agentUrl(), () => fill(result));
+      const token = tokenBox(`Token for ${created.name}`, created.name, created.token, ctx.session.agentUrl, () => fill(result));
       // The node exists and its token is shown only now: a join code that fails to come must not lose it.
       fill(result, token);
       const join = await api('POST /api/nodes/:id/join', { params: { id: created.id }, body: {} });

@@ -1,7 +1,7 @@
 import { AgentVersion } from '@lormas/protocol';
 import { z } from 'zod';
 import type { JoinCodeView, ReleaseView } from '../apiTypes.js';
-import type { ApiContext } from '../ApiContext.js';
+import { agentUrl, type ApiContext } from '../ApiContext.js';
 import type { Router } from '../Router.js';
 import { rolloutView } from '../views.js';
 
@@ -50,8 +50,7 @@ export function fleetRoutes(router: Router, api: ApiContext): void {
   router.add('GET', '/api/agents/releases', () => {
     const key = api.catalog.key();
     const releases: ReleaseView[] = api.catalog.list().map((release) => ({ ...release.manifest, file: release.file, path: release.path }));
-    const agentUrl = api.publicUrl().replace(/^http/, 'ws');
-    return { status: 200, body: { releaseKey: key ? { publicKey: key.publicKey, fingerprint: key.fingerprint } : null, latest: releases[0]?.version ?? null, releases, agentUrl } };
+    return { status: 200, body: { releaseKey: key ? { publicKey: key.publicKey, fingerprint: key.fingerprint } : null, latest: releases[0]?.version ?? null, releases, agentUrl: agentUrl(api) } };
   });
 
   router.add('POST', '/api/agents/rollout', { body: StartRollout }, async ({ body }) => {

@@ -4,7 +4,7 @@ import { requestSessions, sameOrigin } from '../../auth/authenticateRequest.js';
 import { isAdminToken } from '../../auth/isAdminToken.js';
 import type { Session } from '../../auth/Sessions.js';
 import { ServerError } from '../../errors.js';
-import type { ApiContext } from '../ApiContext.js';
+import { agentUrl, type ApiContext } from '../ApiContext.js';
 import type { SessionView } from '../apiTypes.js';
 import type { Router } from '../Router.js';
 
@@ -26,6 +26,7 @@ export function sessionRoutes(router: Router, api: ApiContext): void {
     csrfToken: session.csrfToken,
     expiresAt: new Date(session.expiresAt).toISOString(),
     features: { rotateNodeToken: hasRoute(router, 'POST', '/api/nodes/n/token') },
+    agentUrl: agentUrl(api),
   });
 
   router.add('POST', '/api/session', { body: SignIn }, async ({ req, res, body }) => {
