@@ -27,7 +27,7 @@ const OLD_GENERATION_GROWTH_PERCENT = 50;
  * compiled code, its profiles and the compilers' pages of the Bun binary stay resident. With
  * these thresholds that code stays in the interpreter, while a log flood's hot path still
  * crosses them within moments. Measured with 50 managed containers (`pnpm bench --only=4`,
- * the README has the figures): idle 55 to 60 MiB against 70 to 74 MiB. Also measured:
+ * the README has the figures): idle 54 to 62 MiB (with bare `bun` itself at 23 to 30 MiB in the same runs) against 70 to 74 MiB. Also measured:
  * the JIT off (`useJIT=0`): 54 MiB, but six times the CPU per MB of log (238 against 40
  * ms/MB); the optimising tiers off: 65 MiB; `--smol`, a smaller `largeHeapSize`, concurrent
  * GC off: no change; `Bun.unsafe.setJITPolicy` called at start: 67 MiB, as the runtime's own
