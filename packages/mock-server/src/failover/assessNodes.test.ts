@@ -75,8 +75,25 @@ describe('assessNodes', () => {
     assert.equal(lostAt, 13_300);
   });
 
-  it('forgets a brief hold that ended before every silence still judged', () => {
-    const result = assess(30_000, [node('a', 29_900), node('b', 29_900)], { memory: { heldSince: null, silenceResetAt: null, briefHolds: [[12_000, 12_500]] } });
-    assert.deepEqual(result.memory.briefHolds, []);
+  it('still subtracts a brief hold from a silence that turns out to have begun before it', () => {
+    // a's last beat is at 10,000; c is late from 10,100, which holds failover from 11,200 to
+    // 12,000. a connects at 12,100 and drops again before a heartbeat: its last sign of life
+    // goes back to 10,000, and the hold it was silent through still counts for it.
+    let memory: AssessInput['memory'] = null;
+    let lostAt: number | null = null;
+    for (let now = 10_000; now <= 16_000 && lostAt === null; now += 100) {
+      const a = now === 12_100 ? node('a', 12_100) : node('a', 10_000, { connected: false });
+      const c = node('c', now >= 10_100 && now < 12_000 ? 10_100 : now);
+      const result = assess(now, [a, c, node('d', now)], { memory });
+      memory = result.memory;
+      if (result.newlyLost.includes('a')) lostAt = now;
+    }
+    assert.equal(lostAt, 13_900);
+  });
+
+  it('forgets brief holds older than ten lost-after windows', () => {
+    const memory = { heldSince: null, silenceResetAt: null, briefHolds: [[12_000, 12_500], [35_000, 35_200]] as [number, number][] };
+    const result = assess(45_000, [node('a', 44_900), node('b', 44_900)], { memory });
+    assert.deepEqual(result.memory.briefHolds, [[35_000, 35_200]]);
   });
 });

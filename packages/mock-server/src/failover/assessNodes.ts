@@ -37,7 +37,7 @@ export interface HoldMemory {
   heldSince: number | null;
   /** When the last long majority-silent hold ended: silence before it says nothing about a node. */
   silenceResetAt: number | null;
-  /** Briefer holds since the oldest silence still judged, as [from, to]: their time is subtracted from each silence. */
+  /** Briefer holds of the last `HOLD_MEMORY_WINDOWS` lost-after windows, as [from, to]: their time is subtracted from each silence. */
   briefHolds: readonly (readonly [number, number])[];
 }
 
@@ -61,6 +61,15 @@ export interface Assessment {
 }
 
 const NO_MEMORY: HoldMemory = { heldSince: null, silenceResetAt: null, briefHolds: [] };
+
+/**
+ * Brief holds are remembered for this many lost-after windows. A node's silence can begin
+ * earlier than it seemed at the last check (its connect, the latest sign of life, is
+ * forgotten when it drops again before a heartbeat), so holds are not forgotten by the
+ * silences judged now but by age: a node silent for longer than this has its older holds
+ * counted as silence. At one check a second that is at most 300 holds, 10 at the defaults.
+ */
+const HOLD_MEMORY_WINDOWS = 10;
 
 /** Milliseconds of the holds that fall in [from, to]. */
 function heldWithin(holds: HoldMemory['briefHolds'], from: number, to: number): number {
@@ -116,21 +125,18 @@ export function assessNodes(input: AssessInput): Assessment {
   }
   const health = new Map<string, { health: NodeHealth; silentMs: number }>();
   const newlyLost: string[] = [];
-  let oldestSilence = Infinity;
+  const forgetBefore = now - HOLD_MEMORY_WINDOWS * windows.lostAfterMs;
+  if (briefHolds.length > 0 && briefHolds[0]![1] <= forgetBefore) briefHolds = briefHolds.filter(([, end]) => end > forgetBefore);
   input.nodes.forEach((node, i) => {
     const verdict = judged[i]!;
     health.set(node.nodeId, verdict);
-    if (node.lost) return;
-    const silentSince = now - verdict.silentMs;
     // Heartbeats decide, not the socket: a half-open socket behind a partition still looks connected.
-    if (!hold && verdict.silentMs - heldWithin(briefHolds, silentSince, now) > windows.lostAfterMs) {
+    // The holds are looked at only for a node silent past the window: they can only shorten a silence.
+    if (hold || node.lost || verdict.silentMs <= windows.lostAfterMs) return;
+    if (verdict.silentMs - heldWithin(briefHolds, now - verdict.silentMs, now) > windows.lostAfterMs) {
       verdict.health = 'lost';
       newlyLost.push(node.nodeId);
-    } else {
-      oldestSilence = Math.min(oldestSilence, silentSince);
     }
   });
-  // A brief hold that ended before every silence still judged began concerns nobody any more.
-  if (briefHolds.length > 0) briefHolds = briefHolds.filter(([, end]) => end > oldestSilence);
   return { health, hold, newlyLost, memory: { heldSince, silenceResetAt, briefHolds } };
 }
