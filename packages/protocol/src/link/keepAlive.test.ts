@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { waitFor } from '@lormas/testkit';
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import { type WsPair, wsPair } from '../testing/wsPair.js';
-import { keepAlive } from './keepAlive.js';
+import { keepAlive, KeepAliveGroup, type KeepAliveOptions } from './keepAlive.js';
 
 const windows = { pingIntervalMs: 40, pongTimeoutMs: 40 };
 
-describe('keepAlive', () => {
+/** The two ways to watch a socket: a timer of its own, or a group's one timer for all. */
+const watchers: [string, (socket: WebSocket, options?: KeepAliveOptions) => () => void][] = [
+  ['keepAlive', (socket, options) => keepAlive(socket, options)],
+  ['KeepAliveGroup', (socket, options) => new KeepAliveGroup(options).add(socket)],
+];
+
+for (const [name, watch] of watchers) describe(name, () => {
   let pair: WsPair;
   let client: WebSocket;
   let peer: WebSocket;
@@ -24,7 +30,7 @@ describe('keepAlive', () => {
   });
 
   it('terminates the socket when a silent peer answers no ping', async () => {
-    keepAlive(client, windows);
+    watch(client, windows);
     // The peer stops reading: it sees no ping and sends no pong.
     pair.stallPeer();
     const started = performance.now();
@@ -33,13 +39,13 @@ describe('keepAlive', () => {
   });
 
   it('pings a quiet live peer and keeps the socket while it answers', async () => {
-    keepAlive(client, windows);
+    watch(client, windows);
     await waitFor(() => pingsSeen >= 3, { what: 'three pings answered' });
     assert.equal(client.readyState, client.OPEN);
   });
 
   it('sends no ping while the peer keeps talking, and stops with the returned function', async () => {
-    const stop = keepAlive(client, windows);
+    const stop = watch(client, windows);
     let messages = 0;
     client.on('message', () => messages++);
     const talk = setInterval(() => peer.send('x'), 5);
@@ -58,7 +64,7 @@ describe('keepAlive', () => {
   });
 
   it('announces itself with unsolicited pongs, so a peer with a longer ping interval never pings', async () => {
-    const stop = keepAlive(client, { ...windows, announceIntervalMs: 20 });
+    const stop = watch(client, { ...windows, announceIntervalMs: 20 });
     keepAlive(peer, { pingIntervalMs: 60, pongTimeoutMs: 40 });
     let pongsSeen = 0;
     let pingsFromPeer = 0;
@@ -76,9 +82,34 @@ describe('keepAlive', () => {
 
   it('refuses windows that a timer would not honour, naming them', () => {
     for (const value of [Number.NaN, 0, -1, 2 ** 31]) {
-      assert.throws(() => keepAlive(client, { announceIntervalMs: value }), /announceIntervalMs must be a positive number/, String(value));
-      assert.throws(() => keepAlive(client, { pingIntervalMs: value }), /pingIntervalMs must be a positive number/, String(value));
-      assert.throws(() => keepAlive(client, { pongTimeoutMs: value }), /pongTimeoutMs must be a positive number/, String(value));
+      assert.throws(() => watch(client, { announceIntervalMs: value }), /announceIntervalMs must be a positive number/, String(value));
+      assert.throws(() => watch(client, { pingIntervalMs: value }), /pingIntervalMs must be a positive number/, String(value));
+      assert.throws(() => watch(client, { pongTimeoutMs: value }), /pongTimeoutMs must be a positive number/, String(value));
     }
+  });
+});
+
+describe('KeepAliveGroup: many sockets on one timer', () => {
+  it('cuts off the silent peer among several and keeps the others, and lets go of sockets as they close', async () => {
+    const pairs = await Promise.all([wsPair(), wsPair(), wsPair()]);
+    try {
+      const group = new KeepAliveGroup(windows);
+      for (const { client } of pairs) group.add(client);
+      assert.equal(group.size, 3);
+      pairs[1]!.stallPeer();
+      await waitFor(() => pairs[1]!.client.readyState === pairs[1]!.client.CLOSED, { what: 'the silent peer cut off', timeoutMs: 2_000 });
+      await waitFor(() => group.size === 2, { what: 'the closed socket let go' });
+      // The answering peers outlive several windows.
+      await new Promise((resolve) => setTimeout(resolve, 4 * (windows.pingIntervalMs + windows.pongTimeoutMs)));
+      assert.deepEqual(pairs.map(({ client }) => client.readyState), [WebSocket.OPEN, WebSocket.CLOSED, WebSocket.OPEN]);
+      for (const { client } of pairs) client.close();
+      await waitFor(() => group.size === 0, { what: 'every socket let go' });
+    } finally {
+      for (const pair of pairs) await pair.close();
+    }
+  });
+
+  it('refuses a sweep that a timer would not honour', () => {
+    for (const value of [Number.NaN, 0, -1, 2 ** 31]) assert.throws(() => new KeepAliveGroup({ sweepMs: value }), /sweepMs must be a positive number/, String(value));
   });
 });

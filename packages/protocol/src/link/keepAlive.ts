@@ -22,6 +22,71 @@ export interface KeepAliveOptions {
   announceIntervalMs?: number;
 }
 
+interface Windows {
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  announceIntervalMs: number | null;
+}
+
+function windowsOf(options: KeepAliveOptions, where: string): Windows {
+  return {
+    pingIntervalMs: timerMs(`${where}: pingIntervalMs`, options.pingIntervalMs ?? 10_000),
+    pongTimeoutMs: timerMs(`${where}: pongTimeoutMs`, options.pongTimeoutMs ?? 5_000),
+    announceIntervalMs: options.announceIntervalMs === undefined ? null : timerMs(`${where}: announceIntervalMs`, options.announceIntervalMs),
+  };
+}
+
+/** One socket's keep-alive state: a frame only notes the time; `tend` looks at it when due. */
+class Watched {
+  lastSeen = performance.now();
+  /** When the ping now awaiting an answer went out. */
+  pingedAt: number | null = null;
+  announcedAt = performance.now();
+  readonly seen = () => {
+    this.lastSeen = performance.now();
+  };
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', this.seen);
+    socket.on('pong', this.seen);
+    socket.on('ping', this.seen);
+  }
+
+  unwatch(): void {
+    this.socket.off('message', this.seen);
+    this.socket.off('pong', this.seen);
+    this.socket.off('ping', this.seen);
+  }
+
+  /**
+   * Does what is due at `now`: an announcement, a ping after `pingIntervalMs` of quiet, the end
+   * of a peer that answered no ping within `pongTimeoutMs`. Returns when something is next due.
+   */
+  tend(windows: Windows, now: number): number {
+    if (this.socket.readyState !== this.socket.OPEN) return Infinity;
+    let next = Infinity;
+    if (windows.announceIntervalMs !== null) {
+      if (now - this.announcedAt >= windows.announceIntervalMs) {
+        this.socket.pong();
+        this.announcedAt = now;
+      }
+      next = this.announcedAt + windows.announceIntervalMs;
+    }
+    if (this.pingedAt !== null) {
+      if (this.lastSeen < this.pingedAt) {
+        if (now - this.pingedAt < windows.pongTimeoutMs) return Math.min(next, this.pingedAt + windows.pongTimeoutMs);
+        this.socket.terminate();
+        return Infinity;
+      }
+      this.pingedAt = null;
+    }
+    if (now - this.lastSeen < windows.pingIntervalMs) return Math.min(next, this.lastSeen + windows.pingIntervalMs);
+    this.pingedAt = now;
+    this.socket.ping();
+    return Math.min(next, now + windows.pongTimeoutMs);
+  }
+}
+
 /**
  * Dead-peer detection with protocol-level ping frames (RFC 6455 section 5.5.2). Any frame
  * from the peer counts as a sign of life, so a busy link sends no pings at all; with
@@ -30,58 +95,74 @@ export interface KeepAliveOptions {
  * is due. Returns a function that stops it; it also stops by itself when the socket closes.
  */
 export function keepAlive(socket: WebSocket, options: KeepAliveOptions = {}): () => void {
-  const pingIntervalMs = timerMs('keepAlive: pingIntervalMs', options.pingIntervalMs ?? 10_000);
-  const pongTimeoutMs = timerMs('keepAlive: pongTimeoutMs', options.pongTimeoutMs ?? 5_000);
-  const announceIntervalMs = options.announceIntervalMs === undefined ? null : timerMs('keepAlive: announceIntervalMs', options.announceIntervalMs);
-  let lastSeen = performance.now();
-  /** When the ping now awaiting an answer went out. */
-  let pingedAt: number | null = null;
+  const windows = windowsOf(options, 'keepAlive');
+  const watched = new Watched(socket);
   let timer: NodeJS.Timeout | undefined;
-
-  const arm = (ms: number) => {
-    timer = setTimeout(check, ms);
+  const check = () => {
+    const now = performance.now();
+    const next = watched.tend(windows, now);
+    if (next === Infinity) return;
+    timer = setTimeout(check, Math.max(1, next - now));
     timer.unref?.();
   };
-  const check = () => {
-    if (socket.readyState !== socket.OPEN) return;
-    const now = performance.now();
-    if (pingedAt !== null) {
-      if (lastSeen < pingedAt) {
-        socket.terminate();
-        return;
-      }
-      pingedAt = null;
-    }
-    const quietMs = now - lastSeen;
-    if (quietMs < pingIntervalMs) {
-      arm(pingIntervalMs - quietMs);
-      return;
-    }
-    pingedAt = now;
-    socket.ping();
-    arm(pongTimeoutMs);
-  };
-  const seen = () => {
-    lastSeen = performance.now();
-  };
-  const announcer =
-    announceIntervalMs === null
-      ? undefined
-      : setInterval(() => {
-          if (socket.readyState === socket.OPEN) socket.pong();
-        }, announceIntervalMs);
-  announcer?.unref?.();
   const stop = () => {
     clearTimeout(timer);
-    clearInterval(announcer);
-    socket.off('message', seen);
-    socket.off('pong', seen);
-    socket.off('ping', seen);
+    watched.unwatch();
   };
-  socket.on('message', seen);
-  socket.on('pong', seen);
-  socket.on('ping', seen);
   socket.once('close', stop);
-  arm(pingIntervalMs);
+  timer = setTimeout(check, Math.min(windows.pingIntervalMs, windows.announceIntervalMs ?? Infinity));
+  timer.unref?.();
   return stop;
+}
+
+/**
+ * `keepAlive` for the many sockets of a server, on one timer: every `sweepMs` it looks at each
+ * socket and does what is due. A server holding 10,000 agents otherwise runs a timer per
+ * socket for its checks and another for its announcements, 2,250 timer callbacks a second;
+ * the sweep's pass over 10,000 sockets is one. What is due is done up to one sweep late: a
+ * silent peer is cut off within `pingIntervalMs + pongTimeoutMs` and two sweeps, and an
+ * announcement goes out every `announceIntervalMs` to that plus one sweep.
+ */
+export class KeepAliveGroup {
+  private readonly windows: Windows;
+  private readonly sweepMs: number;
+  private readonly sockets = new Set<Watched>();
+  private timer: NodeJS.Timeout | null = null;
+
+  /** `sweepMs` defaults to a quarter of the shortest window, at most 1 s. */
+  constructor(options: KeepAliveOptions & { sweepMs?: number } = {}) {
+    this.windows = windowsOf(options, 'KeepAliveGroup');
+    const shortest = Math.min(this.windows.pingIntervalMs, this.windows.pongTimeoutMs, this.windows.announceIntervalMs ?? Infinity);
+    this.sweepMs = timerMs('KeepAliveGroup: sweepMs', options.sweepMs ?? Math.min(1_000, Math.max(1, Math.round(shortest / 4))));
+  }
+
+  /** Watches `socket` until it closes or the returned function is called. */
+  add(socket: WebSocket): () => void {
+    const watched = new Watched(socket);
+    this.sockets.add(watched);
+    const stop = () => {
+      if (!this.sockets.delete(watched)) return;
+      watched.unwatch();
+      if (this.sockets.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = null;
+      }
+    };
+    socket.once('close', stop);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.sweep(), this.sweepMs);
+      this.timer.unref?.();
+    }
+    return stop;
+  }
+
+  /** Sockets watched now. */
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const watched of this.sockets) watched.tend(this.windows, now);
+  }
 }

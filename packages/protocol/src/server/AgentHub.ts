@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, closeReason } from '../closeCodes.js';
 import { AgentError } from '../errors.js';
-import { keepAlive, type KeepAliveOptions } from '../link/keepAlive.js';
+import { KeepAliveGroup, type KeepAliveOptions } from '../link/keepAlive.js';
 import { timerMs } from '../link/timerMs.js';
 import { agentContract } from '../contract/agentContract.js';
 import type { Hello } from '../schemas/hello.js';
@@ -66,7 +66,9 @@ export interface AgentHubOptions<I extends NodeIdentity> {
    */
   maxPayloadBytes?: number;
   /**
-   * Dead-agent detection on each socket; see `keepAlive`. By default the hub also sends each
+   * Dead-agent detection on each socket, one timer for them all (`KeepAliveGroup`: what is due
+   * is done up to a sweep late, a quarter of the shortest window and at most 1 s; see
+   * `keepAlive` for the windows). By default the hub also sends each
    * agent an unsolicited pong every 8 s (`announceIntervalMs`), below the agents' default
    * ping interval (10 s): an agent hears from the server without asking, and sends no ping
    * frame the server would have to read and answer. At 10,000 agents those pings were 1,000
@@ -115,6 +117,7 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
   private readonly helloTimeoutMs: number;
   private readonly maxInvalidItems: number;
   private readonly invalidItemWindowMs: number;
+  private readonly keepAlive: KeepAliveGroup;
 
   constructor(options: AgentHubOptions<I>) {
     if (typeof options.authenticate !== 'function') throw new TypeError('AgentHub: options.authenticate must be a function');
@@ -125,6 +128,7 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
     const maxInvalidItems = options.maxInvalidItems ?? 20;
     if (!Number.isInteger(maxInvalidItems) || maxInvalidItems < 0) throw new TypeError(`AgentHub: maxInvalidItems must be a whole number, got ${maxInvalidItems}`);
     this.maxInvalidItems = maxInvalidItems;
+    this.keepAlive = new KeepAliveGroup({ announceIntervalMs: 8_000, ...options.keepAlive });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 16 * 1024 * 1024 });
   }
 
@@ -266,7 +270,7 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
     if (previous && previous !== ws) await closeAndWait(previous, CloseCode.Superseded, 'superseded by a newer connection of this node');
     if (ws.readyState !== ws.OPEN || this.links.get(nodeId) !== link) return;
 
-    keepAlive(ws, { announceIntervalMs: 8_000, ...this.options.keepAlive });
+    this.keepAlive.add(ws);
     ws.once('close', (code, reason) => {
       this.guard({ nodeId, path: 'onDisconnect' }, () => this.options.onDisconnect?.({ nodeId, code, reason: reason.toString() }));
     });
