@@ -115,6 +115,14 @@ export function keepAlive(socket: WebSocket, options: KeepAliveOptions = {}): ()
   return stop;
 }
 
+export interface KeepAliveGroupOptions extends KeepAliveOptions {
+  /**
+   * How often the group's one timer looks at every socket.
+   * @default a quarter of the shortest window, at most 1_000 (milliseconds)
+   */
+  sweepMs?: number;
+}
+
 /**
  * `keepAlive` for the many sockets of a server, on one timer: every `sweepMs` it looks at each
  * socket and does what is due. A server holding 10,000 agents otherwise runs a timer per
@@ -129,8 +137,7 @@ export class KeepAliveGroup {
   private readonly sockets = new Set<Watched>();
   private timer: NodeJS.Timeout | null = null;
 
-  /** `sweepMs` defaults to a quarter of the shortest window, at most 1 s. */
-  constructor(options: KeepAliveOptions & { sweepMs?: number } = {}) {
+  constructor(options: KeepAliveGroupOptions = {}) {
     this.windows = windowsOf(options, 'KeepAliveGroup');
     const shortest = Math.min(this.windows.pingIntervalMs, this.windows.pongTimeoutMs, this.windows.announceIntervalMs ?? Infinity);
     this.sweepMs = timerMs('KeepAliveGroup: sweepMs', options.sweepMs ?? Math.min(1_000, Math.max(1, Math.round(shortest / 4))));

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, closeReason } from '../closeCodes.js';
 import { AgentError } from '../errors.js';
-import { KeepAliveGroup, type KeepAliveOptions } from '../link/keepAlive.js';
+import { KeepAliveGroup, type KeepAliveGroupOptions } from '../link/keepAlive.js';
 import { timerMs } from '../link/timerMs.js';
 import { agentContract } from '../contract/agentContract.js';
 import type { Hello } from '../schemas/hello.js';
@@ -74,7 +74,7 @@ export interface AgentHubOptions<I extends NodeIdentity> {
    * frame the server would have to read and answer. At 10,000 agents those pings were 1,000
    * frames a second in and 1,000 out, 2.4 to 3.5 points of a core (bench figure 5).
    */
-  keepAlive?: KeepAliveOptions;
+  keepAlive?: KeepAliveGroupOptions;
   /**
    * Deadline of each query and mutation sent to an agent.
    * @default 30_000 (milliseconds)

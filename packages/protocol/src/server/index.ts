@@ -12,4 +12,4 @@ export { LinkRefusal } from './LinkRefusal.js';
 export { createAgentClient, type AgentClient, type AgentTransport, type ClientOf, type ClientProcedure, type TrackedItem } from './agentClient.js';
 export type { CallOptions, LinkCounters, SubscriptionHandlers, Unsubscribable } from './NodeLink.js';
 export { readAgentFrame, type AgentMessage } from './readAgentFrame.js';
-export type { KeepAliveOptions } from '../link/keepAlive.js';
+export type { KeepAliveGroupOptions, KeepAliveOptions } from '../link/keepAlive.js';
