@@ -109,6 +109,19 @@ describe('KeepAliveGroup: many sockets on one timer', () => {
     }
   });
 
+  it('does not watch a socket that is closed already: it would never say so', async () => {
+    const pair = await wsPair();
+    try {
+      pair.client.terminate();
+      await waitFor(() => pair.client.readyState === pair.client.CLOSED, { what: 'the socket closed' });
+      const group = new KeepAliveGroup(windows);
+      group.add(pair.client)();
+      assert.equal(group.size, 0);
+    } finally {
+      await pair.close();
+    }
+  });
+
   it('refuses a sweep that a timer would not honour', () => {
     for (const value of [Number.NaN, 0, -1, 2 ** 31]) assert.throws(() => new KeepAliveGroup({ sweepMs: value }), /sweepMs must be a positive number/, String(value));
   });

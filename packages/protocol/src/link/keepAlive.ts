@@ -108,6 +108,7 @@ export function keepAlive(socket: WebSocket, options: KeepAliveOptions = {}): ()
   const stop = () => {
     clearTimeout(timer);
     watched.unwatch();
+    socket.off('close', stop);
   };
   socket.once('close', stop);
   timer = setTimeout(check, Math.min(windows.pingIntervalMs, windows.announceIntervalMs ?? Infinity));
@@ -145,11 +146,14 @@ export class KeepAliveGroup {
 
   /** Watches `socket` until it closes or the returned function is called. */
   add(socket: WebSocket): () => void {
+    // A socket already closed would never say so, and would stay watched for ever.
+    if (socket.readyState !== socket.OPEN) return () => {};
     const watched = new Watched(socket);
     this.sockets.add(watched);
     const stop = () => {
       if (!this.sockets.delete(watched)) return;
       watched.unwatch();
+      socket.off('close', stop);
       if (this.sockets.size === 0 && this.timer) {
         clearInterval(this.timer);
         this.timer = null;

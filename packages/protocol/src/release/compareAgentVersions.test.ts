@@ -33,7 +33,7 @@ describe('compareAgentVersions', () => {
   });
 
   it('orders every version the AgentVersion schema accepts, and the schema accepts none it cannot order', () => {
-    const bad = ['01.0.0', '1.00.0', '1.0.01', '1.0.0-rc.01', '1.0.0-00', '1.0.0-rc.007', '2.0.0-0.09', '-1.0.0', '1.0', '1.0.0-', '1.0.0-rc..1', '1.0.0-r$c', '1.0.0+build'];
+    const bad = ['01.0.0', '1.00.0', '1.0.01', '1.0.0-rc.01', '1.0.0-00', '1.0.0-rc.007', '2.0.0-0.09', '-1.0.0', '1.0', '1.0.0-', '1.0.0-rc..1', '1.0.0-r$c', '1.0.0+build', '1000000000.0.0', `1.0.0-${'a'.repeat(123)}`];
     for (const version of bad) assert.equal(AgentVersion.safeParse(version).success, false, version);
     const good = ['0.0.0', '1.2.3', '1.0.0-0', '1.0.0-0a.007b', '1.0.0-rc.10', '1.0.0-alpha-1.beta', '999999999.0.0'];
     for (const version of good) {
