@@ -10,6 +10,7 @@ import { MigrationRunner } from './migrations/MigrationRunner.js';
 import { apiRouter, createApi } from './http/createApi.js';
 import { createHttpServer } from './http/createHttpServer.js';
 import { type HttpLimits, httpLimits } from './http/HttpLimits.js';
+import { STREAMED_EVENTS } from './http/viewSchemas.js';
 import type { RouteInfo } from './http/Router.js';
 import { createRequestAuthenticator } from './auth/authenticateRequest.js';
 import { Sessions } from './auth/Sessions.js';
@@ -211,6 +212,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
           prefix,
           capacity: options.eventReplayEvents,
           weigh: liveEventWeight,
+          events: STREAMED_EVENTS,
           onError: (error) => logger.warn('live event stream', { error: error instanceof Error ? error.message : String(error) }),
         })
       : undefined;

@@ -5,6 +5,7 @@ import { type ClusterFleet, startClusterFleet } from './support/clusterFleet.js'
 import { call, forEachPart } from './support/http.js';
 import type { ReplicaProcess } from './support/replicaProcess.js';
 import { openSse } from './support/sse.js';
+import { liveEventProblems } from './support/viewProblems.js';
 
 const PREFIX = `lormas-cl-${process.pid}-`;
 const LOST_AFTER_MS = 3_000;
@@ -88,6 +89,10 @@ describe('the mock server on three replicas: nats-server, PostgreSQL, a round-ro
       const seenOnB = await onB.next((event) => event.event === 'cluster' && event.data.cluster.id === made.id);
       const seenOnC = await onC.next((event) => event.event === 'cluster' && event.data.cluster.id === made.id);
       assert.equal(seenOnB.id, seenOnC.id, 'one event, one id on every replica');
+      // Heartbeat batches cross the engine too (each replica checks every event's data on its way back in).
+      const beats = await onC.next((event) => event.event === 'heartbeats');
+      assert.deepEqual(liveEventProblems('heartbeats', beats.data), []);
+      assert.deepEqual(liveEventProblems('cluster', seenOnC.data), []);
       await call(b, 'PATCH', `/api/clusters/${made.id}`, { body: { name: 'cl-events-renamed' } });
       // A reader that was at the creation and reconnects to the third replica gets exactly what it missed.
       const resumed = await openSse(`${a.url}/api/events`, { ...headers(a), 'last-event-id': seenOnB.id! });

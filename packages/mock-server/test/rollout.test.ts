@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { AgentError, type SignedRelease } from '@lormas/protocol';
 import { DEFAULT_DOCKER_SOCKET, docker, removeContainers, requireEngine, type SecondEngine, startSecondEngine, TEST_IMAGE, waitFor } from '@lormas/testkit';
 import { type MockServer, startMockServer } from '../src/index.js';
+import { RolloutView } from '../src/http/viewSchemas.js';
 import { type AgentProcess, startAgentProcess } from './support/agentProcess.js';
 import { buildAgent, releaseKey, signBuild, signManifestText, writeConfigFile } from './support/agentBuilds.js';
 import { call, registerNode } from './support/http.js';
@@ -38,6 +39,9 @@ describe('fleet upgrades: a signed build rolled out in batches, never touching a
     return waitFor(
       async () => {
         const view = (await call(server, 'GET', `/api/agents/rollouts/${started.body.id}`)).body;
+        // The shape every replica checks a rollout event against (in cluster mode events cross the engine).
+        const checked = RolloutView.safeParse(view);
+        assert.ok(checked.success, `${checked.error?.message}\n${JSON.stringify(view)}`);
         return view.status !== 'running' ? view : null;
       },
       { timeoutMs, what: `the rollout of ${version} to end` },

@@ -10,7 +10,9 @@ const encoder = new TextEncoder();
  * An event as the stream carries it. Anyone who can publish to the engine can put anything
  * in the stream, and the type becomes a line of every reader's Server-Sent Events: a type
  * with a line break in it would write events of its own into every dashboard. So a type is
- * a short lowercase word, and a message that is not an event is reported and skipped.
+ * a short lowercase word, its data must be what a replica makes of that type
+ * (`ClusterEventLogOptions.events`), and a message that is not such an event is reported and
+ * skipped.
  */
 const StreamEvent = z.object({ type: z.string().regex(/^[a-z][a-z-]{0,31}$/), data: z.unknown() });
 
@@ -18,6 +20,11 @@ export interface ClusterEventLogOptions {
   nc: NatsConnection;
   /** Names the stream (`<prefix>_events`) and its subject. */
   prefix: string;
+  /**
+   * The schema of each event type's data. An event of another type, or whose data its schema
+   * refuses, is reported and skipped; the data a schema returns is what readers get.
+   */
+  events: Readonly<Record<string, z.ZodType>>;
   /** Events a reconnecting reader can resume from, by their weight; the stream keeps this many events. @default 1_000 (events) */
   capacity?: number;
   /** An event's weight against `capacity` in this replica's replay buffer (see `EventLogOptions.weigh`). @default 1 for every event */
@@ -53,6 +60,7 @@ export class ClusterEventLog extends EventLog {
     epoch: string,
     capacity: number,
     weigh: EventLogOptions['weigh'],
+    private readonly events: Readonly<Record<string, z.ZodType>>,
     private readonly onError: (error: unknown) => void,
     private readonly resetRetryMs: number,
   ) {
@@ -67,7 +75,7 @@ export class ClusterEventLog extends EventLog {
     const config = { name: stream, subjects: [subject], max_msgs: capacity, storage: StorageType.File, retention: RetentionPolicy.Limits };
     const info = await jsm.streams.info(stream).catch(() => null) ?? (await jsm.streams.add(config).catch(() => jsm.streams.info(stream)));
     const epoch = Date.parse(info.created).toString(36);
-    const log = new ClusterEventLog(jetstream(options.nc), stream, subject, epoch, capacity, options.weigh, options.onError, options.resetRetryMs ?? 500);
+    const log = new ClusterEventLog(jetstream(options.nc), stream, subject, epoch, capacity, options.weigh, options.events, options.onError, options.resetRetryMs ?? 500);
     // The newest events the stream holds become this replica's replay buffer.
     await log.follow(Math.max(1, info.state.last_seq - capacity + 1));
     return log;
@@ -112,6 +120,14 @@ export class ClusterEventLog extends EventLog {
     this.consumer?.stop();
   }
 
+  /** A message of the stream as an event whose data its type's schema allows, or null. */
+  private read(bytes: Uint8Array): { type: string; data: unknown } | null {
+    const event = decode(StreamEvent, bytes);
+    const schema = event && Object.hasOwn(this.events, event.type) ? this.events[event.type] : undefined;
+    const data = schema?.safeParse(event!.data);
+    return data?.success ? { type: event!.type, data: data.data } : null;
+  }
+
   /** Reads the stream from `fromSeq` on, for good: an ordered consumer, started again after the sequence last read should it end. */
   private async follow(fromSeq: number): Promise<void> {
     let next = fromSeq;
@@ -125,8 +141,8 @@ export class ClusterEventLog extends EventLog {
             callback: (message) => {
               if (message.seq < next) return;
               next = message.seq + 1;
-              const event = decode(StreamEvent, message.data);
-              if (!event) return this.onError(new Error(`message ${message.seq} of the stream ${this.stream} is not an event; skipped`));
+              const event = this.read(message.data);
+              if (!event) return this.onError(new Error(`message ${message.seq} of the stream ${this.stream} is not an event a replica makes; skipped`));
               try {
                 this.record(message.seq, event.type, event.data);
               } catch (error) {

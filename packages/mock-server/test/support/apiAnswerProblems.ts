@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Limit, LogStream, OperationEvent, PullResult } from '@lormas/protocol';
 import { z } from 'zod';
 import type { TimedAnswer } from './timedCall.js';
-import { ContainerView, MigrationView } from './viewProblems.js';
+import { ContainerView, MigrationView } from '../../src/http/viewSchemas.js';
 
 /** What a route answers with when it succeeds. */
 export type AnswerShape = 'container' | 'pull' | 'migration' | 'logs' | 'nothing';
