@@ -14,10 +14,22 @@ describe('readAgentFrame', () => {
     assert.deepEqual(read({ id: null, method: 'reconnect' }), { kind: 'frame', frame: { id: null, method: 'reconnect' } });
   });
 
+  it('refuses a data result that carries no data at all (an encoded `undefined` is data: `{ meta }` without `json`)', () => {
+    assert.equal(read({ id: 4, result: {} }).kind, 'violation');
+    assert.equal(read({ id: 4, result: { type: 'data' } }).kind, 'violation');
+    assert.deepEqual(read({ id: 4, result: { type: 'data', data: { meta: { values: ['undefined'] } } } }), {
+      kind: 'frame',
+      frame: { id: 4, result: { type: 'data', data: { meta: { values: ['undefined'] } } } },
+    });
+  });
+
   it('refuses a result of a kind the format does not have, and frames that break the envelope', () => {
     assert.equal(read({ id: 1, result: { type: 'paused' } }).kind, 'violation');
     assert.equal(read({ id: 1, result: { type: 'data', id: 7, data: 1 } }).kind, 'violation');
     assert.equal(read({ id: -1, result: { data: 1 } }).kind, 'violation');
+    assert.equal(read({ id: 1, result: null }).kind, 'violation');
+    assert.equal(read({ id: 1, result: 'done' }).kind, 'violation');
+    assert.equal(read({ id: 1 }).kind, 'violation');
     assert.deepEqual(read('[1]'), { kind: 'violation', reason: 'a frame that is not a JSON object' });
     assert.deepEqual(read('{'), { kind: 'violation', reason: 'a frame that is not JSON' });
     assert.deepEqual(readAgentFrame(Buffer.from('{}'), true), { kind: 'violation', reason: 'a binary frame' });
