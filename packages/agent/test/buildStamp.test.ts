@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { AgentVersion } from '@lormas/protocol';
 
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 
@@ -51,5 +52,27 @@ describe('build.mjs stamps BUILD_KIND, or fails the build', () => {
     folders.push(built.folder);
     assert.notEqual(built.code, 0, 'the build passed without stamping its kind');
     assert.match(built.stderr, /BUILD_KIND is not stamped/);
+  });
+});
+
+describe("build.mjs --version: the protocol's AgentVersion, which the script (plain JavaScript) cannot import", () => {
+  const script = readFileSync(path.join(PACKAGE, 'build.mjs'), 'utf8');
+
+  it('holds the same pattern and length bound as AgentVersion', () => {
+    const checks = AgentVersion._zod.def.checks ?? [];
+    const pattern = checks.map((check) => (check._zod.def as { pattern?: RegExp }).pattern).find((found) => found instanceof RegExp);
+    assert.ok(pattern, 'AgentVersion has a pattern');
+    assert.ok(script.includes(`/${pattern.source}/.test(args.version)`), "build.mjs's version pattern is not AgentVersion's");
+    assert.ok(script.includes(`args.version.length > ${AgentVersion.maxLength}`), "build.mjs's length bound is not AgentVersion's");
+  });
+
+  it('refuses a version semver cannot order, before building anything', async () => {
+    const refused = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [path.join(PACKAGE, 'build.mjs'), '--version', '1.0.0-rc.01', '--out', path.join(PACKAGE, '.never-built.js')], { cwd: PACKAGE }, (error, _stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr }),
+      ),
+    );
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /--version must be MAJOR\.MINOR\.PATCH/);
   });
 });
