@@ -37,9 +37,8 @@ export class EventLog {
   readonly epoch: string;
   protected readonly capacity: number;
   private readonly weigh: (type: string, data: unknown) => number;
-  private readonly ring: LiveEvent[] = [];
-  /** The weight of each event in `ring`, and their sum. */
-  private readonly weights: number[] = [];
+  /** The newest events, each with its weight; `ringWeight` is their sum. */
+  private readonly ring: { event: LiveEvent; weight: number }[] = [];
   private ringWeight = 0;
   private seq = 0;
   private readonly listeners = new Set<(event: LiveEvent) => void>();
@@ -74,21 +73,16 @@ export class EventLog {
     if (seq <= this.seq) throw new RangeError(`EventLog: event ${seq} is not after ${this.seq}`);
     if (seq !== this.seq + 1) {
       this.ring.length = 0;
-      this.weights.length = 0;
       this.ringWeight = 0;
     }
     this.seq = seq;
     const event = { id: `${this.epoch}.${this.seq}`, type, data };
     const weighed = this.weigh(type, data);
     const weight = Number.isFinite(weighed) && weighed > 1 ? weighed : 1;
-    this.ring.push(event);
-    this.weights.push(weight);
+    this.ring.push({ event, weight });
     this.ringWeight += weight;
     // The newest event stays, whatever its weight: a reader one event behind can always resume.
-    while (this.ringWeight > this.capacity && this.ring.length > 1) {
-      this.ring.shift();
-      this.ringWeight -= this.weights.shift()!;
-    }
+    while (this.ringWeight > this.capacity && this.ring.length > 1) this.ringWeight -= this.ring.shift()!.weight;
     for (const observer of [...this.observers]) observer(event);
     for (const listener of [...this.listeners]) listener(event);
     return event;
@@ -104,7 +98,7 @@ export class EventLog {
     const oldest = this.seq - this.ring.length + 1;
     // The reader needs event `after + 1` onwards; if that one fell out of the ring, something is lost.
     if (after + 1 < oldest) return { kind: 'reset', reason: 'too-far-behind' };
-    return { kind: 'events', events: this.ring.slice(after + 1 - oldest) };
+    return { kind: 'events', events: this.ring.slice(after + 1 - oldest).map((entry) => entry.event) };
   }
 
   /** Calls `listener` with every new event until the returned function is called. */
