@@ -106,6 +106,25 @@ describe('Launcher', () => {
     assert.equal(await running, 0);
   });
 
+  it('keeps the next trial that the new build, already online, wrote before the verdict on its own, and hands over to it', async () => {
+    const s = await setup();
+    const { running } = await runAndHandOver(s, '0.2.0');
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 2);
+    await handOver(s, '0.3.0');
+    s.started[1]!.readyNow();
+    await until(() => readLaunchState(s.state).current?.version === '0.2.0');
+    assert.equal(readLaunchState(s.state).trial?.build.version, '0.3.0');
+    s.started[1]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 3);
+    assert.match(s.started[2]!.file, /0\.3\.0-abc\.js$/);
+    s.started[2]!.readyNow();
+    await until(() => readLaunchState(s.state).current?.version === '0.3.0');
+    assert.equal(readLaunchState(s.state).previous?.version, '0.2.0');
+    s.launcher.stop();
+    assert.equal(await running, 0);
+  });
+
   it('goes back to the build that ran before when the new one is not online within the deadline', async () => {
     const s = await setup();
     const { running } = await runAndHandOver(s, '0.2.0');

@@ -132,7 +132,8 @@ export class Launcher {
       await writeLaunchState(this.options.state, {
         current: trial.build,
         previous: latest.current,
-        trial: null,
+        // The build, online, may already have taken the next upgrade: that trial is its, and stays.
+        trial: latest.trial && latest.trial.build.file !== trial.build.file ? latest.trial : null,
         lastUpgrade: { version: trial.build.version, outcome: 'succeeded', at: this.now() },
       });
       this.prune(handoverAt);
