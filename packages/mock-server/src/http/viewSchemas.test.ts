@@ -31,6 +31,10 @@ describe('STREAMED_EVENTS: what a replica accepts from the engine as a live even
     assert.ok(!accepts('heartbeats', { nodes: [{ ...beat, id: '../../api/nodes' }] }));
     assert.ok(!accepts('heartbeats', { nodes: [] }));
     assert.ok(!accepts('heartbeats', { nodes: [beat], more: true }));
+    // A sparkline sample out of its range, or of another type.
+    for (const sample of [{ ...beat.sample, cpuPercent: 1e9 }, { ...beat.sample, at: -1 }, { ...beat.sample, at: 1.5 }, { ...beat.sample, memoryPercent: null }, { at: 'now', cpuPercent: 1, memoryPercent: 1 }, { ...beat.sample, extra: 1 }]) {
+      assert.ok(!accepts('heartbeats', { nodes: [{ ...beat, sample }] }), JSON.stringify(sample));
+    }
   });
 
   it('refuses a reset of a reason no replica sends, and a cluster listing what are not node ids', () => {

@@ -39,28 +39,17 @@ describe('containerAction', () => {
   });
 });
 
-describe('keptSamples: the samples of another replica\'s heartbeats batch', () => {
+describe('keptSamples: the samples of a heartbeats batch that a replica keeps', () => {
   const known = (id: string) => id === 'node_aaaaaaaaaaaaaa';
   const sample = { at: 1_800_000_000_000, cpuPercent: 12.5, memoryPercent: 40 };
+  const entry = (id: string, taken: typeof sample | null) => ({ id, status: 'online' as const, health: null, silentMs: null, lastHeartbeatAt: null, engine: null, cpu: null, memory: null, disk: null, containers: null, uptime: null, sample: taken });
 
-  it('keeps a well-formed sample of a known node', () => {
-    assert.deepEqual(keptSamples({ nodes: [{ id: 'node_aaaaaaaaaaaaaa', status: 'online', sample }] }, known), [['node_aaaaaaaaaaaaaa', sample]]);
+  it('keeps the sample of a known node', () => {
+    assert.deepEqual(keptSamples({ nodes: [entry('node_aaaaaaaaaaaaaa', sample)] }, known), [['node_aaaaaaaaaaaaaa', sample]]);
   });
 
-  it('keeps nothing a stray publisher could grow memory or lie with', () => {
-    const hostile: unknown[] = [
-      null,
-      'nodes',
-      { nodes: 'x' },
-      { nodes: [null, 7, { id: 'node_aaaaaaaaaaaaaa' }, { id: 'node_aaaaaaaaaaaaaa', sample: null }] },
-      // Nodes this replica never heard of: a ring each, without end.
-      { nodes: Array.from({ length: 1_000 }, (_, i) => ({ id: `node_${String(i).padStart(14, '0')}`, sample })) },
-      { nodes: [{ id: 'x'.repeat(10_000), sample }] },
-      { nodes: [{ id: 'node_aaaaaaaaaaaaaa', sample: { ...sample, cpuPercent: 1e9 } }] },
-      { nodes: [{ id: 'node_aaaaaaaaaaaaaa', sample: { ...sample, at: -1 } }] },
-      { nodes: [{ id: 'node_aaaaaaaaaaaaaa', sample: { ...sample, memoryPercent: Number.NaN } }] },
-      { nodes: [{ id: 'node_aaaaaaaaaaaaaa', sample: { at: 'now', cpuPercent: 1, memoryPercent: 1 } }] },
-    ];
-    for (const data of hostile) assert.deepEqual(keptSamples(data, known), [], JSON.stringify(data)?.slice(0, 80));
+  it('keeps no sample of a node this replica never heard of (a ring each, without end), and none where a beat gave none', () => {
+    const strangers = Array.from({ length: 1_000 }, (_, i) => entry(`node_${String(i).padStart(14, '0')}`, sample));
+    assert.deepEqual(keptSamples({ nodes: [...strangers, entry('node_aaaaaaaaaaaaaa', null)] }, known), []);
   });
 });

@@ -15,7 +15,6 @@ import type { StoreChange } from '../store/StoreChanges.js';
 import { EventLog } from './EventLog.js';
 import { NodeSamples, type NodeSamplesOptions, type Sample } from './NodeSamples.js';
 import { SerialTasks } from './SerialTasks.js';
-import { z } from 'zod';
 
 export interface LiveEventsOptions extends NodeSamplesOptions {
   store: Store;
@@ -47,25 +46,15 @@ export interface LiveEventsOptions extends NodeSamplesOptions {
 /** Of a node reporting less than a byte in all (a fraction the contract allows), no figure: dividing by it would give an infinite one. */
 const percent = (used: number, total: number) => (total >= 1 ? Math.round((used / total) * 1000) / 10 : 0);
 
-/** A sample as a `heartbeats` entry carries it; see `keptSamples`. */
-const CarriedSample = z.object({
-  id: z.string().max(64),
-  sample: z.object({ at: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), cpuPercent: z.number().min(0).max(100), memoryPercent: z.number().min(0) }),
-});
-
 /**
- * The samples of a `heartbeats` batch another replica made, read from the cluster's stream:
- * anyone who can publish there can put anything in one, so only well-formed samples of nodes
- * this replica knows (`known`) are kept, never a ring for an id it names at will.
+ * The samples of a `heartbeats` batch to keep: those of nodes this replica knows (`known`),
+ * never a ring for an id it does not. The batch is this replica's own, or another's read from
+ * the cluster's stream, where `ClusterEventLog` has checked it against its view
+ * (`STREAMED_EVENTS`) before any observer sees it.
  */
-export function keptSamples(data: unknown, known: (nodeId: string) => boolean): [string, Sample][] {
-  const nodes = (data as { nodes?: unknown } | null)?.nodes;
-  if (!Array.isArray(nodes)) return [];
+export function keptSamples(data: LiveEventMap['heartbeats'], known: (nodeId: string) => boolean): [string, Sample][] {
   const kept: [string, Sample][] = [];
-  for (const entry of nodes) {
-    const parsed = CarriedSample.safeParse(entry);
-    if (parsed.success && known(parsed.data.id)) kept.push([parsed.data.id, parsed.data.sample]);
-  }
+  for (const { id, sample } of data.nodes) if (sample && known(id)) kept.push([id, sample]);
   return kept;
 }
 
@@ -134,7 +123,7 @@ export class LiveEvents {
     this.detach.push(
       this.log.observe((event) => {
         if (event.type === 'cluster' || (event.type === 'node' && ['registered', 'updated', 'revoked'].includes((event.data as LiveEventMap['node']).action))) this.forgetRegistry();
-        if (event.type === 'heartbeats') this.keepSamples(event.data);
+        if (event.type === 'heartbeats') this.keepSamples(event.data as LiveEventMap['heartbeats']);
       }),
     );
     const onChange = (change: StoreChange) => {
@@ -264,7 +253,7 @@ export class LiveEvents {
    * Keeps the samples of a batch made by another replica (in cluster mode), so this replica's
    * `GET /api/samples` shows every node's sparkline; a sample this replica took is not kept twice.
    */
-  private keepSamples(data: unknown): void {
+  private keepSamples(data: LiveEventMap['heartbeats']): void {
     for (const [nodeId, sample] of keptSamples(data, (id) => this.options.gateway.liveness.has(id))) {
       if (this.samples.get(nodeId).at(-1)?.at !== sample.at) this.samples.record(nodeId, sample);
     }
