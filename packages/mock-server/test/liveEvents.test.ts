@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws';
 import { type MockServer, startMockServer } from '../src/index.js';
 import { call, registerNode } from './support/http.js';
 import { openSse } from './support/sse.js';
+import { liveEventProblems } from './support/viewProblems.js';
 import { dialStubAgent, stubHandlers } from './support/stubAgent.js';
 
 describe('GET /api/events', () => {
@@ -48,6 +49,25 @@ describe('GET /api/events', () => {
     assert.deepEqual([beat.status, beat.cpu.usagePercent], ['online', 3.5]);
     assert.equal(beat.name, undefined, 'a heartbeat carries what it changed, not the whole node');
     stream.close();
+  });
+
+  it('makes every event in the shape every replica checks it against (a cluster created, renamed and deleted among them)', async () => {
+    const stream = await openSse(`${server.url}/api/events`, auth);
+    await stream.next((e) => e.event === 'hello');
+    const made = (await call(server, 'POST', '/api/clusters', { body: { name: 'live-cl' } })).body;
+    await call(server, 'PATCH', `/api/clusters/${made.id}`, { body: { name: 'live-cl-2' } });
+    assert.equal((await call(server, 'DELETE', `/api/clusters/${made.id}`)).status < 300, true);
+    const seen: { event?: string; data: unknown }[] = [];
+    await stream.next((e) => {
+      seen.push(e);
+      return e.event === 'cluster' && e.data.action === 'deleted';
+    });
+    stream.close();
+    assert.deepEqual(
+      seen.filter((e) => e.event === 'cluster').map((e) => (e.data as { action: string }).action),
+      ['created', 'updated', 'deleted'],
+    );
+    assert.deepEqual(seen.flatMap((e) => liveEventProblems(e.event ?? '', e.data)), []);
   });
 
   it('batches heartbeats: each node at most once per interval, at most heartbeatBatchNodes to an event', async () => {

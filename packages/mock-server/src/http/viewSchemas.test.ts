@@ -44,5 +44,8 @@ describe('STREAMED_EVENTS: what a replica accepts from the engine as a live even
     assert.ok(accepts('cluster', { action: 'created', cluster }));
     assert.ok(!accepts('cluster', { action: 'created', cluster: { ...cluster, nodes: ['<script>'] } }));
     assert.ok(!accepts('cluster', { action: 'dropped', cluster }));
+    // A deleted cluster's event, made once its record is gone, carries its id alone (LiveEvents).
+    assert.ok(accepts('cluster', { action: 'deleted', cluster: { id: 'cl_abcdefghijklmn', name: '', description: null, createdAt: null, nodes: [] } }));
+    assert.ok(!accepts('cluster', { action: 'deleted', cluster: { id: 'cl_abcdefghijklmn', name: '', description: null, createdAt: null, nodes: [NODE] } }));
   });
 });

@@ -90,6 +90,9 @@ export const ClusterView = z.strictObject({
   nodes: z.array(id('node')),
 });
 
+/** A cluster whose record is gone by the time its event is made (deleted): its id alone. */
+const GoneClusterView = z.strictObject({ id: id('cl'), name: z.literal(''), description: z.null(), createdAt: z.null(), nodes: z.tuple([]) });
+
 export const RolloutView = z.strictObject({
   id: id('ro'),
   version: AgentVersion,
@@ -134,7 +137,7 @@ export const STREAMED_EVENTS = {
   reset: z.strictObject({ reason: z.literal('events-lost') }),
   node: z.strictObject({ action: z.enum(['registered', 'updated', 'online', 'offline', 'suspect', 'lost', 'revoked']), node: NodeView }),
   heartbeats: HeartbeatsEvent,
-  cluster: z.strictObject({ action: z.enum(['created', 'updated', 'deleted']), cluster: ClusterView }),
+  cluster: z.strictObject({ action: z.enum(['created', 'updated', 'deleted']), cluster: z.union([ClusterView, GoneClusterView]) }),
   container: z.strictObject({
     action: z.enum(['created', 'started', 'stopped', 'died', 'moved', 'removed', 'updated']),
     container: ContainerView,
