@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Limit } from '@lormas/protocol';
+import type { Rollout } from '../rollouts/Rollout.js';
+import type { MigrationRecord } from '../store/MigrationStore.js';
 import { STREAMED_EVENTS } from './viewSchemas.js';
+import { COMPOSED_MESSAGE_CHARS, migrationView, rolloutView } from './views.js';
 
 const NODE = 'node_abcdefghijklmn';
 const beat = {
@@ -47,5 +51,42 @@ describe('STREAMED_EVENTS: what a replica accepts from the engine as a live even
     // A deleted cluster's event, made once its record is gone, carries its id alone (LiveEvents).
     assert.ok(accepts('cluster', { action: 'deleted', cluster: { id: 'cl_abcdefghijklmn', name: '', description: null, createdAt: null, nodes: [] } }));
     assert.ok(!accepts('cluster', { action: 'deleted', cluster: { id: 'cl_abcdefghijklmn', name: '', description: null, createdAt: null, nodes: [NODE] } }));
+  });
+});
+
+describe('views cut what the server composed to the bound every replica checks', () => {
+  const NODE_B = 'node_bbbbbbbbbbbbbb';
+  it('a rollout halted waiting for a thousand nodes, and a node failed with an agent message at its bound, still make a rollout event', () => {
+    const rollout: Rollout = {
+      id: 'ro_abcdefghijklmn',
+      version: '1.2.3',
+      batchSize: 1,
+      maxUnavailable: 1_000,
+      status: 'halted',
+      error: `1000 node(s) away for more than 60000 ms: ${Array.from({ length: 1_000 }, () => NODE_B).join(', ')}`,
+      startedAt: 1_764_439_200_000,
+      endedAt: 1_764_439_260_000,
+      nodes: [{ nodeId: NODE, nodeName: 'n'.repeat(128), fromVersion: '1.2.2', status: 'failed', detail: `the agent refused: ${'x'.repeat(Limit.messageChars)} (rule ${'r'.repeat(300)})`, startedAt: 1_764_439_200_000, endedAt: 1_764_439_230_000 }],
+    };
+    const view = rolloutView(rollout);
+    assert.ok(view.error!.length <= COMPOSED_MESSAGE_CHARS && view.error!.endsWith('…'));
+    assert.ok(accepts('rollout', { action: 'finished', rollout: view }));
+  });
+
+  it('a migration step copying a volume with the longest mount paths still makes a migration event', () => {
+    const record: MigrationRecord = {
+      id: 'mig_abcdefghijklmn',
+      containerId: 'ctr_abcdefghijklmn',
+      containerName: 'web',
+      trigger: 'manual',
+      sourceNodeId: NODE,
+      targetNodeId: NODE_B,
+      status: 'running',
+      error: null,
+      startedAt: 1_764_439_200_000,
+      endedAt: null,
+      steps: [{ name: 'copy-volume', status: 'ok', detail: `${'v'.repeat(1_024)} -> /${'t'.repeat(4_095)}: 123 bytes`, at: 1_764_439_210_000 }],
+    };
+    assert.ok(accepts('migration', { action: 'step', migration: migrationView(record) }));
   });
 });

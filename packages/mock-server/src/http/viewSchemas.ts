@@ -1,6 +1,7 @@
 import { AgentBuild, AgentUpgrades, AgentVersion, ContainerSpec, CreateContainerInput, EngineHealth, Heartbeat, Hello, LastUpgrade, Limit } from '@lormas/protocol';
 import { z } from 'zod';
 import { Description, Name } from './fields.js';
+import { COMPOSED_MESSAGE_CHARS } from './views.js';
 
 /**
  * The API's views as the contract bounds them (`apiTypes.ts` has their TypeScript types): what
@@ -17,8 +18,8 @@ const ReportedId = z.string().min(1).max(Limit.idChars);
 const ReportedShort = z.string().min(1).max(Limit.shortChars);
 /** The shape of a contract object, closed: a field an agent added must have been dropped before it reached a view. */
 const closed = <S extends z.ZodRawShape>(schema: z.ZodObject<S>) => z.strictObject(schema.shape);
-/** A message the server composed around an agent's (its code, a few words): bounded by the agent's bound and a little. */
-const ComposedMessage = z.string().max(Limit.messageChars + 256);
+/** A message the server composed around an agent's (its code, a few words), as views cut it (`composedText`). */
+const ComposedMessage = z.string().max(COMPOSED_MESSAGE_CHARS);
 
 export const NodeView = z.strictObject({
   id: id('node'),

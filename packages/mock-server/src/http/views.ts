@@ -1,3 +1,4 @@
+import { Limit } from '@lormas/protocol';
 import type { NodeLive } from '../agents/NodeLiveness.js';
 import type { ClusterRecord } from '../store/ClusterStore.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
@@ -7,6 +8,20 @@ import type { ClusterView, ContainerView, HeartbeatView, MigrationView, NodeHeal
 import type { Rollout } from '../rollouts/Rollout.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * The most a text the server composed (an agent's message and a few words around it, the list
+ * of nodes a rollout waited for) holds in a view: the agent's bound and a little. Every view
+ * is checked against it where it crosses the engine (`viewSchemas.ts`).
+ */
+export const COMPOSED_MESSAGE_CHARS = Limit.messageChars + 256;
+
+/** A composed text as views show it: cut, with an ellipsis, where it is longer than `COMPOSED_MESSAGE_CHARS`. */
+export function composedText(text: string): string;
+export function composedText(text: string | null): string | null;
+export function composedText(text: string | null): string | null {
+  return text === null || text.length <= COMPOSED_MESSAGE_CHARS ? text : `${text.slice(0, COMPOSED_MESSAGE_CHARS - 1)}…`;
+}
 
 /**
  * A node as the API shows it: registry facts, then what its agent said in `hello` and its
@@ -105,10 +120,10 @@ export function migrationView(record: MigrationRecord): MigrationView {
     sourceNodeId: record.sourceNodeId,
     targetNodeId: record.targetNodeId,
     status: record.status,
-    error: record.error,
+    error: composedText(record.error),
     startedAt: new Date(record.startedAt).toISOString(),
     endedAt: iso(record.endedAt),
-    steps: record.steps.map((step) => ({ ...step, at: new Date(step.at).toISOString() })),
+    steps: record.steps.map((step) => ({ ...step, detail: composedText(step.detail), at: new Date(step.at).toISOString() })),
   };
 }
 
@@ -116,8 +131,9 @@ export function migrationView(record: MigrationRecord): MigrationView {
 export function rolloutView(rollout: Rollout): RolloutView {
   return {
     ...rollout,
+    error: composedText(rollout.error),
     startedAt: new Date(rollout.startedAt).toISOString(),
     endedAt: iso(rollout.endedAt),
-    nodes: rollout.nodes.map((node) => ({ ...node, startedAt: iso(node.startedAt), endedAt: iso(node.endedAt) })),
+    nodes: rollout.nodes.map((node) => ({ ...node, detail: composedText(node.detail), startedAt: iso(node.startedAt), endedAt: iso(node.endedAt) })),
   };
 }

@@ -44,12 +44,20 @@ describe('keptSamples: the samples of a heartbeats batch that a replica keeps', 
   const sample = { at: 1_800_000_000_000, cpuPercent: 12.5, memoryPercent: 40 };
   const entry = (id: string, taken: typeof sample | null) => ({ id, status: 'online' as const, health: null, silentMs: null, lastHeartbeatAt: null, engine: null, cpu: null, memory: null, disk: null, containers: null, uptime: null, sample: taken });
 
+  const within = { from: sample.at - 60_000, to: sample.at + 60_000 };
+
   it('keeps the sample of a known node', () => {
-    assert.deepEqual(keptSamples({ nodes: [entry('node_aaaaaaaaaaaaaa', sample)] }, known), [['node_aaaaaaaaaaaaaa', sample]]);
+    assert.deepEqual(keptSamples({ nodes: [entry('node_aaaaaaaaaaaaaa', sample)] }, known, within), [['node_aaaaaaaaaaaaaa', sample]]);
+  });
+
+  it('keeps no sample taken outside the window: one from far ahead would stop the ring, which takes only newer ones', () => {
+    for (const at of [Number.MAX_SAFE_INTEGER, within.to + 1, within.from - 1, 0]) {
+      assert.deepEqual(keptSamples({ nodes: [entry('node_aaaaaaaaaaaaaa', { ...sample, at })] }, known, within), [], String(at));
+    }
   });
 
   it('keeps no sample of a node this replica never heard of (a ring each, without end), and none where a beat gave none', () => {
     const strangers = Array.from({ length: 1_000 }, (_, i) => entry(`node_${String(i).padStart(14, '0')}`, sample));
-    assert.deepEqual(keptSamples({ nodes: [...strangers, entry('node_aaaaaaaaaaaaaa', null)] }, known), []);
+    assert.deepEqual(keptSamples({ nodes: [...strangers, entry('node_aaaaaaaaaaaaaa', null)] }, known, within), []);
   });
 });

@@ -48,15 +48,22 @@ const percent = (used: number, total: number) => (total >= 1 ? Math.round((used 
 
 /**
  * The samples of a `heartbeats` batch to keep: those of nodes this replica knows (`known`),
- * never a ring for an id it does not. The batch is this replica's own, or another's read from
- * the cluster's stream, where `ClusterEventLog` has checked it against its view
- * (`STREAMED_EVENTS`) before any observer sees it.
+ * never a ring for an id it does not, taken within `takenWithin` (epoch ms): a sample from
+ * far ahead would stop the node's ring, which takes only newer samples, until it is revoked.
+ * The batch is this replica's own, or another's read from the cluster's stream, where
+ * `ClusterEventLog` has checked it against its view (`STREAMED_EVENTS`) before any observer
+ * sees it.
  */
-export function keptSamples(data: LiveEventMap['heartbeats'], known: (nodeId: string) => boolean): [string, Sample][] {
+export function keptSamples(data: LiveEventMap['heartbeats'], known: (nodeId: string) => boolean, takenWithin: { from: number; to: number }): [string, Sample][] {
   const kept: [string, Sample][] = [];
-  for (const { id, sample } of data.nodes) if (sample && known(id)) kept.push([id, sample]);
+  for (const { id, sample } of data.nodes) {
+    if (sample && sample.at >= takenWithin.from && sample.at <= takenWithin.to && known(id)) kept.push([id, sample]);
+  }
   return kept;
 }
+
+/** How far ahead of this replica's clock another replica's sample may be (clocks differ a little): beyond, it is not kept. */
+const SAMPLE_CLOCK_SKEW_MS = 60_000;
 
 /**
  * An event's weight in the replay buffer (see `EventLogOptions.weigh`): a `heartbeats` batch
@@ -254,7 +261,9 @@ export class LiveEvents {
    * `GET /api/samples` shows every node's sparkline; a sample this replica took is not kept twice.
    */
   private keepSamples(data: LiveEventMap['heartbeats']): void {
-    for (const [nodeId, sample] of keptSamples(data, (id) => this.options.gateway.liveness.has(id))) {
+    const now = this.now();
+    const takenWithin = { from: now - this.samples.samplesPerNode * this.samples.sampleIntervalMs - SAMPLE_CLOCK_SKEW_MS, to: now + SAMPLE_CLOCK_SKEW_MS };
+    for (const [nodeId, sample] of keptSamples(data, (id) => this.options.gateway.liveness.has(id), takenWithin)) {
       if (this.samples.get(nodeId).at(-1)?.at !== sample.at) this.samples.record(nodeId, sample);
     }
   }

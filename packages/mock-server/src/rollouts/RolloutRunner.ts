@@ -124,7 +124,7 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
       const room = rollout.maxUnavailable - away.length;
       if (room <= 0) {
         fullSince ??= this.now();
-        if (this.now() - fullSince > this.backWithinMs) return this.finish(rollout, `${away.length} node(s) away for more than ${this.backWithinMs} ms: ${away.join(', ')}`);
+        if (this.now() - fullSince > this.backWithinMs) return this.finish(rollout, `${away.length} node(s) away for more than ${this.backWithinMs} ms: ${namedFew(away)}`);
         await this.pause();
         continue;
       }
@@ -225,4 +225,9 @@ export class RolloutRunner extends EventEmitter<{ change: [action: 'started' | '
     this.options.logger[error ? 'warn' : 'info']('rollout finished', { rollout: rollout.id, status: rollout.status, error });
     this.emit('change', 'finished', rollout);
   }
+}
+
+/** The first ids of a list, and how many more: a halt's reason names a few of the nodes it waited for, not a thousand. */
+function namedFew(ids: string[], few = 20): string {
+  return ids.length <= few ? ids.join(', ') : `${ids.slice(0, few).join(', ')} and ${ids.length - few} more`;
 }
