@@ -1,5 +1,7 @@
 import { AgentBuild, AgentUpgrades, AgentVersion, ContainerSpec, CreateContainerInput, EngineHealth, Heartbeat, Hello, LastUpgrade, Limit } from '@lormas/protocol';
 import { z } from 'zod';
+import { idOf } from '../store/ids.js';
+import { MIGRATION_STATUSES, MIGRATION_TRIGGERS } from '../store/MigrationStore.js';
 import { Description, Name } from './fields.js';
 import { COMPOSED_MESSAGE_CHARS } from './views.js';
 
@@ -11,7 +13,6 @@ import { COMPOSED_MESSAGE_CHARS } from './views.js';
  * against these on its way back in; the tests check every answer and event against them too.
  */
 
-const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[a-z0-9]{14}$`));
 const iso = z.iso.datetime();
 /** An id an agent reported, and a state or version: never empty, within the contract's bounds. */
 const ReportedId = z.string().min(1).max(Limit.idChars);
@@ -22,10 +23,10 @@ const closed = <S extends z.ZodRawShape>(schema: z.ZodObject<S>) => z.strictObje
 const ComposedMessage = z.string().max(COMPOSED_MESSAGE_CHARS);
 
 export const NodeView = z.strictObject({
-  id: id('node'),
+  id: idOf('node'),
   name: Name,
   description: Description.nullable(),
-  cluster: z.strictObject({ id: id('cl'), name: Name }).nullable(),
+  cluster: z.strictObject({ id: idOf('cl'), name: Name }).nullable(),
   createdAt: iso.nullable(),
   status: z.enum(['online', 'offline', 'lost']),
   health: z.enum(['online', 'suspect', 'lost']).nullable(),
@@ -52,12 +53,12 @@ export const NodeView = z.strictObject({
 });
 
 export const ContainerView = z.strictObject({
-  id: id('ctr'),
+  id: idOf('ctr'),
   name: ContainerSpec.shape.name,
-  nodeId: id('node'),
+  nodeId: idOf('node'),
   image: ContainerSpec.shape.image,
   ha: z.boolean(),
-  preferredClusterId: id('cl').nullable(),
+  preferredClusterId: idOf('cl').nullable(),
   fenceAfterMs: CreateContainerInput.shape.fenceAfterMs.unwrap().nullable(),
   desiredState: z.enum(['running', 'stopped']),
   /** What an agent reported (a result's state, an inventory's), or the server's own `missing`. */
@@ -70,13 +71,13 @@ export const ContainerView = z.strictObject({
 });
 
 export const MigrationView = z.strictObject({
-  id: id('mig'),
-  containerId: id('ctr'),
+  id: idOf('mig'),
+  containerId: idOf('ctr'),
   containerName: ContainerSpec.shape.name,
-  trigger: z.enum(['node-lost', 'manual']),
-  sourceNodeId: id('node'),
-  targetNodeId: id('node').nullable(),
-  status: z.enum(['running', 'succeeded', 'rolled-back', 'failed', 'cancelled']),
+  trigger: z.enum(MIGRATION_TRIGGERS),
+  sourceNodeId: idOf('node'),
+  targetNodeId: idOf('node').nullable(),
+  status: z.enum(MIGRATION_STATUSES),
   error: ComposedMessage.nullable(),
   startedAt: iso,
   endedAt: iso.nullable(),
@@ -84,18 +85,18 @@ export const MigrationView = z.strictObject({
 });
 
 export const ClusterView = z.strictObject({
-  id: id('cl'),
+  id: idOf('cl'),
   name: Name,
   description: Description.nullable(),
   createdAt: iso.nullable(),
-  nodes: z.array(id('node')),
+  nodes: z.array(idOf('node')),
 });
 
 /** A cluster whose record is gone by the time its event is made (deleted): its id alone. */
-const GoneClusterView = z.strictObject({ id: id('cl'), name: z.literal(''), description: z.null(), createdAt: z.null(), nodes: z.tuple([]) });
+const GoneClusterView = z.strictObject({ id: idOf('cl'), name: z.literal(''), description: z.null(), createdAt: z.null(), nodes: z.tuple([]) });
 
 export const RolloutView = z.strictObject({
-  id: id('ro'),
+  id: idOf('ro'),
   version: AgentVersion,
   batchSize: z.number().int().min(1),
   maxUnavailable: z.number().int().min(0),
@@ -105,7 +106,7 @@ export const RolloutView = z.strictObject({
   endedAt: iso.nullable(),
   nodes: z.array(
     z.strictObject({
-      nodeId: id('node'),
+      nodeId: idOf('node'),
       nodeName: Name,
       fromVersion: Hello.shape.agentVersion.nullable(),
       status: z.enum(['pending', 'upgrading', 'succeeded', 'failed', 'skipped']),
@@ -142,7 +143,7 @@ export const STREAMED_EVENTS = {
   container: z.strictObject({
     action: z.enum(['created', 'started', 'stopped', 'died', 'moved', 'removed', 'updated']),
     container: ContainerView,
-    previousNodeId: id('node').nullable(),
+    previousNodeId: idOf('node').nullable(),
   }),
   migration: z.strictObject({ action: z.enum(['started', 'step', 'finished']), migration: MigrationView }),
   rollout: z.strictObject({ action: z.enum(['started', 'progress', 'finished']), rollout: RolloutView }),

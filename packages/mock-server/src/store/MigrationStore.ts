@@ -3,14 +3,16 @@ import type { SqlDatabase } from './SqlDatabase.js';
 import { StoreChanges } from './StoreChanges.js';
 
 /** Why a container moved: its node was lost, or an operator asked. */
-export type MigrationTrigger = 'node-lost' | 'manual';
+export const MIGRATION_TRIGGERS = ['node-lost', 'manual'] as const;
+export type MigrationTrigger = (typeof MIGRATION_TRIGGERS)[number];
 
 /**
  * `running` until it ends; `succeeded`; `rolled-back` (a planned move failed and the source
  * copy runs again); `failed` (nothing could be restored); `cancelled` (a failover whose lost
  * node came back before a target took the container).
  */
-export type MigrationStatus = 'running' | 'succeeded' | 'rolled-back' | 'failed' | 'cancelled';
+export const MIGRATION_STATUSES = ['running', 'succeeded', 'rolled-back', 'failed', 'cancelled'] as const;
+export type MigrationStatus = (typeof MIGRATION_STATUSES)[number];
 
 export interface MigrationStep {
   /** `choose-target`, `stop-source`, `create-target`, `copy-volume`, `start-target`, `remove-source`, `rollback`... */

@@ -1,12 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ContainerEvent, ContainerSpec, CreateContainerInput } from '@lormas/protocol';
 import { z } from 'zod';
+import { idOf } from '../../src/store/ids.js';
+import { MIGRATION_STATUSES, MIGRATION_TRIGGERS } from '../../src/store/MigrationStore.js';
 import { Description, Name } from '../../src/http/fields.js';
 import type Database from 'better-sqlite3';
 
 type Row = Record<string, unknown>;
 
-const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[a-z0-9]{14}$`));
 const epochMs = z.number().int().positive();
 
 /**
@@ -15,20 +16,20 @@ const epochMs = z.number().int().positive();
  * unchanged), so a value stored before it was trimmed or defaulted is caught too.
  */
 const ROWS = {
-  clusters: z.strictObject({ id: id('cl'), name: Name, description: Description.nullable(), created_at: epochMs }),
+  clusters: z.strictObject({ id: idOf('cl'), name: Name, description: Description.nullable(), created_at: epochMs }),
   nodes: z.strictObject({
-    id: id('node'),
+    id: idOf('node'),
     name: Name,
     description: Description.nullable(),
-    cluster_id: id('cl').nullable(),
+    cluster_id: idOf('cl').nullable(),
     created_at: epochMs,
     revoked_at: epochMs.nullable(),
     // The id (jti) of the node's one valid token: a UUID the server made.
     token_id: z.uuid().nullable(),
   }),
   containers: z.strictObject({
-    id: id('ctr'),
-    node_id: id('node'),
+    id: idOf('ctr'),
+    node_id: idOf('node'),
     name: ContainerSpec.shape.name,
     spec: z.string(),
     ha: z.union([z.literal(0), z.literal(1)]),
@@ -37,23 +38,23 @@ const ROWS = {
     observed_state: z.string().min(1).nullable(),
     created_at: epochMs,
     updated_at: epochMs,
-    preferred_cluster_id: id('cl').nullable(),
+    preferred_cluster_id: idOf('cl').nullable(),
     fence_after_ms: CreateContainerInput.shape.fenceAfterMs.unwrap().nullable(),
     guard_rail_stop: z.string().nullable(),
   }),
   migrations: z.strictObject({
-    id: id('mig'),
-    container_id: id('ctr'),
+    id: idOf('mig'),
+    container_id: idOf('ctr'),
     container_name: ContainerSpec.shape.name,
-    trigger: z.enum(['node-lost', 'manual']),
-    source_node_id: id('node'),
-    target_node_id: id('node').nullable(),
-    status: z.enum(['running', 'succeeded', 'rolled-back', 'failed', 'cancelled']),
+    trigger: z.enum(MIGRATION_TRIGGERS),
+    source_node_id: idOf('node'),
+    target_node_id: idOf('node').nullable(),
+    status: z.enum(MIGRATION_STATUSES),
     error: z.string().nullable(),
     started_at: epochMs,
     ended_at: epochMs.nullable(),
   }),
-  migration_steps: z.strictObject({ migration_id: id('mig'), seq: z.number().int().min(0), name: z.string().min(1), status: z.enum(['ok', 'failed', 'info']), detail: z.string().nullable(), at: epochMs }),
+  migration_steps: z.strictObject({ migration_id: idOf('mig'), seq: z.number().int().min(0), name: z.string().min(1), status: z.enum(['ok', 'failed', 'info']), detail: z.string().nullable(), at: epochMs }),
 } as const;
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { idOf } from '../../src/store/ids.js';
 import { ClusterView, ContainerView, MigrationView, NodeView, RolloutView, SampleView, STREAMED_EVENTS } from '../../src/http/viewSchemas.js';
 import { call } from './http.js';
 
-const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[a-z0-9]{14}$`));
 
 const READS: [path: string, schema: z.ZodType][] = [
   ['/api/nodes', z.strictObject({ nodes: z.array(NodeView) })],
@@ -10,7 +10,7 @@ const READS: [path: string, schema: z.ZodType][] = [
   ['/api/migrations', z.strictObject({ migrations: z.array(MigrationView) })],
   ['/api/clusters', z.strictObject({ clusters: z.array(ClusterView) })],
   ['/api/agents/rollouts', z.strictObject({ rollouts: z.array(RolloutView) })],
-  ['/api/samples', z.strictObject({ samplesPerNode: z.number().int(), sampleIntervalMs: z.number().int(), nodes: z.record(id('node'), z.array(SampleView)) })],
+  ['/api/samples', z.strictObject({ samplesPerNode: z.number().int(), sampleIntervalMs: z.number().int(), nodes: z.record(idOf('node'), z.array(SampleView)) })],
 ];
 
 const problemsOf = (where: string, schema: z.ZodType, value: unknown): string[] => {
