@@ -1,6 +1,6 @@
-import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, rename as renameCallback, rmSync, writeFile as writeFileCallback } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 /** The state folder cannot be used as it is; `main` names `STATE_DIR` and exits 2. */
 export class StateDirError extends Error {
@@ -10,6 +10,10 @@ export class StateDirError extends Error {
 /** Only the agent's user may list, read or write the folder: it will hold the node token too. */
 const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
+
+// Not `node:fs/promises`: it loads `readline` and the folder watchers with it, memory the agent would hold for two calls (issue 16).
+const rename = promisify(renameCallback);
+const writeFile = promisify(writeFileCallback);
 
 /**
  * The agent's own folder on the host (`STATE_DIR`): small JSON files the agent keeps across
