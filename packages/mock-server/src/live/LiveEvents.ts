@@ -7,13 +7,12 @@ import type { ReleaseCatalog } from '../releases/ReleaseCatalog.js';
 import { upgradeStatus } from '../releases/upgradeStatus.js';
 import type { RolloutRunner } from '../rollouts/RolloutRunner.js';
 import type { Rollout } from '../rollouts/Rollout.js';
-import type { ClusterRecord } from '../store/ClusterStore.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
-import type { NodeRecord } from '../store/NodeStore.js';
 import type { Store } from '../store/Store.js';
 import type { StoreChange } from '../store/StoreChanges.js';
-import { EventLog } from './EventLog.js';
+import { EventLog, type LiveEvent } from './EventLog.js';
 import { NodeSamples, type NodeSamplesOptions, type Sample } from './NodeSamples.js';
+import { RegistryCache, type RegistryEntry } from './RegistryCache.js';
 import { SerialTasks } from './SerialTasks.js';
 
 export interface LiveEventsOptions extends NodeSamplesOptions {
@@ -42,6 +41,9 @@ export interface LiveEventsOptions extends NodeSamplesOptions {
   /** A burst of events is made in slices of at most this long, the event loop turning in between. @default 5 (milliseconds) */
   eventSliceMs?: number;
 }
+
+/** The actions of a `node` event that change the node's record. */
+const REGISTRY_ACTIONS = new Set<string>(['registered', 'updated', 'revoked']);
 
 /** Of a node reporting less than a byte in all (a fraction the contract allows), no figure: dividing by it would give an infinite one. */
 const percent = (used: number, total: number) => (total >= 1 ? Math.round((used / total) * 1000) / 10 : 0);
@@ -112,8 +114,7 @@ export class LiveEvents {
    * meanwhile) makes no event; the stream goes on.
    */
   private readonly making: SerialTasks;
-  private readonly registry = new Map<string, { node: NodeRecord; cluster: ClusterRecord | null }>();
-  private registryGeneration = 0;
+  private readonly registry = new RegistryCache();
 
   constructor(private readonly options: LiveEventsOptions) {
     this.log = options.log ?? new EventLog({ capacity: options.replayEvents, weigh: liveEventWeight });
@@ -129,13 +130,14 @@ export class LiveEvents {
     // nodes held elsewhere from the events it reads; the sample a replica took itself is not taken twice.
     this.detach.push(
       this.log.observe((event) => {
-        if (event.type === 'cluster' || (event.type === 'node' && ['registered', 'updated', 'revoked'].includes((event.data as LiveEventMap['node']).action))) this.forgetRegistry();
+        this.forgetChanged(event);
         if (event.type === 'heartbeats') this.keepSamples(event.data as LiveEventMap['heartbeats']);
       }),
     );
     const onChange = (change: StoreChange) => {
       // At once, not in turn: a heartbeat event made meanwhile must not show the record as it was.
-      if (change.kind === 'node' || change.kind === 'cluster') this.forgetRegistry();
+      if (change.kind === 'node') this.registry.forgetNode(change.id);
+      if (change.kind === 'cluster') this.registry.forgetCluster(change.id);
       this.serially(() => this.onStoreChange(change));
     };
     store.changes.on('change', onChange);
@@ -194,27 +196,37 @@ export class LiveEvents {
   }
 
   /**
-   * A node's record and cluster, as events show them. Kept between events: every heartbeat
-   * event shows its node, and reading the database for each (at thousands of nodes, on
-   * PostgreSQL in cluster mode) would cost more than all the rest. Any node or cluster event,
-   * whichever replica made it, empties the cache.
+   * A node's record and cluster, as events show them. Kept between events: a burst of node
+   * events (thousands of nodes turning suspect at one check, or coming back) would otherwise
+   * read the database for each, PostgreSQL in cluster mode. A change forgets only what it
+   * names, whichever replica made it (`forgetChanged`): a node's change its entry, a cluster's
+   * the entries of its nodes and of the nodes its event lists. Other replicas' changes come
+   * from the shared stream, where anyone who can publish may put a well-formed event: were
+   * any of them to forget every entry, a flood of them would send every node event of every
+   * replica to the database. A read in flight during a change of its node or its cluster is
+   * used once and not kept (`RegistryCache`).
    */
-  private async registryOf(nodeId: string) {
-    const cached = this.registry.get(nodeId);
-    if (cached) return cached;
+  private registryOf(nodeId: string): Promise<RegistryEntry | null> {
     const { store } = this.options;
-    const generation = this.registryGeneration;
-    const node = await store.nodes.get(nodeId);
-    if (!node) return null;
-    const entry = { node, cluster: node.clusterId ? await store.clusters.get(node.clusterId) : null };
-    // A change seen while reading may have made what was read stale: use it this once, keep nothing.
-    if (generation === this.registryGeneration) this.registry.set(nodeId, entry);
-    return entry;
+    return this.registry.get(nodeId, async () => {
+      const node = await store.nodes.get(nodeId);
+      return node && { node, cluster: node.clusterId ? await store.clusters.get(node.clusterId) : null };
+    });
   }
 
-  private forgetRegistry(): void {
-    this.registry.clear();
-    this.registryGeneration++;
+  /** Forgets what a live event says has changed, whichever replica made it (see `registryOf`). */
+  private forgetChanged({ type, data }: LiveEvent): void {
+    if (type === 'node') {
+      const { action, node } = data as LiveEventMap['node'];
+      if (REGISTRY_ACTIONS.has(action)) this.registry.forgetNode(node.id);
+    }
+    if (type === 'cluster') {
+      const { cluster } = data as LiveEventMap['cluster'];
+      this.registry.forgetCluster(cluster.id, cluster.nodes);
+    }
+    // Events of another replica were lost (it could not publish them): what they changed is
+    // unknown. A forged reset costs more elsewhere: every dashboard reads the whole state afresh.
+    if (type === 'reset') this.registry.forgetAll();
   }
 
   private async node(action: LiveEventMap['node']['action'], nodeId: string): Promise<void> {
