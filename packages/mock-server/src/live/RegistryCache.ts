@@ -7,6 +7,18 @@ export interface RegistryEntry {
   cluster: ClusterRecord | null;
 }
 
+export interface RegistryCacheOptions {
+  /**
+   * An entry is read again once it is this old. Changes are forgotten as their events say,
+   * but an event can be missed (the cluster's stream dropped it while this replica was away):
+   * the age bounds how long an entry can show what such a change replaced.
+   * @default 60_000 (milliseconds)
+   */
+  maxAgeMs?: number;
+  /** A monotonic clock. @default performance.now */
+  now?: () => number;
+}
+
 /** A read in flight: `stale` once its node changed; `clusters` the clusters that changed meanwhile. */
 interface Read {
   nodeId: string;
@@ -24,24 +36,34 @@ interface Read {
  * A read in flight when a change that concerns it is made may have read the record as it
  * was: it is used once, and not kept. Which changes concern it is known once the node's
  * record says its cluster, so each read notes the clusters that changed meanwhile; a change of
- * another node or cluster, however many, leaves it to be kept.
+ * another node or cluster, however many, leaves it to be kept. An entry older than `maxAgeMs`
+ * is read again: what a missed event changed shows within that.
  */
 export class RegistryCache {
-  private readonly entries = new Map<string, RegistryEntry>();
+  private readonly entries = new Map<string, { entry: RegistryEntry; readAt: number }>();
   /** The ids of the kept nodes of each cluster, by the cluster id their records name. */
   private readonly byCluster = new Map<string, Set<string>>();
   private readonly reading = new Set<Read>();
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+
+  constructor(options: RegistryCacheOptions = {}) {
+    this.maxAgeMs = options.maxAgeMs ?? 60_000;
+    if (!Number.isFinite(this.maxAgeMs) || this.maxAgeMs < 0) throw new TypeError('RegistryCache: options.maxAgeMs must be a number of milliseconds >= 0');
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /** The node's entry: the one kept, or what `load` reads, kept unless a change concerned it meanwhile. */
   async get(nodeId: string, load: () => Promise<RegistryEntry | null>): Promise<RegistryEntry | null> {
     const kept = this.entries.get(nodeId);
-    if (kept) return kept;
+    if (kept && this.now() - kept.readAt < this.maxAgeMs) return kept.entry;
+    const readAt = this.now();
     const read: Read = { nodeId, stale: false, clusters: new Set() };
     this.reading.add(read);
     try {
       const entry = await load();
       const clusterId = entry?.node.clusterId ?? null;
-      if (entry && !read.stale && !(clusterId !== null && read.clusters.has(clusterId))) this.keep(nodeId, entry, clusterId);
+      if (entry && !read.stale && !(clusterId !== null && read.clusters.has(clusterId))) this.keep(nodeId, entry, clusterId, readAt);
       return entry;
     } finally {
       this.reading.delete(read);
@@ -67,9 +89,9 @@ export class RegistryCache {
     for (const read of this.reading) read.stale = true;
   }
 
-  private keep(nodeId: string, entry: RegistryEntry, clusterId: string | null): void {
+  private keep(nodeId: string, entry: RegistryEntry, clusterId: string | null, readAt: number): void {
     this.drop(nodeId);
-    this.entries.set(nodeId, entry);
+    this.entries.set(nodeId, { entry, readAt });
     if (clusterId === null) return;
     const members = this.byCluster.get(clusterId) ?? new Set<string>();
     this.byCluster.set(clusterId, members);
@@ -77,7 +99,7 @@ export class RegistryCache {
   }
 
   private drop(nodeId: string): void {
-    const clusterId = this.entries.get(nodeId)?.node.clusterId;
+    const clusterId = this.entries.get(nodeId)?.entry.node.clusterId;
     this.entries.delete(nodeId);
     const members = clusterId ? this.byCluster.get(clusterId) : undefined;
     members?.delete(nodeId);
