@@ -1,5 +1,5 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The state folder cannot be used as it is; `main` names `STATE_DIR` and exits 2. */
@@ -16,7 +16,8 @@ const FILE_MODE = 0o600;
  * restarts and upgrades. Created 0700 if missing, tightened to 0700 if looser; refused when
  * it is a link (it could be pointed elsewhere between two writes) or belongs to another user.
  * Files are written whole to a temporary name, 0600, then renamed over the old one, so a
- * crash leaves the previous version or the new one, never half of one.
+ * crash leaves the previous version or the new one, never half of one. A `durable` write also
+ * reaches the disk before it resolves, for files another process acts on.
  */
 export class StateDir {
   private serial = 0;
@@ -61,11 +62,32 @@ export class StateDir {
     return folder;
   }
 
-  /** Replaces `name` with `value` as JSON. */
-  async write(name: string, value: unknown): Promise<void> {
+  /**
+   * Replaces `name` with `value` as JSON. `durable`: the file's bytes are synced before the
+   * rename and the folder after it, so a power cut leaves the old file or the whole new one (a
+   * rename alone can land before the bytes it names). Off by default: the last-session record
+   * is written every second and need not cost a sync each time.
+   */
+  async write(name: string, value: unknown, options: { durable?: boolean } = {}): Promise<void> {
     const target = path.join(this.path, name);
     const temporary = `${target}.${process.pid}.${++this.serial}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(value)}\n`, { mode: FILE_MODE });
+    const file = await open(temporary, 'w', FILE_MODE);
+    try {
+      await file.writeFile(`${JSON.stringify(value)}\n`);
+      if (options.durable) await file.sync();
+    } finally {
+      await file.close();
+    }
     await rename(temporary, target);
+    if (options.durable) await syncFolder(this.path);
+  }
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
