@@ -37,6 +37,13 @@ export interface LauncherOptions {
 type Judged = { outcome: 'ready' } | { outcome: 'failed'; reason: string };
 
 /**
+ * How far a file's modification time may lag the real clock: the kernel stamps files from its
+ * coarse clock, a tick behind (1 to 10 ms; 3.9 ms measured on a 250 Hz kernel), so a file
+ * written just after the handover can look older than it. Pruning leaves files that recent.
+ */
+const FILE_CLOCK_SLACK_MS = 1_000;
+
+/**
  * Runs the agent's current build and hands over to a new one. It verifies every build it
  * starts against the release key (signature, size, SHA-256), every time. A build handed over
  * to runs on trial: it must say it is online within the deadline the agent wrote, judged here
@@ -228,7 +235,7 @@ export class Launcher {
         const file = path.join(folder, name);
         // Gone already, or changed since the handover began: not ours to remove.
         const changedAt = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
-        if (changedAt !== undefined && changedAt < handoverAt) rmSync(file, { force: true });
+        if (changedAt !== undefined && changedAt < handoverAt - FILE_CLOCK_SLACK_MS) rmSync(file, { force: true });
       }
     } catch (error) {
       this.options.logger.warn('old builds could not be removed', { error: (error as Error).message });
