@@ -1,6 +1,6 @@
-import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { chmodSync, close as closeCallback, fsync as fsyncCallback, lstatSync, mkdirSync, open as openCallback, readFileSync, rename as renameCallback, rmSync, writeFile as writeFileCallback } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 /** The state folder cannot be used as it is; `main` names `STATE_DIR` and exits 2. */
 export class StateDirError extends Error {
@@ -10,6 +10,13 @@ export class StateDirError extends Error {
 /** Only the agent's user may list, read or write the folder: it will hold the node token too. */
 const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
+
+// Not `node:fs/promises`: it loads `readline` and the folder watchers with it, memory the agent would hold for two calls (issue 16).
+const rename = promisify(renameCallback);
+const writeFile = promisify(writeFileCallback);
+const open = promisify(openCallback);
+const fsync = promisify(fsyncCallback);
+const close = promisify(closeCallback);
 
 /**
  * The agent's own folder on the host (`STATE_DIR`): small JSON files the agent keeps across
@@ -71,12 +78,12 @@ export class StateDir {
   async write(name: string, value: unknown, options: { durable?: boolean } = {}): Promise<void> {
     const target = path.join(this.path, name);
     const temporary = `${target}.${process.pid}.${++this.serial}.tmp`;
-    const file = await open(temporary, 'w', FILE_MODE);
+    const fd = await open(temporary, 'w', FILE_MODE);
     try {
-      await file.writeFile(`${JSON.stringify(value)}\n`);
-      if (options.durable) await file.sync();
+      await writeFile(fd, `${JSON.stringify(value)}\n`);
+      if (options.durable) await fsync(fd);
     } finally {
-      await file.close();
+      await close(fd);
     }
     await rename(temporary, target);
     if (options.durable) await syncFolder(this.path);
@@ -84,10 +91,10 @@ export class StateDir {
 }
 
 async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, 'r');
+  const fd = await open(folder, 'r');
   try {
-    await handle.sync();
+    await fsync(fd);
   } finally {
-    await handle.close();
+    await close(fd);
   }
 }

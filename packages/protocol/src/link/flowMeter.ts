@@ -1,6 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import type { LinkPressure } from '../agent/handlers.js';
+import { monotonicMs } from './monotonicMs.js';
 import { SendWindow, type SendWindowOptions } from './sendWindow.js';
 
 export type FlowMeterOptions = SendWindowOptions;
@@ -30,7 +30,7 @@ export class FlowMeter implements LinkPressure {
       const count = Number(payload.toString());
       // Pongs of the keep-alive carry no count.
       if (!payload.length || !Number.isSafeInteger(count)) return;
-      this.window.confirmed(count, performance.now());
+      this.window.confirmed(count, monotonicMs());
       this.wake();
     });
     socket.once('close', () => {
@@ -45,7 +45,7 @@ export class FlowMeter implements LinkPressure {
   send(data: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(data);
-    this.ping(this.window.sent(Buffer.byteLength(data), performance.now()));
+    this.ping(this.window.sent(Buffer.byteLength(data), monotonicMs()));
     this.scheduleWake();
   }
 
@@ -81,7 +81,7 @@ export class FlowMeter implements LinkPressure {
       };
       signal?.addEventListener('abort', abandon, { once: true });
       this.waiting.push(release);
-      this.ping(this.window.probeIfIdle(performance.now()));
+      this.ping(this.window.probeIfIdle(monotonicMs()));
     });
   }
 
@@ -89,7 +89,7 @@ export class FlowMeter implements LinkPressure {
   private wake(): void {
     if (this.waiting.length === 0) return;
     if (!this.window.hasRoom()) {
-      this.ping(this.window.probeIfIdle(performance.now()));
+      this.ping(this.window.probeIfIdle(monotonicMs()));
       return;
     }
     this.waiting.shift()!();

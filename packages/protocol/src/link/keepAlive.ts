@@ -1,5 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
+import { monotonicMs } from './monotonicMs.js';
 import { timerMs } from './timerMs.js';
 
 export interface KeepAliveOptions {
@@ -38,12 +38,12 @@ function windowsOf(options: KeepAliveOptions, where: string): Windows {
 
 /** One socket's keep-alive state: a frame only notes the time; `tend` looks at it when due. */
 class Watched {
-  lastSeen = performance.now();
+  lastSeen = monotonicMs();
   /** When the ping now awaiting an answer went out. */
   pingedAt: number | null = null;
-  announcedAt = performance.now();
+  announcedAt = monotonicMs();
   readonly seen = () => {
-    this.lastSeen = performance.now();
+    this.lastSeen = monotonicMs();
   };
 
   constructor(readonly socket: WebSocket) {
@@ -99,7 +99,7 @@ export function keepAlive(socket: WebSocket, options: KeepAliveOptions = {}): ()
   const watched = new Watched(socket);
   let timer: NodeJS.Timeout | undefined;
   const check = () => {
-    const now = performance.now();
+    const now = monotonicMs();
     const next = watched.tend(windows, now);
     if (next === Infinity) return;
     timer = setTimeout(check, Math.max(1, next - now));
@@ -173,7 +173,7 @@ export class KeepAliveGroup {
   }
 
   private sweep(): void {
-    const now = performance.now();
+    const now = monotonicMs();
     for (const watched of this.sockets) watched.tend(this.windows, now);
   }
 }
