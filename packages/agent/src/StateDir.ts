@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readFileSync, rename as renameCallback, rmSync, writeFile as writeFileCallback } from 'node:fs';
+import { chmodSync, close as closeCallback, fsync as fsyncCallback, lstatSync, mkdirSync, open as openCallback, readFileSync, rename as renameCallback, rmSync, writeFile as writeFileCallback } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -14,13 +14,17 @@ const FILE_MODE = 0o600;
 // Not `node:fs/promises`: it loads `readline` and the folder watchers with it, memory the agent would hold for two calls (issue 16).
 const rename = promisify(renameCallback);
 const writeFile = promisify(writeFileCallback);
+const open = promisify(openCallback);
+const fsync = promisify(fsyncCallback);
+const close = promisify(closeCallback);
 
 /**
  * The agent's own folder on the host (`STATE_DIR`): small JSON files the agent keeps across
  * restarts and upgrades. Created 0700 if missing, tightened to 0700 if looser; refused when
  * it is a link (it could be pointed elsewhere between two writes) or belongs to another user.
  * Files are written whole to a temporary name, 0600, then renamed over the old one, so a
- * crash leaves the previous version or the new one, never half of one.
+ * crash leaves the previous version or the new one, never half of one. A `durable` write also
+ * reaches the disk before it resolves, for files another process acts on.
  */
 export class StateDir {
   private serial = 0;
@@ -65,11 +69,32 @@ export class StateDir {
     return folder;
   }
 
-  /** Replaces `name` with `value` as JSON. */
-  async write(name: string, value: unknown): Promise<void> {
+  /**
+   * Replaces `name` with `value` as JSON. `durable`: the file's bytes are synced before the
+   * rename and the folder after it, so a power cut leaves the old file or the whole new one (a
+   * rename alone can land before the bytes it names). Off by default: the last-session record
+   * is written every second and need not cost a sync each time.
+   */
+  async write(name: string, value: unknown, options: { durable?: boolean } = {}): Promise<void> {
     const target = path.join(this.path, name);
     const temporary = `${target}.${process.pid}.${++this.serial}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(value)}\n`, { mode: FILE_MODE });
+    const fd = await open(temporary, 'w', FILE_MODE);
+    try {
+      await writeFile(fd, `${JSON.stringify(value)}\n`);
+      if (options.durable) await fsync(fd);
+    } finally {
+      await close(fd);
+    }
     await rename(temporary, target);
+    if (options.durable) await syncFolder(this.path);
+  }
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const fd = await open(folder, 'r');
+  try {
+    await fsync(fd);
+  } finally {
+    await close(fd);
   }
 }

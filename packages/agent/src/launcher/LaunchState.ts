@@ -1,6 +1,12 @@
 import type { StateDir } from '../StateDir.js';
 
-/** The file in the state folder where the launcher and the agent keep which build runs. */
+/**
+ * The file in the state folder where the launcher keeps which build runs. The launcher is its
+ * only writer: the agent reads it (for `lastUpgrade`) and asks for a handover in a file of its
+ * own (`LaunchRequest.ts`), which the launcher takes in while no agent runs. With two writers,
+ * each reading the file and writing it back, one could undo the other's change: a trial the
+ * agent asked for, or the launcher's verdict.
+ */
 export const LAUNCH_STATE_FILE = 'launch.json';
 /** The folder in the state folder that holds the builds an upgrade placed. */
 export const BUILDS_FOLDER = 'builds';
@@ -15,13 +21,22 @@ export interface BuildRef {
   sha256: string;
 }
 
+/** A build the agent asked to hand over to, with the deadline it has to come online. */
+export interface Trial {
+  build: BuildRef;
+  /** At most `MAX_TIMER_MS`. */
+  deadlineMs: number;
+  /** Epoch milliseconds. */
+  requestedAt: number;
+}
+
 export interface LaunchState {
   /** The build the launcher runs; `null` for the installed one. */
   current: BuildRef | null;
   /** The build that ran before `current`; `null` for the installed one. */
   previous: BuildRef | null;
   /** A build handed over to and not yet judged: the launcher starts it on trial. */
-  trial: { build: BuildRef; deadlineMs: number; requestedAt: number } | null;
+  trial: Trial | null;
   /** How the last trial ended; `reason` at most 4,096 characters. */
   lastUpgrade: { version: string; outcome: 'succeeded' | 'rolled-back'; reason?: string; at: number } | null;
 }
@@ -50,8 +65,15 @@ function isBuildRef(value: unknown): value is BuildRef {
   );
 }
 
-const isTrial = (value: unknown): value is LaunchState['trial'] =>
+const isTrial = (value: unknown): value is Trial =>
   isObject(value) && isBuildRef(value['build']) && Number.isSafeInteger(value['deadlineMs']) && (value['deadlineMs'] as number) >= 0 && (value['deadlineMs'] as number) <= MAX_TIMER_MS && isTime(value['requestedAt']);
+
+const pickBuild = (build: BuildRef): BuildRef => ({ file: build.file, version: build.version, sha256: build.sha256 });
+
+/** The trial in `value`, or `null` when it is not one; checked as `parseLaunchState` checks its `trial`. Unknown fields are dropped. */
+export function parseTrial(value: unknown): Trial | null {
+  return isTrial(value) ? { build: pickBuild(value.build), deadlineMs: value.deadlineMs, requestedAt: value.requestedAt } : null;
+}
 
 const isLastUpgrade = (value: unknown): value is LaunchState['lastUpgrade'] =>
   isObject(value) &&
@@ -73,11 +95,10 @@ export function parseLaunchState(value: unknown): LaunchState | null {
   if (previous !== null && !isBuildRef(previous)) return null;
   if (trial !== null && !isTrial(trial)) return null;
   if (lastUpgrade !== null && !isLastUpgrade(lastUpgrade)) return null;
-  const pick = (build: BuildRef): BuildRef => ({ file: build.file, version: build.version, sha256: build.sha256 });
   return {
-    current: current && pick(current),
-    previous: previous && pick(previous),
-    trial: trial && { build: pick(trial.build), deadlineMs: trial.deadlineMs, requestedAt: trial.requestedAt },
+    current: current && pickBuild(current),
+    previous: previous && pickBuild(previous),
+    trial: parseTrial(trial),
     lastUpgrade: lastUpgrade && {
       version: lastUpgrade.version,
       outcome: lastUpgrade.outcome,
@@ -87,14 +108,12 @@ export function parseLaunchState(value: unknown): LaunchState | null {
   };
 }
 
-/**
- * Reads the launch state; a missing or unreadable file is the empty state (run the installed
- * build). The agent writes only `trial`; the launcher writes everything else.
- */
+/** Reads the launch state; a missing or unreadable file is the empty state (run the installed build). */
 export function readLaunchState(dir: StateDir): LaunchState {
   return parseLaunchState(dir.read(LAUNCH_STATE_FILE)) ?? EMPTY_LAUNCH_STATE;
 }
 
+/** Replaces the launch state, synced to disk: the launcher alone calls it. */
 export function writeLaunchState(dir: StateDir, state: LaunchState): Promise<void> {
-  return dir.write(LAUNCH_STATE_FILE, state);
+  return dir.write(LAUNCH_STATE_FILE, state, { durable: true });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,8 @@ import { signBuild, signManifest } from '../release/signRelease.js';
 import { StateDir } from '../StateDir.js';
 import { EXIT_HANDOVER } from './handover.js';
 import { type BuildProcess, Launcher, type StopSignal } from './Launcher.js';
-import { BUILDS_FOLDER, readLaunchState, writeLaunchState } from './LaunchState.js';
+import { LAUNCH_REQUEST_FILE, writeLaunchRequest } from './LaunchRequest.js';
+import { BUILDS_FOLDER, LAUNCH_STATE_FILE, readLaunchState, writeLaunchState } from './LaunchState.js';
 import { releaseFileOf } from './verifyBuild.js';
 
 /** A build the test drives: it says ready, or exits, when told. */
@@ -32,9 +33,9 @@ class FakeBuild implements BuildProcess {
 describe('Launcher', () => {
   const folders: string[] = [];
   after(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
-  const logger = createLogger({ level: 'error', write: () => {} });
-
   async function setup() {
+    const logged: string[] = [];
+    const logger = createLogger({ level: 'warn', write: (line) => logged.push(line) });
     const folder = mkdtempSync(path.join(tmpdir(), 'lormas-launcher-'));
     folders.push(folder);
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
@@ -55,7 +56,7 @@ describe('Launcher', () => {
         return build;
       },
     });
-    return { folder, state, key, privateKey, installed, launcher, started };
+    return { folder, state, key, privateKey, installed, launcher, started, logged };
   }
 
   async function place(file: string, version: string, privateKey: KeyObject, content = `// agent ${version}\n`) {
@@ -65,10 +66,34 @@ describe('Launcher', () => {
     writeFileSync(releaseFileOf(file), JSON.stringify(release));
   }
 
-  async function handOver(s: { state: StateDir; privateKey: KeyObject }, version: string, content?: string) {
+  /** What the running agent does to hand over to `version`: places the build and asks for it, through its own `agent` view of the state folder. */
+  async function handOver(s: { state: StateDir; privateKey: KeyObject }, version: string, agent: StateDir = s.state) {
     const file = `${version}-abc.js`;
-    await place(path.join(s.state.path, BUILDS_FOLDER, file), version, s.privateKey, content);
-    await writeLaunchState(s.state, { ...readLaunchState(s.state), trial: { build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 } });
+    await place(path.join(s.state.path, BUILDS_FOLDER, file), version, s.privateKey);
+    await writeLaunchRequest(agent, { build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 });
+  }
+
+  /**
+   * Runs `before` when `dir` is next asked to write (`name` only, when given): after whatever
+   * the writer read, before its write lands. Resolves once that write has landed. This is how
+   * the tests put one process's write between the other's read and write, without timing.
+   */
+  function beforeNextWrite(dir: StateDir, before: () => Promise<void>, name?: string): Promise<void> {
+    const write = dir.write.bind(dir);
+    return new Promise((landed, failed) => {
+      dir.write = async (file, value, options) => {
+        if (name !== undefined && file !== name) return write(file, value, options);
+        dir.write = write;
+        try {
+          await before();
+          await write(file, value, options);
+          landed();
+        } catch (error) {
+          failed(error);
+          throw error;
+        }
+      };
+    });
   }
 
   /** Runs the launcher on the installed build, then has that build hand over to `version`. */
@@ -78,6 +103,26 @@ describe('Launcher', () => {
     await handOver(s, version);
     // Wrapped: an async function returning the promise itself would wait for the launcher to end.
     return { running };
+  }
+
+  /** Runs the launcher until the build of `version`, handed over to by the installed one, runs on trial. */
+  async function runOnTrial(s: Awaited<ReturnType<typeof setup>>, version: string) {
+    const { running } = await runAndHandOver(s, version);
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 2);
+    return { running };
+  }
+
+  /** 0.2.0, current, hands over to the 0.3.0 it asked for: the launcher starts it, and makes it current with 0.2.0 before it. */
+  async function handsOverTo030(s: Awaited<ReturnType<typeof setup>>, running: Promise<number>) {
+    s.started[1]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 3);
+    assert.match(s.started[2]!.file, /0\.3\.0-abc\.js$/, 'the trial 0.2.0 asked for was lost');
+    s.started[2]!.readyNow();
+    await until(() => readLaunchState(s.state).current?.version === '0.3.0');
+    assert.equal(readLaunchState(s.state).previous?.version, '0.2.0', 'the build that ran before 0.3.0 is not 0.2.0');
+    s.launcher.stop();
+    assert.equal(await running, 0);
   }
 
   const until = async (predicate: () => boolean) => {
@@ -96,9 +141,7 @@ describe('Launcher', () => {
 
   it('hands over to a new build that comes online in time, and makes it current', async () => {
     const s = await setup();
-    const { running } = await runAndHandOver(s, '0.2.0');
-    s.started[0]!.exit(EXIT_HANDOVER);
-    await until(() => s.started.length === 2);
+    const { running } = await runOnTrial(s, '0.2.0');
     s.started[1]!.readyNow();
     await until(() => readLaunchState(s.state).current?.version === '0.2.0');
     assert.equal(readLaunchState(s.state).lastUpgrade?.outcome, 'succeeded');
@@ -108,21 +151,100 @@ describe('Launcher', () => {
 
   it('keeps the next trial that the new build, already online, wrote before the verdict on its own, and hands over to it', async () => {
     const s = await setup();
-    const { running } = await runAndHandOver(s, '0.2.0');
-    s.started[0]!.exit(EXIT_HANDOVER);
-    await until(() => s.started.length === 2);
+    const { running } = await runOnTrial(s, '0.2.0');
     await handOver(s, '0.3.0');
     s.started[1]!.readyNow();
     await until(() => readLaunchState(s.state).current?.version === '0.2.0');
-    assert.equal(readLaunchState(s.state).trial?.build.version, '0.3.0');
+    assert.equal(readLaunchState(s.state).trial, null);
+    assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), true, 'the request for 0.3.0 was not kept for the handover');
+    await handsOverTo030(s, running);
+  });
+
+  it('keeps the trial the new build asks for while the launcher, judging that build, is between reading and writing the launch state', async () => {
+    const s = await setup();
+    const { running } = await runOnTrial(s, '0.2.0');
+    // The agent's own view of the folder, as its process opens it.
+    const agent = StateDir.open(s.state.path);
+    const verdict = beforeNextWrite(s.state, () => handOver(s, '0.3.0', agent), LAUNCH_STATE_FILE);
+    s.started[1]!.readyNow();
+    await verdict;
+    await handsOverTo030(s, running);
+  });
+
+  it('keeps its verdict on the new build when the trial that build asks for lands after the verdict, from what it read before', async () => {
+    const s = await setup();
+    const { running } = await runOnTrial(s, '0.2.0');
+    const agent = StateDir.open(s.state.path);
+    const verdict = beforeNextWrite(s.state, async () => {}, LAUNCH_STATE_FILE);
+    // Whatever the agent has read by now, its write waits for the launcher's verdict to land.
+    const asked = beforeNextWrite(agent, async () => {
+      s.started[1]!.readyNow();
+      await verdict;
+    });
+    await handOver(s, '0.3.0', agent);
+    await asked;
+    const state = readLaunchState(s.state);
+    assert.deepEqual([state.current?.version, state.previous, state.lastUpgrade?.version, state.lastUpgrade?.outcome], ['0.2.0', null, '0.2.0', 'succeeded']);
+    await handsOverTo030(s, running);
+  });
+
+  it('takes in at start-up a request left when it last stopped, and removes it once the launch state holds it', async () => {
+    const s = await setup();
+    await handOver(s, '0.2.0');
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    assert.match(s.started[0]!.file, /0\.2\.0-abc\.js$/);
+    assert.equal(readLaunchState(s.state).trial?.build.version, '0.2.0');
+    assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), false);
+    s.launcher.stop();
+    await running;
+  });
+
+  it('drops the upgrade a build on trial asked for when that build is rolled back', async () => {
+    const s = await setup();
+    const { running } = await runOnTrial(s, '0.2.0');
+    await handOver(s, '0.3.0');
     s.started[1]!.exit(EXIT_HANDOVER);
     await until(() => s.started.length === 3);
-    assert.match(s.started[2]!.file, /0\.3\.0-abc\.js$/);
-    s.started[2]!.readyNow();
-    await until(() => readLaunchState(s.state).current?.version === '0.3.0');
-    assert.equal(readLaunchState(s.state).previous?.version, '0.2.0');
+    assert.equal(s.started[2]!.file, s.installed);
+    const state = readLaunchState(s.state);
+    assert.deepEqual([state.trial, state.lastUpgrade?.version, state.lastUpgrade?.outcome], [null, '0.2.0', 'rolled-back']);
+    assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), false);
+    // The installed build exits as if handing over: with no request of its own, it is started again.
+    s.started[2]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 4);
+    assert.equal(s.started[3]!.file, s.installed);
     s.launcher.stop();
-    assert.equal(await running, 0);
+    await running;
+  });
+
+  it('refuses a request that is not one, as a launch state that is not one: logged, removed, the current build started', async () => {
+    const valid = { build: { file: '0.2.0-abc.js', version: '0.2.0', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 };
+    const hostile: [string, (file: string) => void][] = [
+      ['not JSON', (file) => writeFileSync(file, '{')],
+      ['a list', (file) => writeFileSync(file, '[]')],
+      ['a build outside the builds folder', (file) => writeFileSync(file, JSON.stringify({ ...valid, build: { ...valid.build, file: '../../agent.js' } }))],
+      ['a hash that is not one', (file) => writeFileSync(file, JSON.stringify({ ...valid, build: { ...valid.build, sha256: 'A'.repeat(64) } }))],
+      ['a deadline no timer holds', (file) => writeFileSync(file, JSON.stringify({ ...valid, deadlineMs: 2 ** 31 }))],
+      ['more than 4,096 bytes', (file) => writeFileSync(file, JSON.stringify({ ...valid, padding: 'x'.repeat(4_096) }))],
+      ['a link to a request elsewhere', (file) => {
+        writeFileSync(`${file}.elsewhere`, JSON.stringify(valid));
+        symlinkSync(`${file}.elsewhere`, file);
+      }],
+    ];
+    for (const [what, write] of hostile) {
+      const s = await setup();
+      await place(path.join(s.state.path, BUILDS_FOLDER, valid.build.file), '0.2.0', s.privateKey);
+      write(path.join(s.state.path, LAUNCH_REQUEST_FILE));
+      const running = s.launcher.run();
+      await until(() => s.started.length === 1);
+      assert.equal(s.started[0]!.file, s.installed, what);
+      assert.equal(readLaunchState(s.state).trial, null, what);
+      assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), false, what);
+      assert.ok(s.logged.some((line) => line.includes('request') && line.includes('refused')), what);
+      s.launcher.stop();
+      await running;
+    }
   });
 
   it('goes back to the build that ran before when the new one is not online within the deadline', async () => {
@@ -142,9 +264,7 @@ describe('Launcher', () => {
 
   it('goes back when the new build exits before it is online', async () => {
     const s = await setup();
-    const { running } = await runAndHandOver(s, '0.2.0');
-    s.started[0]!.exit(EXIT_HANDOVER);
-    await until(() => s.started.length === 2);
+    const { running } = await runOnTrial(s, '0.2.0');
     s.started[1]!.exit(3);
     await until(() => s.started.length === 3);
     assert.match(readLaunchState(s.state).lastUpgrade!.reason!, /exited \(status 3\)/);
@@ -197,9 +317,7 @@ describe('Launcher', () => {
 
   it('passes a stop during a trial on to the trial build, starts no other, and keeps the trial for the next start', async () => {
     const s = await setup();
-    const { running } = await runAndHandOver(s, '0.2.0');
-    s.started[0]!.exit(EXIT_HANDOVER);
-    await until(() => s.started.length === 2);
+    const { running } = await runOnTrial(s, '0.2.0');
     s.launcher.stop('SIGINT');
     assert.equal(await running, 0);
     assert.deepEqual(s.started[1]!.signals, ['SIGINT']);
@@ -231,25 +349,29 @@ describe('Launcher', () => {
     assert.equal(readLaunchState(s.state).trial?.build.file, file);
   });
 
-  it('prunes after a handover only the builds no state names and older than it: a download the new build began is kept', async () => {
+  it('prunes after a handover only the builds no state or request names and older than it: a download the new build began is kept', async () => {
     const s = await setup();
     const builds = path.join(s.state.path, BUILDS_FOLDER);
     const old = path.join(builds, '0.0.9-old.js');
+    const asked = path.join(builds, '0.0.8-asked.js');
     await place(old, '0.0.9', s.privateKey);
+    await place(asked, '0.0.8', s.privateKey);
     const hourAgo = new Date(Date.now() - 3_600_000);
-    for (const file of [old, releaseFileOf(old)]) utimesSync(file, hourAgo, hourAgo);
-    const { running } = await runAndHandOver(s, '0.2.0');
-    s.started[0]!.exit(EXIT_HANDOVER);
-    await until(() => s.started.length === 2);
-    // The new build, online, already fetches its next upgrade.
+    for (const file of [old, releaseFileOf(old), asked, releaseFileOf(asked)]) utimesSync(file, hourAgo, hourAgo);
+    const { running } = await runOnTrial(s, '0.2.0');
+    // The new build, online, already fetches its next upgrade, and has asked for another build that was in the folder.
     const next = path.join(builds, '0.3.0-def.js.partial');
     writeFileSync(next, 'half a build');
+    await writeLaunchRequest(s.state, { build: { file: '0.0.8-asked.js', version: '0.0.8', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 });
     s.started[1]!.readyNow();
     await until(() => readLaunchState(s.state).current?.version === '0.2.0');
-    assert.equal(existsSync(next), true, 'the download in progress was removed');
-    assert.equal(existsSync(path.join(builds, '0.2.0-abc.js')), true);
-    assert.equal(existsSync(old), false, 'a build from before the handover was kept');
+    // The launch state is on disk (synced) a moment before the pruning, which removes every file in one go.
+    await until(() => !existsSync(old));
     assert.equal(existsSync(releaseFileOf(old)), false);
+    assert.equal(existsSync(next), true, 'the download in progress was removed');
+    assert.equal(existsSync(asked), true, 'the build the new build asked for was removed');
+    assert.equal(existsSync(releaseFileOf(asked)), true);
+    assert.equal(existsSync(path.join(builds, '0.2.0-abc.js')), true);
     s.launcher.stop();
     await running;
   });

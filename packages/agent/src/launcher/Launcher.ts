@@ -5,6 +5,7 @@ import { EXIT_CONFIG } from '../configError.js';
 import type { Logger } from '../logger.js';
 import type { StateDir } from '../StateDir.js';
 import { EXIT_HANDOVER } from './handover.js';
+import { LAUNCH_REQUEST_FILE, readLaunchRequest } from './LaunchRequest.js';
 import { BUILDS_FOLDER, type BuildRef, type LaunchState, readLaunchState, writeLaunchState } from './LaunchState.js';
 import { readReleaseFile, releaseFileOf, type SignedManifest, verifyBuild } from './verifyBuild.js';
 
@@ -37,12 +38,23 @@ export interface LauncherOptions {
 type Judged = { outcome: 'ready' } | { outcome: 'failed'; reason: string };
 
 /**
+ * How far a file's modification time may lag the real clock: the kernel stamps files from its
+ * coarse clock, a tick behind (1 to 10 ms; 3.9 ms measured on a 250 Hz kernel), so a file
+ * written just after the handover can look older than it. Pruning leaves files that recent.
+ */
+const FILE_CLOCK_SLACK_MS = 1_000;
+
+/**
  * Runs the agent's current build and hands over to a new one. It verifies every build it
  * starts against the release key (signature, size, SHA-256), every time. A build handed over
  * to runs on trial: it must say it is online within the deadline the agent wrote, judged here
  * on the node; otherwise it is stopped and the build that ran before starts again, by itself.
  * That fallback is no downgrade: it runs what ran before. The launcher's own code is the
  * installed build's, root's: no upgrade changes it.
+ *
+ * It is the only writer of the launch state. The agent asks for a handover in its own file
+ * (`LaunchRequest.ts`), which is taken in only while no agent runs: at start-up and after the
+ * agent exits. So no read-then-write of one process can straddle a write of the other.
  */
 export class Launcher {
   private stopping = false;
@@ -65,7 +77,7 @@ export class Launcher {
   async run(): Promise<number> {
     for (;;) {
       if (this.stopping) return 0;
-      const state = readLaunchState(this.options.state);
+      const state = await this.takeRequest();
       let child: BuildProcess | null = null;
       if (state.trial) child = await this.runTrial(state);
       if (!child && !this.stopping) child = await this.startVerified(readLaunchState(this.options.state));
@@ -88,6 +100,28 @@ export class Launcher {
     this.stopping = true;
     this.stopped.abort();
     this.child?.kill(signal);
+  }
+
+  /**
+   * The launch state with the agent's request taken in as its trial; the request is removed once
+   * the state that holds it is on disk. Called only while no agent runs, so none writes a
+   * request meanwhile. A request that is not one is refused, like a launch state that is not
+   * one: logged, removed, and the state is left as it was.
+   */
+  private async takeRequest(): Promise<LaunchState> {
+    const { state: dir, logger } = this.options;
+    const state = readLaunchState(dir);
+    const request = readLaunchRequest(dir);
+    if (request === null) return state;
+    if ('refused' in request) {
+      logger.error('the upgrade request in the state folder is refused; it is removed', { file: LAUNCH_REQUEST_FILE, reason: request.refused });
+      dir.remove(LAUNCH_REQUEST_FILE);
+      return state;
+    }
+    const next = { ...state, trial: request.trial };
+    await writeLaunchState(dir, next);
+    dir.remove(LAUNCH_REQUEST_FILE);
+    return next;
   }
 
   /** Starts a build and makes it the one `stop` signals. */
@@ -126,14 +160,14 @@ export class Launcher {
       this.child = null;
       return null;
     }
-    const latest = readLaunchState(this.options.state);
     if (judged.outcome === 'ready' && child) {
       logger.info('the new build is online; it is now the current build', { version: trial.build.version });
+      // No one else writes the state since it was read: the build, online, may take the next
+      // upgrade now, but it asks in its own file, which stays for its handover.
       await writeLaunchState(this.options.state, {
         current: trial.build,
-        previous: latest.current,
-        // The build, online, may already have taken the next upgrade: that trial is its, and stays.
-        trial: latest.trial && latest.trial.build.file !== trial.build.file ? latest.trial : null,
+        previous: state.current,
+        trial: null,
         lastUpgrade: { version: trial.build.version, outcome: 'succeeded', at: this.now() },
       });
       this.prune(handoverAt);
@@ -144,8 +178,13 @@ export class Launcher {
     if (child) await this.stopChild(child);
     this.child = null;
     this.fallbackUntil = this.now() + trial.deadlineMs;
+    // Only the failed build ran since the last request was taken in: an upgrade it asked for is not followed.
+    if (readLaunchRequest(this.options.state) !== null) {
+      logger.warn('the upgrade the failed build asked for is dropped', { version: trial.build.version });
+      this.options.state.remove(LAUNCH_REQUEST_FILE);
+    }
     await writeLaunchState(this.options.state, {
-      ...latest,
+      ...state,
       trial: null,
       lastUpgrade: { version: trial.build.version, outcome: 'rolled-back', reason, at: this.now() },
     });
@@ -213,14 +252,16 @@ export class Launcher {
   /**
    * Removes the builds (and their manifests) that the launch state names no more and that are
    * older than the handover (`handoverAt`, epoch ms). The new build runs while this runs, and
-   * may already be downloading its own next upgrade into the folder (`.partial`) or have named
-   * it as the next trial: the state is read again here, and nothing written since the handover
-   * began is touched.
+   * may already be downloading its own next upgrade into the folder (`.partial`) or have asked
+   * for it in its request: the request's build is kept, and nothing written since the handover
+   * began is touched (a request written after it is read here names a build downloaded since).
    */
   private prune(handoverAt: number): void {
     const folder = path.join(this.options.state.path, BUILDS_FOLDER);
     const { current, previous, trial } = readLaunchState(this.options.state);
-    const named = [current, previous, trial?.build ?? null].filter((b): b is BuildRef => b !== null);
+    const request = readLaunchRequest(this.options.state);
+    const requested = request && 'trial' in request ? request.trial.build : null;
+    const named = [current, previous, trial?.build ?? null, requested].filter((b): b is BuildRef => b !== null);
     const kept = new Set(named.flatMap((b) => [b.file, releaseFileOf(b.file)]));
     try {
       for (const name of readdirSync(folder)) {
@@ -228,7 +269,7 @@ export class Launcher {
         const file = path.join(folder, name);
         // Gone already, or changed since the handover began: not ours to remove.
         const changedAt = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
-        if (changedAt !== undefined && changedAt < handoverAt) rmSync(file, { force: true });
+        if (changedAt !== undefined && changedAt < handoverAt - FILE_CLOCK_SLACK_MS) rmSync(file, { force: true });
       }
     } catch (error) {
       this.options.logger.warn('old builds could not be removed', { error: (error as Error).message });

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AgentError } from '@lormas/protocol';
 import { encodeReleaseKey, parseReleaseKey } from '@lormas/protocol/release';
+import { readLaunchRequest } from '../launcher/LaunchRequest.js';
+import { BUILDS_FOLDER, LAUNCH_STATE_FILE, writeLaunchState } from '../launcher/LaunchState.js';
 import { createLogger } from '../logger.js';
 import { manifestText, signBuild, signManifest } from '../release/signRelease.js';
 import { StateDir } from '../StateDir.js';
@@ -58,5 +63,41 @@ describe('AgentUpgrader', () => {
         version,
       );
     }
+  });
+
+  it('asks for the handover in its own request file, and leaves the launch state (the launcher writes it alone) as it was', async (t) => {
+    const build = path.join(folder, 'served.js');
+    writeFileSync(build, '// 1.1.0\n');
+    const { release: next, manifest } = await signBuild(build, { version: '1.1.0', kind: 'js', arch: 'any', protocolVersion: '1.1' }, privateKey);
+    const server = createServer((_req, res) => res.end(readFileSync(build)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.after(() => server.close());
+    const state = StateDir.open(path.join(folder, 'state-request'));
+    await writeLaunchState(state, { current: null, previous: null, trial: null, lastUpgrade: { version: '1.0.0', outcome: 'succeeded', at: 1 } });
+    const before = readFileSync(path.join(state.path, LAUNCH_STATE_FILE));
+    let handedOver!: () => void;
+    const handOver = new Promise<void>((resolve) => (handedOver = resolve));
+    const agent = new AgentUpgrader({
+      config: {
+        serverUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        nodeToken: 'a.b.c',
+        ca: undefined,
+        upgrades: { releaseKey: parseReleaseKey(encodeReleaseKey(publicKey)), allowDowngrade: false, deadlineMs: 20_000, maxBytes: 1_000_000 },
+      },
+      state,
+      build: { kind: 'js', arch: 'x64' },
+      underLauncher: true,
+      version: '1.0.0',
+      logger: createLogger({ level: 'error', write: () => {} }),
+      handOver: () => handedOver(),
+    });
+    assert.equal((await agent.upgrade({ operationId: 'op-request', release: next, path: '/agent/builds/1.1.0' })).outcome, 'handing-over');
+    const request = readLaunchRequest(state);
+    assert.ok(request !== null && 'trial' in request, JSON.stringify(request));
+    assert.deepEqual([request.trial.build.version, request.trial.build.sha256, request.trial.deadlineMs], ['1.1.0', manifest.sha256, 20_000]);
+    assert.equal(statSync(path.join(state.path, BUILDS_FOLDER, request.trial.build.file)).size, manifest.sizeBytes);
+    assert.deepEqual(readFileSync(path.join(state.path, LAUNCH_STATE_FILE)), before);
+    await handOver;
   });
 });

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AgentError, compareAgentVersions, PROTOCOL_VERSION, protocolMajor, type ReleaseManifest, type UpgradeAgentInput, type UpgradeAgentResult } from '@lormas/protocol';
 import type { AgentConfig } from '../config.js';
-import { BUILDS_FOLDER, readLaunchState, writeLaunchState } from '../launcher/LaunchState.js';
+import { writeLaunchRequest } from '../launcher/LaunchRequest.js';
+import { BUILDS_FOLDER } from '../launcher/LaunchState.js';
 import { releaseFileOf } from '../launcher/verifyBuild.js';
 import type { Logger } from '../logger.js';
 import { downloadBuild } from '../release/downloadBuild.js';
@@ -38,8 +39,9 @@ export interface UpgradeCapabilities {
  * `agent.upgrade`: checks a build against this node's own rules before anything runs. The
  * release key and the downgrade rule come from the root-owned configuration; the build comes
  * from the server this agent is connected to, capped in size, and is kept only when its size
- * and hash are the signed manifest's. Then it is placed beside the running build, written down
- * as the launcher's trial, and the agent exits to let the launcher start it.
+ * and hash are the signed manifest's. Then it is placed beside the running build, asked for as
+ * the launcher's next trial (`writeLaunchRequest`), and the agent exits to let the launcher
+ * start it.
  */
 export class AgentUpgrader {
   private running: { operationId: string; result: Promise<UpgradeAgentResult> } | null = null;
@@ -98,8 +100,8 @@ export class AgentUpgrader {
     logger.info('downloading a signed build', { version: manifest.version, sizeBytes: manifest.sizeBytes });
     await downloadBuild({ url, token: config.nodeToken, ca: config.ca, sizeBytes: manifest.sizeBytes, sha256: manifest.sha256, dest, mode: build.kind === 'exe' ? 0o700 : 0o600 });
     writeFileSync(releaseFileOf(dest), `${JSON.stringify(input.release)}\n`, { mode: 0o600 });
-    const state = readLaunchState(this.options.state);
-    await writeLaunchState(this.options.state, { ...state, trial: { build: { file, version: manifest.version, sha256: manifest.sha256 }, deadlineMs, requestedAt: Date.now() } });
+    // Its own file, never the launch state: the launcher, judging this build, may be writing that now.
+    await writeLaunchRequest(this.options.state, { build: { file, version: manifest.version, sha256: manifest.sha256 }, deadlineMs, requestedAt: Date.now() });
     logger.info('build verified and in place; handing over to it', { version: manifest.version, deadlineMs });
     // The answer goes out first; the launcher starts the build once this process has exited.
     setTimeout(() => this.options.handOver(), 100).unref();

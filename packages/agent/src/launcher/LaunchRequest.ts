@@ -1,0 +1,70 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
+import type { StateDir } from '../StateDir.js';
+import { parseTrial, type Trial } from './LaunchState.js';
+
+/**
+ * The agent's side of the handover: the trial it asks its launcher to start, written just
+ * before it exits for it. The launcher takes it into `launch.json`, of which it is the
+ * only writer, and removes it, while no agent runs (at start-up and once the agent has exited),
+ * so no write of one process falls between a read and a write of the other.
+ */
+export const LAUNCH_REQUEST_FILE = 'launch-request.json';
+
+/** A request is a few hundred bytes; a larger file is refused unread. */
+export const MAX_LAUNCH_REQUEST_BYTES = 4_096;
+
+/** What the state folder holds: no request, a trial, or a file that is refused, and why. */
+export type LaunchRequest = { trial: Trial } | { refused: string } | null;
+
+/** Asks the launcher to hand over to `trial`: written whole and synced before the agent exits. */
+export function writeLaunchRequest(dir: StateDir, trial: Trial): Promise<void> {
+  return dir.write(LAUNCH_REQUEST_FILE, trial, { durable: true });
+}
+
+/**
+ * Reads the agent's request. The launcher does not trust it any more than `launch.json`: it is
+ * checked by hand (`parseTrial`; no zod in the launcher), and it is read only when it is a
+ * plain file (not a link, not a pipe that would block the launcher) of at most
+ * `MAX_LAUNCH_REQUEST_BYTES`.
+ */
+export function readLaunchRequest(dir: StateDir): LaunchRequest {
+  let text: string;
+  try {
+    const read = readSmallFile(path.join(dir.path, LAUNCH_REQUEST_FILE));
+    if (read === null) return null;
+    text = read;
+  } catch (error) {
+    return { refused: (error as Error).message };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { refused: 'it is not JSON' };
+  }
+  const trial = parseTrial(value);
+  return trial ? { trial } : { refused: 'it is not a trial: a build in the builds folder, its version and hash, a deadline and a time' };
+}
+
+/** The text of `file`, or `null` when it is missing; throws when it is no plain file or too large. */
+function readSmallFile(file: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new Error(`it cannot be opened as a plain file (${(error as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('it is not a plain file');
+    // One byte more than allowed tells a file that is too large, whatever its size said when it was opened.
+    const buffer = Buffer.alloc(MAX_LAUNCH_REQUEST_BYTES + 1);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_LAUNCH_REQUEST_BYTES) throw new Error(`it has more than ${MAX_LAUNCH_REQUEST_BYTES} bytes`);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
