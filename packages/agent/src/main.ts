@@ -4,7 +4,7 @@ import { EXIT_CONFIG } from './configError.js';
 import { JoinRefusedError, JoinTimeoutError } from './join/joinExchange.js';
 import { joinNode } from './join/joinNode.js';
 import { readTokenFile, TokenFileError } from './join/TokenFile.js';
-import { EXIT_HANDOVER, HANDOVER_UNTIL_VARIABLE, LAUNCHER_FD_VARIABLE } from './launcher/handover.js';
+import { EXIT_HANDOVER, HANDOVER_UNTIL_VARIABLE, LAUNCH_REQUESTS_VARIABLE, LAUNCHER_FD_VARIABLE } from './launcher/handover.js';
 import { parseHandoverUntil, parseLauncherFd } from './launcher/launcherVariables.js';
 import { createLogger, type Logger } from './logger.js';
 import { settingsSource } from './settings/settingsSource.js';
@@ -97,7 +97,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (joinOnly) return 0;
   const config: AgentConfig = withToken(settings, token);
   const logger = createLogger({ level: config.logLevel, secrets: [...secrets, token] });
-  return runAgent(config, logger, state, launcherFd, handoverUntil);
+  return runAgent(config, logger, state, { fd: launcherFd, handoverUntil, takesRequests: env[LAUNCH_REQUESTS_VARIABLE] === '1' });
 }
 
 function readTokenFileQuietly(file: string): boolean {
@@ -109,7 +109,8 @@ function readTokenFileQuietly(file: string): boolean {
 }
 
 /** Runs the agent until a signal (exit 0) or a handover to a new build (`EXIT_HANDOVER`). */
-async function runAgent(config: AgentConfig, logger: Logger, state: StateDir, fd: number | null, handoverUntil: number | null): Promise<number> {
+async function runAgent(config: AgentConfig, logger: Logger, state: StateDir, launcher: { fd: number | null; handoverUntil: number | null; takesRequests: boolean }): Promise<number> {
+  const { fd, handoverUntil } = launcher;
   let toldReady = false;
   return new Promise<number>((resolve) => {
     let ending = false;
@@ -126,6 +127,7 @@ async function runAgent(config: AgentConfig, logger: Logger, state: StateDir, fd
     };
     const agent = startAgent(config, logger, state, {
       underLauncher: fd !== null,
+      launcherTakesRequests: launcher.takesRequests,
       handoverUntil,
       // The launcher judges a new build by this line: its session was accepted and it reached the engine.
       onReady: () => {

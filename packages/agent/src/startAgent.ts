@@ -27,6 +27,8 @@ import { VolumeOwnership } from './volumes/VolumeOwnership.js';
 export interface AgentHooks {
   /** A launcher started this agent: it can hand over to a new build. @default false */
   underLauncher?: boolean;
+  /** The launcher takes upgrade requests in their own file (`LAUNCH_REQUESTS_VARIABLE`); otherwise a trial is written in the launch state. @default false */
+  launcherTakesRequests?: boolean;
   /** Epoch ms until which this agent is still in a handover: fencing does not count before then. */
   handoverUntil?: number | null;
   /** The agent is online: the server accepted its session and the engine answered. Called once or more. */
@@ -80,6 +82,7 @@ export function startAgent(config: AgentConfig, logger: Logger, state: StateDir 
     state,
     build: buildInfo(),
     underLauncher: hooks.underLauncher ?? false,
+    launcherTakesRequests: hooks.launcherTakesRequests ?? false,
     version: AGENT_VERSION,
     logger,
     handOver: () => hooks.handOver?.(),

@@ -13,3 +13,11 @@ export const LAUNCHER_FD_VARIABLE = 'LORMAS_LAUNCHER_FD';
  * it is upgrading and the gap is planned, not a partition.
  */
 export const HANDOVER_UNTIL_VARIABLE = 'LORMAS_HANDOVER_UNTIL';
+
+/**
+ * The variable (`1`) by which a launcher tells its agent that it takes upgrade requests in
+ * their own file (`LaunchRequest.ts`), being the only writer of the launch state. The
+ * launcher is the installed build's and no upgrade changes it: one installed before it did
+ * so reads only the trial in the launch state, and an agent started by it writes there.
+ */
+export const LAUNCH_REQUESTS_VARIABLE = 'LORMAS_LAUNCH_REQUESTS';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { BUILD_KIND } from '../buildInfo.js';
-import { HANDOVER_UNTIL_VARIABLE, LAUNCHER_FD_VARIABLE } from './handover.js';
+import { HANDOVER_UNTIL_VARIABLE, LAUNCH_REQUESTS_VARIABLE, LAUNCHER_FD_VARIABLE } from './handover.js';
 import type { BuildProcess } from './Launcher.js';
 
 /** The agent's end of the launcher's pipe: the fourth descriptor, as `stdio[3]` makes it. */
@@ -17,7 +17,7 @@ export function startBuild(file: string, handoverUntil: number | null): BuildPro
   const [command, args] = BUILD_KIND === 'exe' ? [file, []] : [process.execPath, [...process.execArgv, file]];
   const child = spawn(command, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
-    env: { ...process.env, [LAUNCHER_FD_VARIABLE]: String(READY_FD), ...(handoverUntil !== null ? { [HANDOVER_UNTIL_VARIABLE]: String(handoverUntil) } : {}) },
+    env: { ...process.env, [LAUNCHER_FD_VARIABLE]: String(READY_FD), [LAUNCH_REQUESTS_VARIABLE]: '1', ...(handoverUntil !== null ? { [HANDOVER_UNTIL_VARIABLE]: String(handoverUntil) } : {}) },
   });
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));

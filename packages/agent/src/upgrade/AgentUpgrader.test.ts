@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { AgentError } from '@lormas/protocol';
 import { encodeReleaseKey, parseReleaseKey } from '@lormas/protocol/release';
 import { readLaunchRequest } from '../launcher/LaunchRequest.js';
-import { BUILDS_FOLDER, LAUNCH_STATE_FILE, writeLaunchState } from '../launcher/LaunchState.js';
+import { BUILDS_FOLDER, LAUNCH_STATE_FILE, readLaunchState, writeLaunchState } from '../launcher/LaunchState.js';
 import { createLogger } from '../logger.js';
 import { manifestText, signBuild, signManifest } from '../release/signRelease.js';
 import { StateDir } from '../StateDir.js';
@@ -30,6 +30,7 @@ describe('AgentUpgrader', () => {
     state: StateDir.open(path.join(folder, 'state')),
     build: { kind: 'js', arch: 'x64' },
     underLauncher: true,
+    launcherTakesRequests: true,
     version: '1.0.0',
     logger: createLogger({ level: 'error', write: () => {} }),
     handOver: () => assert.fail('nothing to hand over to'),
@@ -65,7 +66,11 @@ describe('AgentUpgrader', () => {
     }
   });
 
-  it('asks for the handover in its own request file, and leaves the launch state (the launcher writes it alone) as it was', async (t) => {
+  const handovers = [
+    { launcherTakesRequests: true, what: 'asks for the handover in its own request file, and leaves the launch state (the launcher writes it alone) as it was' },
+    { launcherTakesRequests: false, what: 'under a launcher installed before requests (no LORMAS_LAUNCH_REQUESTS), writes the trial in the launch state, which that launcher reads' },
+  ];
+  for (const { launcherTakesRequests, what } of handovers) it(what, async (t) => {
     const build = path.join(folder, 'served.js');
     writeFileSync(build, '// 1.1.0\n');
     const { release: next, manifest } = await signBuild(build, { version: '1.1.0', kind: 'js', arch: 'any', protocolVersion: '1.1' }, privateKey);
@@ -73,7 +78,7 @@ describe('AgentUpgrader', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     t.after(() => server.close());
-    const state = StateDir.open(path.join(folder, 'state-request'));
+    const state = StateDir.open(path.join(folder, `state-request-${launcherTakesRequests}`));
     await writeLaunchState(state, { current: null, previous: null, trial: null, lastUpgrade: { version: '1.0.0', outcome: 'succeeded', at: 1 } });
     const before = readFileSync(path.join(state.path, LAUNCH_STATE_FILE));
     let handedOver!: () => void;
@@ -88,16 +93,22 @@ describe('AgentUpgrader', () => {
       state,
       build: { kind: 'js', arch: 'x64' },
       underLauncher: true,
+      launcherTakesRequests,
       version: '1.0.0',
       logger: createLogger({ level: 'error', write: () => {} }),
       handOver: () => handedOver(),
     });
     assert.equal((await agent.upgrade({ operationId: 'op-request', release: next, path: '/agent/builds/1.1.0' })).outcome, 'handing-over');
     const request = readLaunchRequest(state);
-    assert.ok(request !== null && 'trial' in request, JSON.stringify(request));
-    assert.deepEqual([request.trial.build.version, request.trial.build.sha256, request.trial.deadlineMs], ['1.1.0', manifest.sha256, 20_000]);
-    assert.equal(statSync(path.join(state.path, BUILDS_FOLDER, request.trial.build.file)).size, manifest.sizeBytes);
-    assert.deepEqual(readFileSync(path.join(state.path, LAUNCH_STATE_FILE)), before);
+    const trial = launcherTakesRequests ? (request && 'trial' in request ? request.trial : null) : readLaunchState(state).trial;
+    assert.ok(trial !== null, JSON.stringify(request));
+    assert.deepEqual([trial.build.version, trial.build.sha256, trial.deadlineMs], ['1.1.0', manifest.sha256, 20_000]);
+    assert.equal(statSync(path.join(state.path, BUILDS_FOLDER, trial.build.file)).size, manifest.sizeBytes);
+    if (launcherTakesRequests) assert.deepEqual(readFileSync(path.join(state.path, LAUNCH_STATE_FILE)), before);
+    else {
+      assert.equal(request, null, 'no request file: that launcher would never read it');
+      assert.deepEqual(readLaunchState(state).lastUpgrade, { version: '1.0.0', outcome: 'succeeded', at: 1 });
+    }
     await handOver;
   });
 });

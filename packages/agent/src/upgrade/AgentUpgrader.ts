@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AgentError, compareAgentVersions, PROTOCOL_VERSION, protocolMajor, type ReleaseManifest, type UpgradeAgentInput, type UpgradeAgentResult } from '@lormas/protocol';
 import type { AgentConfig } from '../config.js';
 import { writeLaunchRequest } from '../launcher/LaunchRequest.js';
-import { BUILDS_FOLDER } from '../launcher/LaunchState.js';
+import { BUILDS_FOLDER, readLaunchState, writeLaunchState } from '../launcher/LaunchState.js';
 import { releaseFileOf } from '../launcher/verifyBuild.js';
 import type { Logger } from '../logger.js';
 import { downloadBuild } from '../release/downloadBuild.js';
@@ -20,6 +20,8 @@ export interface AgentUpgraderOptions {
   build: BuildInfo;
   /** Whether a launcher started this agent (it hands over to the next build). */
   underLauncher: boolean;
+  /** Whether that launcher takes upgrade requests in their own file (`LAUNCH_REQUESTS_VARIABLE`); one installed before reads the launch state's trial. */
+  launcherTakesRequests: boolean;
   /** The running version. */
   version: string;
   logger: Logger;
@@ -100,8 +102,11 @@ export class AgentUpgrader {
     logger.info('downloading a signed build', { version: manifest.version, sizeBytes: manifest.sizeBytes });
     await downloadBuild({ url, token: config.nodeToken, ca: config.ca, sizeBytes: manifest.sizeBytes, sha256: manifest.sha256, dest, mode: build.kind === 'exe' ? 0o700 : 0o600 });
     writeFileSync(releaseFileOf(dest), `${JSON.stringify(input.release)}\n`, { mode: 0o600 });
+    const trial = { build: { file, version: manifest.version, sha256: manifest.sha256 }, deadlineMs, requestedAt: Date.now() };
     // Its own file, never the launch state: the launcher, judging this build, may be writing that now.
-    await writeLaunchRequest(this.options.state, { build: { file, version: manifest.version, sha256: manifest.sha256 }, deadlineMs, requestedAt: Date.now() });
+    if (this.options.launcherTakesRequests) await writeLaunchRequest(this.options.state, trial);
+    // A launcher installed before requests reads only the launch state; it writes that only while judging a build (the race requests close).
+    else await writeLaunchState(this.options.state, { ...readLaunchState(this.options.state), trial });
     logger.info('build verified and in place; handing over to it', { version: manifest.version, deadlineMs });
     // The answer goes out first; the launcher starts the build once this process has exited.
     setTimeout(() => this.options.handOver(), 100).unref();
