@@ -188,6 +188,48 @@ describe('Launcher', () => {
     await handsOverTo030(s, running);
   });
 
+  it('keeps the next trial that a new build from before requests wrote in the launch state before the verdict, and hands over to it', async () => {
+    const s = await setup();
+    const { running } = await runOnTrial(s, '0.2.0');
+    // A build from before requests (started by this launcher, it ignores LORMAS_LAUNCH_REQUESTS) writes its trial in the launch state.
+    const file = '0.3.0-abc.js';
+    await place(path.join(s.state.path, BUILDS_FOLDER, file), '0.3.0', s.privateKey);
+    await writeLaunchState(s.state, { ...readLaunchState(s.state), trial: { build: { file, version: '0.3.0', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 } });
+    s.started[1]!.readyNow();
+    await until(() => readLaunchState(s.state).current?.version === '0.2.0');
+    assert.equal(readLaunchState(s.state).trial?.build.version, '0.3.0', 'the verdict erased the trial 0.2.0 wrote');
+    await handsOverTo030(s, running);
+  });
+
+  it('judges a trial left when it was stopped before a request beside it, which is dropped (the server asks again)', async () => {
+    const s = await setup();
+    const file = '0.2.0-abc.js';
+    await place(path.join(s.state.path, BUILDS_FOLDER, file), '0.2.0', s.privateKey);
+    await writeLaunchState(s.state, { current: null, previous: null, trial: { build: { file, version: '0.2.0', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 }, lastUpgrade: null });
+    await handOver(s, '0.3.0');
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    assert.match(s.started[0]!.file, /0\.2\.0-abc\.js$/);
+    assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), false);
+    assert.ok(s.logged.some((line) => line.includes('request beside a trial')));
+    s.launcher.stop();
+    await running;
+  });
+
+  it('starts the current build, keeping the request for its next start, when the launch state cannot be written', async () => {
+    const s = await setup();
+    await handOver(s, '0.2.0');
+    const failing = beforeNextWrite(s.state, async () => Promise.reject(new Error('no space left on device')), LAUNCH_STATE_FILE);
+    failing.catch(() => {});
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    assert.equal(s.started[0]!.file, s.installed);
+    assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), true);
+    assert.ok(s.logged.some((line) => line.includes('cannot be written')));
+    s.launcher.stop();
+    await running;
+  });
+
   it('takes in at start-up a request left when it last stopped, and removes it once the launch state holds it', async () => {
     const s = await setup();
     await handOver(s, '0.2.0');
@@ -227,6 +269,7 @@ describe('Launcher', () => {
       ['a hash that is not one', (file) => writeFileSync(file, JSON.stringify({ ...valid, build: { ...valid.build, sha256: 'A'.repeat(64) } }))],
       ['a deadline no timer holds', (file) => writeFileSync(file, JSON.stringify({ ...valid, deadlineMs: 2 ** 31 }))],
       ['more than 4,096 bytes', (file) => writeFileSync(file, JSON.stringify({ ...valid, padding: 'x'.repeat(4_096) }))],
+      ['a folder', (file) => mkdirSync(path.join(file, 'inside'), { recursive: true })],
       ['a link to a request elsewhere', (file) => {
         writeFileSync(`${file}.elsewhere`, JSON.stringify(valid));
         symlinkSync(`${file}.elsewhere`, file);

@@ -106,7 +106,10 @@ export class Launcher {
    * The launch state with the agent's request taken in as its trial; the request is removed once
    * the state that holds it is on disk. Called only while no agent runs, so none writes a
    * request meanwhile. A request that is not one is refused, like a launch state that is not
-   * one: logged, removed, and the state is left as it was.
+   * one: logged, removed, and the state is left as it was. So is a request beside a trial not
+   * yet judged (the launcher was stopped during it): that trial is judged first, and the server
+   * asks again. Nothing here keeps a build from starting: a request that cannot be removed, or
+   * a state that cannot be written, is logged, and the current build starts.
    */
   private async takeRequest(): Promise<LaunchState> {
     const { state: dir, logger } = this.options;
@@ -115,13 +118,32 @@ export class Launcher {
     if (request === null) return state;
     if ('refused' in request) {
       logger.error('the upgrade request in the state folder is refused; it is removed', { file: LAUNCH_REQUEST_FILE, reason: request.refused });
-      dir.remove(LAUNCH_REQUEST_FILE);
+      this.dropRequest();
+      return state;
+    }
+    if (state.trial) {
+      logger.warn('an upgrade request beside a trial not yet judged is dropped; the trial is judged first', { trial: state.trial.build.version, requested: request.trial.build.version });
+      this.dropRequest();
       return state;
     }
     const next = { ...state, trial: request.trial };
-    await writeLaunchState(dir, next);
-    dir.remove(LAUNCH_REQUEST_FILE);
+    try {
+      await writeLaunchState(dir, next);
+    } catch (error) {
+      logger.error('the launch state cannot be written; the upgrade request stays for the next start', { error: (error as Error).message });
+      return state;
+    }
+    this.dropRequest();
     return next;
+  }
+
+  /** Removes the request, whatever is there under its name (a folder too). */
+  private dropRequest(): void {
+    try {
+      rmSync(path.join(this.options.state.path, LAUNCH_REQUEST_FILE), { force: true, recursive: true });
+    } catch (error) {
+      this.options.logger.error('the upgrade request cannot be removed', { file: LAUNCH_REQUEST_FILE, error: (error as Error).message });
+    }
   }
 
   /** Starts a build and makes it the one `stop` signals. */
@@ -162,12 +184,13 @@ export class Launcher {
     }
     if (judged.outcome === 'ready' && child) {
       logger.info('the new build is online; it is now the current build', { version: trial.build.version });
-      // No one else writes the state since it was read: the build, online, may take the next
-      // upgrade now, but it asks in its own file, which stays for its handover.
+      // The build, online, may take the next upgrade now. It asks in its own file, which stays for
+      // its handover; a build from before requests writes its trial here, which is kept.
+      const latest = readLaunchState(this.options.state);
       await writeLaunchState(this.options.state, {
         current: trial.build,
         previous: state.current,
-        trial: null,
+        trial: latest.trial && latest.trial.build.file !== trial.build.file ? latest.trial : null,
         lastUpgrade: { version: trial.build.version, outcome: 'succeeded', at: this.now() },
       });
       this.prune(handoverAt);
@@ -181,7 +204,7 @@ export class Launcher {
     // Only the failed build ran since the last request was taken in: an upgrade it asked for is not followed.
     if (readLaunchRequest(this.options.state) !== null) {
       logger.warn('the upgrade the failed build asked for is dropped', { version: trial.build.version });
-      this.options.state.remove(LAUNCH_REQUEST_FILE);
+      this.dropRequest();
     }
     await writeLaunchState(this.options.state, {
       ...state,

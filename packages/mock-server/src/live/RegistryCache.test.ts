@@ -45,6 +45,37 @@ describe('RegistryCache', () => {
     assert.equal(reads, 3);
   });
 
+  it('drops an entry too old even when its reading again is not kept (the node is gone, or changed meanwhile)', async () => {
+    let now = 0;
+    const cache = new RegistryCache({ maxAgeMs: 1_000, now: () => now });
+    let reads = 0;
+    await cache.get('node_a', async () => ({ node: node('a', 'cluster_x'), cluster: null }));
+    now = 1_000;
+    // Revoked meanwhile: the read finds nothing.
+    assert.equal(await cache.get('node_a', async () => (reads++, null)), null);
+    assert.equal(await cache.get('node_a', async () => (reads++, null)), null);
+    assert.equal(reads, 2, 'the old entry came back');
+  });
+
+  it('under a flood of cluster events during one read, notes a bounded number and does not keep that read', async () => {
+    const cache = new RegistryCache();
+    let release!: () => void;
+    const loaded = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    const load = async (): Promise<RegistryEntry> => {
+      reads++;
+      if (reads === 1) await loaded;
+      return { node: node('a', 'cluster_x'), cluster: null };
+    };
+    const first = cache.get('node_a', load);
+    for (let i = 0; i < 10_000; i++) cache.forgetCluster(`cluster_${i}`);
+    release();
+    await first;
+    await cache.get('node_a', load);
+    await cache.get('node_a', load);
+    assert.equal(reads, 2, 'the read during the flood is used once; the next is kept');
+  });
+
   it('refuses an age that is not a number of milliseconds', () => {
     for (const maxAgeMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => new RegistryCache({ maxAgeMs }), TypeError);
   });

@@ -19,6 +19,9 @@ export interface RegistryCacheOptions {
   now?: () => number;
 }
 
+/** The clusters a read in flight notes as changed; past these it is not kept (its memory stays bounded under a flood). */
+const MAX_CLUSTERS_NOTED = 1_024;
+
 /** A read in flight: `stale` once its node changed; `clusters` the clusters that changed meanwhile. */
 interface Read {
   nodeId: string;
@@ -57,6 +60,8 @@ export class RegistryCache {
   async get(nodeId: string, load: () => Promise<RegistryEntry | null>): Promise<RegistryEntry | null> {
     const kept = this.entries.get(nodeId);
     if (kept && this.now() - kept.readAt < this.maxAgeMs) return kept.entry;
+    // Too old: gone whether or not the read below is kept (the node may be held elsewhere now).
+    if (kept) this.drop(nodeId);
     const readAt = this.now();
     const read: Read = { nodeId, stale: false, clusters: new Set() };
     this.reading.add(read);
@@ -79,7 +84,11 @@ export class RegistryCache {
   forgetCluster(clusterId: string, nodeIds: readonly string[] = []): void {
     for (const nodeId of this.byCluster.get(clusterId) ?? []) this.entries.delete(nodeId);
     this.byCluster.delete(clusterId);
-    for (const read of this.reading) read.clusters.add(clusterId);
+    for (const read of this.reading) {
+      // A flood of cluster events during one slow read (a stalled database): past these, the read is simply not kept.
+      if (read.clusters.size >= MAX_CLUSTERS_NOTED) read.stale = true;
+      else read.clusters.add(clusterId);
+    }
     for (const nodeId of nodeIds) this.forgetNode(nodeId);
   }
 
@@ -101,7 +110,7 @@ export class RegistryCache {
   private drop(nodeId: string): void {
     const clusterId = this.entries.get(nodeId)?.entry.node.clusterId;
     this.entries.delete(nodeId);
-    const members = clusterId ? this.byCluster.get(clusterId) : undefined;
+    const members = clusterId != null ? this.byCluster.get(clusterId) : undefined;
     members?.delete(nodeId);
     if (members?.size === 0) this.byCluster.delete(clusterId!);
   }
