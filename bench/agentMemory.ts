@@ -55,7 +55,7 @@ async function measureRuntime(runtime: AgentRuntime, quick: boolean): Promise<Be
   const FLOODS = quick ? 4 : 10;
   const prefix = `${PREFIX}${runtime}-`;
   await removeBenchContainers(prefix);
-  const under = await startAgentUnderTest(`bench-memory-${runtime}`, { runtime, throughProxy: true, env: { HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS) } });
+  const under = await startAgentUnderTest(`bench-memory-${runtime}`, { runtime, settle: true, throughProxy: true, env: { HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS) } });
   progress(`figure 4 (${runtime}): agent connected`);
   const beats = watchHeartbeats(under.client);
   const logs: { unsubscribe(): void }[] = [];
@@ -161,7 +161,7 @@ async function measureRuntime(runtime: AgentRuntime, quick: boolean): Promise<Be
 
 /** The agent idle and connected, with no containers: a reference row for a runtime operators do not use. */
 async function idleReference(runtime: AgentRuntime): Promise<BenchResult> {
-  const under = await startAgentUnderTest(`bench-memory-ref-${runtime}`, { runtime });
+  const under = await startAgentUnderTest(`bench-memory-ref-${runtime}`, { runtime, settle: true });
   try {
     const floor = await bareRuntimeRss(runtime);
     await delay(2_000);

@@ -38,6 +38,7 @@ export async function launcherMemory(runtime: 'node' | 'bun'): Promise<BenchResu
     const floor = await bareRuntimeRss(runtime);
     const under = await startAgentUnderTest(`bench-launcher-${runtime}`, {
       runtime,
+      settle: true,
       command: [agentCommand(runtime)[0]!, installed, 'launch'],
       env: asRoot ? { CONFIG_FILE: configFile } : {},
     });

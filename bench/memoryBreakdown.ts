@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import { agentCommand, type AgentRuntime, bareRuntimeCommand, startAgentUnderTest } from './agentUnderTest.js';
+import { agentCommand, type AgentRuntime, bareRuntimeCommand, settleRuntimeFile, startAgentUnderTest } from './agentUnderTest.js';
 import { trackChild } from './cleanup.js';
 import { MiB, sampleRss } from './proc.js';
 import { type BenchResult, median, round } from './stats.js';
@@ -79,7 +79,7 @@ export async function memoryBreakdown(runtime: Exclude<AgentRuntime, 'tsx'>): Pr
       });
       rows.push(row(runtime, step.name, await idleRss([bareRuntimeCommand(runtime)[0]!, file]), bare, `a program that loads ${step.name.replace(/^\+ /, 'zod, and ')} as the agent file bundles them, and idles`));
     }
-    const under = await startAgentUnderTest(`bench-breakdown-${runtime}`, { runtime });
+    const under = await startAgentUnderTest(`bench-breakdown-${runtime}`, { runtime, settle: true });
     try {
       await delay(2_000);
       rows.push(row(runtime, 'the agent, connected, no containers', median(await sampleRss(under.pid, 6)), bare, `the agent file (${agentCommand(runtime).slice(1).join(' ')}) connected to a loopback server end, idle`));
@@ -110,6 +110,7 @@ function row(runtime: 'node' | 'bun', step: string, rss: number, bare: number, w
 
 async function idleRss(command: string[]): Promise<number> {
   const [program, ...args] = command;
+  settleRuntimeFile(program!);
   const child = trackChild(spawn(program!, args, { stdio: 'ignore', cwd: tmpdir() }));
   try {
     await delay(1_500);
