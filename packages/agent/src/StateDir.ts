@@ -1,4 +1,20 @@
-import { chmodSync, close as closeCallback, fsync as fsyncCallback, lstatSync, mkdirSync, open as openCallback, readFileSync, rename as renameCallback, rmSync, writeFile as writeFileCallback } from 'node:fs';
+import {
+  chmodSync,
+  close as closeCallback,
+  closeSync,
+  constants,
+  fstatSync,
+  fsync as fsyncCallback,
+  lstatSync,
+  mkdirSync,
+  open as openCallback,
+  openSync,
+  readFileSync,
+  readSync,
+  rename as renameCallback,
+  rmSync,
+  writeFile as writeFileCallback,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -54,6 +70,32 @@ export class StateDir {
       return JSON.parse(readFileSync(path.join(this.path, name), 'utf8')) as unknown;
     } catch {
       return undefined;
+    }
+  }
+
+  /**
+   * The text of `name`, or `null` when it is missing, for a file another process (the agent,
+   * for its launcher) writes: read only when it is a plain file (not a link, not a pipe that
+   * would block the reader) of at most `maxBytes`; otherwise it throws, saying why.
+   */
+  readPlain(name: string, maxBytes: number): string | null {
+    let fd: number;
+    try {
+      fd = openSync(path.join(this.path, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new Error(`it cannot be opened as a plain file (${(error as NodeJS.ErrnoException).code})`);
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw new Error('it is not a plain file');
+      // One byte more than allowed tells a file that is too large, whatever its size said when it was opened.
+      const buffer = Buffer.alloc(maxBytes + 1);
+      let length = 0;
+      for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (length > maxBytes) throw new Error(`it has more than ${maxBytes} bytes`);
+      return buffer.toString('utf8', 0, length);
+    } finally {
+      closeSync(fd);
     }
   }
 

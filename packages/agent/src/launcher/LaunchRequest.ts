@@ -1,5 +1,3 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import path from 'node:path';
 import type { StateDir } from '../StateDir.js';
 import { parseTrial, type Trial } from './LaunchState.js';
 
@@ -31,7 +29,7 @@ export function writeLaunchRequest(dir: StateDir, trial: Trial): Promise<void> {
 export function readLaunchRequest(dir: StateDir): LaunchRequest {
   let text: string;
   try {
-    const read = readSmallFile(path.join(dir.path, LAUNCH_REQUEST_FILE));
+    const read = dir.readPlain(LAUNCH_REQUEST_FILE, MAX_LAUNCH_REQUEST_BYTES);
     if (read === null) return null;
     text = read;
   } catch (error) {
@@ -45,26 +43,4 @@ export function readLaunchRequest(dir: StateDir): LaunchRequest {
   }
   const trial = parseTrial(value);
   return trial ? { trial } : { refused: 'it is not a trial: a build in the builds folder, its version and hash, a deadline and a time' };
-}
-
-/** The text of `file`, or `null` when it is missing; throws when it is no plain file or too large. */
-function readSmallFile(file: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new Error(`it cannot be opened as a plain file (${(error as NodeJS.ErrnoException).code})`);
-  }
-  try {
-    if (!fstatSync(fd).isFile()) throw new Error('it is not a plain file');
-    // One byte more than allowed tells a file that is too large, whatever its size said when it was opened.
-    const buffer = Buffer.alloc(MAX_LAUNCH_REQUEST_BYTES + 1);
-    let length = 0;
-    for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
-    if (length > MAX_LAUNCH_REQUEST_BYTES) throw new Error(`it has more than ${MAX_LAUNCH_REQUEST_BYTES} bytes`);
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { StateDir } from '../StateDir.js';
-import { EMPTY_LAUNCH_STATE, type LaunchState, parseLaunchState, readLaunchState, writeLaunchState } from './LaunchState.js';
+import { EMPTY_LAUNCH_STATE, LAUNCH_STATE_FILE, type LaunchState, parseLaunchState, readLaunchState, writeLaunchState } from './LaunchState.js';
 
 const build = (file = '0.2.0-abcdef123456.js') => ({ file, version: '0.2.0', sha256: 'a'.repeat(64) });
 const FULL: LaunchState = {
@@ -56,5 +57,26 @@ describe('LaunchState', () => {
 
   it('takes a missing field as none, and drops unknown ones', () => {
     assert.deepEqual(parseLaunchState({ current: { ...build(), extra: 1 }, other: true }), { ...EMPTY_LAUNCH_STATE, current: build() });
+  });
+
+  it('reads as empty, without blocking, a launch state that is no plain file of at most 64 KiB: a link, a pipe, a folder, a huge file', async () => {
+    const cases: [string, (file: string) => void][] = [
+      ['a link to a valid state', (file) => {
+        writeFileSync(`${file}.elsewhere`, JSON.stringify(FULL));
+        symlinkSync(`${file}.elsewhere`, file);
+      }],
+      // A pipe with no writer would block a plain open for ever, and the launcher with it.
+      ['a pipe', (file) => execFileSync('mkfifo', ['-m', '600', file])],
+      ['a folder', (file) => mkdirSync(file)],
+      ['a valid state padded past 64 KiB', (file) => writeFileSync(file, JSON.stringify(FULL) + ' '.repeat(64 * 1024))],
+    ];
+    for (const [i, [what, make]] of cases.entries()) {
+      const state = StateDir.open(path.join(folder, `hostile-${i}`));
+      make(path.join(state.path, LAUNCH_STATE_FILE));
+      assert.deepEqual(readLaunchState(state), EMPTY_LAUNCH_STATE, what);
+    }
+    const state = StateDir.open(path.join(folder, 'padded-within'));
+    writeFileSync(path.join(state.path, LAUNCH_STATE_FILE), JSON.stringify(FULL) + ' '.repeat(32 * 1024));
+    assert.deepEqual(readLaunchState(state), FULL, 'a state within the bound is read');
   });
 });

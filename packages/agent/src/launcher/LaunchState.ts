@@ -108,9 +108,25 @@ export function parseLaunchState(value: unknown): LaunchState | null {
   };
 }
 
-/** Reads the launch state; a missing or unreadable file is the empty state (run the installed build). */
+/**
+ * The largest launch state read: two builds, a trial and a last upgrade whose reason is at most
+ * 4,096 characters (up to four bytes each) take less than 20 KiB.
+ */
+const MAX_LAUNCH_STATE_BYTES = 64 * 1024;
+
+/**
+ * Reads the launch state; a missing or unreadable file is the empty state (run the installed
+ * build), and so is one that is not a plain file of at most `MAX_LAUNCH_STATE_BYTES` (a link,
+ * a pipe that would block the launcher, a file made huge): the agent's user can write the
+ * state folder, and the launcher does not trust what is there.
+ */
 export function readLaunchState(dir: StateDir): LaunchState {
-  return parseLaunchState(dir.read(LAUNCH_STATE_FILE)) ?? EMPTY_LAUNCH_STATE;
+  try {
+    const text = dir.readPlain(LAUNCH_STATE_FILE, MAX_LAUNCH_STATE_BYTES);
+    return (text !== null && parseLaunchState(JSON.parse(text))) || EMPTY_LAUNCH_STATE;
+  } catch {
+    return EMPTY_LAUNCH_STATE;
+  }
 }
 
 /** Replaces the launch state, synced to disk: the launcher alone calls it. */
