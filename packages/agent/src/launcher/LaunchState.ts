@@ -5,7 +5,9 @@ import type { StateDir } from '../StateDir.js';
  * only writer: the agent reads it (for `lastUpgrade`) and asks for a handover in a file of its
  * own (`LaunchRequest.ts`), which the launcher takes in while no agent runs. With two writers,
  * each reading the file and writing it back, one could undo the other's change: a trial the
- * agent asked for, or the launcher's verdict.
+ * agent asked for, or the launcher's verdict. Under a launcher installed before requests
+ * (`LAUNCH_REQUESTS_VARIABLE` unset), which reads only this file, the agent writes its trial
+ * here, as every build did then.
  */
 export const LAUNCH_STATE_FILE = 'launch.json';
 /** The folder in the state folder that holds the builds an upgrade placed. */
@@ -129,7 +131,7 @@ export function readLaunchState(dir: StateDir): LaunchState {
   }
 }
 
-/** Replaces the launch state, synced to disk: the launcher alone calls it. */
+/** Replaces the launch state, synced to disk: the launcher, and an agent under a launcher installed before requests. */
 export function writeLaunchState(dir: StateDir, state: LaunchState): Promise<void> {
   return dir.write(LAUNCH_STATE_FILE, state, { durable: true });
 }

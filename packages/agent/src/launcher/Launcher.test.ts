@@ -66,11 +66,22 @@ describe('Launcher', () => {
     writeFileSync(releaseFileOf(file), JSON.stringify(release));
   }
 
+  /** The trial of the build `file` at `version`, as the agent writes it (a request, or a launch state's trial). */
+  const trialOf = (version: string, file = `${version}-abc.js`) => ({ build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 });
+
+  /** Runs the launcher until it has started its first build. */
+  async function startFirst(s: Awaited<ReturnType<typeof setup>>) {
+    const running = s.launcher.run();
+    await until(() => s.started.length === 1);
+    // Wrapped: an async function returning the promise itself would wait for the launcher to end.
+    return { running };
+  }
+
   /** What the running agent does to hand over to `version`: places the build and asks for it, through its own `agent` view of the state folder. */
   async function handOver(s: { state: StateDir; privateKey: KeyObject }, version: string, agent: StateDir = s.state) {
     const file = `${version}-abc.js`;
     await place(path.join(s.state.path, BUILDS_FOLDER, file), version, s.privateKey);
-    await writeLaunchRequest(agent, { build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 });
+    await writeLaunchRequest(agent, trialOf(version, file));
   }
 
   /**
@@ -98,8 +109,7 @@ describe('Launcher', () => {
 
   /** Runs the launcher on the installed build, then has that build hand over to `version`. */
   async function runAndHandOver(s: Awaited<ReturnType<typeof setup>>, version: string) {
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
+    const { running } = await startFirst(s);
     await handOver(s, version);
     // Wrapped: an async function returning the promise itself would wait for the launcher to end.
     return { running };
@@ -132,8 +142,7 @@ describe('Launcher', () => {
 
   it('starts the installed build when there is no other, and exits with its status', async () => {
     const s = await setup();
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
+    const { running } = await startFirst(s);
     assert.equal(s.started[0]!.file, s.installed);
     s.started[0]!.exit(1);
     assert.equal(await running, 1);
@@ -194,7 +203,7 @@ describe('Launcher', () => {
     // A build from before requests (started by this launcher, it ignores LORMAS_LAUNCH_REQUESTS) writes its trial in the launch state.
     const file = '0.3.0-abc.js';
     await place(path.join(s.state.path, BUILDS_FOLDER, file), '0.3.0', s.privateKey);
-    await writeLaunchState(s.state, { ...readLaunchState(s.state), trial: { build: { file, version: '0.3.0', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 } });
+    await writeLaunchState(s.state, { ...readLaunchState(s.state), trial: trialOf('0.3.0', file) });
     s.started[1]!.readyNow();
     await until(() => readLaunchState(s.state).current?.version === '0.2.0');
     assert.equal(readLaunchState(s.state).trial?.build.version, '0.3.0', 'the verdict erased the trial 0.2.0 wrote');
@@ -205,10 +214,9 @@ describe('Launcher', () => {
     const s = await setup();
     const file = '0.2.0-abc.js';
     await place(path.join(s.state.path, BUILDS_FOLDER, file), '0.2.0', s.privateKey);
-    await writeLaunchState(s.state, { current: null, previous: null, trial: { build: { file, version: '0.2.0', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 }, lastUpgrade: null });
+    await writeLaunchState(s.state, { current: null, previous: null, trial: trialOf('0.2.0', file), lastUpgrade: null });
     await handOver(s, '0.3.0');
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
+    const { running } = await startFirst(s);
     assert.match(s.started[0]!.file, /0\.2\.0-abc\.js$/);
     assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), false);
     assert.ok(s.logged.some((line) => line.includes('request beside a trial')));
@@ -221,8 +229,7 @@ describe('Launcher', () => {
     await handOver(s, '0.2.0');
     const failing = beforeNextWrite(s.state, async () => Promise.reject(new Error('no space left on device')), LAUNCH_STATE_FILE);
     failing.catch(() => {});
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
+    const { running } = await startFirst(s);
     assert.equal(s.started[0]!.file, s.installed);
     assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), true);
     assert.ok(s.logged.some((line) => line.includes('cannot be written')));
@@ -233,8 +240,7 @@ describe('Launcher', () => {
   it('takes in at start-up a request left when it last stopped, and removes it once the launch state holds it', async () => {
     const s = await setup();
     await handOver(s, '0.2.0');
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
+    const { running } = await startFirst(s);
     assert.match(s.started[0]!.file, /0\.2\.0-abc\.js$/);
     assert.equal(readLaunchState(s.state).trial?.build.version, '0.2.0');
     assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), false);
@@ -261,7 +267,7 @@ describe('Launcher', () => {
   });
 
   it('refuses a request that is not one, as a launch state that is not one: logged, removed, the current build started', async () => {
-    const valid = { build: { file: '0.2.0-abc.js', version: '0.2.0', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 };
+    const valid = trialOf('0.2.0');
     const hostile: [string, (file: string) => void][] = [
       ['not JSON', (file) => writeFileSync(file, '{')],
       ['a list', (file) => writeFileSync(file, '[]')],
@@ -332,8 +338,7 @@ describe('Launcher', () => {
     await place(path.join(s.state.path, BUILDS_FOLDER, 'current.js'), '0.2.0', s.privateKey);
     await writeLaunchState(s.state, { current: { file: 'current.js', version: '0.2.0', sha256: 'a'.repeat(64) }, previous: null, trial: null, lastUpgrade: null });
     writeFileSync(path.join(s.state.path, BUILDS_FOLDER, 'current.js'), '// tampered\n');
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
+    const { running } = await startFirst(s);
     assert.equal(s.started[0]!.file, s.installed);
     s.launcher.stop();
     await running;
@@ -351,8 +356,7 @@ describe('Launcher', () => {
 
   it('passes each signal on to the running build as it came (SIGINT stays SIGINT)', async () => {
     const s = await setup();
-    const running = s.launcher.run();
-    await until(() => s.started.length === 1);
+    const { running } = await startFirst(s);
     s.launcher.stop('SIGINT');
     assert.equal(await running, 0);
     assert.deepEqual(s.started[0]!.signals, ['SIGINT']);
@@ -379,7 +383,7 @@ describe('Launcher', () => {
     truncateSync(big, 4 * 2 ** 30);
     const manifest = JSON.stringify({ sha256: 'a'.repeat(64), sizeBytes: 4 * 2 ** 30 });
     writeFileSync(releaseFileOf(big), JSON.stringify(signManifest(manifest, s.privateKey)));
-    await writeLaunchState(s.state, { current: null, previous: null, trial: { build: { file, version: '0.2.0', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 }, lastUpgrade: null });
+    await writeLaunchState(s.state, { current: null, previous: null, trial: trialOf('0.2.0', file), lastUpgrade: null });
     let ended = false;
     const running = s.launcher.run().finally(() => (ended = true));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -405,7 +409,7 @@ describe('Launcher', () => {
     // The new build, online, already fetches its next upgrade, and has asked for another build that was in the folder.
     const next = path.join(builds, '0.3.0-def.js.partial');
     writeFileSync(next, 'half a build');
-    await writeLaunchRequest(s.state, { build: { file: '0.0.8-asked.js', version: '0.0.8', sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 });
+    await writeLaunchRequest(s.state, trialOf('0.0.8', '0.0.8-asked.js'));
     s.started[1]!.readyNow();
     await until(() => readLaunchState(s.state).current?.version === '0.2.0');
     // The launch state is on disk (synced) a moment before the pruning, which removes every file in one go.
