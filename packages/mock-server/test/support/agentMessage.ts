@@ -20,7 +20,10 @@ export type EnvelopeVerdict =
 const INVALID_UTF8 = 1007;
 const MESSAGE_TOO_BIG = 1009;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// `ignoreBOM`: a byte order mark stays in the text, as it does for the server (`Buffer#toString`).
+// JSON text must not begin with one (RFC 8259, 8.1), so such a frame is not JSON; a decoder
+// that dropped it would judge the frame after it valid (`test/envelopeVerdict.test.ts`).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The verdict of the wire format on one message, worked out from the protocol's

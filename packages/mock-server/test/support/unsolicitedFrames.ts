@@ -49,6 +49,7 @@ export function unsolicitedFrames(options: UnsolicitedOptions): fc.Arbitrary<Add
     { weight: 15, arbitrary: legalEnvelope.map((frame) => raw('an envelope from the frame schema', JSON.stringify(frame))) },
     // Envelopes broken by testkit's mutations: most break the shape, some only add what the schema lets through.
     { weight: 25, arbitrary: mutatedJson(legalEnvelope, options).map(({ mutation, bytes }) => raw(`a mutated envelope (${mutation})`, bytes)) },
+    { weight: 2, arbitrary: legalEnvelope.map((frame) => raw('an envelope after a byte order mark', `\uFEFF${JSON.stringify(frame)}`)) },
     { weight: 5, arbitrary: fc.uint8Array({ maxLength: 64 }).map((bytes) => raw('random binary', Buffer.from(bytes), true)) },
     { weight: 5, arbitrary: legalEnvelope.map((frame) => raw('an envelope as a binary frame', JSON.stringify(frame), true)) },
     { weight: 5, arbitrary: fc.string({ maxLength: 40 }).filter((text) => text !== 'PING' && text !== 'PONG').map((text) => raw('text that is probably not JSON', text)) },
