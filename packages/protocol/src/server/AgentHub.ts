@@ -205,21 +205,17 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
   }
 
   private host(nodeId: string): NodeLinkHost {
-    let violated: WebSocket | null = null;
     return {
       nodeId,
       callTimeoutMs: this.callTimeoutMs,
       maxInvalidItems: this.maxInvalidItems,
       invalidItemWindowMs: this.invalidItemWindowMs,
-      violation: (reason) => {
-        const link = this.links.get(nodeId);
-        const socket = link?.socket;
-        // One report per socket: a violator's later frames are ignored while it closes.
-        if (!link || !socket || violated === socket) return;
-        violated = socket;
-        link.stopReading(socket);
-        this.guard({ nodeId, path: 'onViolation' }, () => this.options.onViolation?.({ nodeId, reason, counters: { ...link.counters } }));
-        socket.close(CloseCode.ProtocolViolation, 'protocol violation');
+      // The socket that broke the protocol, as the link read it: never the node's socket looked
+      // up now, which may be a newer one (the link stops reading a violator, so this runs once a socket).
+      violation: (socket, reason, counters) => {
+        this.guard({ nodeId, path: 'onViolation' }, () => this.options.onViolation?.({ nodeId, reason, counters }));
+        // The reason goes to the agent too: its log then says which rule it broke (the server's own words, nothing the agent sent).
+        socket.close(CloseCode.ProtocolViolation, closeReason(`protocol violation: ${reason}`));
       },
       callbackFailed: (error, path) => this.report(error, { nodeId, path }),
     };

@@ -5,7 +5,6 @@ import { AgentError, toValidationIssues } from '../errors.js';
 import { isTimerMs, MAX_TIMER_MS } from '../link/timerMs.js';
 import { protocolAtLeast } from '../version.js';
 import { encodeCall, encodeStop, PONG, type AgentFrame } from '../wire/frames.js';
-import { CloseCode } from '../closeCodes.js';
 import { linkTransformer } from '../link/transformer.js';
 import { decodeError, decodeValue, readAgentFrame } from './readAgentFrame.js';
 
@@ -43,8 +42,12 @@ export interface NodeLinkHost {
   readonly callTimeoutMs: number;
   readonly maxInvalidItems: number;
   readonly invalidItemWindowMs: number;
-  /** A frame broke the wire format, or too many items broke the contract; the socket is being closed. */
-  violation(reason: string): void;
+  /**
+   * A frame on `socket` broke the wire format, or too many items broke the contract: close
+   * that socket, the one that committed it (by then the node may have dialled again on
+   * another). Called once per socket; the link reads nothing more from it.
+   */
+  violation(socket: WebSocket, reason: string, counters: LinkCounters): void;
   /** A caller's callback threw. */
   callbackFailed(error: unknown, path: string): void;
 }
@@ -251,13 +254,17 @@ export class NodeLink {
   }
 
   /**
-   * Ignores every later frame of `socket`, which is being closed as a violator: an agent that
-   * broke the protocol has no say any more, even while it holds the socket open (a closing
-   * handshake it never answers lasts `ws`'s close timeout, 30 seconds). Its calls in flight
-   * fail with `AGENT_UNAVAILABLE` when the socket closes.
+   * Ignores every later frame of `socket`, which broke the protocol, and has the host close
+   * it: an agent that broke the protocol has no say any more, even while it holds the socket
+   * open (a closing handshake it never answers lasts `ws`'s close timeout, 30 seconds). Its
+   * calls in flight fail with `AGENT_UNAVAILABLE` when the socket closes. The socket is
+   * passed along, never looked up again: once the node is forgotten (`AgentHub.forget`) this
+   * link still reads its old socket while it closes, and the node's new socket belongs to
+   * another link.
    */
-  stopReading(socket: WebSocket): void {
-    if (socket === this.socket) this.unread = socket;
+  private violate(socket: WebSocket, reason: string): void {
+    this.unread = socket;
+    this.host.violation(socket, reason, { ...this.counters });
   }
 
   private receive(socket: WebSocket, data: RawData, isBinary: boolean): void {
@@ -265,30 +272,30 @@ export class NodeLink {
     const message = readAgentFrame(data, isBinary);
     switch (message.kind) {
       case 'violation':
-        return this.host.violation(message.reason);
+        return this.violate(socket, message.reason);
       case 'keep-alive':
         this.counters.droppedFrames++;
         if (message.text === 'PING' && this.isOpen()) this.socket!.send(PONG);
         return;
       case 'frame':
-        return this.route(message.frame);
+        return this.route(socket, message.frame);
     }
   }
 
-  private route(frame: AgentFrame): void {
+  private route(socket: WebSocket, frame: AgentFrame): void {
     const id = typeof frame.id === 'number' ? frame.id : null;
     const call = id === null ? undefined : this.calls.get(id);
-    if (call) return this.answer(call, frame);
+    if (call) return this.answer(socket, call, frame);
     const stream = id === null ? undefined : this.streams.get(id);
-    if (stream && stream.id === id) return this.feed(stream, frame);
+    if (stream && stream.id === id) return this.feed(socket, stream, frame);
     // Legal without a live request: a late result, `stopped` for a stream the server dropped, an error with a null id, `reconnect`.
     this.counters.droppedFrames++;
   }
 
-  private answer(call: PendingCall, frame: AgentFrame): void {
+  private answer(socket: WebSocket, call: PendingCall, frame: AgentFrame): void {
     if ('error' in frame) return call.reject(decodeError(frame.error, call.path));
     if (!('result' in frame) || frame.result.type === 'started' || frame.result.type === 'stopped') {
-      return this.host.violation(`a stream frame in answer to the call ${call.path}`);
+      return this.violate(socket, `a stream frame in answer to the call ${call.path}`);
     }
     const decoded = decodeValue(frame.result.data);
     const checked = decoded.ok ? call.procedure.output.safeParse(decoded.value) : null;
@@ -301,7 +308,7 @@ export class NodeLink {
     );
   }
 
-  private feed(stream: OpenStream, frame: AgentFrame): void {
+  private feed(socket: WebSocket, stream: OpenStream, frame: AgentFrame): void {
     if ('method' in frame) return;
     if ('error' in frame) {
       this.end(stream);
@@ -318,7 +325,7 @@ export class NodeLink {
       return this.guard(stream.path, () => stream.handlers.onComplete?.());
     }
     const item = this.item(stream, result.id, result.data);
-    if (item === INVALID) return this.invalidItem(stream.path);
+    if (item === INVALID) return this.invalidItem(socket, stream.path);
     if (stream.procedure.tracked) stream.lastEventId = result.id;
     this.guard(stream.path, () => stream.handlers.onData(item));
   }
@@ -343,14 +350,14 @@ export class NodeLink {
    * bad item would make the node look lost. Past `maxInvalidItems` in the window, the agent
    * is closed as a violator.
    */
-  private invalidItem(path: string): void {
+  private invalidItem(socket: WebSocket, path: string): void {
     this.counters.invalidItems++;
     const now = performance.now();
     this.invalidAt.push(now);
     while (this.invalidAt.length > 0 && this.invalidAt[0]! <= now - this.host.invalidItemWindowMs) this.invalidAt.shift();
     if (this.invalidAt.length > this.host.maxInvalidItems) {
       this.invalidAt = [];
-      this.host.violation(`more than ${this.host.maxInvalidItems} items that break the contract within ${this.host.invalidItemWindowMs} ms (last on ${path})`);
+      this.violate(socket, `more than ${this.host.maxInvalidItems} items that break the contract within ${this.host.invalidItemWindowMs} ms (last on ${path})`);
     }
   }
 
@@ -369,11 +376,6 @@ export class NodeLink {
     } catch (error) {
       this.host.callbackFailed(error, path);
     }
-  }
-
-  /** Closes the socket as a protocol violator. */
-  close(code: number = CloseCode.ProtocolViolation, reason = 'protocol violation'): void {
-    this.socket?.close(code, reason);
   }
 }
 

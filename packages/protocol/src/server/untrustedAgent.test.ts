@@ -31,6 +31,8 @@ class RawAgent {
   readonly socket: WebSocket;
   readonly calls: Call[] = [];
   closed: { code: number; reason: string } | null = null;
+  /** tRPC's `PONG`s received: the hub answers `PING` in order, so one proves it read what came before. */
+  pongs = 0;
   constructor(url: string, nodeId: string, protocolVersion = PROTOCOL_VERSION) {
     const target = new URL(url);
     target.searchParams.set('node', nodeId);
@@ -39,7 +41,7 @@ class RawAgent {
     this.socket.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
     this.socket.on('message', (data) => {
       const text = data.toString();
-      if (text === 'PONG') return;
+      if (text === 'PONG') return void this.pongs++;
       const parsed = JSON.parse(text) as Call | Call[];
       for (const call of Array.isArray(parsed) ? parsed : [parsed]) {
         if (call.params?.path === 'hello') this.result(call.id, hello(nodeId, protocolVersion));
@@ -52,6 +54,12 @@ class RawAgent {
   }
   result(id: number, value: unknown, eventId?: string): void {
     this.send({ id, result: { type: 'data', ...(eventId ? { id: eventId } : {}), data: linkTransformer.serialize(value) } });
+  }
+  /** Resolves once the hub has read everything sent before, or the socket closed first. */
+  async readSoFar(): Promise<void> {
+    const pongs = this.pongs;
+    this.send('PING');
+    await waitFor(() => this.pongs > pongs || this.closed, { what: 'a PONG or a close', timeoutMs: 5_000 });
   }
   next(path: string): Promise<Call> {
     return waitFor(() => this.calls.find((call) => call.params?.path === path), { what: `a call of ${path}`, timeoutMs: 5_000 });
@@ -102,6 +110,7 @@ describe('AgentHub, facing an agent that breaks the protocol', () => {
       agent.send(frame);
       const closed = await closedWith(agent);
       assert.equal(closed.code, CloseCode.ProtocolViolation);
+      assert.match(closed.reason, /^protocol violation: a /, 'the close names the rule broken');
       await waitFor(() => violations.length > before, { what: 'the report' });
       assert.equal(violations.length, before + 1, 'one report per socket');
       assert.equal(violations.at(-1)!.nodeId, nodeId);
@@ -165,6 +174,8 @@ describe('AgentHub, facing an agent that breaks the protocol', () => {
     agent.result(call.id, null);
     agent.result(call.id, beat(2));
     agent.result(call.id, { ...beat(3), nodeName: 'x'.repeat(1_000_000) });
+    // The megabyte item comes after the second heartbeat: wait until the hub has read it too.
+    await agent.readSoFar();
     await waitFor(() => beats.length === 2, { what: 'the two valid heartbeats' });
     assert.deepEqual(
       beats.map((b) => b.seq),

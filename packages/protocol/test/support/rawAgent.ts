@@ -17,6 +17,8 @@ export interface RawAgent {
   asked(path: string): boolean;
   /** The close code, once closed. */
   closed(): number | null;
+  /** Resolves once the hub has read everything sent so far (it answers tRPC's `PING` in order), or the socket closed first. */
+  readSoFar(): Promise<void>;
 }
 
 /**
@@ -29,13 +31,14 @@ export async function dialRawAgent(url: string, node: string, connected: Readonl
   const socket = new WebSocket(`${url}?node=${node}`);
   const calls: Call[] = [];
   let closed: number | null = null;
+  let pongs = 0;
   socket.on('error', () => {});
   socket.on('close', (code) => (closed = code));
   const send = (frame: object | string) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   const result = (id: number, value: unknown, eventId?: string) => send({ id, result: { type: 'data', ...(eventId ? { id: eventId } : {}), data: linkTransformer.serialize(value) } });
   socket.on('message', (data) => {
     const text = data.toString();
-    if (text === 'PONG') return;
+    if (text === 'PONG') return void pongs++;
     const parsed = JSON.parse(text) as Call | Call[];
     for (const call of Array.isArray(parsed) ? parsed : [parsed]) {
       if (call.params?.path !== 'hello') calls.push(call);
@@ -50,5 +53,10 @@ export async function dialRawAgent(url: string, node: string, connected: Readonl
     next: (path) => waitFor(() => calls.find((call) => call.params?.path === path), { what: `a call of ${path}`, timeoutMs: 5_000 }),
     asked: (path) => calls.some((call) => call.params?.path === path),
     closed: () => closed,
+    readSoFar: async () => {
+      const before = pongs;
+      send('PING');
+      await waitFor(() => pongs > before || closed !== null, { what: 'a PONG or the close', timeoutMs: 5_000 });
+    },
   };
 }
