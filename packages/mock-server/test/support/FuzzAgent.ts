@@ -2,7 +2,7 @@ import { AgentFrame, CloseCode, isCompatibleProtocol, PROTOCOL_VERSION, PROTOCOL
 import { sampleHeartbeat } from '@lormas/protocol/testing';
 import { type RawData, WebSocket } from 'ws';
 import { type AgentMessage, agentMessage, envelopeVerdict, type FrameId } from './agentMessage.js';
-import type { AddressedPart, Answer, AnswerKind, ProcedureAnswers, ServerRequest } from './contractAnswers.js';
+import type { AddressedPart, Answer, AnswerKind, AnswerPart, ProcedureAnswers, ServerRequest } from './contractAnswers.js';
 import { decodeMember } from './encodedValue.js';
 
 export interface FuzzAgentOptions {
@@ -63,6 +63,7 @@ export interface RequestRecord extends ServerRequest {
 export interface CloseRecord {
   connection: number;
   code: number;
+  /** The server's own reason for this socket's close (the rule a 4422 names). */
   reason: string;
   /** What the agent sent that obliged the server to close, if anything. */
   expected: { codes: number[]; why: string } | null;
@@ -70,6 +71,16 @@ export interface CloseRecord {
   ours: boolean;
   /** Why a close for too many invalid items is fair: the agent sent more than the server's limit within its window. */
   excuse: string | null;
+  /** The last messages the agent sent on the socket, oldest first, as the report names them. */
+  lastSent: string[];
+}
+
+/** How many of a socket's last messages a close record keeps. */
+const LAST_SENT = 6;
+
+/** Whether the server says it closed the socket for too many stream items that break the contract. */
+export function closedForInvalidItems(code: number, reason: string): boolean {
+  return code === CloseCode.ProtocolViolation && reason.includes('items that break the contract');
 }
 
 interface Connection {
@@ -96,6 +107,8 @@ interface Connection {
   /** The id of the socket's first `hello` request. */
   firstHello: number | null;
   ours: boolean;
+  /** The last messages sent, for the report (`CloseRecord.lastSent`). */
+  lastSent: string[];
 }
 
 /**
@@ -218,15 +231,21 @@ export class FuzzAgent {
     });
     // Near the limit already (an earlier socket's items count for the node), the server may close this one for them.
     const nearLimit = this.invalidItemsInWindow() >= this.options.maxInvalidItems - 2;
-    const connection: Connection = { seq: ++this.sent.connections, ws, calls: new Map(), streams: new Map(), settled: [], expectedClose: null, uncertain: nearLimit, endedStream: false, heartbeats: null, helloAccepted: false, firstHello: null, ours: false };
+    const connection: Connection = { seq: ++this.sent.connections, ws, calls: new Map(), streams: new Map(), settled: [], expectedClose: null, uncertain: nearLimit, endedStream: false, heartbeats: null, helloAccepted: false, firstHello: null, ours: false, lastSent: [] };
     this.connection = connection;
     ws.on('error', () => {
       // The close that follows is recorded.
     });
     ws.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
-    ws.once('close', (code, reason) => {
+    ws.once('close', (code, data) => {
       const excuse = connection.uncertain ? 'the server may have counted more invalid items than its limit' : null;
-      this.closes.push({ connection: connection.seq, code, reason: reason.toString(), expected: connection.expectedClose, ours: connection.ours, excuse });
+      const reason = data.toString();
+      this.closes.push({ connection: connection.seq, code, reason, expected: connection.expectedClose, ours: connection.ours, excuse, lastSent: connection.lastSent });
+      // The server empties its count when it closes for invalid items, and reads nothing more of
+      // the socket; the agent dials again only now: both counts start again from nothing. Kept
+      // instead, the agent's count would leave every socket of the next minute uncertain, its
+      // answers unchecked.
+      if (closedForInvalidItems(code, reason)) this.invalidItemsAt = [];
       if (this.connection === connection) this.connection = null;
       if (!this.stopped) setTimeout(() => this.dial(), this.reconnectDelayMs);
     });
@@ -292,7 +311,7 @@ export class FuzzAgent {
     if (connection.ws.readyState !== WebSocket.OPEN) return;
     if (part.kind === 'close') return this.drop();
     const id = this.address(connection, record, to);
-    this.send(connection, agentMessage(id, part));
+    this.send(connection, agentMessage(id, part), `${record ? `answer to ${record.path} #${record.id}` : 'unsolicited'}: ${describePart(part)} to ${to} id ${JSON.stringify(id)}`);
   }
 
   private address(connection: Connection, record: RequestRecord | null, to: AddressedPart['to']): FrameId {
@@ -315,10 +334,16 @@ export class FuzzAgent {
   }
 
   /** Sends a message, first working out what the server must make of it. */
-  private send(connection: Connection, message: AgentMessage): void {
+  private send(connection: Connection, message: AgentMessage, label: string): void {
     this.sent.fuzzFrames++;
     if (!connection.expectedClose || connection.expectedClose.deferred) this.judge(connection, message);
+    this.log(connection, label);
     connection.ws.send(message.bytes, { binary: message.binary });
+  }
+
+  private log(connection: Connection, label: string): void {
+    connection.lastSent.push(label);
+    if (connection.lastSent.length > LAST_SENT) connection.lastSent.shift();
   }
 
   private judge(connection: Connection, message: AgentMessage): void {
@@ -390,6 +415,7 @@ export class FuzzAgent {
     const invalid = JSON.stringify({ id: connection.heartbeats, result: { type: 'data', data: { json: null } } });
     for (let i = 0; i <= this.options.maxInvalidItems; i++) connection.ws.send(invalid);
     this.sent.fuzzFrames += this.options.maxInvalidItems + 1;
+    this.log(connection, `${this.options.maxInvalidItems + 1} invalid heartbeats, past the server's limit`);
     this.expectClose(connection, [CloseCode.ProtocolViolation], `more than ${this.options.maxInvalidItems} invalid items`);
   }
 
@@ -454,5 +480,20 @@ export class FuzzAgent {
     this.sent.heartbeats++;
     if (connection.expectedClose || connection.uncertain) return;
     connection.streams.get(connection.heartbeats)?.items?.push(beat);
+  }
+}
+
+/** One part of a message, as a report names it: its kind and how its value was made. */
+function describePart(part: Exclude<AnswerPart, { kind: 'close' }>): string {
+  switch (part.kind) {
+    case 'raw':
+      return part.label;
+    case 'result':
+    case 'item':
+      return `${part.kind} (${part.data.label})`;
+    case 'error':
+      return `error (${part.error.label})`;
+    default:
+      return part.kind;
   }
 }
