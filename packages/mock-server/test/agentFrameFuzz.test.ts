@@ -470,7 +470,7 @@ describe('agent frame fuzzing through the hub (issue 12): every procedure of the
     const found = await waitFor(() => asked() ?? (ended || !agent.isReady() ? 'gone' : undefined), { timeoutMs: 5_000, what: `the hub to ask ${path}` });
     const request = found === 'gone' ? undefined : found;
     await waitFor(() => agent.busy() === 0, { timeoutMs: 5_000, what: 'the agent to send its answer' });
-    const read = await agent.barrier();
+    const read = request ? await agent.barrier(request.connection) : false;
     subscription.unsubscribe();
     counts.items += delivered.length;
     for (const item of delivered) {

@@ -167,13 +167,16 @@ export class FuzzAgent {
   }
 
   /**
-   * Resolves once the server has read everything the agent sent so far: the agent sends tRPC's
-   * `PING`, which the server answers in order. False when no answer comes in `timeoutMs`
-   * (a socket the server stopped reading).
+   * Resolves once the server has read everything the agent sent on socket `connection`: the
+   * agent sends tRPC's `PING` on it, which the server answers in order. False when that socket
+   * is no longer the open one (what it sent may have been lost with it: a dropped socket's
+   * last frames may never have left), or no answer comes in `timeoutMs` (a socket the server
+   * stopped reading). A `PONG` on a newer socket says nothing of an older one's frames.
    */
-  async barrier(timeoutMs = 2_000): Promise<boolean> {
-    const ws = this.connection?.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  async barrier(connection: number, timeoutMs = 2_000): Promise<boolean> {
+    if (this.connection?.seq !== connection) return false;
+    const ws = this.connection.ws;
+    if (ws.readyState !== WebSocket.OPEN) return false;
     return new Promise((resolve) => {
       const done = (answered: boolean) => {
         clearTimeout(timer);
