@@ -46,6 +46,14 @@ export function decodeValue(payload: unknown): { ok: true; value: unknown } | { 
 }
 
 /**
+ * Whether a transformer-encoded payload is plain JSON (no superjson `meta`): `decodeValue`
+ * then gives its `json` as it is, once no key in it is one superjson guards.
+ */
+export function isPlainPayload(payload: unknown): payload is { json: unknown } {
+  return typeof payload === 'object' && payload !== null && (payload as { meta?: unknown }).meta === undefined;
+}
+
+/**
  * The `AgentError` an agent's error frame carries: its code from `data.lormas`, or
  * `BAD_AGENT_OUTPUT` when the error itself breaks the contract.
  */
