@@ -46,15 +46,15 @@ export function isExactHeartbeat(value: unknown): value is Heartbeat {
   );
 }
 
-/** The keys of each object of the schema, in its order (the test compares them with the schema's shapes). */
-export const HEARTBEAT_KEYS = ['seq', 'at', 'nodeName', 'cpu', 'memory', 'disk', 'containers', 'uptime', 'engine'] as const;
-export const CPU_KEYS = ['cores', 'usagePercent', 'loadAverage1m'] as const;
-export const MEMORY_KEYS = ['totalBytes', 'usedBytes'] as const;
-export const DISK_KEYS = ['path', 'totalBytes', 'usedBytes'] as const;
-export const CONTAINERS_KEYS = ['managed', 'running'] as const;
-export const UPTIME_KEYS = ['hostSeconds', 'agentSeconds'] as const;
+/** The keys of each object of the schema, in its order. */
+const HEARTBEAT_KEYS = ['seq', 'at', 'nodeName', 'cpu', 'memory', 'disk', 'containers', 'uptime', 'engine'] as const;
+const CPU_KEYS = ['cores', 'usagePercent', 'loadAverage1m'] as const;
+const MEMORY_KEYS = ['totalBytes', 'usedBytes'] as const;
+const DISK_KEYS = ['path', 'totalBytes', 'usedBytes'] as const;
+const CONTAINERS_KEYS = ['managed', 'running'] as const;
+const UPTIME_KEYS = ['hostSeconds', 'agentSeconds'] as const;
 /** `version` and `error` are optional: each is there or not, in this order. */
-export const ENGINE_KEYS = ['up', 'version', 'error'] as const;
+const ENGINE_KEYS = ['up', 'version', 'error'] as const;
 
 function isExactEngineHealth(engine: unknown): boolean {
   if (!isPlainObject(engine)) return false;
