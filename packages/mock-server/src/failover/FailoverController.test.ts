@@ -93,6 +93,13 @@ describe('FailoverController', () => {
       await failover.idle();
     }
   };
+  /** The nodes whose containers are read from the store from now on, one entry a read. */
+  const recordContainerReads = () => {
+    const reads: (string | undefined)[] = [];
+    const list = store.containers.list.bind(store.containers);
+    store.containers.list = (nodeId?: string) => (reads.push(nodeId), list(nodeId));
+    return reads;
+  };
   const ha = async (nodeId: string, name: string, isHa = true) => (await store.containers.create({ nodeId, spec: spec(name), ha: isHa, desiredState: 'running' }));
 
   it('calls a silent node suspect, then lost after the window, and moves only its HA containers', async () => {
@@ -119,9 +126,7 @@ describe('FailoverController', () => {
     const [a, b] = await addNodes('a', 'b');
     await ha(a!, 'web');
     const failover = controller();
-    const reads: (string | undefined)[] = [];
-    const list = store.containers.list.bind(store.containers);
-    store.containers.list = (nodeId?: string) => (reads.push(nodeId), list(nodeId));
+    const reads = recordContainerReads();
     liveness.disconnected(a!, 1006);
     await advance(failover, 3_500, [b!]);
     assert.equal(liveness.get(a!).status, 'lost');
@@ -141,9 +146,7 @@ describe('FailoverController', () => {
     const [a, b] = await addNodes('a', 'b');
     await ha(a!, 'web');
     const failover = controller();
-    const reads: (string | undefined)[] = [];
-    const list = store.containers.list.bind(store.containers);
-    store.containers.list = (nodeId?: string) => (reads.push(nodeId), list(nodeId));
+    const reads = recordContainerReads();
     await advance(failover, 5_000, [a!, b!]);
     assert.deepEqual(reads, [], 'twenty checks of healthy nodes read no container');
     liveness.disconnected(a!, 1006);

@@ -1,4 +1,7 @@
+import { isDeepStrictEqual } from 'node:util';
+import { checkFuzz, type FuzzSettings } from '@lormas/testkit';
 import fc from 'fast-check';
+import type * as z from 'zod';
 
 /**
  * Changes of a valid value for the tests of the exact-form checks (`isExactHeartbeat`,
@@ -6,7 +9,7 @@ import fc from 'fast-check';
  * schema's bounds, and of every other kind), a key deleted or added (`__proto__` too, as
  * `JSON.parse` makes it), the keys of an object put in the reverse order.
  */
-export interface Change {
+interface Change {
   kind: 'replace' | 'delete' | 'add' | 'reverse';
   at: number;
   edge: number;
@@ -14,7 +17,7 @@ export interface Change {
 }
 
 /** Up to three changes; `replace` the most likely. */
-export const exactFormChanges: fc.Arbitrary<Change[]> = fc.array(
+const exactFormChanges: fc.Arbitrary<Change[]> = fc.array(
   fc.record({ kind: fc.constantFrom('replace', 'replace', 'replace', 'delete', 'add', 'reverse'), at: fc.nat(), edge: fc.nat(), key: fc.nat() }) as fc.Arbitrary<Change>,
   { maxLength: 3 },
 );
@@ -44,7 +47,7 @@ const copyOf = (edge: unknown): unknown =>
   typeof edge === 'object' && edge !== null ? (Object.getPrototypeOf(edge) === null ? Object.assign(Object.create(null) as object, edge) : structuredClone(edge)) : edge;
 
 /** A copy of `value` with `list` applied, edges taken from `edges`. */
-export function changed(value: unknown, list: Change[], edges: readonly unknown[]): unknown {
+function changed(value: unknown, list: Change[], edges: readonly unknown[]): unknown {
   let out = structuredClone(value);
   for (const change of list) {
     const paths = pathsOf(out);
@@ -70,10 +73,46 @@ export function changed(value: unknown, list: Change[], edges: readonly unknown[
 }
 
 /** `value` as JSON text, keys in their order (a BigInt as its digits). */
-export const jsonText = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) ?? 'null';
+const jsonText = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) ?? 'null';
 
 /** `value` as `JSON.parse` gives it back. */
-export const throughJson = (value: unknown): unknown => JSON.parse(jsonText(value));
+const throughJson = (value: unknown): unknown => JSON.parse(jsonText(value));
 
 /** Whether serialized JSON holds a surrogate pair: a string the checks measure in UTF-16 units, zod in code points. */
 export const hasSurrogatePair = (text: string) => /[\uD800-\uDBFF][\uDC00-\uDFFF]/.test(text);
+
+export interface ExactFormCheck<T> {
+  /** Values of the schema, before the changes. */
+  values: fc.Arbitrary<unknown>;
+  edges: readonly unknown[];
+  schema: z.ZodType<T>;
+  isExact(value: unknown): boolean;
+  /** Whether the check must take this output of the schema once it has crossed the wire. */
+  mustTake(output: T): boolean;
+  settings: FuzzSettings;
+}
+
+/**
+ * Holds an exact-form check to its schema, on changed values as they are and as `JSON.parse`
+ * gives them back: what the check takes, the schema accepts and gives back equal, keys in the
+ * same order; what the schema accepts, the check takes once it has crossed the wire (where
+ * `mustTake` says so). Fails unless both sides were seen in at least a twentieth of the runs.
+ */
+export async function checkExactForm<T>({ values, edges, schema, isExact, mustTake, settings }: ExactFormCheck<T>): Promise<void> {
+  let taken = 0;
+  let leftToSchema = 0;
+  await checkFuzz(
+    fc.property(values, exactFormChanges, fc.boolean(), (generated, list, parsedBack) => {
+      const value = parsedBack ? throughJson(changed(generated, list, edges)) : changed(generated, list, edges);
+      const parsed = schema.safeParse(value);
+      if (isExact(value)) {
+        taken++;
+        return parsed.success && isDeepStrictEqual(parsed.data, value) && jsonText(parsed.data) === jsonText(value);
+      }
+      leftToSchema++;
+      return !parsed.success || !mustTake(parsed.data) || isExact(throughJson(parsed.data));
+    }),
+    settings,
+  );
+  if (taken < settings.numRuns / 20 || leftToSchema < settings.numRuns / 20) throw new Error(`one side was hardly seen: taken ${taken}, left to the schema ${leftToSchema}`);
+}
