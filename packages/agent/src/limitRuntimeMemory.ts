@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { BUILD_KIND } from './buildInfo.js';
+import { holdOptimisingCompiler } from './optimisingCompiler.js';
 
 /**
  * How much V8 lets the old generation grow past what the last full collection kept before
@@ -113,6 +114,7 @@ export function limitRuntimeMemory(image: ProcessImage = currentProcess()): void
   if (!image.bun) {
     setFlagsFromString('--semi-space-growth-factor=1');
     setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
+    holdOptimisingCompiler();
     return;
   }
   const command = runtimeOptionsCommand(image);

@@ -18,6 +18,7 @@ import { ForbiddenPaths } from './policy/ForbiddenPaths.js';
 import { StateDir } from './StateDir.js';
 import { buildInfo } from './buildInfo.js';
 import { readLaunchState } from './launcher/LaunchState.js';
+import { optimisingCompilerHeld, releaseOptimisingCompiler, watchForBusy } from './optimisingCompiler.js';
 import { AgentUpgrader } from './upgrade/AgentUpgrader.js';
 import { AGENT_VERSION } from './version.js';
 import { MountGuard } from './volumes/MountGuard.js';
@@ -101,7 +102,9 @@ export function startAgent(config: AgentConfig, logger: Logger, state: StateDir 
     startedAt,
     upgrader,
     lastUpgrade: () => readLaunchState(state).lastUpgrade,
+    // The first hello of a session accepts it; the server may call hello again (any number of times) and changes nothing by it.
     onHello: () => {
+      if (sessionUp) return;
       fencing.sessionAccepted();
       connection?.sessionAccepted();
       sessionUp = true;
@@ -127,6 +130,13 @@ export function startAgent(config: AgentConfig, logger: Logger, state: StateDir 
   const link = connection;
 
   for (const warning of config.warnings) logger.warn(warning);
+  const busy = optimisingCompilerHeld()
+    ? watchForBusy({
+        onBusy: (share) => {
+          if (releaseOptimisingCompiler()) logger.info('optimising compiler on: the agent is busy', { cpuShare: Math.round(share * 100) / 100 });
+        },
+      })
+    : null;
   engine.start();
   fencing.start();
   const sweep = () => void bindGuard.sweep().catch((error: unknown) => logger.warn('guard rail sweep failed', { error }));
@@ -152,6 +162,7 @@ export function startAgent(config: AgentConfig, logger: Logger, state: StateDir 
         // The answers of the commands that just finished are sent a few ticks after they settle.
         await new Promise((resolve) => setImmediate(resolve));
         stopping.abort();
+        busy?.stop();
         events.close();
         archives.closeAll();
         engine.stop();

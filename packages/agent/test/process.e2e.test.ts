@@ -229,6 +229,33 @@ describe('the agent as a process', () => {
       for (const module of ['zlib', 'perf_hooks', 'fs/promises', 'tty', 'internal/readline/interface']) assert.ok(!loaded.has(`NativeModule ${module}`), `the agent loaded ${module}`);
     });
 
+    it("holds V8's optimising compiler back while idle, switches it on once the server keeps it busy, and takes hello after hello as one session", async () => {
+      // An idle agent never pays for TurboFan's code and zones (7 MiB on Node, issue 16): `optimisingCompiler.ts`.
+      const nodeId = 'proc-alone-busy';
+      const agent = spawnAgent([process.execPath, 'agent.js'], { ...fastEnv(rig, nodeId), LOG_LEVEL: 'info', HOME: join(folder, 'home') }, folder);
+      running.push(agent);
+      await waitFor(() => rig.connects.some((c) => c.nodeId === nodeId), { what: 'the agent to connect', timeoutMs: 30_000 });
+      const client = rig.hub.client(nodeId);
+      const beats: Heartbeat[] = [];
+      const sub = client.node.heartbeats.subscribe(undefined, { onData: (beat) => beats.push(beat) });
+      await waitFor(() => beats.length >= 3, { what: 'three heartbeats', timeoutMs: 10_000 });
+      sub.unsubscribe();
+      const switchedOn = () => agent.output().includes('optimising compiler on');
+      assert.equal(switchedOn(), false, agent.output());
+      // A hundred calls in flight, round after round, until the agent has spent a quarter of a core over a second.
+      await waitFor(
+        async () => {
+          await Promise.all(Array.from({ length: 100 }, () => client.hello.query()));
+          return switchedOn();
+        },
+        { what: 'the optimising compiler to be switched on', timeoutMs: 60_000 },
+      );
+      assert.equal((await client.hello.query()).runtime.name, 'node');
+      // The first hello accepted the session; the thousands after it changed nothing (no log line, no write of the session time each).
+      assert.equal(agent.output().split('connected to server').length - 1, 1, agent.output().slice(0, 2_000));
+      assert.equal((await agent.stop()).code, 0, agent.output());
+    });
+
     const runtimes = [
       { label: `node ${process.versions.node}`, runtime: 'node', command: [process.execPath, 'agent.js'] },
       { label: 'node 18', runtime: 'node', command: [NODE_18, 'agent.js'] },

@@ -17,6 +17,8 @@ interface Stored {
 export class LastSession {
   /** Writes go one after another, so an older time never lands after a newer one. */
   private queue: Promise<void> = Promise.resolve();
+  /** The write queued behind the one in progress, if any: a later time asked for before it starts replaces its time. */
+  private next: { at: number; written: Promise<void> } | null = null;
 
   constructor(
     private readonly dir: StateDir,
@@ -35,9 +37,24 @@ export class LastSession {
     return this.queue;
   }
 
+  /**
+   * Records `at`; resolves once a write of it, or of a time asked for after it, has landed.
+   * At most one write waits behind the one in progress, whatever the rate of calls: however
+   * often something records (every `hello` a server sends counts), the disk sees at most two
+   * writes in a row.
+   */
   write(at: number): Promise<void> {
-    const written = this.queue.then(() => this.dir.write(LAST_SESSION_FILE, { nodeId: this.nodeId, at } satisfies Stored));
-    this.queue = written.catch(() => undefined);
-    return written;
+    if (this.next) {
+      this.next.at = at;
+      return this.next.written;
+    }
+    const next = { at, written: Promise.resolve() };
+    next.written = this.queue.then(() => {
+      this.next = null;
+      return this.dir.write(LAST_SESSION_FILE, { nodeId: this.nodeId, at: next.at } satisfies Stored);
+    });
+    this.next = next;
+    this.queue = next.written.catch(() => undefined);
+    return next.written;
   }
 }
