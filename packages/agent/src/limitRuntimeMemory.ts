@@ -83,7 +83,8 @@ export function runtimeOptionsCommand(image: Omit<ProcessImage, 'execve'>): { fi
  * at 107 MiB against 59 MiB idle. With growth off it stays at 2 MiB, and the same floods hold
  * the agent at about 75 MiB. The cost is more, smaller scavenges. Both flags are read
  * whenever V8 sizes a generation after a collection, so setting them at start-up works; the
- * semi-space size flags are read only when the heap is set up, and would not.
+ * semi-space size flags are read only when the heap is set up, and would not. It also holds
+ * V8's optimising compilers back until the agent is busy (`optimisingCompiler.ts`).
  *
  * Measured and not set (issue 16; the agent file on Node 20, 50 managed containers, idle RSS
  * over bare `node` in the same run, 2 runs each, variants interleaved): V8's background

@@ -4,15 +4,25 @@ import { holdOptimisingCompiler, optimisingCompilerHeld, releaseOptimisingCompil
 
 const WINDOW_MS = 10;
 
-/** A process clock that spends `share` of a core per window between two reads: the watch reads it once at start and once a window. */
-function spending(shares: number[]) {
+/**
+ * A process that spends `shares[i]` of a core of CPU per window over the i-th window, read
+ * once at start and once a window. Its wall clock advances a window per read, or
+ * `windows[i]` of them (a timer that fired late).
+ */
+function spending(shares: number[], windows: number[] = []) {
   let micros = 0;
+  let at = 0;
   let reads = 0;
   return {
     cpuUsage: () => {
-      if (reads++ > 0) micros += (shares.shift() ?? 0) * WINDOW_MS * 1_000;
+      if (reads++ > 0) {
+        const spanned = windows.shift() ?? 1;
+        micros += (shares.shift() ?? 0) * WINDOW_MS * spanned * 1_000;
+        at += WINDOW_MS * spanned;
+      }
       return { user: micros * 0.75, system: micros * 0.25 };
     },
+    now: () => at,
     windowsLeft: () => shares.length,
   };
 }
@@ -56,7 +66,7 @@ describe('optimisingCompiler', () => {
 
   it("leaves the tiers alone when the operator started node with a tier flag of their own", () => {
     const set: string[] = [];
-    for (const flag of ['--no-opt', '--opt', '--turbofan', '--no-maglev', '--maglev', '--max-opt=2', '--jitless', '--lite-mode']) {
+    for (const flag of ['--no-opt', '--opt', '--turbofan', '--no-maglev', '--nomaglev', '--maglev', '--max-opt=2', '--max_opt=1', '--jitless', '--lite-mode']) {
       assert.equal(holdOptimisingCompiler({ v8Major: 12, startFlags: ['--enable-source-maps', flag] }, (flags) => void set.push(flags)), false, flag);
     }
     assert.deepEqual(set, []);
@@ -65,16 +75,24 @@ describe('optimisingCompiler', () => {
 
   it('reports the first busy window once, with its share of a core, and not the quiet ones before it', async () => {
     const clock = spending([0.01, 0.2, 0.24, 0.6, 0.9, 0.9]);
-    const seen = await busyWithin((onBusy) => watchForBusy({ windowMs: WINDOW_MS, busyShare: 0.25, cpuUsage: clock.cpuUsage, onBusy }));
+    const seen = await busyWithin((onBusy) => watchForBusy({ windowMs: WINDOW_MS, busyShare: 0.25, cpuUsage: clock.cpuUsage, now: clock.now, onBusy }));
     assert.equal(seen.length, 1);
     assert.ok(Math.abs(seen[0]! - 0.6) < 1e-9, `share ${seen[0]}`);
     assert.equal(clock.windowsLeft(), 2, 'the watch stopped reading after the busy window');
   });
 
+  it('measures a window over the time that really passed when its timer fired late', async () => {
+    // The same CPU time over three windows' worth of wall time is a third of the share.
+    const clock = spending([0.2, 0.3], [3, 1]);
+    const seen = await busyWithin((onBusy) => watchForBusy({ windowMs: WINDOW_MS, cpuUsage: clock.cpuUsage, now: clock.now, onBusy }));
+    assert.equal(seen.length, 1);
+    assert.ok(Math.abs(seen[0]! - 0.3) < 1e-9, `share ${seen[0]}`);
+  });
+
   it('never reports an idle process, and stops when told', async () => {
     const clock = spending(Array.from({ length: 1_000 }, () => 0.1));
     const seen: number[] = [];
-    const watch = watchForBusy({ windowMs: WINDOW_MS, cpuUsage: clock.cpuUsage, onBusy: (share) => seen.push(share) });
+    const watch = watchForBusy({ windowMs: WINDOW_MS, cpuUsage: clock.cpuUsage, now: clock.now, onBusy: (share) => seen.push(share) });
     await new Promise((resolve) => setTimeout(resolve, WINDOW_MS * 10));
     watch.stop();
     const left = clock.windowsLeft();

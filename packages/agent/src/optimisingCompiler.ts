@@ -19,13 +19,13 @@ import { setFlagsFromString } from 'node:v8';
  * them held; a log read whole (`pnpm bench --only=3`) at 1.05 and 1.20 of the engine's own
  * read rate and 1.11 and 1.10 of its CPU per MB with the watch, against 0.56 and 0.61, at 2.65
  * and 2.40 times the CPU, with the compilers off throughout.
-
+ *
  * V8 reads both flags whenever it decides to optimise a function, so setting them from the
  * code works on Node 18 to 24 (measured: a hot loop runs at the interpreter's speed until the
  * flags are set back, at the optimised speed after). An operator who starts `node` with a flag
  * of their own for the compiler tiers wins: the agent then leaves the tiers as they are.
  */
-const TIER_FLAG = /^--(no-)?(opt|turbofan|maglev|max-opt|jitless|lite-mode)(=|$)/;
+const TIER_FLAG = /^--(no-?)?(opt|turbofan|maglev|max[-_]opt|jitless|lite[-_]mode)(=|$)/;
 
 /** The flags that put the compilers back as V8 had them, and what sets them; null while they are not held. */
 let held: { flags: string; setFlags: (flags: string) => void } | null = null;
@@ -77,6 +77,8 @@ export interface BusyWatchOptions {
   windowMs?: number;
   /** The process's CPU time so far, in microseconds. @default process.cpuUsage */
   cpuUsage?: () => { user: number; system: number };
+  /** A monotonic clock in milliseconds: a window is the time that really passed, however late its timer fired. @default process.uptime() * 1000 */
+  now?: () => number;
   /** Called once, with the share measured, the first time a window is busy; the watch then stops. */
   onBusy(share: number): void;
 }
@@ -91,11 +93,12 @@ export function watchForBusy(options: BusyWatchOptions): { stop(): void } {
     const { user, system } = cpuUsage();
     return user + system;
   };
-  let last = cpuMicros();
+  const now = options.now ?? (() => process.uptime() * 1_000);
+  let last = { cpu: cpuMicros(), at: now() };
   const timer = setInterval(() => {
-    const now = cpuMicros();
-    const share = (now - last) / 1_000 / windowMs;
-    last = now;
+    const next = { cpu: cpuMicros(), at: now() };
+    const share = (next.cpu - last.cpu) / 1_000 / Math.max(next.at - last.at, windowMs);
+    last = next;
     if (share < busyShare) return;
     clearInterval(timer);
     options.onBusy(share);

@@ -93,6 +93,13 @@ describe('FailoverController', () => {
       await failover.idle();
     }
   };
+  /** The nodes whose containers are read from the store from now on, one entry a read. */
+  const recordContainerReads = () => {
+    const reads: (string | undefined)[] = [];
+    const list = store.containers.list.bind(store.containers);
+    store.containers.list = (nodeId?: string) => (reads.push(nodeId), list(nodeId));
+    return reads;
+  };
   const ha = async (nodeId: string, name: string, isHa = true) => (await store.containers.create({ nodeId, spec: spec(name), ha: isHa, desiredState: 'running' }));
 
   it('calls a silent node suspect, then lost after the window, and moves only its HA containers', async () => {
@@ -119,9 +126,7 @@ describe('FailoverController', () => {
     const [a, b] = await addNodes('a', 'b');
     await ha(a!, 'web');
     const failover = controller();
-    const reads: (string | undefined)[] = [];
-    const list = store.containers.list.bind(store.containers);
-    store.containers.list = (nodeId?: string) => (reads.push(nodeId), list(nodeId));
+    const reads = recordContainerReads();
     liveness.disconnected(a!, 1006);
     await advance(failover, 3_500, [b!]);
     assert.equal(liveness.get(a!).status, 'lost');
@@ -135,6 +140,41 @@ describe('FailoverController', () => {
     await advance(failover, 250, [b!]);
     assert.equal((await store.containers.get(late.id))?.nodeId, b);
     assert.equal(actions.created.length, 2);
+  });
+
+  it('reads no container while no node is lost, and those of a node as soon as it is', async () => {
+    const [a, b] = await addNodes('a', 'b');
+    await ha(a!, 'web');
+    const failover = controller();
+    const reads = recordContainerReads();
+    await advance(failover, 5_000, [a!, b!]);
+    assert.deepEqual(reads, [], 'twenty checks of healthy nodes read no container');
+    liveness.disconnected(a!, 1006);
+    await advance(failover, 3_250, [b!]);
+    assert.equal(liveness.get(a!).status, 'lost');
+    assert.deepEqual(reads, [a], "the check that declared it lost read its containers, once");
+    assert.equal(actions.created.length, 1);
+  });
+
+  it("announces each change of a node's health once, also when the node list changes", async () => {
+    const [a, b, c] = await addNodes('a', 'b', 'c');
+    const failover = controller();
+    const announced: string[] = [];
+    const names = new Map([[a, 'a'], [b, 'b'], [c, 'c']]);
+    failover.healthListener = (nodeId, health) => announced.push(`${names.get(nodeId)} ${health}`);
+    await advance(failover, 500, [a!, b!, c!]);
+    assert.deepEqual(announced, ['a online', 'b online', 'c online']);
+    liveness.disconnected(b!, 1006);
+    await advance(failover, 250, [a!, c!]);
+    assert.deepEqual(announced, ['a online', 'b online', 'c online', 'b suspect']);
+    // The first node of the list goes: the others move up a place and keep their verdicts.
+    await store.nodes.revoke(a!);
+    await advance(failover, 500, [c!]);
+    assert.deepEqual(announced, ['a online', 'b online', 'c online', 'b suspect'], 'no change, no announcement');
+    const [d] = await addNodes('d');
+    names.set(d, 'd');
+    await advance(failover, 250, [c!, d!]);
+    assert.deepEqual(announced.slice(4), ['d online']);
   });
 
   it('reads the node list of its own sqlite store once, and again only after a node change', async () => {

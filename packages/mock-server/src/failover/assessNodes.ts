@@ -51,8 +51,15 @@ export interface AssessInput {
   windows: HealthWindows;
 }
 
+export interface Verdict {
+  health: NodeHealth;
+  silentMs: number;
+}
+
 export interface Assessment {
-  health: Map<string, { health: NodeHealth; silentMs: number }>;
+  health: Map<string, Verdict>;
+  /** The same verdicts in the order of the input's `nodes`: a caller that judges the same list again compares them by position, without a lookup. */
+  verdicts: readonly Verdict[];
   hold: HoldReason | null;
   /** Nodes lost as of this assessment and not before. */
   newlyLost: string[];
@@ -92,7 +99,7 @@ export function assessNodes(input: AssessInput): Assessment {
   const { now, windows } = input;
   const memory = input.memory ?? NO_MEMORY;
   let { silenceResetAt, briefHolds } = memory;
-  const judge = (node: NodeSignal) => {
+  const judge = (node: NodeSignal): Verdict => {
     const baseline = Math.max(input.startedAt, silenceResetAt ?? -Infinity);
     const held = node.heldUntil == null ? -Infinity : Math.min(now, node.heldUntil);
     const silentMs = Math.max(0, now - Math.max(node.lastSignAt ?? -Infinity, held, baseline));
@@ -123,7 +130,7 @@ export function assessNodes(input: AssessInput): Assessment {
     }
     heldSince = null;
   }
-  const health = new Map<string, { health: NodeHealth; silentMs: number }>();
+  const health = new Map<string, Verdict>();
   const newlyLost: string[] = [];
   const forgetBefore = now - HOLD_MEMORY_WINDOWS * windows.lostAfterMs;
   if (briefHolds.length > 0 && briefHolds[0]![1] <= forgetBefore) briefHolds = briefHolds.filter(([, end]) => end > forgetBefore);
@@ -138,5 +145,5 @@ export function assessNodes(input: AssessInput): Assessment {
       newlyLost.push(node.nodeId);
     }
   });
-  return { health, hold, newlyLost, memory: { heldSince, silenceResetAt, briefHolds } };
+  return { health, verdicts: judged, hold, newlyLost, memory: { heldSince, silenceResetAt, briefHolds } };
 }

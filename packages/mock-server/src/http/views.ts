@@ -6,8 +6,9 @@ import type { MigrationRecord } from '../store/MigrationStore.js';
 import type { NodeRecord } from '../store/NodeStore.js';
 import type { ClusterView, ContainerView, HeartbeatView, MigrationView, NodeHealthName, NodeView, RolloutView, SampleView, UpgradeView } from './apiTypes.js';
 import type { Rollout } from '../rollouts/Rollout.js';
+import { isoTime } from './isoTime.js';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
 
 /**
  * The most a text the server composed (an agent's message and a few words around it, the list

@@ -3,6 +3,7 @@ import { AbortArchiveInput, ArchiveChunk, ArchiveTransfer, OpenArchiveInput, Rea
 import { ContainerDetails, ContainerList, InspectContainerInput, Inventory } from '../schemas/container.js';
 import { ContainerEvent, WatchEventsInput } from '../schemas/events.js';
 import { Heartbeat } from '../schemas/heartbeat.js';
+import { isExactHeartbeat } from '../schemas/isExactHeartbeat.js';
 import { Hello } from '../schemas/hello.js';
 import { UpgradeAgentInput, UpgradeAgentResult } from '../schemas/release.js';
 import { LogChunk, LogsInput } from '../schemas/logs.js';
@@ -74,7 +75,7 @@ export const agentContract = {
     }),
   },
   node: {
-    heartbeats: subscription({ item: Heartbeat, tracked: false, description: "The node's vital signs, every heartbeat interval." }),
+    heartbeats: subscription({ item: Heartbeat, tracked: false, isExactItem: isExactHeartbeat, description: "The node's vital signs, every heartbeat interval." }),
   },
 } as const;
 

@@ -6,7 +6,7 @@ import { isTimerMs, MAX_TIMER_MS } from '../link/timerMs.js';
 import { protocolAtLeast } from '../version.js';
 import { encodeCall, encodeStop, PONG, type AgentFrame } from '../wire/frames.js';
 import { linkTransformer } from '../link/transformer.js';
-import { decodeError, decodeValue, readAgentFrame } from './readAgentFrame.js';
+import { decodeError, decodeValue, isPlainPayload, readAgentFrame } from './readAgentFrame.js';
 
 /** What a caller may add to a query or mutation. */
 export interface CallOptions {
@@ -332,6 +332,10 @@ export class NodeLink {
 
   /** A stream item checked against the contract: `{ id, data }` for a tracked stream, else the value. */
   private item(stream: OpenStream, eventId: string | undefined, payload: unknown): unknown {
+    const { isExactItem } = stream.procedure;
+    // A plain JSON payload (no superjson `meta`) holds the item as `JSON.parse` made it; one
+    // the contract's exact check takes has only the schema's keys, so no key superjson guards.
+    if (isExactItem && !stream.procedure.tracked && isPlainPayload(payload) && isExactItem(payload.json)) return payload.json;
     const decoded = decodeValue(payload);
     if (!decoded.ok) return INVALID;
     const schema: z.ZodType = stream.procedure.item;

@@ -3,6 +3,7 @@ import { AgentError } from '../errors.js';
 import { linkTransformer } from '../link/transformer.js';
 import { AgentErrorData } from '../schemas/error.js';
 import { AgentFrame, PING, PONG, WireError } from '../wire/frames.js';
+import { isExactItemFrame } from '../wire/isExactItemFrame.js';
 
 /** What one message from an agent turned out to be, before any library or caller sees it. */
 export type AgentMessage =
@@ -30,6 +31,8 @@ export function readAgentFrame(data: RawData, isBinary: boolean): AgentMessage {
     return { kind: 'violation', reason: 'a frame that is not JSON' };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return { kind: 'violation', reason: 'a frame that is not a JSON object' };
+  // A stream item in exactly the form the schema gives back (nearly every frame) is taken as it is.
+  if (isExactItemFrame(json)) return { kind: 'frame', frame: json };
   const parsed = AgentFrame.safeParse(json);
   if (!parsed.success) return { kind: 'violation', reason: 'a frame of the wrong shape' };
   return { kind: 'frame', frame: parsed.data };
@@ -43,6 +46,14 @@ export function decodeValue(payload: unknown): { ok: true; value: unknown } | { 
   } catch {
     return { ok: false };
   }
+}
+
+/**
+ * Whether a transformer-encoded payload is plain JSON (no superjson `meta`): `decodeValue`
+ * then gives its `json` as it is, once no key in it is one superjson guards.
+ */
+export function isPlainPayload(payload: unknown): payload is { json: unknown } {
+  return typeof payload === 'object' && payload !== null && (payload as { meta?: unknown }).meta === undefined;
 }
 
 /**

@@ -1,0 +1,102 @@
+import type { Heartbeat } from './heartbeat.js';
+import { Limit, MAX_EPOCH_MS } from './limits.js';
+
+/**
+ * Whether `value`, as `JSON.parse` made it, is a heartbeat exactly as the `Heartbeat` schema
+ * would give it back: plain objects with the schema's keys in the schema's order, every value
+ * within its bounds. Such a value parses, and the schema's output is an equal copy of it, so
+ * the server may take it as it is. `false` says nothing: the schema decides (a key in another
+ * order, an unknown key to strip, an error to report).
+ *
+ * Why: a server with 10,000 agents checks 2,000 heartbeats a second, and zod's walk of the
+ * schema, which copies every object of the value, was half of the allocations of each
+ * heartbeat (issue 16). This check allocates nothing. `isExactHeartbeat.test.ts` holds it to
+ * the schema: whatever it accepts, generated or mutated, the schema accepts unchanged.
+ */
+export function isExactHeartbeat(value: unknown): value is Heartbeat {
+  if (!isPlainObject(value) || !hasKeys(value, HEARTBEAT_KEYS)) return false;
+  const { seq, at, nodeName, cpu, memory, disk, containers, uptime, engine } = value;
+  return (
+    isInt(seq, 1, Number.MAX_SAFE_INTEGER) &&
+    isNumber(at, 0, MAX_EPOCH_MS) &&
+    isString(nodeName, Limit.nameChars) &&
+    isPlainObject(cpu) &&
+    hasKeys(cpu, CPU_KEYS) &&
+    isInt(cpu['cores'], 1, 1_000_000) &&
+    isNumber(cpu['usagePercent'], 0, 100) &&
+    isNumber(cpu['loadAverage1m'], 0, 1_000_000) &&
+    isPlainObject(memory) &&
+    hasKeys(memory, MEMORY_KEYS) &&
+    isCount(memory['totalBytes']) &&
+    isCount(memory['usedBytes']) &&
+    isPlainObject(disk) &&
+    hasKeys(disk, DISK_KEYS) &&
+    isString(disk['path'], Limit.pathChars) &&
+    isCount(disk['totalBytes']) &&
+    isCount(disk['usedBytes']) &&
+    isPlainObject(containers) &&
+    hasKeys(containers, CONTAINERS_KEYS) &&
+    isInt(containers['managed'], 0, 1_000_000) &&
+    isInt(containers['running'], 0, 1_000_000) &&
+    isPlainObject(uptime) &&
+    hasKeys(uptime, UPTIME_KEYS) &&
+    isCount(uptime['hostSeconds']) &&
+    isCount(uptime['agentSeconds']) &&
+    isExactEngineHealth(engine)
+  );
+}
+
+/** The keys of each object of the schema, in its order. */
+const HEARTBEAT_KEYS = ['seq', 'at', 'nodeName', 'cpu', 'memory', 'disk', 'containers', 'uptime', 'engine'] as const;
+const CPU_KEYS = ['cores', 'usagePercent', 'loadAverage1m'] as const;
+const MEMORY_KEYS = ['totalBytes', 'usedBytes'] as const;
+const DISK_KEYS = ['path', 'totalBytes', 'usedBytes'] as const;
+const CONTAINERS_KEYS = ['managed', 'running'] as const;
+const UPTIME_KEYS = ['hostSeconds', 'agentSeconds'] as const;
+/** `version` and `error` are optional: each is there or not, in this order. */
+const ENGINE_KEYS = ['up', 'version', 'error'] as const;
+
+function isExactEngineHealth(engine: unknown): boolean {
+  if (!isPlainObject(engine)) return false;
+  // `up` first, then those of the optional keys that are there, in order.
+  let next = 0;
+  for (const key in engine) {
+    const at = ENGINE_KEYS.indexOf(key as (typeof ENGINE_KEYS)[number], next);
+    if (at === -1 || (next === 0 && at !== 0)) return false;
+    next = at + 1;
+  }
+  const { up, version, error } = engine;
+  // An optional key that is there holds a string: one there as `undefined` goes to the schema.
+  return typeof up === 'boolean' && (version === undefined ? !Object.hasOwn(engine, 'version') : isString(version, Limit.shortChars)) && (error === undefined ? !Object.hasOwn(engine, 'error') : isString(error, Limit.messageChars));
+}
+
+/** An object as `JSON.parse` makes one; anything else (arrays, class instances, null prototypes) goes to the schema. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** Whether `object`'s enumerable keys are exactly `keys`, in that order. */
+function hasKeys(object: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in object) {
+    if (key !== keys[i]) return false;
+    i++;
+  }
+  return i === keys.length;
+}
+
+/** zod's `z.number()`: finite. */
+const isNumber = (value: unknown, min: number, max: number): boolean => typeof value === 'number' && value >= min && value <= max;
+
+/** zod's `.int()`: a safe integer. */
+const isInt = (value: unknown, min: number, max: number): boolean => Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+
+/** The contract's `Count`. */
+const isCount = (value: unknown): boolean => isNumber(value, 0, Number.MAX_SAFE_INTEGER);
+
+/**
+ * zod's `.max()`, in UTF-16 units: never fewer than the code points zod 4.6 counts (older
+ * versions count units too), so a string taken here fits the schema either way; a longer one
+ * made of surrogate pairs is left to the schema.
+ */
+const isString = (value: unknown, maxChars: number): boolean => typeof value === 'string' && value.length <= maxChars;
