@@ -260,11 +260,16 @@ export class AgentHub<I extends NodeIdentity = NodeIdentity> {
     // A server's authenticate that answers without a node would file the socket under "undefined".
     if (typeof nodeId !== 'string' || nodeId === '') return this.refuse(ws, null, CloseCode.InternalError, 'authenticate returned no nodeId');
     const link = this.link(nodeId);
-    const previous = link.socket;
+    let previous = link.socket;
     const superseded = !!previous && previous.readyState === previous.OPEN;
-    // The older socket must be gone before the newer is attached, or calls would still go out on it.
-    if (previous && previous !== ws) await closeAndWait(previous, CloseCode.Superseded, 'superseded by a newer connection of this node');
-    if (ws.readyState !== ws.OPEN || this.links.get(nodeId) !== link) return;
+    // The older socket must be gone before the newer is attached, or calls would still go out
+    // on it. Another connection of the node accepted while this one waited is older too: it is
+    // closed in turn, or a node dialling twice at once would leave one socket open and unheld.
+    while (previous && previous !== ws && previous.readyState !== previous.CLOSED) {
+      await closeAndWait(previous, CloseCode.Superseded, 'superseded by a newer connection of this node');
+      if (ws.readyState !== ws.OPEN || this.links.get(nodeId) !== link) return;
+      previous = link.socket;
+    }
 
     this.keepAlive.add(ws);
     ws.once('close', (code, reason) => {
