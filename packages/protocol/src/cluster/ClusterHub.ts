@@ -12,6 +12,7 @@ import type { CallOptions, SubscriptionHandlers, Unsubscribable } from '../serve
 import { AgentError } from '../errors.js';
 import type { ClusterContext } from './ClusterContext.js';
 import { clusterNames, type ClusterNames } from './clusterNames.js';
+import { createBucket } from './createBucket.js';
 import { ClusterStream } from './ClusterStream.js';
 import { forwardCall } from './forwardCall.js';
 import { LeaderLease } from './LeaderLease.js';
@@ -183,9 +184,9 @@ export class ClusterHub<I extends NodeIdentity = NodeIdentity> {
     if (options.nats.info && !options.nats.info.headers) throw new TypeError('ClusterHub: nats must be connected to a NATS server with headers (2.2 or later)');
     const kvm = new Kvm(options.nats);
     const [owners, replicas, leases] = await Promise.all([
-      kvm.create(names.owners, { history: 1, storage: STORAGE }),
-      kvm.create(names.replicas, { history: 1, storage: STORAGE, ttl: ttlMs }),
-      kvm.create(names.leases, { history: 1, storage: STORAGE, ttl: ttlMs }),
+      createBucket(kvm, names.owners, { history: 1, storage: STORAGE }),
+      createBucket(kvm, names.replicas, { history: 1, storage: STORAGE, ttl: ttlMs }),
+      createBucket(kvm, names.leases, { history: 1, storage: STORAGE, ttl: ttlMs }),
     ]);
     const hub = new ClusterHub(options, { owners, replicas, leases }, replicaId, names);
     await hub.replicas.start();
