@@ -1,4 +1,5 @@
 import type { Heartbeat } from './heartbeat.js';
+import { hasKeysInOrder as hasKeys, isPlainObject, isString } from './exactForm.js';
 import { Limit, MAX_EPOCH_MS } from './limits.js';
 
 /**
@@ -57,32 +58,11 @@ const UPTIME_KEYS = ['hostSeconds', 'agentSeconds'] as const;
 const ENGINE_KEYS = ['up', 'version', 'error'] as const;
 
 function isExactEngineHealth(engine: unknown): boolean {
-  if (!isPlainObject(engine)) return false;
   // `up` first, then those of the optional keys that are there, in order.
-  let next = 0;
-  for (const key in engine) {
-    const at = ENGINE_KEYS.indexOf(key as (typeof ENGINE_KEYS)[number], next);
-    if (at === -1 || (next === 0 && at !== 0)) return false;
-    next = at + 1;
-  }
+  if (!isPlainObject(engine) || !hasKeys(engine, ENGINE_KEYS, ['up'])) return false;
   const { up, version, error } = engine;
   // An optional key that is there holds a string: one there as `undefined` goes to the schema.
   return typeof up === 'boolean' && (version === undefined ? !Object.hasOwn(engine, 'version') : isString(version, Limit.shortChars)) && (error === undefined ? !Object.hasOwn(engine, 'error') : isString(error, Limit.messageChars));
-}
-
-/** An object as `JSON.parse` makes one; anything else (arrays, class instances, null prototypes) goes to the schema. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
-}
-
-/** Whether `object`'s enumerable keys are exactly `keys`, in that order. */
-function hasKeys(object: object, keys: readonly string[]): boolean {
-  let i = 0;
-  for (const key in object) {
-    if (key !== keys[i]) return false;
-    i++;
-  }
-  return i === keys.length;
 }
 
 /** zod's `z.number()`: finite. */
@@ -94,9 +74,3 @@ const isInt = (value: unknown, min: number, max: number): boolean => Number.isSa
 /** The contract's `Count`. */
 const isCount = (value: unknown): boolean => isNumber(value, 0, Number.MAX_SAFE_INTEGER);
 
-/**
- * zod's `.max()`, in UTF-16 units: never fewer than the code points zod 4.6 counts (older
- * versions count units too), so a string taken here fits the schema either way; a longer one
- * made of surrogate pairs is left to the schema.
- */
-const isString = (value: unknown, maxChars: number): boolean => typeof value === 'string' && value.length <= maxChars;

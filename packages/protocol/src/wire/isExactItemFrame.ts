@@ -1,3 +1,4 @@
+import { hasKeysInOrder, isPlainObject, isString } from '../schemas/exactForm.js';
 import { Limit } from '../schemas/limits.js';
 import type { AgentFrame } from './frames.js';
 
@@ -27,28 +28,8 @@ const RESULT_KEYS = ['type', 'id', 'data'] as const;
 /** `data` is `z.unknown()`, which zod lets be absent; a frame without it goes to the schema. */
 const RESULT_REQUIRED = ['data'];
 
-/** Whether `object`'s keys are some of `keys`, each once, in their order, `required` among them. */
-function hasKeysInOrder(object: object, keys: readonly string[], required: readonly string[]): boolean {
-  let next = 0;
-  let requiredSeen = 0;
-  for (const key in object) {
-    const at = keys.indexOf(key, next);
-    if (at === -1) return false;
-    if (required.includes(key)) requiredSeen++;
-    next = at + 1;
-  }
-  return requiredSeen === required.length;
-}
-
 /** The schema's `RequestId`: a safe integer from 0, or a string of 1 to `Limit.idChars` (in UTF-16 units, never fewer than zod's code points). */
 function isRequestId(id: unknown): boolean {
   if (typeof id === 'string') return id.length >= 1 && id.length <= Limit.idChars;
   return Number.isSafeInteger(id) && (id as number) >= 0;
 }
-
-/** An object as `JSON.parse` makes one; anything else goes to the schema. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
-}
-
-const isString = (value: unknown, maxChars: number): boolean => typeof value === 'string' && value.length <= maxChars;
