@@ -152,6 +152,16 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
     return judgeExchange(delivery.requests, result, { cut: delivery.kind === 'cut' }, (value) => idsIn(value, remember));
   }
 
+  /** Delivers `sent` to a server with its stub node, and returns what is wrong: the answers, an exit, an error line. */
+  async function deliverAndJudge(sent: Delivery): Promise<string[]> {
+    await ensureStubNode();
+    const findings = await deliver(sent);
+    const exit = server.exited();
+    if (exit) findings.push(`the server exited (${exit.code ?? exit.signal}): ${server.output().slice(-2_000)}`);
+    findings.push(...server.errorLines());
+    return findings;
+  }
+
   it('answers every request to every route of the table with a success, a 4xx with the error body, or a closed connection', async (t) => {
     t.diagnostic(describeFuzz(settings));
     const apiRequest = fc.oneof(...routes.map((route) => routeRequests(context, route)));
@@ -167,13 +177,9 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
         // Once it died every value fails; the first failure the report lists is the one that killed it.
         const died = server.exited();
         assert.equal(died, null, `the server exited (${died?.code ?? died?.signal}): ${server.output().slice(-3_000)}`);
-        await ensureStubNode();
-        const findings = await deliver(sent);
+        const findings = await deliverAndJudge(sent);
         // Now and then the whole store, while its rows are still there: the fuzz deletes too.
         if (++runs % 20 === 0) findings.push(...checkStore());
-        const exit = server.exited();
-        if (exit) findings.push(`the server exited (${exit.code ?? exit.signal}): ${server.output().slice(-2_000)}`);
-        findings.push(...server.errorLines());
         assert.deepEqual(findings, [], findings.join('\n'));
       }),
       settings,
@@ -187,11 +193,7 @@ describe('HTTP fuzzing (issue 12): no request ends the mock server', () => {
       const key = `${route.method} ${route.pattern}`;
       for (let round = 0; !sentTo.get(key)?.reachedHandler && round < 10; round++) {
         for (const request of fc.sample(routeRequests(context, route), { seed: (settings.seed + round) | 0, numRuns: 20 })) {
-          await ensureStubNode();
-          const findings = await deliver({ kind: 'single', requests: [request] });
-          const exit = server.exited();
-          if (exit) findings.push(`the server exited (${exit.code ?? exit.signal}): ${server.output().slice(-2_000)}`);
-          findings.push(...server.errorLines());
+          const findings = await deliverAndJudge({ kind: 'single', requests: [request] });
           assert.deepEqual(findings, [], `${key}, a request of its own after the random runs: ${findings.join('\n')}`);
           topUps++;
           if (sentTo.get(key)?.reachedHandler) break;
