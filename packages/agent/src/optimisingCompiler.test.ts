@@ -102,7 +102,8 @@ describe('optimisingCompiler', () => {
     assert.deepEqual(seen, []);
   });
 
-  it('refuses a window no timer honours', () => {
+  it('refuses a window no timer honours, and a share that is no share of a core', () => {
     for (const windowMs of [0, -1, Number.NaN, 2 ** 31]) assert.throws(() => watchForBusy({ windowMs, onBusy: () => {} }), TypeError);
+    for (const busyShare of [0, -0.5, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => watchForBusy({ busyShare, onBusy: () => {} }), /busyShare/);
   });
 });

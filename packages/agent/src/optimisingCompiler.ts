@@ -88,6 +88,7 @@ export function watchForBusy(options: BusyWatchOptions): { stop(): void } {
   const windowMs = options.windowMs ?? 1_000;
   if (!(windowMs > 0 && windowMs <= 2 ** 31 - 1)) throw new TypeError(`windowMs must be a positive number of milliseconds a timer honours, got ${windowMs}`);
   const busyShare = options.busyShare ?? 0.25;
+  if (!(busyShare > 0 && Number.isFinite(busyShare))) throw new TypeError(`busyShare must be a positive share of a core, got ${busyShare}`);
   const cpuUsage = options.cpuUsage ?? (() => process.cpuUsage());
   const cpuMicros = () => {
     const { user, system } = cpuUsage();
