@@ -143,8 +143,8 @@ describe('docker runtime against the real engine', () => {
     await runtime.start(id);
     await runtime.start(id);
     assert.equal((await runtime.inspect(id)).running, true);
-    assert.equal(await runtime.stop(id, 5), 3);
-    assert.equal(await runtime.stop(id, 5), 3, 'stopping a stopped container is not an error');
+    assert.deepEqual(await runtime.stop(id, 5), { exitCode: 3, name: `${RUN}-life` });
+    assert.deepEqual(await runtime.stop(id, 5), { exitCode: 3, name: `${RUN}-life` }, 'stopping a stopped container is not an error');
     const stopped = await runtime.inspect(id);
     assert.equal(stopped.state, 'exited');
     assert.equal(stopped.exitCode, 3);

@@ -167,6 +167,25 @@ describe('agent operations through the reverse link, against the real engine', (
     assert.ok(await inspect('foreign'));
   });
 
+  it('refuses a foreign container by its full id, a stop and a remove alike, however often asked', async () => {
+    const foreignId: string = (await inspect('foreign')).Id;
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await refusal(client().containers.stop.mutate({ operationId: opId(), id: foreignId }))).code, 'NOT_MANAGED');
+      assert.equal((await refusal(client().containers.remove.mutate({ operationId: opId(), id: foreignId, force: true }))).code, 'NOT_MANAGED');
+    }
+    assert.ok(await inspect('foreign'));
+  });
+
+  it('stops a container it knows by its full id under the name it has now, and finds one removed behind its back gone', async () => {
+    const { containerId } = await client().containers.create.mutate({ operationId: opId(), start: true, spec: spec('known') });
+    await docker(['rename', `${PREFIX}known`, `${PREFIX}known-renamed`]);
+    const stopped = await client().containers.stop.mutate({ operationId: opId(), id: containerId, timeoutSeconds: 0 });
+    assert.deepEqual(stopped, { containerId, name: `${PREFIX}known-renamed`, state: 'exited' });
+    await docker(['rm', '-f', containerId]);
+    assert.equal((await refusal(client().containers.stop.mutate({ operationId: opId(), id: containerId, timeoutSeconds: 0 }))).code, 'NOT_FOUND');
+    assert.equal((await refusal(client().containers.remove.mutate({ operationId: opId(), id: containerId, force: true }))).code, 'NOT_FOUND');
+  });
+
   it("copies a volume's data between containers through archive transfers, one bounded chunk at a time", async () => {
     await docker(['volume', 'rm', '-f', `${PREFIX}src`, `${PREFIX}dst`]).catch(() => '');
     const source = await client().containers.create.mutate({

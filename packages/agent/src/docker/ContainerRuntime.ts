@@ -113,8 +113,8 @@ export interface ContainerRuntime {
   /** Creates a container from `spec` with `labels` added; resolves with its id. */
   create(spec: ContainerSpec, labels: Record<string, string>): Promise<string>;
   start(id: string): Promise<void>;
-  /** Stops; resolves with the exit code once stopped. */
-  stop(id: string, timeoutSeconds?: number): Promise<number | null>;
+  /** Stops; resolves once stopped with the exit code (null if it never ran, or runs again) and the container's name as it is now. */
+  stop(id: string, timeoutSeconds?: number): Promise<{ exitCode: number | null; name: string }>;
   restart(id: string, timeoutSeconds?: number): Promise<void>;
   remove(id: string, options: { force: boolean; removeVolumes: boolean }): Promise<void>;
   /**

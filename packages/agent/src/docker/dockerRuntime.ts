@@ -222,8 +222,8 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
 
     async stop(id, timeoutSeconds) {
       await idempotent(() => docker.getContainer(id).stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }));
-      const { State } = await inspectRaw(id);
-      return State.Running || State.Status === 'created' ? null : State.ExitCode;
+      const { Name, State } = await inspectRaw(id);
+      return { exitCode: State.Running || State.Status === 'created' ? null : State.ExitCode, name: Name.replace(/^\//, '') };
     },
 
     async restart(id, timeoutSeconds) {
