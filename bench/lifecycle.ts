@@ -13,59 +13,55 @@ const CMD = ['sleep', '300'];
  * drift on the machine lands on both.
  */
 export async function benchLifecycle({ quick }: { quick: boolean }): Promise<BenchResult[]> {
-  // The engine's own start and stop times swing by 100 ms and more: 48 lifecycles a side keep
-  // the medians' ratio steady to about 0.02 from run to run.
-  const perRound = quick ? 1 : 6;
-  const rounds = quick ? 3 : 8;
+  // One lifecycle's time swings with the engine's: a standard deviation of about 28 ms on a
+  // median of 260 ms here, the same on both sides, and the engine is slower or faster for
+  // seconds at a time. With rounds of 6 and 8 lifecycles those spells fell on one side's round
+  // and the ratio moved from 1.00 to 1.08 between runs. One lifecycle a round, the sides taking
+  // turns, puts both sides in every spell; 128 a side leave a median's error at about
+  // 1.25 x 28 / sqrt(128), 3 ms.
+  const rounds = quick ? 3 : 128;
   await requireEngine();
   await ensureTestImage();
   await removeBenchContainers(PREFIX);
   const engine = new Docker({ socketPath: DEFAULT_DOCKER_SOCKET });
   const under = await startAgentUnderTest('bench-lifecycle');
   let n = 0;
-  // A failed lifecycle is counted and reported, not retried: the figure must not hide errors.
   const failures: string[] = [];
   const name = () => `${PREFIX}${process.pid}-${++n}`;
+  /** One lifecycle's time as a round's one sample; none if it failed. */
+  const timed = async (side: string, lifecycle: () => Promise<void>): Promise<number[]> => {
+    const start = performance.now();
+    try {
+      await lifecycle();
+      return [performance.now() - start];
+    } catch (error) {
+      failures.push(`${side}: ${(error as Error).message}`);
+      return [];
+    }
+  };
   try {
     const { subject, floor } = await measurePair({
-      warmupRounds: 1,
+      warmupRounds: quick ? 1 : 4,
       rounds,
-      subject: async () => {
-        const samples: number[] = [];
-        for (let i = 0; i < perRound; i++) {
+      // A failed lifecycle is counted and reported, not retried: the figure must not hide errors.
+      subject: () =>
+        timed('agent', async () => {
           const op = name();
-          const start = performance.now();
-          try {
-            const created = await under.client.containers.create.mutate({
-              operationId: `${op}-create`,
-              spec: { name: op, image: TEST_IMAGE, cmd: CMD, networkMode: 'none' },
-              start: true,
-            });
-            await under.client.containers.stop.mutate({ operationId: `${op}-stop`, id: created.containerId, timeoutSeconds: 0 });
-            await under.client.containers.remove.mutate({ operationId: `${op}-remove`, id: created.containerId, force: true });
-            samples.push(performance.now() - start);
-          } catch (error) {
-            failures.push(`agent: ${(error as Error).message}`);
-          }
-        }
-        return samples;
-      },
-      floor: async () => {
-        const samples: number[] = [];
-        for (let i = 0; i < perRound; i++) {
-          const start = performance.now();
-          try {
-            const container = await engine.createContainer({ name: name(), Image: TEST_IMAGE, Cmd: CMD, HostConfig: { NetworkMode: 'none' } });
-            await container.start();
-            await container.stop({ t: 0 });
-            await container.remove({ force: true });
-            samples.push(performance.now() - start);
-          } catch (error) {
-            failures.push(`dockerode: ${(error as Error).message}`);
-          }
-        }
-        return samples;
-      },
+          const created = await under.client.containers.create.mutate({
+            operationId: `${op}-create`,
+            spec: { name: op, image: TEST_IMAGE, cmd: CMD, networkMode: 'none' },
+            start: true,
+          });
+          await under.client.containers.stop.mutate({ operationId: `${op}-stop`, id: created.containerId, timeoutSeconds: 0 });
+          await under.client.containers.remove.mutate({ operationId: `${op}-remove`, id: created.containerId, force: true });
+        }),
+      floor: () =>
+        timed('dockerode', async () => {
+          const container = await engine.createContainer({ name: name(), Image: TEST_IMAGE, Cmd: CMD, HostConfig: { NetworkMode: 'none' } });
+          await container.start();
+          await container.stop({ t: 0 });
+          await container.remove({ force: true });
+        }),
     });
     return [
       compare(
@@ -73,7 +69,7 @@ export async function benchLifecycle({ quick }: { quick: boolean }): Promise<Ben
           name: '1. container lifecycle via the agent',
           runtime: under.runtime,
           unit: 'ms',
-          workload: `create+start, stop (0 s), remove of one busybox container (networkMode none); ${perRound} lifecycles a round x ${rounds} rounds per side, alternating, after 1 warm-up round each; samples are single lifecycles`,
+          workload: `create+start, stop (0 s), remove of one busybox container (networkMode none); ${rounds} per side, one at a time, the sides taking turns (ABBA), after ${quick ? 1 : 4} warm-up lifecycles each; samples are single lifecycles`,
           rounds,
           notes:
             `floor: the same four engine calls with dockerode from the bench process, p99 ${round(p99(floor))} ms; target ratio <= 1.05` +
