@@ -11,7 +11,7 @@ import { createLogger } from '../logger.js';
 import { signBuild, signManifest } from '../release/signRelease.js';
 import { StateDir } from '../StateDir.js';
 import { EXIT_HANDOVER } from './handover.js';
-import { type BuildProcess, Launcher, type StopSignal } from './Launcher.js';
+import { type BuildProcess, Launcher, REQUEST_LATENESS_MS, type StopSignal } from './Launcher.js';
 import { LAUNCH_REQUEST_FILE, writeLaunchRequest } from './LaunchRequest.js';
 import { BUILDS_FOLDER, LAUNCH_STATE_FILE, readLaunchState, writeLaunchState } from './LaunchState.js';
 import { releaseFileOf } from './verifyBuild.js';
@@ -67,7 +67,7 @@ describe('Launcher', () => {
   }
 
   /** The trial of the build `file` at `version`, as the agent writes it (a request, or a launch state's trial). */
-  const trialOf = (version: string, file = `${version}-abc.js`) => ({ build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt: 0 });
+  const trialOf = (version: string, file = `${version}-abc.js`, requestedAt = Date.now()) => ({ build: { file, version, sha256: 'a'.repeat(64) }, deadlineMs: 200, requestedAt });
 
   /** Runs the launcher until it has started its first build. */
   async function startFirst(s: Awaited<ReturnType<typeof setup>>) {
@@ -246,6 +246,30 @@ describe('Launcher', () => {
     assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), false);
     s.launcher.stop();
     await running;
+  });
+
+  it('drops a request left from a handover long past, and starts the current build', async () => {
+    for (const [lateMs, taken] of [
+      [REQUEST_LATENESS_MS - 5_000, true],
+      [REQUEST_LATENESS_MS + 5_000, false],
+    ] as const) {
+      const s = await setup();
+      const file = '0.2.0-abc.js';
+      await place(path.join(s.state.path, BUILDS_FOLDER, file), '0.2.0', s.privateKey);
+      const trial = trialOf('0.2.0', file, Date.now() - 200 - lateMs);
+      await writeLaunchRequest(s.state, trial);
+      const { running } = await startFirst(s);
+      assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), false);
+      if (taken) {
+        assert.match(s.started[0]!.file, /0\.2\.0-abc\.js$/, 'a request late by less than the allowance is taken');
+      } else {
+        assert.equal(s.started[0]!.file, s.installed);
+        assert.equal(readLaunchState(s.state).trial, null);
+        assert.ok(s.logged.some((line) => line.includes('long past')));
+      }
+      s.launcher.stop();
+      await running;
+    }
   });
 
   it('drops the upgrade a build on trial asked for when that build is rolled back', async () => {

@@ -45,6 +45,16 @@ type Judged = { outcome: 'ready' } | { outcome: 'failed'; reason: string };
 const FILE_CLOCK_SLACK_MS = 1_000;
 
 /**
+ * How long past its trial's deadline an upgrade request may still be taken in. The agent
+ * writes it just before it exits, and the launcher takes it at once; one found later was left
+ * when the node went down during the handover. By its deadline and this much more, the server
+ * that asked has stopped waiting for the node (the mock server's rollout waits 30 s past the
+ * deadline) and judged the upgrade failed: the node comes back on the build it ran, and an
+ * upgrade nobody now waits for, perhaps one the operator has since withdrawn, does not start.
+ */
+export const REQUEST_LATENESS_MS = 60_000;
+
+/**
  * Runs the agent's current build and hands over to a new one. It verifies every build it
  * starts against the release key (signature, size, SHA-256), every time. A build handed over
  * to runs on trial: it must say it is online within the deadline the agent wrote, judged here
@@ -108,7 +118,7 @@ export class Launcher {
    * request meanwhile. A request that is not one is refused, like a launch state that is not
    * one: logged, removed, and the state is left as it was. So is a request beside a trial not
    * yet judged (the launcher was stopped during it): that trial is judged first, and the server
-   * asks again. Nothing here keeps a build from starting: a request that cannot be removed, or
+   * asks again; and a request older than its deadline and `REQUEST_LATENESS_MS`. Nothing here keeps a build from starting: a request that cannot be removed, or
    * a state that cannot be written, is logged, and the current build starts.
    */
   private async takeRequest(): Promise<LaunchState> {
@@ -118,6 +128,16 @@ export class Launcher {
     if (request === null) return state;
     if ('refused' in request) {
       logger.error('the upgrade request in the state folder is refused; it is removed', { file: LAUNCH_REQUEST_FILE, reason: request.refused });
+      this.dropRequest();
+      return state;
+    }
+    const ageMs = this.now() - request.trial.requestedAt;
+    if (ageMs > request.trial.deadlineMs + REQUEST_LATENESS_MS) {
+      logger.warn('an upgrade request left from a handover long past is dropped; the server asks again if it still wants it', {
+        requested: request.trial.build.version,
+        ageMs,
+        deadlineMs: request.trial.deadlineMs,
+      });
       this.dropRequest();
       return state;
     }
