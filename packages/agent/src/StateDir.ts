@@ -128,12 +128,13 @@ export class StateDir {
       await close(fd);
     }
     await rename(temporary, target);
-    if (options.durable) await syncFolder(this.path);
+    if (options.durable) await syncPath(this.path);
   }
 }
 
-async function syncFolder(folder: string): Promise<void> {
-  const fd = await open(folder, 'r');
+/** Syncs a file's bytes, or a folder's entries (a rename in it), to disk. */
+export async function syncPath(file: string): Promise<void> {
+  const fd = await open(file, 'r');
   try {
     await fsync(fd);
   } finally {

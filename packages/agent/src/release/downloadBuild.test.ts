@@ -32,6 +32,16 @@ describe('downloadBuild', () => {
     assert.deepEqual(readFileSync(dest), body);
   });
 
+  it('syncs the build to disk, then renames it into place, then syncs the folder that holds the name', async () => {
+    const dest = path.join(folder, 'synced.js');
+    const synced: [string, boolean][] = [];
+    await downloadBuild({ url, token: 'a.b.c', sizeBytes: body.length, sha256, dest, mode: 0o600, sync: async (file) => void synced.push([file, existsSync(dest)]) });
+    assert.deepEqual(synced, [
+      [`${dest}.partial`, false],
+      [folder, true],
+    ]);
+  });
+
   it('fails with a release error, and leaves nothing, when the build cannot be written', async () => {
     const dest = path.join(folder, 'no-such-folder', 'build.js');
     await assert.rejects(download(dest), (error: unknown) => error instanceof ReleaseError && error.rule === 'release-download');

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { requestServer } from '../serverHttp.js';
+import { syncPath } from '../StateDir.js';
 import { ReleaseError, ReleaseRule } from './ReleaseError.js';
 
 export interface DownloadOptions {
@@ -19,13 +21,17 @@ export interface DownloadOptions {
   mode: number;
   /** The download fails if it stalls this long. @default 60_000 (milliseconds) */
   idleTimeoutMs?: number;
+  /** Syncs a file's bytes or a folder's entries to disk. @default `syncPath` */
+  sync?: (file: string) => Promise<void>;
 }
 
 /**
  * Downloads a build from the server's own origin into the builds folder, hashing as it
  * writes: it stops at the first byte past the manifest's size, and keeps the file only if
  * its size and SHA-256 are the manifest's. Throws `ReleaseError` (`release-download`,
- * `release-size`, `release-hash`); nothing is left behind on failure.
+ * `release-size`, `release-hash`); nothing is left behind on failure. A kept build is on disk
+ * before this resolves, bytes and name: the agent then asks its launcher to start it, in a
+ * request that is itself synced, and after a power cut the build it names must be there whole.
  */
 export async function downloadBuild(options: DownloadOptions): Promise<void> {
   const partial = `${options.dest}.partial`;
@@ -71,7 +77,10 @@ export async function downloadBuild(options: DownloadOptions): Promise<void> {
     }
     if (received !== options.sizeBytes) throw new ReleaseError(ReleaseRule.size, `the download has ${received} bytes; the manifest says ${options.sizeBytes}`);
     if (hash.digest('hex') !== options.sha256) throw new ReleaseError(ReleaseRule.hash, "the downloaded build does not hash to its manifest's SHA-256");
+    const sync = options.sync ?? syncPath;
+    await sync(partial);
     renameSync(partial, options.dest);
+    await sync(path.dirname(options.dest));
   } finally {
     rmSync(partial, { force: true });
   }
