@@ -3,8 +3,9 @@ const FULL_ID = /^[0-9a-f]{64}$/;
 
 export interface ManagedIdsOptions {
   /**
-   * Ids remembered at most; the longest unused is forgotten first.
-   * @default 4_096 (ids)
+   * Ids remembered at most; the longest unused is forgotten first, and asked of the engine
+   * again when next named. About 175 bytes an id on Node, its strings included.
+   * @default 1_024 (ids)
    */
   capacity?: number;
 }
@@ -27,7 +28,7 @@ export class ManagedIds {
   private readonly names = new Map<string, string>();
 
   constructor(options: ManagedIdsOptions = {}) {
-    this.capacity = options.capacity ?? 4_096;
+    this.capacity = options.capacity ?? 1_024;
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new TypeError('ManagedIds: options.capacity must be a whole number of ids >= 1');
   }
 
