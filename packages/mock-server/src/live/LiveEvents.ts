@@ -9,7 +9,7 @@ import type { RolloutRunner } from '../rollouts/RolloutRunner.js';
 import type { Rollout } from '../rollouts/Rollout.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
 import type { Store } from '../store/Store.js';
-import type { StoreChange } from '../store/StoreChanges.js';
+import { NODE_RECORD_ACTIONS, type StoreChange } from '../store/StoreChanges.js';
 import { EventLog, type LiveEvent } from './EventLog.js';
 import { NodeSamples, type NodeSamplesOptions, type Sample } from './NodeSamples.js';
 import { RegistryCache, type RegistryEntry } from './RegistryCache.js';
@@ -43,7 +43,7 @@ export interface LiveEventsOptions extends NodeSamplesOptions {
 }
 
 /** The actions of a `node` event that change the node's record. */
-const REGISTRY_ACTIONS = new Set<string>(['registered', 'updated', 'revoked']);
+const REGISTRY_ACTIONS = new Set<string>(NODE_RECORD_ACTIONS);
 
 /** Of a node reporting less than a byte in all (a fraction the contract allows), no figure: dividing by it would give an infinite one. */
 const percent = (used: number, total: number) => (total >= 1 ? Math.round((used / total) * 1000) / 10 : 0);
