@@ -11,7 +11,6 @@ import { heartbeats } from './node/heartbeats.js';
 import type { Emit, OperationKind, OperationLedger, OperationResult } from './operations/OperationLedger.js';
 import { requestFingerprint } from './operations/requestFingerprint.js';
 import { assertManaged, managedLabels } from './policy/assertManaged.js';
-import { ManagedIds } from './policy/ManagedIds.js';
 import type { ForbiddenPaths } from './policy/ForbiddenPaths.js';
 import { checkSpec } from './policy/policy.js';
 import { assertReservedLabels, reservedLabels } from './policy/reservedLabels.js';
@@ -50,33 +49,13 @@ export function createHandlers(services: AgentServices) {
   const { runtime, ledger, engine, events, archives, mounts, config } = services;
   const labels = managedLabels(config.nodeId);
   const inFlight = new Set<Promise<unknown>>();
-  const known = new ManagedIds();
   let accepting = true;
 
   /** Resolves a container reference to the id of a container this agent manages, or refuses. */
   async function managed(idOrName: string): Promise<ContainerFacts> {
     const found = await runtime.labelsOf(idOrName);
     assertManaged(found.labels, config.nodeId);
-    known.remember(found.id, found.name);
     return found;
-  }
-
-  /**
-   * `managed`, for the acts that need only the container's id (stop, remove): a full id found
-   * managed before is not asked of the engine again (see `ManagedIds`).
-   */
-  async function managedId(idOrName: string): Promise<{ id: string; name: string }> {
-    return known.lookup(idOrName) ?? managed(idOrName);
-  }
-
-  /** Runs an act on the container `id`; if the engine no longer has it, it is forgotten. */
-  async function onContainer<T>(id: string, act: () => Promise<T>): Promise<T> {
-    try {
-      return await act();
-    } catch (error) {
-      if (error instanceof AgentError && error.code === 'NOT_FOUND') known.forget(id);
-      throw error;
-    }
   }
 
   function mutating<R extends OperationResult>(kind: OperationKind, input: { operationId: string }, work: (emit: Emit) => Promise<R>): Promise<R> {
@@ -92,9 +71,7 @@ export function createHandlers(services: AgentServices) {
     const labels = reservedLabels({ nodeId: config.nodeId, serverId: input.serverId, fenceAfterMs: input.fenceAfterMs }, await runtime.imageLabels(input.spec.image));
     const containerId = await runtime.create(input.spec, labels);
     try {
-      const created = await runtime.labelsOf(containerId);
-      assertReservedLabels(created.labels, labels);
-      known.remember(created.id, created.name);
+      assertReservedLabels((await runtime.labelsOf(containerId)).labels, labels);
     } catch (error) {
       await runtime.remove(containerId, { force: true, removeVolumes: false }).catch(() => undefined);
       throw error;
@@ -156,9 +133,11 @@ export function createHandlers(services: AgentServices) {
         }),
       stop: (input) =>
         mutating('stop', input, async (emit) => {
-          const { id } = await managedId(input.id);
+          // Checked every time, by whatever reference: once a container is removed behind the
+          // agent's back, its id is free to be another container's name, which the engine resolves.
+          const { id } = await managed(input.id);
           emit({ type: 'stopping', containerId: id });
-          const { exitCode, name } = await onContainer(id, () => runtime.stop(id, input.timeoutSeconds));
+          const { exitCode, name } = await runtime.stop(id, input.timeoutSeconds);
           emit({ type: 'stopped', containerId: id, exitCode });
           return { containerId: id, name, state: 'exited' };
         }),
@@ -174,10 +153,9 @@ export function createHandlers(services: AgentServices) {
         }),
       remove: (input) =>
         mutating('remove', input, async (emit) => {
-          const { id, name } = await managedId(input.id);
+          const { id, name } = await managed(input.id);
           emit({ type: 'removing', containerId: id });
-          await onContainer(id, () => runtime.remove(id, { force: input.force, removeVolumes: input.removeVolumes }));
-          known.forget(id);
+          await runtime.remove(id, { force: input.force, removeVolumes: input.removeVolumes });
           emit({ type: 'removed', containerId: id });
           return { containerId: id, name, state: 'removed' };
         }),

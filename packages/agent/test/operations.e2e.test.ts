@@ -176,14 +176,23 @@ describe('agent operations through the reverse link, against the real engine', (
     assert.ok(await inspect('foreign'));
   });
 
-  it('stops a container it knows by its full id under the name it has now, and finds one removed behind its back gone', async () => {
+  it('stops a container under the name it has now, and refuses a foreign container that took a removed one\'s id as its name', async () => {
     const { containerId } = await client().containers.create.mutate({ operationId: opId(), start: true, spec: spec('known') });
     await docker(['rename', `${PREFIX}known`, `${PREFIX}known-renamed`]);
     const stopped = await client().containers.stop.mutate({ operationId: opId(), id: containerId, timeoutSeconds: 0 });
     assert.deepEqual(stopped, { containerId, name: `${PREFIX}known-renamed`, state: 'exited' });
+    // Removed by hand, and its id taken as the name of a container that is not the agent's: the
+    // engine resolves a reference by full id first, then by name.
     await docker(['rm', '-f', containerId]);
+    await docker(['run', '-d', '--name', containerId, '--network', 'none', TEST_IMAGE, 'sleep', '300']);
+    try {
+      assert.equal((await refusal(client().containers.stop.mutate({ operationId: opId(), id: containerId, timeoutSeconds: 0 }))).code, 'NOT_MANAGED');
+      assert.equal((await refusal(client().containers.remove.mutate({ operationId: opId(), id: containerId, force: true }))).code, 'NOT_MANAGED');
+      assert.equal(JSON.parse(await docker(['inspect', containerId]))[0].State.Running, true);
+    } finally {
+      await docker(['rm', '-f', containerId]);
+    }
     assert.equal((await refusal(client().containers.stop.mutate({ operationId: opId(), id: containerId, timeoutSeconds: 0 }))).code, 'NOT_FOUND');
-    assert.equal((await refusal(client().containers.remove.mutate({ operationId: opId(), id: containerId, force: true }))).code, 'NOT_FOUND');
   });
 
   it("copies a volume's data between containers through archive transfers, one bounded chunk at a time", async () => {
