@@ -248,10 +248,12 @@ describe('Launcher', () => {
     await running;
   });
 
-  it('drops a request left from a handover long past, and starts the current build', async () => {
+  it('drops at start-up a request left from a handover long past, or dated far ahead, and starts the current build', async () => {
     for (const [lateMs, taken] of [
       [REQUEST_LATENESS_MS - 5_000, true],
       [REQUEST_LATENESS_MS + 5_000, false],
+      [-200 - REQUEST_LATENESS_MS + 5_000, true],
+      [-200 - REQUEST_LATENESS_MS - 5_000, false],
     ] as const) {
       const s = await setup();
       const file = '0.2.0-abc.js';
@@ -261,15 +263,28 @@ describe('Launcher', () => {
       const { running } = await startFirst(s);
       assert.equal(existsSync(path.join(s.state.path, LAUNCH_REQUEST_FILE)), false);
       if (taken) {
-        assert.match(s.started[0]!.file, /0\.2\.0-abc\.js$/, 'a request late by less than the allowance is taken');
+        assert.match(s.started[0]!.file, /0\.2\.0-abc\.js$/, `a request ${lateMs} ms late is taken`);
       } else {
-        assert.equal(s.started[0]!.file, s.installed);
+        assert.equal(s.started[0]!.file, s.installed, `a request ${lateMs} ms late is dropped`);
         assert.equal(readLaunchState(s.state).trial, null);
         assert.ok(s.logged.some((line) => line.includes('long past')));
       }
       s.launcher.stop();
       await running;
     }
+  });
+
+  it('takes the request of the agent that exits for it however old it looks: its drain may be long, the clock may jump', async () => {
+    const s = await setup();
+    const { running } = await startFirst(s);
+    const file = '0.2.0-abc.js';
+    await place(path.join(s.state.path, BUILDS_FOLDER, file), '0.2.0', s.privateKey);
+    await writeLaunchRequest(s.state, trialOf('0.2.0', file, Date.now() - 10 * REQUEST_LATENESS_MS));
+    s.started[0]!.exit(EXIT_HANDOVER);
+    await until(() => s.started.length === 2);
+    assert.match(s.started[1]!.file, /0\.2\.0-abc\.js$/);
+    s.launcher.stop();
+    await running;
   });
 
   it('drops the upgrade a build on trial asked for when that build is rolled back', async () => {

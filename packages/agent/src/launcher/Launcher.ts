@@ -45,9 +45,9 @@ type Judged = { outcome: 'ready' } | { outcome: 'failed'; reason: string };
 const FILE_CLOCK_SLACK_MS = 1_000;
 
 /**
- * How long past its trial's deadline an upgrade request may still be taken in. The agent
- * writes it just before it exits, and the launcher takes it at once; one found later was left
- * when the node went down during the handover. By its deadline and this much more, the server
+ * How long past its trial's deadline an upgrade request found at start-up may still be taken
+ * in. The agent writes it just before it exits, and the launcher takes it at once; one found
+ * at start-up was left when the node went down during the handover. By its deadline and this much more, the server
  * that asked has stopped waiting for the node (the mock server's rollout waits 30 s past the
  * deadline) and judged the upgrade failed: the node comes back on the build it ran, and an
  * upgrade nobody now waits for, perhaps one the operator has since withdrawn, does not start.
@@ -85,9 +85,9 @@ export class Launcher {
    * restart cannot mend that: the release key or the installed build must change).
    */
   async run(): Promise<number> {
-    for (;;) {
+    for (let atStart = true; ; atStart = false) {
       if (this.stopping) return 0;
-      const state = await this.takeRequest();
+      const state = await this.takeRequest(atStart);
       let child: BuildProcess | null = null;
       if (state.trial) child = await this.runTrial(state);
       if (!child && !this.stopping) child = await this.startVerified(readLaunchState(this.options.state));
@@ -118,10 +118,13 @@ export class Launcher {
    * request meanwhile. A request that is not one is refused, like a launch state that is not
    * one: logged, removed, and the state is left as it was. So is a request beside a trial not
    * yet judged (the launcher was stopped during it): that trial is judged first, and the server
-   * asks again; and a request older than its deadline and `REQUEST_LATENESS_MS`. Nothing here keeps a build from starting: a request that cannot be removed, or
-   * a state that cannot be written, is logged, and the current build starts.
+   * asks again. At start-up (`atStart`), a request left from before is also dropped when it is
+   * more than `REQUEST_LATENESS_MS` past its deadline, or as far ahead of the clock; one the
+   * agent wrote as it exited just now is taken whatever the clock says (a drain may take long,
+   * a clock may jump). Nothing here keeps a build from starting: a request that cannot be
+   * removed, or a state that cannot be written, is logged, and the current build starts.
    */
-  private async takeRequest(): Promise<LaunchState> {
+  private async takeRequest(atStart: boolean): Promise<LaunchState> {
     const { state: dir, logger } = this.options;
     const state = readLaunchState(dir);
     const request = readLaunchRequest(dir);
@@ -132,7 +135,7 @@ export class Launcher {
       return state;
     }
     const ageMs = this.now() - request.trial.requestedAt;
-    if (ageMs > request.trial.deadlineMs + REQUEST_LATENESS_MS) {
+    if (atStart && (ageMs > request.trial.deadlineMs + REQUEST_LATENESS_MS || ageMs < -REQUEST_LATENESS_MS)) {
       logger.warn('an upgrade request left from a handover long past is dropped; the server asks again if it still wants it', {
         requested: request.trial.build.version,
         ageMs,
