@@ -42,6 +42,22 @@ describe('downloadBuild', () => {
     ]);
   });
 
+  it('fails with a release error, and leaves nothing, when the build cannot be synced, before the rename or after it', async () => {
+    for (const failing of ['file', 'folder'] as const) {
+      const dest = path.join(folder, `unsynced-${failing}.js`);
+      const sync = async (file: string) => {
+        if ((file === dest + '.partial') === (failing === 'file')) throw new Error('EIO: i/o error, fsync');
+      };
+      await assert.rejects(
+        downloadBuild({ url, token: 'a.b.c', sizeBytes: body.length, sha256, dest, mode: 0o600, sync }),
+        (error: unknown) => error instanceof ReleaseError && error.rule === 'release-download' && /kept on disk: EIO/.test(error.message),
+        failing,
+      );
+      assert.equal(existsSync(dest), false, failing);
+      assert.equal(existsSync(`${dest}.partial`), false, failing);
+    }
+  });
+
   it('fails with a release error, and leaves nothing, when the build cannot be written', async () => {
     const dest = path.join(folder, 'no-such-folder', 'build.js');
     await assert.rejects(download(dest), (error: unknown) => error instanceof ReleaseError && error.rule === 'release-download');

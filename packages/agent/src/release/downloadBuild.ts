@@ -78,9 +78,17 @@ export async function downloadBuild(options: DownloadOptions): Promise<void> {
     if (received !== options.sizeBytes) throw new ReleaseError(ReleaseRule.size, `the download has ${received} bytes; the manifest says ${options.sizeBytes}`);
     if (hash.digest('hex') !== options.sha256) throw new ReleaseError(ReleaseRule.hash, "the downloaded build does not hash to its manifest's SHA-256");
     const sync = options.sync ?? syncPath;
-    await sync(partial);
-    renameSync(partial, options.dest);
-    await sync(path.dirname(options.dest));
+    let renamed = false;
+    try {
+      await sync(partial);
+      renameSync(partial, options.dest);
+      renamed = true;
+      await sync(path.dirname(options.dest));
+    } catch (error) {
+      // Only a file this download put there: a build of the same name may be one the launcher falls back to.
+      if (renamed) rmSync(options.dest, { force: true });
+      throw new ReleaseError(ReleaseRule.download, `the build could not be kept on disk: ${(error as Error).message}`);
+    }
   } finally {
     rmSync(partial, { force: true });
   }

@@ -10,7 +10,7 @@ import { downloadBuild } from '../release/downloadBuild.js';
 import { ReleaseError, ReleaseRule } from '../release/ReleaseError.js';
 import { verifyRelease } from '../release/verifyRelease.js';
 import { serverOrigin } from '../serverHttp.js';
-import type { StateDir } from '../StateDir.js';
+import { type StateDir, syncPath } from '../StateDir.js';
 import type { BuildInfo } from '../buildInfo.js';
 
 export interface AgentUpgraderOptions {
@@ -101,7 +101,11 @@ export class AgentUpgrader {
     const url = new URL(input.path, serverOrigin(config.serverUrl));
     logger.info('downloading a signed build', { version: manifest.version, sizeBytes: manifest.sizeBytes });
     await downloadBuild({ url, token: config.nodeToken, ca: config.ca, sizeBytes: manifest.sizeBytes, sha256: manifest.sha256, dest, mode: build.kind === 'exe' ? 0o700 : 0o600 });
-    writeFileSync(releaseFileOf(dest), `${JSON.stringify(input.release)}\n`, { mode: 0o600 });
+    const releaseFile = releaseFileOf(dest);
+    writeFileSync(releaseFile, `${JSON.stringify(input.release)}\n`, { mode: 0o600 });
+    // On disk, as the build is, before the request that names them: the launcher starts no build without its signature.
+    await syncPath(releaseFile);
+    await syncPath(folder);
     const trial = { build: { file, version: manifest.version, sha256: manifest.sha256 }, deadlineMs, requestedAt: Date.now() };
     // Its own file, never the launch state: the launcher, judging this build, may be writing that now.
     if (this.options.launcherTakesRequests) await writeLaunchRequest(this.options.state, trial);
