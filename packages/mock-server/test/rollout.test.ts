@@ -90,7 +90,7 @@ describe('fleet upgrades: a signed build rolled out in batches, never touching a
       nodes.push({ id: registered.id, name, agent, socket, container: `${PREFIX}web-${index + 1}` });
     }
     for (const entry of nodes) {
-      await waitFor(async () => (await node(entry.id))?.status === 'online', { timeoutMs: 30_000, what: `${entry.name} online:\n${entry.agent.output().slice(-2_000)}` });
+      await waitFor(async () => (await node(entry.id))?.status === 'online', { timeoutMs: 30_000, what: () => `${entry.name} online:\n${entry.agent.output().slice(-2_000)}` });
       const created = await call(server, 'POST', '/api/containers', {
         body: { nodeId: entry.id, ha: true, start: true, spec: { name: entry.container, image: TEST_IMAGE, cmd: ['sleep', '600'], networkMode: 'none' } },
       });

@@ -43,7 +43,7 @@ describe("the seed README's flow", () => {
         const found = nodes.find((n) => n.id === registered.id);
         return found?.status === 'online' && found.lastHeartbeatAt && found.cpu ? found : null;
       },
-      { timeoutMs: 20_000, what: `node-01 online with a heartbeat; agent output:\n${agent.output()}` },
+      { timeoutMs: 20_000, what: () => `node-01 online with a heartbeat; agent output:\n${agent?.output() ?? '(not started)'}` },
     );
     assert.equal(node.name, 'node-01');
     assert.equal(node.description, 'Production node');

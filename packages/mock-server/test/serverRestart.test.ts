@@ -49,7 +49,7 @@ describe('a restart of the mock server with a data folder', () => {
         const res = await call(server, 'GET', `/api/nodes/${node.id}`);
         return res.body?.status === 'online' && res.body.lastHeartbeatAt ? res.body : null;
       },
-      { timeoutMs: 15_000, what: `the agent back online after the restart; agent output:\n${agent.output().slice(-2000)}` },
+      { timeoutMs: 15_000, what: () => `the agent back online after the restart; agent output:\n${agent.output().slice(-2000)}` },
     );
     assert.equal(shown.name, 'restart-node');
     assert.ok(Date.now() - started < 15_000);

@@ -8,8 +8,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** How often `predicate` is asked again. @default 20 (milliseconds) */
   intervalMs?: number;
-  /** Named in the error when the wait expires. */
-  what?: string;
+  /** Named in the error when the wait expires; a function is asked then, for what is known only at the end (a process's output). */
+  what?: string | (() => string);
 }
 
 /**
@@ -28,7 +28,7 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitO
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new WaitTimeout(`timed out after ${timeoutMs} ms waiting for ${what}`, lastError ? { cause: lastError } : undefined);
+      throw new WaitTimeout(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`, lastError ? { cause: lastError } : undefined);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
