@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { waitFor } from '@lormas/testkit';
 import { CloseCode } from '../../src/closeCodes.js';
-import { startTestHub } from '../../src/testing/index.js';
-import { dialRawAgent } from '../support/rawAgent.js';
+import { rawAgentHub } from '../support/rawAgent.js';
 
 /**
  * Found while chasing a rare failure of the agent frame fuzz (issue 12): two connections of
@@ -14,28 +13,23 @@ import { dialRawAgent } from '../support/rawAgent.js';
  * waited.
  */
 describe('issue 12: a node dialling twice at once ends with one socket', () => {
-  let fixture: Awaited<ReturnType<typeof startTestHub>>;
-  const connected = new Set<string>();
 
-  before(async () => {
-    fixture = await startTestHub({ onConnect: ({ nodeId }) => connected.add(nodeId) });
-  });
-  after(() => fixture.close());
+  const raw = rawAgentHub();
 
   it('closes all but one of the connections accepted while the older socket closed, and calls go out on the one left', async () => {
     const node = 'dials-twice';
-    const old = await dialRawAgent(fixture.url, node, connected);
+    const old = await raw.dial(node);
     // The old agent reads nothing from here, so it never answers the close: the hub waits its
     // second of grace for it, and both new connections are accepted meanwhile.
     old.socket.pause();
-    connected.delete(node);
-    const [first, second] = await Promise.all([dialRawAgent(fixture.url, node, connected), dialRawAgent(fixture.url, node, connected)]);
+    raw.connected.delete(node);
+    const [first, second] = await Promise.all([raw.dial(node), raw.dial(node)]);
     await waitFor(() => first.closed() !== null || second.closed() !== null, { what: 'one of the two new connections to close', timeoutMs: 5_000 });
     const [left, closed] = first.closed() === null ? [first, second] : [second, first];
     assert.equal(closed.closed(), CloseCode.Superseded);
     await left.readSoFar();
     assert.equal(left.closed(), null, 'both new connections closed');
-    const hello = await fixture.hub.client(node).hello.query();
+    const hello = await raw.fixture.hub.client(node).hello.query();
     assert.equal(hello.nodeName, node);
     old.socket.resume();
     await waitFor(() => old.closed(), { what: 'the old socket to close', timeoutMs: 5_000 });

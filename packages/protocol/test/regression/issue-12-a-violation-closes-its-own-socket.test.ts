@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { waitFor } from '@lormas/testkit';
 import { CloseCode } from '../../src/closeCodes.js';
 import type { AgentViolationEvent } from '../../src/server/AgentHub.js';
-import { startTestHub } from '../../src/testing/index.js';
-import { dialRawAgent } from '../support/rawAgent.js';
+import { rawAgentHub } from '../support/rawAgent.js';
 
 /**
  * Found while chasing a rare failure of the agent frame fuzz (issue 12): the hub closed the
@@ -15,24 +14,19 @@ import { dialRawAgent } from '../support/rawAgent.js';
  * closed the new one with 4422. The link now hands the offending socket itself to the hub.
  */
 describe('issue 12: a violation closes the socket that committed it', () => {
-  let fixture: Awaited<ReturnType<typeof startTestHub>>;
-  const connected = new Set<string>();
   const violations: AgentViolationEvent[] = [];
 
-  before(async () => {
-    fixture = await startTestHub({ onConnect: ({ nodeId }) => connected.add(nodeId), onViolation: (event) => violations.push(event) });
-  });
-  after(() => fixture.close());
+  const raw = rawAgentHub({ onViolation: (event) => violations.push(event) });
 
   it("answers a violation on a forgotten node's closing socket on that socket, and leaves the node's new socket open", async () => {
     const node = 'forgotten-then-back';
-    const old = await dialRawAgent(fixture.url, node, connected);
+    const old = await raw.dial(node);
     // The old agent reads nothing from here, so it never answers the close: `forget` waits its
     // second of grace for it, and the hub reads the old socket all the while.
     old.socket.pause();
-    const forgotten = fixture.hub.forget(node, CloseCode.Revoked, 'revoked');
-    connected.delete(node);
-    const fresh = await dialRawAgent(fixture.url, node, connected);
+    const forgotten = raw.fixture.hub.forget(node, CloseCode.Revoked, 'revoked');
+    raw.connected.delete(node);
+    const fresh = await raw.dial(node);
     old.send('not json');
     await waitFor(() => violations.length > 0, { what: "the report of the old socket's violation", timeoutMs: 5_000 });
     assert.equal(violations[0]!.nodeId, node);
@@ -40,7 +34,7 @@ describe('issue 12: a violation closes the socket that committed it', () => {
     // Had the hub closed the new socket, its close would come before the PONG.
     await fresh.readSoFar();
     assert.equal(fresh.closed(), null, `the new socket closed with ${fresh.closed()}`);
-    assert.ok(fixture.hub.isConnected(node));
+    assert.ok(raw.fixture.hub.isConnected(node));
     await forgotten;
     old.socket.resume();
     await waitFor(() => old.closed(), { what: 'the old socket to close', timeoutMs: 5_000 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { waitFor } from '@lormas/testkit';
 import { CloseCode } from '../../src/closeCodes.js';
 import { AgentError } from '../../src/errors.js';
-import { sampleHeartbeat, startTestHub } from '../../src/testing/index.js';
-import { dialRawAgent } from '../support/rawAgent.js';
+import { sampleHeartbeat } from '../../src/testing/index.js';
+import { rawAgentHub } from '../support/rawAgent.js';
 
 /**
  * The agent frame fuzzer (issue 12, item 4) found that a socket closed for breaking the
@@ -13,17 +13,12 @@ import { dialRawAgent } from '../support/rawAgent.js';
  * closing handshake open. A violator's later frames are now ignored.
  */
 describe("issue 12: a violator's frames after the one that broke the protocol", () => {
-  let fixture: Awaited<ReturnType<typeof startTestHub>>;
-  const connected = new Set<string>();
 
-  before(async () => {
-    fixture = await startTestHub({ onConnect: ({ nodeId }) => connected.add(nodeId) });
-  });
-  after(() => fixture.close());
+  const raw = rawAgentHub();
 
   it('fails a call answered after a binary frame with AGENT_UNAVAILABLE, instead of settling it with the answer', async () => {
-    const agent = await dialRawAgent(fixture.url, 'late-answer', connected);
-    const pending = fixture.hub.client('late-answer').inventory.query();
+    const agent = await raw.dial('late-answer');
+    const pending = raw.fixture.hub.client('late-answer').inventory.query();
     const call = await agent.next('inventory');
     agent.socket.send(Buffer.from([0xde, 0xad]), { binary: true });
     agent.result(call.id, { nodeName: 'late-answer', containers: [] });
@@ -37,9 +32,9 @@ describe("issue 12: a violator's frames after the one that broke the protocol", 
   });
 
   it('delivers no stream item sent after text that is not JSON', async () => {
-    const agent = await dialRawAgent(fixture.url, 'late-items', connected);
+    const agent = await raw.dial('late-items');
     const beats: number[] = [];
-    fixture.hub.client('late-items').node.heartbeats.subscribe(undefined, { onData: (beat) => beats.push(beat.seq) });
+    raw.fixture.hub.client('late-items').node.heartbeats.subscribe(undefined, { onData: (beat) => beats.push(beat.seq) });
     const call = await agent.next('node.heartbeats');
     agent.result(call.id, sampleHeartbeat({ seq: 1 }));
     agent.send('not json');

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { waitFor } from '@lormas/testkit';
 import { AgentError } from '../../src/errors.js';
-import { startTestHub } from '../../src/testing/index.js';
-import { dialRawAgent } from '../support/rawAgent.js';
+import { rawAgentHub } from '../support/rawAgent.js';
 
 /**
  * The agent frame fuzzer (issue 12, item 4) found that a call whose input holds a key
@@ -13,20 +12,15 @@ import { dialRawAgent } from '../support/rawAgent.js';
  * Such an input is now the caller's `BAD_INPUT`, and nothing is sent.
  */
 describe('issue 12: inputs the link cannot encode', () => {
-  let fixture: Awaited<ReturnType<typeof startTestHub>>;
-  const connected = new Set<string>();
 
-  before(async () => {
-    fixture = await startTestHub({ onConnect: ({ nodeId }) => connected.add(nodeId) });
-  });
-  after(() => fixture.close());
+  const raw = rawAgentHub();
 
   for (const key of ['constructor', 'prototype']) {
     it(`fails a call whose input has a label named ${key} with BAD_INPUT, and sends nothing`, async () => {
       const node = `label-${key}`;
-      const agent = await dialRawAgent(fixture.url, node, connected);
+      const agent = await raw.dial(node);
       const input = { operationId: 'op-1', spec: { name: 'web', image: 'busybox', labels: JSON.parse(`{"${key}": "x"}`) as Record<string, string> } };
-      const error = await fixture.hub
+      const error = await raw.fixture.hub
         .client(node)
         .containers.create.mutate(input)
         .then(
@@ -36,7 +30,7 @@ describe('issue 12: inputs the link cannot encode', () => {
       assert.ok(error instanceof AgentError, String(error));
       assert.equal(error.code, 'BAD_INPUT');
       // The link goes on: the next call is sent and answered, and no create came before it.
-      const next = fixture.hub.client(node).containers.list.query();
+      const next = raw.fixture.hub.client(node).containers.list.query();
       agent.result((await agent.next('containers.list')).id, []);
       assert.deepEqual(await next, []);
       assert.equal(agent.asked('containers.create'), false);
@@ -46,7 +40,7 @@ describe('issue 12: inputs the link cannot encode', () => {
   it('ends a subscription whose input cannot be encoded with BAD_INPUT, instead of throwing from subscribe', async () => {
     const errors: AgentError[] = [];
     const input = JSON.parse('{"id": "web", "constructor": 1}') as { id: string };
-    fixture.hub.client('never-connected').containers.logs.subscribe(input, { onData: () => {}, onError: (error) => errors.push(error) });
+    raw.fixture.hub.client('never-connected').containers.logs.subscribe(input, { onData: () => {}, onError: (error) => errors.push(error) });
     await waitFor(() => errors.length > 0, { what: 'the refusal', timeoutMs: 5_000 });
     assert.equal(errors[0]!.code, 'BAD_INPUT');
   });

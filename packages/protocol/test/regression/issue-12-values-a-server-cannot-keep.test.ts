@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { waitFor } from '@lormas/testkit';
 import { AgentError } from '../../src/errors.js';
 import type { ContainerEvent } from '../../src/schemas/events.js';
-import { startTestHub } from '../../src/testing/index.js';
-import { dialRawAgent } from '../support/rawAgent.js';
+import { rawAgentHub } from '../support/rawAgent.js';
 
 const event: ContainerEvent = { type: 'stop', containerId: 'c1', name: 'web', at: 1_700_000_000_000 };
 
@@ -16,13 +15,8 @@ const event: ContainerEvent = { type: 'stop', containerId: 'c1', name: 'web', at
  * contract now refuses them.
  */
 describe('issue 12: agent values a server cannot keep', () => {
-  let fixture: Awaited<ReturnType<typeof startTestHub>>;
-  const connected = new Set<string>();
 
-  before(async () => {
-    fixture = await startTestHub({ onConnect: ({ nodeId }) => connected.add(nodeId) });
-  });
-  after(() => fixture.close());
+  const raw = rawAgentHub();
 
   for (const [what, result] of [
     ['an empty container id', { containerId: '', name: 'web', state: 'running' }],
@@ -30,8 +24,8 @@ describe('issue 12: agent values a server cannot keep', () => {
   ] as const) {
     it(`fails a command answered with ${what} with BAD_AGENT_OUTPUT`, async () => {
       const node = `empty-${what.replace(/\W+/g, '-')}`;
-      const agent = await dialRawAgent(fixture.url, node, connected);
-      const pending = fixture.hub.client(node).containers.start.mutate({ operationId: 'op-1', id: 'web' });
+      const agent = await raw.dial(node);
+      const pending = raw.fixture.hub.client(node).containers.start.mutate({ operationId: 'op-1', id: 'web' });
       agent.result((await agent.next('containers.start')).id, result);
       const error = await pending.then(
         () => assert.fail(`${what} was accepted`),
@@ -42,21 +36,21 @@ describe('issue 12: agent values a server cannot keep', () => {
   }
 
   it('drops container events with an empty container id or guard rail, or a time past the year 9999, and delivers the next valid one', async () => {
-    const agent = await dialRawAgent(fixture.url, 'bad-events', connected);
+    const agent = await raw.dial('bad-events');
     const delivered: unknown[] = [];
-    fixture.hub.client('bad-events').containers.events.subscribe(undefined, { onData: ({ data }) => delivered.push(data) });
+    raw.fixture.hub.client('bad-events').containers.events.subscribe(undefined, { onData: ({ data }) => delivered.push(data) });
     const { id } = await agent.next('containers.events');
     const invalid = [{ ...event, containerId: '' }, { ...event, guardRail: { rule: '', message: 'bind source moved' } }, { ...event, at: 253_402_300_800_000 }, { ...event, at: 9e15 }];
     invalid.forEach((data, index) => agent.result(id, { id: `e${index}`, data }, `e${index}`));
     agent.result(id, { id: 'ok', data: event }, 'ok');
     await waitFor(() => delivered.length > 0, { what: 'the valid event', timeoutMs: 5_000 });
     assert.deepEqual(delivered, [event]);
-    assert.equal(fixture.hub.counters('bad-events')!.invalidItems, invalid.length);
+    assert.equal(raw.fixture.hub.counters('bad-events')!.invalidItems, invalid.length);
   });
 
   it('fails an inventory that lists a container with an empty id with BAD_AGENT_OUTPUT', async () => {
-    const agent = await dialRawAgent(fixture.url, 'bad-inventory', connected);
-    const pending = fixture.hub.client('bad-inventory').inventory.query();
+    const agent = await raw.dial('bad-inventory');
+    const pending = raw.fixture.hub.client('bad-inventory').inventory.query();
     const summary = { id: '', name: 'web', image: 'busybox', state: 'running', status: 'Up', createdAt: 1, labels: {} };
     agent.result((await agent.next('inventory')).id, { nodeName: 'bad-inventory', containers: [summary] });
     const error = await pending.then(

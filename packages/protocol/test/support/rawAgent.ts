@@ -1,5 +1,8 @@
+import { after, before } from 'node:test';
 import { waitFor } from '@lormas/testkit';
 import { WebSocket } from 'ws';
+import type { AgentHubOptions, NodeIdentity } from '../../src/server/index.js';
+import { startTestHub } from '../../src/testing/index.js';
 import { linkTransformer } from '../../src/link/transformer.js';
 import { PROTOCOL_VERSION } from '../../src/version.js';
 
@@ -58,5 +61,27 @@ export async function dialRawAgent(url: string, node: string, connected: Readonl
       send('PING');
       await waitFor(() => pongs > before || closed !== null, { what: 'a PONG or the close', timeoutMs: 5_000 });
     },
+  };
+}
+
+/**
+ * The test hub of a regression suite, started before its tests and closed after them, with
+ * its record of the nodes it counted connected: `dial` is `dialRawAgent` against it. A test
+ * that has a node dial again deletes the node from `connected` first.
+ */
+export function rawAgentHub(options: Omit<Partial<AgentHubOptions<NodeIdentity>>, 'onConnect'> = {}) {
+  const connected = new Set<string>();
+  let fixture: Awaited<ReturnType<typeof startTestHub>> | undefined;
+  before(async () => {
+    fixture = await startTestHub({ ...options, onConnect: ({ nodeId }) => connected.add(nodeId) });
+  });
+  after(() => fixture?.close());
+  return {
+    connected,
+    get fixture() {
+      if (!fixture) throw new Error('rawAgentHub: the hub starts in the suite\'s before hook');
+      return fixture;
+    },
+    dial: (node: string) => dialRawAgent(fixture!.url, node, connected),
   };
 }
