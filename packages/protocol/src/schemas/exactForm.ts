@@ -9,14 +9,15 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
+/** Whether `object`'s enumerable keys are exactly `keys`, in their order (the heartbeat's objects, on its hot path). */
+export function hasExactKeys(object: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in object) if (key !== keys[i++]) return false;
+  return i === keys.length;
+}
+
 /** Whether `object`'s enumerable keys are some of `keys`, each once, in their order, with every one of `required` among them. */
-export function hasKeysInOrder(object: object, keys: readonly string[], required: readonly string[] = keys): boolean {
-  if (required === keys) {
-    // Every key required: exactly `keys`, in order (the heartbeat's objects, on its hot path).
-    let i = 0;
-    for (const key in object) if (key !== keys[i++]) return false;
-    return i === keys.length;
-  }
+export function hasKeysInOrder(object: object, keys: readonly string[], required: readonly string[]): boolean {
   let next = 0;
   let requiredSeen = 0;
   for (const key in object) {
@@ -27,6 +28,12 @@ export function hasKeysInOrder(object: object, keys: readonly string[], required
   }
   return requiredSeen === required.length;
 }
+
+/** zod's `z.number()` with `.min()` and `.max()`: finite, within the bounds. */
+export const isNumber = (value: unknown, min: number, max: number): boolean => typeof value === 'number' && value >= min && value <= max;
+
+/** zod's `.int()`: a safe integer, within the bounds. */
+export const isInt = (value: unknown, min: number, max: number): boolean => Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
 
 /**
  * zod's `.max()`, in UTF-16 units: never fewer than the code points zod 4.6 counts (older

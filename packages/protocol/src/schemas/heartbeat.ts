@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { builtSchema, lazySchema } from './lazySchema.js';
-import { BoundedMessage, BoundedName, BoundedShort, Count, EpochMs } from './limits.js';
+import { BoundedMessage, BoundedName, BoundedShort, Count, EpochMs, Limit } from './limits.js';
 
 export const EngineHealth = lazySchema(() =>
   z.object({
@@ -28,7 +28,7 @@ export const Heartbeat = lazySchema(() =>
       loadAverage1m: z.number().min(0).max(1_000_000),
     }),
     memory: z.object({ totalBytes: Count, usedBytes: Count }),
-    disk: z.object({ path: z.string().max(4_096), totalBytes: Count, usedBytes: Count }),
+    disk: z.object({ path: z.string().max(Limit.pathChars), totalBytes: Count, usedBytes: Count }),
     containers: z.object({ managed: z.number().int().min(0).max(1_000_000), running: z.number().int().min(0).max(1_000_000) }),
     uptime: z.object({ hostSeconds: Count, agentSeconds: Count }),
     engine: builtSchema(EngineHealth),

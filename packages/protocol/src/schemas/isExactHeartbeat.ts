@@ -1,5 +1,5 @@
 import type { Heartbeat } from './heartbeat.js';
-import { hasKeysInOrder as hasKeys, isPlainObject, isString } from './exactForm.js';
+import { hasExactKeys, hasKeysInOrder, isInt, isNumber, isPlainObject, isString } from './exactForm.js';
 import { Limit, MAX_EPOCH_MS } from './limits.js';
 
 /**
@@ -15,32 +15,32 @@ import { Limit, MAX_EPOCH_MS } from './limits.js';
  * the schema: whatever it accepts, generated or mutated, the schema accepts unchanged.
  */
 export function isExactHeartbeat(value: unknown): value is Heartbeat {
-  if (!isPlainObject(value) || !hasKeys(value, HEARTBEAT_KEYS)) return false;
+  if (!isPlainObject(value) || !hasExactKeys(value, HEARTBEAT_KEYS)) return false;
   const { seq, at, nodeName, cpu, memory, disk, containers, uptime, engine } = value;
   return (
     isInt(seq, 1, Number.MAX_SAFE_INTEGER) &&
     isNumber(at, 0, MAX_EPOCH_MS) &&
     isString(nodeName, Limit.nameChars) &&
     isPlainObject(cpu) &&
-    hasKeys(cpu, CPU_KEYS) &&
+    hasExactKeys(cpu, CPU_KEYS) &&
     isInt(cpu['cores'], 1, 1_000_000) &&
     isNumber(cpu['usagePercent'], 0, 100) &&
     isNumber(cpu['loadAverage1m'], 0, 1_000_000) &&
     isPlainObject(memory) &&
-    hasKeys(memory, MEMORY_KEYS) &&
+    hasExactKeys(memory, MEMORY_KEYS) &&
     isCount(memory['totalBytes']) &&
     isCount(memory['usedBytes']) &&
     isPlainObject(disk) &&
-    hasKeys(disk, DISK_KEYS) &&
+    hasExactKeys(disk, DISK_KEYS) &&
     isString(disk['path'], Limit.pathChars) &&
     isCount(disk['totalBytes']) &&
     isCount(disk['usedBytes']) &&
     isPlainObject(containers) &&
-    hasKeys(containers, CONTAINERS_KEYS) &&
+    hasExactKeys(containers, CONTAINERS_KEYS) &&
     isInt(containers['managed'], 0, 1_000_000) &&
     isInt(containers['running'], 0, 1_000_000) &&
     isPlainObject(uptime) &&
-    hasKeys(uptime, UPTIME_KEYS) &&
+    hasExactKeys(uptime, UPTIME_KEYS) &&
     isCount(uptime['hostSeconds']) &&
     isCount(uptime['agentSeconds']) &&
     isExactEngineHealth(engine)
@@ -56,20 +56,15 @@ const CONTAINERS_KEYS = ['managed', 'running'] as const;
 const UPTIME_KEYS = ['hostSeconds', 'agentSeconds'] as const;
 /** `version` and `error` are optional: each is there or not, in this order. */
 const ENGINE_KEYS = ['up', 'version', 'error'] as const;
+const ENGINE_REQUIRED = ['up'];
 
 function isExactEngineHealth(engine: unknown): boolean {
   // `up` first, then those of the optional keys that are there, in order.
-  if (!isPlainObject(engine) || !hasKeys(engine, ENGINE_KEYS, ['up'])) return false;
+  if (!isPlainObject(engine) || !hasKeysInOrder(engine, ENGINE_KEYS, ENGINE_REQUIRED)) return false;
   const { up, version, error } = engine;
   // An optional key that is there holds a string: one there as `undefined` goes to the schema.
   return typeof up === 'boolean' && (version === undefined ? !Object.hasOwn(engine, 'version') : isString(version, Limit.shortChars)) && (error === undefined ? !Object.hasOwn(engine, 'error') : isString(error, Limit.messageChars));
 }
-
-/** zod's `z.number()`: finite. */
-const isNumber = (value: unknown, min: number, max: number): boolean => typeof value === 'number' && value >= min && value <= max;
-
-/** zod's `.int()`: a safe integer. */
-const isInt = (value: unknown, min: number, max: number): boolean => Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
 
 /** The contract's `Count`. */
 const isCount = (value: unknown): boolean => isNumber(value, 0, Number.MAX_SAFE_INTEGER);

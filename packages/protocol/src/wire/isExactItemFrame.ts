@@ -1,4 +1,4 @@
-import { hasKeysInOrder, isPlainObject, isString } from '../schemas/exactForm.js';
+import { hasKeysInOrder, isInt, isPlainObject, isString } from '../schemas/exactForm.js';
 import { Limit } from '../schemas/limits.js';
 import type { AgentFrame } from './frames.js';
 
@@ -31,5 +31,5 @@ const RESULT_REQUIRED = ['data'];
 /** The schema's `RequestId`: a safe integer from 0, or a string of 1 to `Limit.idChars` (in UTF-16 units, never fewer than zod's code points). */
 function isRequestId(id: unknown): boolean {
   if (typeof id === 'string') return id.length >= 1 && id.length <= Limit.idChars;
-  return Number.isSafeInteger(id) && (id as number) >= 0;
+  return isInt(id, 0, Number.MAX_SAFE_INTEGER);
 }
