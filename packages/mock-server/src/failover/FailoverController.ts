@@ -108,8 +108,6 @@ export class FailoverController {
   private readonly lostRead = new Set<string>();
   /** Counts container changes, so a lost node whose containers changed while they were read is read again. */
   private containerChanges = 0;
-  /** The node list the last assessment judged, in its order. */
-  private judgedNodes: readonly NodeRecord[] | null = null;
   /**
    * One signal object per node of the list, written afresh at each check: a new one per node
    * and check was 10,000 objects a second at 10,000 nodes, each kept alive (with the rest of
@@ -255,6 +253,8 @@ export class FailoverController {
     const previous = this.last;
     const previousHold = previous?.hold ?? null;
     const leading = this.leading;
+    // The list the check before judged (nearly always): its signals, and its verdicts, by position.
+    const sameList = this.signals?.nodes === nodes;
     const { signals, lost } = this.signalsOf(nodes);
     this.last = assessNodes({
       now: this.now(),
@@ -263,13 +263,11 @@ export class FailoverController {
       windows: { lostAfterMs: this.lostAfterMs, suspectAfterMs: this.suspectAfterMs, graceMs: this.graceMs },
       nodes: signals,
     });
-    const judgedBefore = this.judgedNodes;
-    this.judgedNodes = nodes;
     // Only the leader judges for real: a follower's view is its own, and it announces nothing.
     if (!leading) return;
     if (this.healthListener) {
       // The same list as the check before (nearly always): the verdicts compare by position.
-      const before = previous && previous.verdicts.length === nodes.length && judgedBefore === nodes ? previous.verdicts : null;
+      const before = previous && sameList && previous.verdicts.length === nodes.length ? previous.verdicts : null;
       const { verdicts } = this.last;
       for (let i = 0; i < nodes.length; i++) {
         const judged = verdicts[i]!;
