@@ -44,6 +44,7 @@ export interface SubscriptionProcedure<I extends z.ZodType | undefined = z.ZodTy
    * `true` only for an item the schema accepts and gives back unchanged (the server then takes
    * it as it is); `false` leaves the item to the schema. For a stream whose items come by the
    * thousand a second (heartbeats), where the schema's walk and copy are a cost of their own.
+   * Untracked streams only: a tracked item comes as `{ id, data }`, which the schema reads.
    * @default none: the schema checks every item
    */
   readonly isExactItem: ((value: unknown) => boolean) | undefined;
@@ -93,6 +94,8 @@ export function mutation<O extends z.ZodType, I extends z.ZodType | undefined = 
 export function subscription<T extends z.ZodType, Tr extends boolean, I extends z.ZodType | undefined = undefined>(
   def: Described<I> & { item: T; tracked: Tr; checkedBySender?: boolean; isExactItem?: (value: unknown) => value is z.output<T> },
 ): SubscriptionProcedure<I, T, Tr> {
+  // The server's end would never call it: a tracked item is `{ id, data }`, read by the schema.
+  if (def.tracked && def.isExactItem) throw new TypeError('subscription: isExactItem is for untracked streams only');
   return {
     kind: 'subscription',
     get input() {
