@@ -13,7 +13,6 @@ import { rawAgentHub } from '../support/rawAgent.js';
  * waited.
  */
 describe('issue 12: a node dialling twice at once ends with one socket', () => {
-
   const raw = rawAgentHub();
 
   it('closes all but one of the connections accepted while the older socket closed, and calls go out on the one left', async () => {

@@ -13,7 +13,6 @@ import { rawAgentHub } from '../support/rawAgent.js';
  * closing handshake open. A violator's later frames are now ignored.
  */
 describe("issue 12: a violator's frames after the one that broke the protocol", () => {
-
   const raw = rawAgentHub();
 
   it('fails a call answered after a binary frame with AGENT_UNAVAILABLE, instead of settling it with the answer', async () => {

@@ -12,7 +12,6 @@ import { rawAgentHub } from '../support/rawAgent.js';
  * Such an input is now the caller's `BAD_INPUT`, and nothing is sent.
  */
 describe('issue 12: inputs the link cannot encode', () => {
-
   const raw = rawAgentHub();
 
   for (const key of ['constructor', 'prototype']) {

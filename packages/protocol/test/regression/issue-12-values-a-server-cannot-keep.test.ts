@@ -15,7 +15,6 @@ const event: ContainerEvent = { type: 'stop', containerId: 'c1', name: 'web', at
  * contract now refuses them.
  */
 describe('issue 12: agent values a server cannot keep', () => {
-
   const raw = rawAgentHub();
 
   for (const [what, result] of [
