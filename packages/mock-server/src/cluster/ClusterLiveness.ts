@@ -1,4 +1,5 @@
 import type { KV, KvEntry } from '@nats-io/kv';
+import type { Heartbeat } from '@lormas/protocol';
 import { decodeKvKey, kvKey, watchBucket, type BucketWatch } from '@lormas/protocol/cluster';
 import { type NodeLive, NodeLiveness } from '../agents/NodeLiveness.js';
 import { parseNodeLive } from './nodeLiveRecord.js';
@@ -87,6 +88,11 @@ export class ClusterLiveness extends NodeLiveness {
       const live = this.get(nodeId);
       return live.replica === replicaId && live.connectedSince !== null;
     });
+  }
+
+  /** A heartbeat is a change like any other here: a new state, written to the bucket. */
+  protected override keepHeartbeat(nodeId: string, heartbeat: Heartbeat, at: number): void {
+    this.change(nodeId, (live) => ({ ...live, lastHeartbeat: heartbeat, lastHeartbeatAt: at }));
   }
 
   protected override change(nodeId: string, next: (live: NodeLive) => NodeLive | null): void {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AgentError, type ContainerResult, type Heartbeat, type Hello, type Inventory } from '@lormas/protocol';
+import { AgentError, type ContainerResult, type Hello, type Inventory } from '@lormas/protocol';
+import { sampleHeartbeat } from '@lormas/protocol/testing';
 import { NodeLiveness } from '../agents/NodeLiveness.js';
 import { silentLogger } from '../logger.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
@@ -9,7 +10,7 @@ import { copyOperationId, type FailoverActions, FailoverController } from './Fai
 import { retryDelayMs } from './retryDelayMs.js';
 
 const hello = { nodeName: 'n' } as Hello;
-const beat = (engineUp = true) => ({ cpu: { usagePercent: 5 }, engine: { up: engineUp } }) as Heartbeat;
+const beat = (engineUp = true) => sampleHeartbeat({ seq: 1, cpu: { cores: 2, usagePercent: 5, loadAverage1m: 0 }, engine: { up: engineUp } });
 const spec = (name: string) => ({ name, image: 'busybox', env: {}, labels: {}, tty: false, mounts: [], privileged: false, capAdd: [], devices: [], securityOpt: [] });
 
 /** Nodes that do what they are told: create succeeds unless a failure is queued. */

@@ -5,7 +5,7 @@ import type { ContainerRecord } from '../store/ContainerStore.js';
 import type { NodeRecord } from '../store/NodeStore.js';
 import type { Store } from '../store/Store.js';
 import { NodeChooser } from '../placement/NodeChooser.js';
-import { assessNodes, type Assessment, type NodeHealth, type NodeSignal } from './assessNodes.js';
+import { assessNodes, type Assessment, type NodeHealth, type NodeSignal, type Verdict } from './assessNodes.js';
 import { retryDelayMs } from './retryDelayMs.js';
 
 /** What failover asks of the nodes; `ContainerService` in the server, a fake in unit tests. */
@@ -84,7 +84,8 @@ export class FailoverController {
   private readonly now: () => number;
   private readonly pending = new Map<string, Pending>();
   private readonly returning = new Set<string>();
-  private last: Assessment | null = null;
+  /** The last check's assessment, with the position of each node in the list it judged. */
+  private last: (Assessment & { index: ReadonlyMap<string, number> }) | null = null;
   private holdSince: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** The check in progress: checks never overlap, a slow database makes them less frequent. */
@@ -113,7 +114,7 @@ export class FailoverController {
    * and check was 10,000 objects a second at 10,000 nodes, each kept alive (with the rest of
    * the check's garbage) until the next collection. `assessNodes` keeps none of them.
    */
-  private signals: { nodes: readonly NodeRecord[]; signals: NodeSignal[] } | null = null;
+  private signals: { nodes: readonly NodeRecord[]; signals: NodeSignal[]; index: ReadonlyMap<string, number> } | null = null;
   readonly chooser: NodeChooser;
   /** Told of every change of a node's health as the checks see it (the live event stream listens). */
   healthListener: ((nodeId: string, health: NodeHealth) => void) | null = null;
@@ -155,9 +156,15 @@ export class FailoverController {
   }
 
   /** Each node's signal as its liveness shows it now, and how many of them are lost. */
-  private signalsOf(nodes: readonly NodeRecord[]): { signals: NodeSignal[]; lost: number } {
-    if (this.signals?.nodes !== nodes) this.signals = { nodes, signals: nodes.map((node) => ({ nodeId: node.id, lost: false, connected: false, lastSignAt: null, heldUntil: null })) };
-    const { signals } = this.signals;
+  private signalsOf(nodes: readonly NodeRecord[]): { signals: NodeSignal[]; index: ReadonlyMap<string, number>; lost: number } {
+    if (this.signals?.nodes !== nodes) {
+      this.signals = {
+        nodes,
+        signals: nodes.map((node) => ({ nodeId: node.id, lost: false, connected: false, lastSignAt: null, heldUntil: null })),
+        index: new Map(nodes.map((node, i) => [node.id, i])),
+      };
+    }
+    const { signals, index } = this.signals;
     let lost = 0;
     for (let i = 0; i < nodes.length; i++) {
       const live = this.options.liveness.get(nodes[i]!.id);
@@ -169,7 +176,7 @@ export class FailoverController {
       signal.heldUntil = live.hold?.untilMs ?? null;
       if (signal.lost) lost++;
     }
-    return { signals, lost };
+    return { signals, index, lost };
   }
 
   /** When judging began: the start, or the moment this replica became the leader. No failover in the grace window after it. */
@@ -255,14 +262,15 @@ export class FailoverController {
     const leading = this.leading;
     // The list the check before judged (nearly always): its signals, and its verdicts, by position.
     const sameList = this.signals?.nodes === nodes;
-    const { signals, lost } = this.signalsOf(nodes);
-    this.last = assessNodes({
+    const { signals, index, lost } = this.signalsOf(nodes);
+    const assessment = assessNodes({
       now: this.now(),
       startedAt: this.since,
       memory: previous?.memory ?? null,
       windows: { lostAfterMs: this.lostAfterMs, suspectAfterMs: this.suspectAfterMs, graceMs: this.graceMs },
       nodes: signals,
     });
+    this.last = { ...assessment, index };
     // Only the leader judges for real: a follower's view is its own, and it announces nothing.
     if (!leading) return;
     if (this.healthListener) {
@@ -271,7 +279,7 @@ export class FailoverController {
       const { verdicts } = this.last;
       for (let i = 0; i < nodes.length; i++) {
         const judged = verdicts[i]!;
-        const was = before ? before[i] : previous?.health.get(nodes[i]!.id);
+        const was = before ? before[i] : previous && verdictIn(previous, nodes[i]!.id);
         if (was?.health !== judged.health) this.healthListener(nodes[i]!.id, judged.health);
       }
     }
@@ -283,7 +291,7 @@ export class FailoverController {
       else logger.info('failover resumed', { after: previousHold ?? 'start' });
     }
     for (const nodeId of this.last.newlyLost) {
-      logger.warn('node lost', { node: nodeId, silentMs: this.last.health.get(nodeId)?.silentMs });
+      logger.warn('node lost', { node: nodeId, silentMs: verdictIn(this.last, nodeId)?.silentMs });
       liveness.markLost(nodeId);
     }
     // In cluster mode a heartbeat written meanwhile by the node's replica may undo a `lost`: moves start from what was written.
@@ -369,7 +377,7 @@ export class FailoverController {
       judging: this.leading,
       hold: this.last?.hold ?? null,
       holdSince: this.holdSince === null ? null : iso(this.holdSince),
-      nodes: [...(this.last?.health ?? new Map()).entries()].map(([nodeId, judged]) => ({ nodeId, ...judged })),
+      nodes: [...(this.last?.index ?? [])].map(([nodeId, i]) => ({ nodeId, ...this.last!.verdicts[i]! })),
       pending: [...this.pending.values()].map((item) => ({
         containerId: item.containerId,
         migrationId: item.migrationId,
@@ -382,7 +390,7 @@ export class FailoverController {
 
   /** Health of one node as of the last check; `online` before the first. */
   healthOf(nodeId: string) {
-    return this.last?.health.get(nodeId) ?? null;
+    return (this.last && verdictIn(this.last, nodeId)) ?? null;
   }
 
   private async enqueueLostContainers(nodes: readonly NodeRecord[]): Promise<void> {
@@ -472,4 +480,10 @@ export class FailoverController {
       logger.info('stale copy removed', { node: nodeId, container: record.id, docker: copy.id.slice(0, 12) });
     }
   }
+}
+
+/** A node's verdict in an assessment, found by its position in the list judged. */
+function verdictIn(judged: Assessment & { index: ReadonlyMap<string, number> }, nodeId: string): Verdict | undefined {
+  const i = judged.index.get(nodeId);
+  return i === undefined ? undefined : judged.verdicts[i];
 }

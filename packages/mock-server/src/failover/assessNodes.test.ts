@@ -4,9 +4,11 @@ import { type AssessInput, assessNodes, type NodeSignal } from './assessNodes.js
 
 const windows = { lostAfterMs: 3_000, suspectAfterMs: 1_000, graceMs: 0 };
 const node = (nodeId: string, lastSignAt: number | null, extra: Partial<NodeSignal> = {}): NodeSignal => ({ nodeId, lost: false, connected: true, lastSignAt, ...extra });
-const assess = (now: number, nodes: NodeSignal[], extra: Partial<AssessInput> = {}) =>
-  assessNodes({ now, startedAt: 0, memory: null, nodes, windows, ...extra });
-const healthOf = (result: ReturnType<typeof assessNodes>) => Object.fromEntries([...result.health].map(([id, judged]) => [id, judged.health]));
+const assess = (now: number, nodes: NodeSignal[], extra: Partial<AssessInput> = {}) => {
+  const result = assessNodes({ now, startedAt: 0, memory: null, nodes, windows, ...extra });
+  return { ...result, health: new Map(nodes.map((n, i) => [n.nodeId, result.verdicts[i]!])) };
+};
+const healthOf = (result: ReturnType<typeof assess>) => Object.fromEntries([...result.health].map(([id, judged]) => [id, judged.health]));
 
 describe('assessNodes', () => {
   it('calls a node online while it beats, suspect after missed heartbeats, lost after the window', () => {

@@ -57,8 +57,12 @@ export interface Verdict {
 }
 
 export interface Assessment {
-  health: Map<string, Verdict>;
-  /** The same verdicts in the order of the input's `nodes`: a caller that judges the same list again compares them by position, without a lookup. */
+  /**
+   * The verdicts, in the order of the input's `nodes`. No map by id is made here: at one check
+   * a second, a new map of 10,000 nodes (half a megabyte, each kept until the next check) was
+   * most of what the checks left to the collector. A caller that judges the same list again
+   * keeps its own index of it.
+   */
   verdicts: readonly Verdict[];
   hold: HoldReason | null;
   /** Nodes lost as of this assessment and not before. */
@@ -130,13 +134,11 @@ export function assessNodes(input: AssessInput): Assessment {
     }
     heldSince = null;
   }
-  const health = new Map<string, Verdict>();
   const newlyLost: string[] = [];
   const forgetBefore = now - HOLD_MEMORY_WINDOWS * windows.lostAfterMs;
   if (briefHolds.length > 0 && briefHolds[0]![1] <= forgetBefore) briefHolds = briefHolds.filter(([, end]) => end > forgetBefore);
   input.nodes.forEach((node, i) => {
     const verdict = judged[i]!;
-    health.set(node.nodeId, verdict);
     // Heartbeats decide, not the socket: a half-open socket behind a partition still looks connected.
     // The holds are looked at only for a node silent past the window: they can only shorten a silence.
     if (hold || node.lost || verdict.silentMs <= windows.lostAfterMs) return;
@@ -145,5 +147,5 @@ export function assessNodes(input: AssessInput): Assessment {
       newlyLost.push(node.nodeId);
     }
   });
-  return { health, verdicts: judged, hold, newlyLost, memory: { heldSince, silenceResetAt, briefHolds } };
+  return { verdicts: judged, hold, newlyLost, memory: { heldSince, silenceResetAt, briefHolds } };
 }

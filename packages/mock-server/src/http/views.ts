@@ -1,4 +1,5 @@
 import { Limit } from '@lormas/protocol';
+import { heartbeatFigures } from '../agents/heartbeatRecord.js';
 import type { NodeLive } from '../agents/NodeLiveness.js';
 import type { ClusterRecord } from '../store/ClusterStore.js';
 import type { ContainerRecord } from '../store/ContainerStore.js';
@@ -70,7 +71,8 @@ type NodeHealthView = { health: NodeHealthName; silentMs: number };
 
 /** The part of a node's view that a heartbeat changes (see `HeartbeatView`), with the sample it gave. */
 export function heartbeatView(nodeId: string, live: NodeLive, health: NodeHealthView | null, sample: SampleView | null): HeartbeatView {
-  const beat = live.lastHeartbeat;
+  // A copy: the record is written over by the next heartbeat, and a view may be kept (an event in the replay buffer).
+  const beat = live.lastHeartbeat && heartbeatFigures(live.lastHeartbeat);
   return {
     id: nodeId,
     status: live.status,
