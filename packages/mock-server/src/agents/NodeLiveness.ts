@@ -9,7 +9,13 @@ import { assignHeartbeat, type HeartbeatRecord, recordHeartbeat } from './heartb
  */
 export type NodeStatus = 'online' | 'offline' | 'lost';
 
-/** What the server knows of a node's agent right now. Kept in memory: it is rebuilt on reconnect. */
+/**
+ * What the server knows of a node's agent right now. Kept in memory: it is rebuilt on reconnect.
+ * Read it, use it, let it go: a heartbeat writes its record and time over the node's current
+ * state, and a state that a change replaced still shares its record with the new one, so a state
+ * kept across a wait may show a newer heartbeat than its own time and status. What must outlast
+ * the moment is copied (the views do).
+ */
 export interface NodeLive {
   status: NodeStatus;
   /** Epoch milliseconds of the current connection, or null while offline. */
@@ -17,7 +23,10 @@ export interface NodeLive {
   /** Epoch milliseconds when the last connection ended. */
   disconnectedAt: number | null;
   hello: Hello | null;
-  /** Written over in place by each heartbeat (`heartbeatRecord.ts`): copy what must outlast the moment. */
+  /**
+   * In one process, written over in place by each heartbeat (`heartbeatRecord.ts`); in cluster
+   * mode, the heartbeat as it came, in a new state each time.
+   */
   lastHeartbeat: HeartbeatRecord | null;
   /** Epoch milliseconds on the server's clock when the last heartbeat arrived. */
   lastHeartbeatAt: number | null;
@@ -53,7 +62,7 @@ function admitted(live: NodeLive): NodeLive {
   return rest;
 }
 
-const OFFLINE: NodeLive = { status: 'offline', connectedSince: null, disconnectedAt: null, hello: null, lastHeartbeat: null, lastHeartbeatAt: null, refused: null };
+const OFFLINE: NodeLive = Object.freeze({ status: 'offline', connectedSince: null, disconnectedAt: null, hello: null, lastHeartbeat: null, lastHeartbeatAt: null, refused: null });
 
 /**
  * Per-node connection and heartbeat state, with an injectable clock. Emits `connect`,
@@ -170,7 +179,9 @@ export class NodeLiveness extends EventEmitter<NodeLivenessEvents> {
 
   /**
    * Every change of a node's state goes through here, as a function of the state before it:
-   * in cluster mode a subclass applies the same function to the shared copy as well.
+   * in cluster mode a subclass applies the same function to the shared copy as well. All but
+   * a heartbeat after the node's first, which `keepHeartbeat` writes in place: a subclass that
+   * overrides this overrides that too.
    */
   protected change(nodeId: string, next: (live: NodeLive) => NodeLive | null): void {
     this.put(nodeId, next(this.get(nodeId)));

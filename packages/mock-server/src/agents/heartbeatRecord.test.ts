@@ -36,7 +36,8 @@ describe('heartbeatRecord', () => {
   it('replaces the engine when it changes, never writes over it: a view may hold it', () => {
     const record = recordHeartbeat(sampleHeartbeat({ seq: 1, engine: { up: true, version: '28.2.2' } }));
     const up = record.engine;
-    for (const engine of [{ up: false, error: 'connect ENOENT' }, { up: false }, { up: true, version: '28.2.2' }, { up: true, version: undefined }]) {
+    // The last two differ in a key's presence alone: `{ version: undefined }` is not `{}`.
+    for (const engine of [{ up: false, error: 'connect ENOENT' }, { up: false }, { up: true, version: '28.2.2' }, { up: true }, { up: true, version: undefined }]) {
       const before = record.engine;
       assignHeartbeat(record, sampleHeartbeat({ seq: 2, engine }));
       assert.deepEqual(record.engine, engine);

@@ -6,24 +6,25 @@ import type { EngineHealth, Heartbeat } from '@lormas/protocol';
  *
  * Why: a heartbeat is kept for one interval (5 s) and then dropped, long enough for the
  * collector to copy it out of the young generation twice and promote it, and short enough to
- * die there soon after. At 10,000 nodes that was a megabyte a second of promoted garbage, and
- * the young-generation copying alone cost more than a point of a core (issue 16: scavenges of
- * 9.8 ms on the main thread and 16.6 ms on the helpers each second, 6.5 and 6.5 once the record
- * was kept in place). A heartbeat read from the wire now dies young, where collecting it is free.
+ * die there soon after. At 10,000 nodes (issue 16, bench figure 5's set-up, `--trace-gc-nvp`),
+ * 2.86 MB were promoted per scavenge, about one a second, with scavenges of 9.8 ms on the main
+ * thread and 16.6 ms on the helpers; with the heartbeats kept in place, 1.91 MB and 6.5 and
+ * 6.5 ms. A heartbeat read from the wire now dies young, where collecting it costs nothing.
  *
  * So a record changes: whoever keeps what it shows past the moment copies it (`heartbeatFigures`).
  * The engine's object is never written over, but replaced when it changes: it is kept as it is.
  */
 export type HeartbeatRecord = Heartbeat;
 
-/** A record of `beat`, whose objects `assignHeartbeat` may write over: none is one of `beat`'s but the engine's, which is never written over. */
+/** A record of `beat`, sharing no object with it (`beat` is the one its listeners were handed). */
 export function recordHeartbeat(beat: Heartbeat): HeartbeatRecord {
-  return { seq: beat.seq, at: beat.at, nodeName: beat.nodeName, ...heartbeatFigures(beat) };
+  return { seq: beat.seq, at: beat.at, nodeName: beat.nodeName, ...heartbeatFigures(beat), engine: { ...beat.engine } };
 }
 
 /**
- * Writes `beat` over `record` in place. A text equal to the one kept is not taken, so that the
- * record holds nothing of `beat`; the engine's object is replaced only when the engine changed.
+ * Writes `beat` over `record` in place. A text equal to the one kept is not taken, and the
+ * engine's object is replaced by a copy only when the engine changed: the record keeps nothing
+ * of `beat` but texts that changed.
  */
 export function assignHeartbeat(record: HeartbeatRecord, beat: Heartbeat): void {
   record.seq = beat.seq;
@@ -48,8 +49,9 @@ export function assignHeartbeat(record: HeartbeatRecord, beat: Heartbeat): void 
 }
 
 /**
- * The figures of a record as they are now, sharing no object `assignHeartbeat` writes over: what
- * a view that outlives the moment (an event in the replay buffer) holds.
+ * The figures of a record (or a heartbeat) as they are now, sharing no object `assignHeartbeat`
+ * writes over: what a view that outlives the moment (an event in the replay buffer) holds. The
+ * engine's object is shared: it is replaced, never written over.
  */
 export function heartbeatFigures(record: HeartbeatRecord): Pick<Heartbeat, 'cpu' | 'memory' | 'disk' | 'containers' | 'uptime' | 'engine'> {
   const { cpu, memory, disk, containers, uptime } = record;

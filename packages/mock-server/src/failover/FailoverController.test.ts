@@ -111,6 +111,12 @@ describe('FailoverController', () => {
     liveness.disconnected(a!, 1006);
     await advance(failover, 1_500, [b!]);
     assert.equal(failover.healthOf(a!)?.health, 'suspect');
+    // The status lists every node of the list judged, in its order, as `healthOf` finds each.
+    assert.deepEqual(
+      failover.status().nodes,
+      [a!, b!].map((nodeId) => ({ nodeId, ...failover.healthOf(nodeId)! })),
+    );
+    assert.deepEqual(failover.status().nodes.map((n) => n.health), ['suspect', 'online']);
     assert.deepEqual(actions.created, []);
     await advance(failover, 2_000, [b!]);
     assert.equal(liveness.get(a!).status, 'lost');

@@ -85,7 +85,7 @@ export class FailoverController {
   private readonly pending = new Map<string, Pending>();
   private readonly returning = new Set<string>();
   /** The last check's assessment, with the position of each node in the list it judged. */
-  private last: (Assessment & { index: ReadonlyMap<string, number> }) | null = null;
+  private last: JudgedList | null = null;
   private holdSince: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** The check in progress: checks never overlap, a slow database makes them less frequent. */
@@ -260,8 +260,6 @@ export class FailoverController {
     const previous = this.last;
     const previousHold = previous?.hold ?? null;
     const leading = this.leading;
-    // The list the check before judged (nearly always): its signals, and its verdicts, by position.
-    const sameList = this.signals?.nodes === nodes;
     const { signals, index, lost } = this.signalsOf(nodes);
     const assessment = assessNodes({
       now: this.now(),
@@ -274,8 +272,8 @@ export class FailoverController {
     // Only the leader judges for real: a follower's view is its own, and it announces nothing.
     if (!leading) return;
     if (this.healthListener) {
-      // The same list as the check before (nearly always): the verdicts compare by position.
-      const before = previous && sameList && previous.verdicts.length === nodes.length ? previous.verdicts : null;
+      // The list the check before judged (nearly always): the verdicts compare by position.
+      const before = previous?.index === index ? previous.verdicts : null;
       const { verdicts } = this.last;
       for (let i = 0; i < nodes.length; i++) {
         const judged = verdicts[i]!;
@@ -482,8 +480,11 @@ export class FailoverController {
   }
 }
 
+/** An assessment, with the position of each node in the list it judged. */
+type JudgedList = Assessment & { index: ReadonlyMap<string, number> };
+
 /** A node's verdict in an assessment, found by its position in the list judged. */
-function verdictIn(judged: Assessment & { index: ReadonlyMap<string, number> }, nodeId: string): Verdict | undefined {
+function verdictIn(judged: JudgedList, nodeId: string): Verdict | undefined {
   const i = judged.index.get(nodeId);
   return i === undefined ? undefined : judged.verdicts[i];
 }

@@ -23,8 +23,10 @@ export const UpdateNode = z.strictObject({
 
 async function view(api: ApiContext, nodeId: string) {
   const node = await api.store.nodes.require(nodeId);
+  const cluster = node.clusterId ? await api.store.clusters.get(node.clusterId) : null;
+  // Read after the last wait: a node's state is not kept across one (see `NodeLive`).
   const live = api.gateway.liveness.get(node.id);
-  return nodeView(node, node.clusterId ? await api.store.clusters.get(node.clusterId) : null, live, api.failover.healthOf(node.id), upgradeStatus(live.hello, api.catalog.latestVersion()));
+  return nodeView(node, cluster, live, api.failover.healthOf(node.id), upgradeStatus(live.hello, api.catalog.latestVersion()));
 }
 
 /** Node registration (which issues the node's token), listing, cluster assignment and revocation. */
