@@ -7,10 +7,12 @@
  * nats-server, each started in a temp folder on a free loopback port and stopped with the rest.
  *
  * Settings: PORT (default 3000), ADMIN_TOKEN (generated when unset), LOG_LEVEL (default
- * info), DATA_DIR (default: in memory, so each run starts clean), DOCKER_HOST for the agent.
+ * info), DATA_DIR (default: in memory, so each run starts clean), DOCKER_HOST for the agent,
+ * STATE_DIR for the agent (default: a temp folder removed on stop, so the agent starts clean too).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,6 +26,12 @@ const NODE_NAME = 'dev-node';
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 const clusterMode = process.argv.includes('--cluster');
+/**
+ * The agent's state folder. Its own by default, as the server's data is: each run registers a
+ * new node, and an agent's state left from an earlier run (in the checkout's `state/`, the
+ * agent's default) names a node that run's server knew.
+ */
+const agentState = process.env['STATE_DIR'] ? { path: process.env['STATE_DIR'], own: false } : { path: mkdtempSync(join(tmpdir(), 'lormas-dev-agent-')), own: true };
 /** In cluster mode: the balancer, the engine and the database, stopped after the replicas. */
 const services: { proxy: Proxy | null; nats: NatsServer | null; postgres: Postgres | null } = { proxy: null, nats: null, postgres: null };
 
@@ -58,6 +66,7 @@ async function stopAll(exitCode: number): Promise<never> {
   }
   await services.proxy?.close();
   await Promise.all([services.nats?.stop(), services.postgres?.stop()]);
+  if (agentState.own) rmSync(agentState.path, { recursive: true, force: true });
   process.exit(exitCode);
 }
 
@@ -112,6 +121,7 @@ async function main(): Promise<void> {
     url = await startServer('server', { PORT: String(port) });
   }
   process.stdout.write(`Dashboard: ${url}/dashboard\n`);
+  notes.push(`dev: the agent's state folder is ${agentState.path}${agentState.own ? ' (removed on stop)' : ''}`);
   for (const note of notes) process.stdout.write(`${note}\n`);
   const node = await api(url, '/api/nodes', { method: 'POST', body: { name: NODE_NAME, description: 'started by pnpm dev' } });
   const agent = start('agent', ['--import', 'tsx', 'packages/agent/agent.ts'], {
@@ -119,6 +129,7 @@ async function main(): Promise<void> {
     NODE_TOKEN: node.token,
     NODE_NAME,
     LOG_LEVEL: logLevel,
+    STATE_DIR: agentState.path,
   });
 
   const deadline = Date.now() + 30_000;

@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { docker, requireEngine, waitFor } from '@lormas/testkit';
 import { REPO_ROOT } from './support/agentProcess.js';
 
 const run = promisify(execFile);
+
+/** A file's size and modification time, or null when there is none. */
+function statOf(file: string): string | null {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  return stat ? `${stat.size} bytes, modified ${stat.mtimeMs}` : null;
+}
 
 /** Whether a process with this pid still exists. */
 function alive(pid: number): boolean {
@@ -23,8 +31,13 @@ describe(mode === 'cluster' ? 'pnpm dev:cluster' : 'pnpm dev', () => {
   let output = '';
   let containerName: string | undefined;
 
+  /** The agent's default state file in the checkout: what an earlier version of `pnpm dev` wrote. */
+  const checkoutState = join(REPO_ROOT, 'state', 'last-session.json');
+  let checkoutStateBefore: string | null = null;
+
   before(async () => {
     await requireEngine();
+    checkoutStateBefore = statOf(checkoutState);
     dev = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts', ...(mode === 'cluster' ? ['--cluster'] : [])], { cwd: REPO_ROOT, env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -83,6 +96,12 @@ describe(mode === 'cluster' ? 'pnpm dev:cluster' : 'pnpm dev', () => {
     for (const pid of serverPids) assert.equal(alive(pid), false, 'the server is gone');
     assert.equal(alive(agentPid), false, 'the agent is gone');
     for (const pid of services?.slice(1).map(Number) ?? []) assert.equal(alive(pid), false, 'nats-server and PostgreSQL are gone');
+    // The agent kept its state in a folder of its own, gone now; the checkout's `state/` is not touched.
+    const stateDir = /^dev: the agent's state folder is (\S+) \(removed on stop\)$/m.exec(output)?.[1];
+    assert.ok(stateDir, output);
+    assert.ok(!stateDir.startsWith(REPO_ROOT), stateDir);
+    assert.equal(existsSync(stateDir), false, 'the agent state folder is removed');
+    assert.deepEqual(statOf(checkoutState), checkoutStateBefore, "the checkout's state/ is as it was");
   });
 });
 }
