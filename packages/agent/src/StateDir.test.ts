@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +39,31 @@ describe('StateDir', () => {
       chownSync(join(base, 'theirs'), 4242, 4242);
       assert.throws(() => StateDir.open(join(base, 'theirs')), /belongs to uid 4242/);
     }
+  });
+
+  it('removes at opening the temporary files of writers that died mid-write, and no other file', (t) => {
+    const dir = scratch(t);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const files = {
+      stale: `last-session.json.${dead}.3.tmp`,
+      own: `last-session.json.${process.pid}.1.tmp`,
+      living: `last-session.json.${process.ppid}.2.tmp`,
+      other: 'node-token',
+      lookalike: 'notes.tmp',
+    };
+    for (const name of Object.values(files)) writeFileSync(join(dir, name), '');
+    StateDir.open(dir);
+    assert.deepEqual(readdirSync(dir).sort(), [files.own, files.living, files.other, files.lookalike].sort());
+  });
+
+  it('removes its temporary file when a write fails', async (t) => {
+    const dir = scratch(t);
+    const state = StateDir.open(dir);
+    mkdirSync(join(dir, 'taken'));
+    writeFileSync(join(dir, 'taken', 'x'), '');
+    // A rename over a folder that is not empty fails.
+    await assert.rejects(state.write('taken', { a: 1 }));
+    assert.deepEqual(readdirSync(dir), ['taken']);
   });
 
   it('writes files 0600 whole, leaving no temporary file behind, and reads them back', async (t) => {

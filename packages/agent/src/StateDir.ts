@@ -9,6 +9,7 @@ import {
   mkdirSync,
   open as openCallback,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rename as renameCallback,
@@ -61,6 +62,7 @@ export class StateDir {
       if (error instanceof StateDirError) throw error;
       throw new StateDirError(`${folder} cannot be used: ${(error as Error).message}`, { cause: error });
     }
+    removeStaleTemporaries(folder);
     return new StateDir(folder);
   }
 
@@ -122,13 +124,48 @@ export class StateDir {
     const temporary = `${target}.${process.pid}.${++this.serial}.tmp`;
     const fd = await open(temporary, 'w', FILE_MODE);
     try {
-      await writeFile(fd, `${JSON.stringify(value)}\n`);
-      if (options.durable) await fsync(fd);
-    } finally {
-      await close(fd);
+      try {
+        await writeFile(fd, `${JSON.stringify(value)}\n`);
+        if (options.durable) await fsync(fd);
+      } finally {
+        await close(fd);
+      }
+      await rename(temporary, target);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
     }
-    await rename(temporary, target);
     if (options.durable) await syncPath(this.path);
+  }
+}
+
+/** `write`'s temporary names: the target, the writer's pid, a serial. */
+const TEMPORARY = /\.(\d+)\.\d+\.tmp$/;
+
+/**
+ * Removes the temporary files that writers which have died left in `folder` (killed between
+ * creating one and renaming it): nothing else would, and every restart at the wrong moment would
+ * add one. A file of a process that lives is left alone: the launcher and its agent share the
+ * folder. Best effort: a file that cannot be removed stays, and the folder is used all the same.
+ */
+function removeStaleTemporaries(folder: string): void {
+  try {
+    for (const name of readdirSync(folder)) {
+      const pid = Number(TEMPORARY.exec(name)?.[1] ?? Number.NaN);
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processExists(pid)) rmSync(path.join(folder, name), { force: true });
+    }
+  } catch {
+    // Listing or removing failed: the files stay, as they would have.
+  }
+}
+
+/** Whether a process with this pid exists (one of another user's counts: signalling it is refused, not unknown). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
