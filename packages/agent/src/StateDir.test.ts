@@ -46,14 +46,24 @@ describe('StateDir', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const files = {
       stale: `last-session.json.${dead}.3.tmp`,
-      own: `last-session.json.${process.pid}.1.tmp`,
+      // An earlier process with this pid (pid 1 at every start in a container) that died mid-write.
+      samePid: `last-session.json.${process.pid}.1.tmp`,
       living: `last-session.json.${process.ppid}.2.tmp`,
       other: 'node-token',
       lookalike: 'notes.tmp',
     };
     for (const name of Object.values(files)) writeFileSync(join(dir, name), '');
     StateDir.open(dir);
-    assert.deepEqual(readdirSync(dir).sort(), [files.own, files.living, files.other, files.lookalike].sort());
+    assert.deepEqual(readdirSync(dir).sort(), [files.living, files.other, files.lookalike].sort());
+  });
+
+  it('leaves alone a write of this process in flight when the folder is opened again', async (t) => {
+    const dir = scratch(t);
+    const first = StateDir.open(dir);
+    const writes = Array.from({ length: 20 }, (_, n) => first.write('x.json', { n }));
+    StateDir.open(dir);
+    await Promise.all(writes);
+    assert.deepEqual(readdirSync(dir), ['x.json']);
   });
 
   it('removes its temporary file when a write fails', async (t) => {

@@ -44,8 +44,6 @@ const close = promisify(closeCallback);
  * reaches the disk before it resolves, for files another process acts on.
  */
 export class StateDir {
-  private serial = 0;
-
   private constructor(readonly path: string) {}
 
   /** Opens (creating it if needed) the folder at `dir`; throws `StateDirError`. */
@@ -121,9 +119,10 @@ export class StateDir {
    */
   async write(name: string, value: unknown, options: { durable?: boolean } = {}): Promise<void> {
     const target = path.join(this.path, name);
-    const temporary = `${target}.${process.pid}.${++this.serial}.tmp`;
-    const fd = await open(temporary, 'w', FILE_MODE);
+    const temporary = `${target}.${process.pid}.${++serial}.tmp`;
+    writing.add(temporary);
     try {
+      const fd = await open(temporary, 'w', FILE_MODE);
       try {
         await writeFile(fd, `${JSON.stringify(value)}\n`);
         if (options.durable) await fsync(fd);
@@ -134,6 +133,8 @@ export class StateDir {
     } catch (error) {
       rmSync(temporary, { force: true });
       throw error;
+    } finally {
+      writing.delete(temporary);
     }
     if (options.durable) await syncPath(this.path);
   }
@@ -142,17 +143,26 @@ export class StateDir {
 /** `write`'s temporary names: the target, the writer's pid, a serial. */
 const TEMPORARY = /\.(\d+)\.\d+\.tmp$/;
 
+/** The serial of `write`'s temporary names, one for the process: two folders opened on one path never share a name. */
+let serial = 0;
+/** This process's temporary files being written now, whichever `StateDir` writes them. */
+const writing = new Set<string>();
+
 /**
  * Removes the temporary files that writers which have died left in `folder` (killed between
  * creating one and renaming it): nothing else would, and every restart at the wrong moment would
- * add one. A file of a process that lives is left alone: the launcher and its agent share the
- * folder. Best effort: a file that cannot be removed stays, and the folder is used all the same.
+ * add one. A file of another process that lives is left alone: the launcher and its agent share
+ * the folder. A file with this process's pid is stale unless this process is writing it: in a
+ * container the agent is pid 1 at every start, as its dead predecessor was. Best effort: a file
+ * that cannot be removed stays, and the folder is used all the same.
  */
 function removeStaleTemporaries(folder: string): void {
   try {
     for (const name of readdirSync(folder)) {
       const pid = Number(TEMPORARY.exec(name)?.[1] ?? Number.NaN);
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processExists(pid)) rmSync(path.join(folder, name), { force: true });
+      if (!Number.isSafeInteger(pid) || pid < 1) continue;
+      const file = path.join(folder, name);
+      if (pid === process.pid ? !writing.has(file) : !processExists(pid)) rmSync(file, { force: true });
     }
   } catch {
     // Listing or removing failed: the files stay, as they would have.
