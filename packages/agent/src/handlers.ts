@@ -66,9 +66,15 @@ export function createHandlers(services: AgentServices) {
     return promise;
   }
 
-  /** Creates the container with every `lormas.*` label the agent's, and checks it came out so. */
-  async function createLabelled(input: Parameters<AgentHandlers['containers']['create']>[0]): Promise<string> {
-    const labels = reservedLabels({ nodeId: config.nodeId, serverId: input.serverId, fenceAfterMs: input.fenceAfterMs }, await runtime.imageLabels(input.spec.image));
+  /**
+   * Creates the container with every `lormas.*` label the agent's, and checks it came out so.
+   * `imageLabels` are the image's as last looked at, if they were; the check after the create
+   * catches an image retagged since.
+   */
+  async function createLabelled(input: Parameters<AgentHandlers['containers']['create']>[0], imageLabels?: Record<string, string>): Promise<string> {
+    const fromImage = imageLabels ?? (await runtime.imageLabels(input.spec.image));
+    if (fromImage === undefined) throw new AgentError('NOT_FOUND', `no such image: ${input.spec.image}`);
+    const labels = reservedLabels({ nodeId: config.nodeId, serverId: input.serverId, fenceAfterMs: input.fenceAfterMs }, fromImage);
     const containerId = await runtime.create(input.spec, labels);
     try {
       assertReservedLabels((await runtime.labelsOf(containerId)).labels, labels);
@@ -110,10 +116,13 @@ export function createHandlers(services: AgentServices) {
           const { spec } = input;
           checkSpec(spec, config.guardRails, services.forbidden);
           const missingVolumes = await mounts.forCreate(spec);
-          if (input.pull === 'always' || (input.pull === 'missing' && !(await runtime.hasImage(spec.image)))) await pullImage(spec.image, emit);
+          // One look at the image answers the pull policy and gives the labels the container inherits.
+          const looked = input.pull === 'always' ? undefined : await runtime.imageLabels(spec.image);
+          const pulled = input.pull === 'always' || (input.pull === 'missing' && looked === undefined);
+          if (pulled) await pullImage(spec.image, emit);
           emit({ type: 'creating', name: spec.name });
           await mounts.createVolumes(missingVolumes);
-          const containerId = await createLabelled(input);
+          const containerId = await createLabelled(input, pulled ? undefined : looked);
           emit({ type: 'created', containerId });
           if (!input.start) return { containerId, name: spec.name, state: 'created' };
           emit({ type: 'starting', containerId });
@@ -135,9 +144,9 @@ export function createHandlers(services: AgentServices) {
         mutating('stop', input, async (emit) => {
           // Checked every time, by whatever reference: once a container is removed behind the
           // agent's back, its id is free to be another container's name, which the engine resolves.
-          const { id } = await managed(input.id);
+          const { id, name } = await managed(input.id);
           emit({ type: 'stopping', containerId: id });
-          const { exitCode, name } = await runtime.stop(id, input.timeoutSeconds);
+          const { exitCode } = await runtime.stop(id, input.timeoutSeconds);
           emit({ type: 'stopped', containerId: id, exitCode });
           return { containerId: id, name, state: 'exited' };
         }),

@@ -105,16 +105,15 @@ export interface ContainerRuntime {
   inspect(idOrName: string): Promise<ContainerDetails>;
   /** Labels of a container, to check it is managed before acting on it, and what a log read needs to know. */
   labelsOf(idOrName: string): Promise<ContainerFacts>;
-  hasImage(image: string): Promise<boolean>;
-  /** The labels an image gives every container made from it; `{}` when it has none. */
-  imageLabels(image: string): Promise<Record<string, string>>;
+  /** The labels an image gives every container made from it (`{}` when it has none); `undefined` when the engine has no such image. */
+  imageLabels(image: string): Promise<Record<string, string> | undefined>;
   /** Pulls `image`, calling `onProgress` for every progress line; resolves with the image id. */
   pull(image: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal): Promise<string>;
   /** Creates a container from `spec` with `labels` added; resolves with its id. */
   create(spec: ContainerSpec, labels: Record<string, string>): Promise<string>;
   start(id: string): Promise<void>;
-  /** Stops; resolves once stopped with the exit code (null if it never ran, or runs again) and the container's name as it is now. */
-  stop(id: string, timeoutSeconds?: number): Promise<{ exitCode: number | null; name: string }>;
+  /** Stops; resolves once stopped with the exit code (null if it never ran, or runs again). */
+  stop(id: string, timeoutSeconds?: number): Promise<{ exitCode: number | null }>;
   restart(id: string, timeoutSeconds?: number): Promise<void>;
   remove(id: string, options: { force: boolean; removeVolumes: boolean }): Promise<void>;
   /**

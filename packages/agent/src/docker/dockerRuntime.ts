@@ -18,6 +18,13 @@ export interface DockerRuntimeOptions {
    * @default '' (the local socket, `/var/run/docker.sock`)
    */
   dockerHost?: string;
+  /**
+   * How long a stop that stopped the container waits for the engine's answer to the wait it
+   * sent beside it, before it reads the exit code by an inspect instead. The answer comes with
+   * the stop's own unless the container was started again in between.
+   * @default 2_000
+   */
+  stopWaitGraceMs?: number;
 }
 
 const flag = (on: boolean) => (on ? '1' : '0');
@@ -33,12 +40,30 @@ function stateOf(status: string): ContainerState {
   return parsed.success ? parsed.data : 'dead';
 }
 
-/** Runs a call that the engine answers with 304 when there is nothing to do (start a running container, stop a stopped one). */
-async function idempotent(call: () => Promise<unknown>): Promise<void> {
+/**
+ * Runs a call that the engine answers with 304 when there is nothing to do (start a running
+ * container, stop a stopped one). Resolves with whether the engine acted.
+ */
+async function idempotent(call: () => Promise<unknown>): Promise<boolean> {
   try {
     await call();
+    return true;
   } catch (err) {
     if ((err as { statusCode?: unknown }).statusCode !== 304) throw toAgentError(err);
+    return false;
+  }
+}
+
+/** `promise`'s value, or `undefined` when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -78,6 +103,7 @@ function summaryOf(info: Docker.ContainerInfo): ContainerSummary {
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): ContainerRuntime {
   const address = engineAddress(options.dockerHost);
   const docker = new Docker(dockerConnection(options.dockerHost));
+  const stopWaitGraceMs = options.stopWaitGraceMs ?? 2_000;
 
   async function imageConfig(image: string): Promise<EngineImageConfig | undefined> {
     try {
@@ -160,14 +186,9 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
       };
     },
 
-    async hasImage(image) {
-      return (await imageConfig(image)) !== undefined;
-    },
-
     async imageLabels(image) {
       const config = await imageConfig(image);
-      if (config === undefined) throw new AgentError('NOT_FOUND', `no such image: ${image}`);
-      return config.Labels ?? {};
+      return config === undefined ? undefined : (config.Labels ?? {});
     },
 
     async dataRoot() {
@@ -221,9 +242,24 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
     },
 
     async stop(id, timeoutSeconds) {
-      await idempotent(() => docker.getContainer(id).stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }));
-      const { Name, State } = await inspectRaw(id);
-      return { exitCode: State.Running || State.Status === 'created' ? null : State.ExitCode, name: Name.replace(/^\//, '') };
+      const container = docker.getContainer(id);
+      // The exit code of the run a stop ends is the answer to a wait sent beside the stop: no
+      // inspect after it, one engine round trip fewer on every stop.
+      const cancel = new AbortController();
+      const exited = (container.wait({ condition: 'not-running', abortSignal: cancel.signal }) as Promise<{ StatusCode?: unknown }>).then(
+        ({ StatusCode }) => (Number.isInteger(StatusCode) ? (StatusCode as number) : undefined),
+        () => undefined,
+      );
+      try {
+        const stopped = await idempotent(() => container.stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }));
+        // A 304 (it was not running) says nothing of the run before; the inspect does.
+        const exitCode = stopped ? await within(exited, stopWaitGraceMs) : undefined;
+        if (exitCode !== undefined) return { exitCode };
+      } finally {
+        cancel.abort();
+      }
+      const { State } = await inspectRaw(id);
+      return { exitCode: State.Running || State.Status === 'created' ? null : State.ExitCode };
     },
 
     async restart(id, timeoutSeconds) {

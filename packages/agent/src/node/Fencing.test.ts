@@ -22,7 +22,7 @@ function fakeRuntime(containers: ContainerSummary[]) {
       stopped.push(id);
       const c = containers.find((x) => x.id === id)!;
       c.state = 'exited';
-      return { exitCode: 0, name: c.name };
+      return { exitCode: 0 };
     },
   } as unknown as ContainerRuntime;
   return { runtime, stopped, filters };

@@ -24,7 +24,7 @@ function fakeRuntime(containers: Record<string, { source: string; running?: bool
         .map(([id]) => ({ id, name: `name-${id}`, image: 'x', state: 'running', status: '', createdAt: 0, labels })),
     stop: async (id: string, timeoutSeconds?: number) => {
       stopped.push([id, timeoutSeconds]);
-      return { exitCode: 137, name: `name-${id}` };
+      return { exitCode: 137 };
     },
   } as unknown as ContainerRuntime;
   return { runtime, stopped };
