@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, request, type ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,66 +159,6 @@ describe('docker runtime against the real engine', () => {
     const id = await runtime.create(specOf('never-ran'), {});
     assert.deepEqual(await runtime.stop(id, 0), { exitCode: null });
     await runtime.remove(id, { force: true, removeVolumes: true });
-  });
-
-  /** An engine in front of the engine: it forwards every call and records it, and holds waits unanswered when asked to. */
-  async function engineInFront(holdWaits: boolean) {
-    const dir = mkdtempSync(join(tmpdir(), 'lormas-rt-'));
-    const socketPath = join(dir, 'engine.sock');
-    const calls: string[] = [];
-    const held: ServerResponse[] = [];
-    const front = createServer((req, res) => {
-      const path = (req.url ?? '').replace(/^\/v[\d.]+/, '').replace(/\?.*/, '');
-      calls.push(`${req.method} ${path}`);
-      if (holdWaits && path.endsWith('/wait')) {
-        held.push(res);
-        return;
-      }
-      const upstream = request({ socketPath: DEFAULT_DOCKER_SOCKET, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      req.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => front.listen(socketPath, resolve));
-    return {
-      runtime: createDockerRuntime({ dockerHost: `unix://${socketPath}`, stopWaitGraceMs: 20 }),
-      calls,
-      held,
-      async close() {
-        front.closeAllConnections();
-        await new Promise((resolve) => front.close(resolve));
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-
-  it("stops a running container with the engine's wait beside the stop, and no inspect after it", async () => {
-    const front = await engineInFront(false);
-    try {
-      const id = await front.runtime.create(specOf('wait-beside', { cmd: ['sh', '-c', 'trap "exit 4" TERM; while true; do sleep 0.1; done'] }), {});
-      await front.runtime.start(id);
-      front.calls.length = 0;
-      assert.deepEqual(await front.runtime.stop(id, 5), { exitCode: 4 });
-      assert.deepEqual(front.calls.sort(), [`POST /containers/${id}/stop`, `POST /containers/${id}/wait`]);
-      await front.runtime.remove(id, { force: true, removeVolumes: true });
-    } finally {
-      await front.close();
-    }
-  });
-
-  it("reads a stop's exit code by an inspect when the engine's wait does not answer in time", async () => {
-    const front = await engineInFront(true);
-    try {
-      const id = await front.runtime.create(specOf('wait-held', { cmd: ['sh', '-c', 'trap "exit 5" TERM; while true; do sleep 0.1; done'] }), {});
-      await front.runtime.start(id);
-      assert.deepEqual(await front.runtime.stop(id, 5), { exitCode: 5 });
-      assert.equal(front.held.length, 1, 'the stop sent its wait');
-      assert.ok(front.calls.includes(`GET /containers/${id}/json`), 'and asked by an inspect');
-      await front.runtime.remove(id, { force: true, removeVolumes: true });
-    } finally {
-      await front.close();
-    }
   });
 
   it('lists containers by label and reads a container labels', async () => {

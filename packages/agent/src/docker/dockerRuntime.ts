@@ -18,13 +18,6 @@ export interface DockerRuntimeOptions {
    * @default '' (the local socket, `/var/run/docker.sock`)
    */
   dockerHost?: string;
-  /**
-   * How long a stop that stopped the container waits for the engine's answer to the wait it
-   * sent beside it, before it reads the exit code by an inspect instead. The answer comes with
-   * the stop's own unless the container was started again in between.
-   * @default 2_000
-   */
-  stopWaitGraceMs?: number;
 }
 
 const flag = (on: boolean) => (on ? '1' : '0');
@@ -40,30 +33,12 @@ function stateOf(status: string): ContainerState {
   return parsed.success ? parsed.data : 'dead';
 }
 
-/**
- * Runs a call that the engine answers with 304 when there is nothing to do (start a running
- * container, stop a stopped one). Resolves with whether the engine acted.
- */
-async function idempotent(call: () => Promise<unknown>): Promise<boolean> {
+/** Runs a call that the engine answers with 304 when there is nothing to do (start a running container, stop a stopped one). */
+async function idempotent(call: () => Promise<unknown>): Promise<void> {
   try {
     await call();
-    return true;
   } catch (err) {
     if ((err as { statusCode?: unknown }).statusCode !== 304) throw toAgentError(err);
-    return false;
-  }
-}
-
-/** `promise`'s value, or `undefined` when it takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -103,7 +78,6 @@ function summaryOf(info: Docker.ContainerInfo): ContainerSummary {
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): ContainerRuntime {
   const address = engineAddress(options.dockerHost);
   const docker = new Docker(dockerConnection(options.dockerHost));
-  const stopWaitGraceMs = options.stopWaitGraceMs ?? 2_000;
 
   async function imageConfig(image: string): Promise<EngineImageConfig | undefined> {
     try {
@@ -242,22 +216,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): Contain
     },
 
     async stop(id, timeoutSeconds) {
-      const container = docker.getContainer(id);
-      // The exit code of the run a stop ends is the answer to a wait sent beside the stop: no
-      // inspect after it, one engine round trip fewer on every stop.
-      const cancel = new AbortController();
-      const exited = (container.wait({ condition: 'not-running', abortSignal: cancel.signal }) as Promise<{ StatusCode?: unknown }>).then(
-        ({ StatusCode }) => (Number.isInteger(StatusCode) ? (StatusCode as number) : undefined),
-        () => undefined,
-      );
-      try {
-        const stopped = await idempotent(() => container.stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }));
-        // A 304 (it was not running) says nothing of the run before; the inspect does.
-        const exitCode = stopped ? await within(exited, stopWaitGraceMs) : undefined;
-        if (exitCode !== undefined) return { exitCode };
-      } finally {
-        cancel.abort();
-      }
+      await idempotent(() => docker.getContainer(id).stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }));
       const { State } = await inspectRaw(id);
       return { exitCode: State.Running || State.Status === 'created' ? null : State.ExitCode };
     },
