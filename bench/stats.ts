@@ -19,6 +19,8 @@ export interface BenchResult {
   notes?: string;
   /** For a figure of the agent process: the runtime it ran on (`node`, `bun`, or `tsx` for the sources). */
   runtime?: 'node' | 'bun' | 'tsx';
+  /** How `value` and `baseline` were taken, when not as medians: `trimmed mean` is the mean of the middle 60 % of samples. */
+  center?: 'trimmed mean';
 }
 
 /** A line for a figure that this run could not measure; `notes` says why. Never a made-up number. */
@@ -35,6 +37,14 @@ export function percentile(samples: readonly number[], p: number): number {
 }
 
 export const median = (samples: readonly number[]) => percentile(samples, 50);
+
+/** The mean of `samples` without the lowest and the highest `fraction` of them; NaN for none. */
+export function trimmedMean(samples: readonly number[], fraction = 0.2): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const cut = Math.floor(sorted.length * fraction);
+  const middle = sorted.slice(cut, sorted.length - cut);
+  return middle.length === 0 ? Number.NaN : middle.reduce((sum, n) => sum + n, 0) / middle.length;
+}
 export const p99 = (samples: readonly number[]) => percentile(samples, 99);
 
 /** value / baseline, or null when either is missing or the baseline is zero. */
@@ -80,12 +90,13 @@ export async function measurePair(options: {
 
 /** A result line from a subject's and a floor's samples: medians compared, p99 of the subject. */
 export function compare(
-  fields: Pick<BenchResult, 'name' | 'unit' | 'workload' | 'rounds'> & { notes?: string; runtime?: BenchResult['runtime'] },
+  fields: Pick<BenchResult, 'name' | 'unit' | 'workload' | 'rounds'> & { notes?: string; runtime?: BenchResult['runtime']; center?: BenchResult['center'] },
   subject: readonly number[],
   floor: readonly number[],
 ): BenchResult {
-  const value = median(subject);
-  const baseline = median(floor);
+  const center = fields.center === 'trimmed mean' ? trimmedMean : median;
+  const value = center(subject);
+  const baseline = center(floor);
   return {
     name: fields.name,
     value: round(value),
@@ -93,11 +104,12 @@ export function compare(
     baseline: round(baseline),
     ratio: round(ratioOf(value, baseline), 3),
     workload: fields.workload,
-    median: round(value),
+    median: round(median(subject)),
     p99: round(p99(subject)),
     rounds: fields.rounds,
     ...(fields.notes ? { notes: fields.notes } : {}),
     ...(fields.runtime ? { runtime: fields.runtime } : {}),
+    ...(fields.center ? { center: fields.center } : {}),
   };
 }
 

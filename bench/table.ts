@@ -7,7 +7,7 @@ export function formatTable(results: readonly BenchResult[]): string {
   const header = ['figure', 'value (median)', 'p99', 'baseline (floor)', 'ratio', 'rounds'];
   const rows = results.map((r) => [
     r.name,
-    show(r.value, r.unit),
+    show(r.value, r.unit) + (r.center ? ` (${r.center})` : ''),
     show(r.p99, r.unit),
     show(r.baseline, r.baselineUnit ?? r.unit),
     r.ratio === null ? '-' : r.ratio.toFixed(2),
