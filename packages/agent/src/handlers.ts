@@ -68,8 +68,8 @@ export function createHandlers(services: AgentServices) {
 
   /**
    * Creates the container with every `lormas.*` label the agent's, and checks it came out so.
-   * `imageLabels` are the image's as last looked at, if they were; the check after the create
-   * catches an image retagged since.
+   * `imageLabels` are the image's from a look just before, when that look found it; otherwise
+   * they are read here. The check after the create catches an image retagged since.
    */
   async function createLabelled(input: Parameters<AgentHandlers['containers']['create']>[0], imageLabels?: Record<string, string>): Promise<string> {
     const fromImage = imageLabels ?? (await runtime.imageLabels(input.spec.image));
