@@ -1,6 +1,6 @@
 import { startAgentUnderTest } from './agentUnderTest.js';
 import { CONTAINER_PREFIX, removeBenchContainers } from './cleanup.js';
-import { type BenchResult, compare, measurePair, median, p99, round } from './stats.js';
+import { type BenchResult, compare, measurePair, median, p99, ratioOf, round } from './stats.js';
 import { DEFAULT_DOCKER_SOCKET, Docker, ensureTestImage, requireEngine, TEST_IMAGE } from './workspace.js';
 
 const PREFIX = `${CONTAINER_PREFIX}life-`;
@@ -78,7 +78,7 @@ export async function benchLifecycle({ quick }: { quick: boolean }): Promise<Ben
           rounds,
           center: 'trimmed mean',
           notes:
-            `floor: the same four engine calls with dockerode from the bench process, median ${round(median(floor))} ms, p99 ${round(p99(floor))} ms; ratio of medians ${round(median(subject) / median(floor), 3)}; target ratio <= 1.05` +
+            `floor: the same four engine calls with dockerode from the bench process, median ${round(median(floor))} ms, p99 ${round(p99(floor))} ms; ratio of medians ${round(ratioOf(median(subject), median(floor)), 3)}; target ratio <= 1.05` +
             (failures.length ? `. ${failures.length} lifecycle(s) failed and are not in the samples, first: ${failures[0]}` : ''),
         },
         subject,

@@ -1,6 +1,6 @@
 /**
  * One line of the benchmark table and of `bench-results.json`. `value` and `baseline` are
- * medians; `ratio` is value / baseline, so it reads the same whatever drifted on the machine.
+ * medians unless `center` says otherwise; `ratio` is value / baseline, so it reads the same whatever drifted on the machine.
  * A figure that could not be measured has null numbers and says why in `notes`.
  */
 export interface BenchResult {
@@ -88,7 +88,7 @@ export async function measurePair(options: {
   return { subject, floor };
 }
 
-/** A result line from a subject's and a floor's samples: medians compared, p99 of the subject. */
+/** A result line from a subject's and a floor's samples: medians compared (or `center`), p99 of the subject. */
 export function compare(
   fields: Pick<BenchResult, 'name' | 'unit' | 'workload' | 'rounds'> & { notes?: string; runtime?: BenchResult['runtime']; center?: BenchResult['center'] },
   subject: readonly number[],

@@ -4,12 +4,13 @@ const show = (n: number | null, unit = '') => (n === null ? '-' : `${n}${unit ? 
 
 /** The results as a Markdown table (readable on a terminal, pasteable into the README), workloads and notes below it. */
 export function formatTable(results: readonly BenchResult[]): string {
-  const header = ['figure', 'value (median)', 'p99', 'baseline (floor)', 'ratio', 'rounds'];
+  const header = ['figure', 'value (median unless marked)', 'p99', 'baseline (floor)', 'ratio', 'rounds'];
+  const marked = (r: BenchResult, shown: string) => (r.center ? `${shown} (${r.center})` : shown);
   const rows = results.map((r) => [
     r.name,
-    show(r.value, r.unit) + (r.center ? ` (${r.center})` : ''),
+    marked(r, show(r.value, r.unit)),
     show(r.p99, r.unit),
-    show(r.baseline, r.baselineUnit ?? r.unit),
+    marked(r, show(r.baseline, r.baselineUnit ?? r.unit)),
     r.ratio === null ? '-' : r.ratio.toFixed(2),
     String(r.rounds),
   ]);
