@@ -60,7 +60,7 @@ export class StateDir {
       if (error instanceof StateDirError) throw error;
       throw new StateDirError(`${folder} cannot be used: ${(error as Error).message}`, { cause: error });
     }
-    removeStaleTemporaries(folder);
+    removeDeadWritersFiles(folder, writerOfTemporary, (file) => writing.has(file));
     return new StateDir(folder);
   }
 
@@ -142,6 +142,10 @@ export class StateDir {
 
 /** `write`'s temporary names: the target, the writer's pid, a serial. */
 const TEMPORARY = /\.(\d+)\.\d+\.tmp$/;
+const writerOfTemporary = (name: string): number | undefined => {
+  const pid = TEMPORARY.exec(name)?.[1];
+  return pid === undefined ? undefined : Number(pid);
+};
 
 /** The serial of `write`'s temporary names, one for the process: two folders opened on one path never share a name. */
 let serial = 0;
@@ -151,18 +155,20 @@ const writing = new Set<string>();
 /**
  * Removes the temporary files that writers which have died left in `folder` (killed between
  * creating one and renaming it): nothing else would, and every restart at the wrong moment would
- * add one. A file of another process that lives is left alone: the launcher and its agent share
- * the folder. A file with this process's pid is stale unless this process is writing it: in a
- * container the agent is pid 1 at every start, as its dead predecessor was. Best effort: a file
- * that cannot be removed stays, and the folder is used all the same.
+ * add one. `writerOf` reads a temporary file's writer's pid from its name (`undefined` for any
+ * other file). A file of another process that lives is left alone: the launcher and its agent
+ * share the state folder. A file with this process's pid is stale unless `inFlight` says this
+ * process is writing it: in a container the agent is pid 1 at every start, as its dead
+ * predecessor was. Best effort: a file that cannot be removed stays, and the folder is used all
+ * the same.
  */
-function removeStaleTemporaries(folder: string): void {
+export function removeDeadWritersFiles(folder: string, writerOf: (name: string) => number | undefined, inFlight: (file: string) => boolean = () => false): void {
   try {
     for (const name of readdirSync(folder)) {
-      const pid = Number(TEMPORARY.exec(name)?.[1] ?? Number.NaN);
-      if (!Number.isSafeInteger(pid) || pid < 1) continue;
+      const pid = writerOf(name);
+      if (pid === undefined || !Number.isSafeInteger(pid) || pid < 1) continue;
       const file = path.join(folder, name);
-      if (pid === process.pid ? !writing.has(file) : !processExists(pid)) rmSync(file, { force: true });
+      if (pid === process.pid ? !inFlight(file) : !processExists(pid)) rmSync(file, { force: true });
     }
   } catch {
     // Listing or removing failed: the files stay, as they would have.

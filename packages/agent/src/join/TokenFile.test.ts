@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,6 +16,24 @@ describe('TokenFile', () => {
     writeTokenFile(file, 'a.b.c');
     assert.equal(readTokenFile(file), 'a.b.c');
     assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  it("removes the temporary files of writers that died, and leaves a live one's and others' alone", () => {
+    const file = path.join(folder, 'joined-token');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const left = {
+      dead: `${file}.${dead}.tmp`,
+      live: `${file}.${process.ppid}.tmp`,
+      otherFile: path.join(folder, `other.${dead}.tmp`),
+      lookAlike: `${file}.${dead}x.tmp`,
+    };
+    for (const leftover of Object.values(left)) writeFileSync(leftover, 'half a token');
+    writeTokenFile(file, 'a.b.c');
+    assert.equal(readTokenFile(file), 'a.b.c');
+    assert.equal(existsSync(left.dead), false, 'a dead writer\'s copy of a token is removed');
+    assert.equal(existsSync(left.live), true);
+    assert.equal(existsSync(left.otherFile), true);
+    assert.equal(existsSync(left.lookAlike), true);
   });
 
   it('refuses to keep or read what is not a compact JWT', () => {

@@ -1,5 +1,7 @@
-import { chmodSync, lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { CompactJwt } from '@lormas/protocol';
+import { removeDeadWritersFiles } from '../StateDir.js';
 
 /** The token file cannot be used; `main` names TOKEN_FILE and exits 2. */
 export class TokenFileError extends Error {
@@ -32,12 +34,26 @@ export function readTokenFile(file: string): string | null {
   return token;
 }
 
-/** Writes the token whole, 0600 from the first byte, to a temporary name renamed over the file. */
+/**
+ * Writes the token whole, 0600 from the first byte, to a temporary name renamed over the file.
+ * Temporary files that crashed writers left beside it (each holds a token, or part of one) go
+ * first: this process's own pid's (always 1 in a container), which would block the write, and
+ * those of pids no longer alive. A live process's is left to it.
+ */
 export function writeTokenFile(file: string, token: string): void {
   if (!CompactJwt.safeParse(token).success) throw new TokenFileError('the token to keep is not a compact JWT');
   const temporary = `${file}.${process.pid}.tmp`;
-  // Left by a crash of an earlier process with this pid (always 1 in a container): it would block every start.
-  rmSync(temporary, { force: true });
+  removeDeadWritersFiles(path.dirname(file), tokenWriterOf(file));
   writeFileSync(temporary, `${token}\n`, { mode: TOKEN_MODE, flag: 'wx' });
   renameSync(temporary, file);
+}
+
+/** The pid in a temporary name `writeTokenFile` gives `file`: `file.<pid>.tmp`. */
+function tokenWriterOf(file: string): (name: string) => number | undefined {
+  const prefix = `${path.basename(file)}.`;
+  return (name) => {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) return undefined;
+    const pid = name.slice(prefix.length, -'.tmp'.length);
+    return /^\d+$/.test(pid) ? Number(pid) : undefined;
+  };
 }
