@@ -141,7 +141,7 @@ export class StateDir {
 }
 
 /** `write`'s temporary names: the target, the writer's pid, a serial. */
-const TEMPORARY = /\.(\d+)\.\d+\.tmp$/;
+const TEMPORARY = /\.([1-9]\d*)\.\d+\.tmp$/;
 const writerOfTemporary = (name: string): number | undefined => {
   const pid = TEMPORARY.exec(name)?.[1];
   return pid === undefined ? undefined : Number(pid);
@@ -159,19 +159,26 @@ const writing = new Set<string>();
  * other file). A file of another process that lives is left alone: the launcher and its agent
  * share the state folder. A file with this process's pid is stale unless `inFlight` says this
  * process is writing it: in a container the agent is pid 1 at every start, as its dead
- * predecessor was. Best effort: a file that cannot be removed stays, and the folder is used all
- * the same.
+ * predecessor was. Whether a writer lives is judged by its pid in this process's pid namespace:
+ * a writer in another namespace sharing the folder would look dead. Best effort: a file that
+ * cannot be removed stays, and the folder is used all the same.
  */
-export function removeDeadWritersFiles(folder: string, writerOf: (name: string) => number | undefined, inFlight: (file: string) => boolean = () => false): void {
+export function removeDeadWritersFiles(folder: string, writerOf: (name: string) => number | undefined, inFlight: (file: string) => boolean): void {
+  let names: string[];
   try {
-    for (const name of readdirSync(folder)) {
-      const pid = writerOf(name);
-      if (pid === undefined || !Number.isSafeInteger(pid) || pid < 1) continue;
-      const file = path.join(folder, name);
-      if (pid === process.pid ? !inFlight(file) : !processExists(pid)) rmSync(file, { force: true });
-    }
+    names = readdirSync(folder);
   } catch {
-    // Listing or removing failed: the files stay, as they would have.
+    return;
+  }
+  for (const name of names) {
+    const pid = writerOf(name);
+    if (pid === undefined || !Number.isSafeInteger(pid) || pid < 1) continue;
+    const file = path.join(folder, name);
+    try {
+      if (pid === process.pid ? !inFlight(file) : !processExists(pid)) rmSync(file, { force: true });
+    } catch {
+      // This one stays, as it would have; the others are still looked at.
+    }
   }
 }
 

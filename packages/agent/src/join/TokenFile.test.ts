@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -26,6 +26,7 @@ describe('TokenFile', () => {
       live: `${file}.${process.ppid}.tmp`,
       otherFile: path.join(folder, `other.${dead}.tmp`),
       lookAlike: `${file}.${dead}x.tmp`,
+      leadingZero: `${file}.0${dead}.tmp`,
     };
     for (const leftover of Object.values(left)) writeFileSync(leftover, 'half a token');
     writeTokenFile(file, 'a.b.c');
@@ -34,6 +35,19 @@ describe('TokenFile', () => {
     assert.equal(existsSync(left.live), true);
     assert.equal(existsSync(left.otherFile), true);
     assert.equal(existsSync(left.lookAlike), true);
+    assert.equal(existsSync(left.leadingZero), true, 'no writer gives such a name');
+  });
+
+  it("writes over its own pid's leftover even when another leftover beside it cannot be removed", () => {
+    const dir = path.join(folder, 'stuck');
+    mkdirSync(dir);
+    const file = path.join(dir, 'node-token');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    // A folder cannot be removed by rmSync without recursive: an entry whose removal fails.
+    mkdirSync(path.join(dir, `node-token.${dead}.tmp`));
+    writeFileSync(`${file}.${process.pid}.tmp`, 'half a token');
+    writeTokenFile(file, 'a.b.c');
+    assert.equal(readTokenFile(file), 'a.b.c');
   });
 
   it('refuses to keep or read what is not a compact JWT', () => {

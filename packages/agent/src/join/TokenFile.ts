@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CompactJwt } from '@lormas/protocol';
 import { removeDeadWritersFiles } from '../StateDir.js';
@@ -37,13 +37,15 @@ export function readTokenFile(file: string): string | null {
 /**
  * Writes the token whole, 0600 from the first byte, to a temporary name renamed over the file.
  * Temporary files that crashed writers left beside it (each holds a token, or part of one) go
- * first: this process's own pid's (always 1 in a container), which would block the write, and
- * those of pids no longer alive. A live process's is left to it.
+ * first, as far as they can (`removeDeadWritersFiles`): those of pids no longer alive, and this
+ * process's own pid's (always 1 in a container), which would block the write and must go.
  */
 export function writeTokenFile(file: string, token: string): void {
   if (!CompactJwt.safeParse(token).success) throw new TokenFileError('the token to keep is not a compact JWT');
   const temporary = `${file}.${process.pid}.tmp`;
-  removeDeadWritersFiles(path.dirname(file), tokenWriterOf(file));
+  // Writes here are synchronous: none of this process's is in flight.
+  removeDeadWritersFiles(path.dirname(file), tokenWriterOf(file), () => false);
+  rmSync(temporary, { force: true });
   writeFileSync(temporary, `${token}\n`, { mode: TOKEN_MODE, flag: 'wx' });
   renameSync(temporary, file);
 }
@@ -54,6 +56,6 @@ function tokenWriterOf(file: string): (name: string) => number | undefined {
   return (name) => {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) return undefined;
     const pid = name.slice(prefix.length, -'.tmp'.length);
-    return /^\d+$/.test(pid) ? Number(pid) : undefined;
+    return /^[1-9]\d*$/.test(pid) ? Number(pid) : undefined;
   };
 }
