@@ -42,7 +42,7 @@ export function readTokenFile(file: string): string | null {
  */
 export function writeTokenFile(file: string, token: string): void {
   if (!CompactJwt.safeParse(token).success) throw new TokenFileError('the token to keep is not a compact JWT');
-  const temporary = `${file}.${process.pid}.tmp`;
+  const temporary = tokenTemporary(file, process.pid);
   // Writes here are synchronous: none of this process's is in flight.
   removeDeadWritersFiles(path.dirname(file), tokenWriterOf(file), () => false);
   rmSync(temporary, { force: true });
@@ -50,12 +50,22 @@ export function writeTokenFile(file: string, token: string): void {
   renameSync(temporary, file);
 }
 
-/** The pid in a temporary name `writeTokenFile` gives `file`: `file.<pid>.tmp`. */
+/**
+ * The name `writeTokenFile` writes `file` under first. Not `file.<pid>.tmp`: with a TOKEN_FILE
+ * whose name ends in `.<digits>` inside the state folder, that would read as one of StateDir's
+ * temporary names (`<target>.<pid>.<serial>.tmp`), and the launcher opening the folder could
+ * take a write in flight for a dead writer's.
+ */
+export function tokenTemporary(file: string, pid: number): string {
+  return `${file}.${pid}.token.tmp`;
+}
+
+/** The pid in a temporary name `writeTokenFile` gives `file` (`file.<pid>.token.tmp`, or `file.<pid>.tmp` before). */
 function tokenWriterOf(file: string): (name: string) => number | undefined {
   const prefix = `${path.basename(file)}.`;
   return (name) => {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) return undefined;
-    const pid = name.slice(prefix.length, -'.tmp'.length);
-    return /^[1-9]\d*$/.test(pid) ? Number(pid) : undefined;
+    if (!name.startsWith(prefix)) return undefined;
+    const pid = /^([1-9]\d*)(\.token)?\.tmp$/.exec(name.slice(prefix.length))?.[1];
+    return pid === undefined ? undefined : Number(pid);
   };
 }
