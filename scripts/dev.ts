@@ -14,7 +14,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort, type NatsServer, type Postgres, type Proxy, startNats, startPostgres, startProxy } from '../packages/testkit/src/index.js';
@@ -31,7 +31,8 @@ const clusterMode = process.argv.includes('--cluster');
  * new node, and an agent's state left from an earlier run (in the checkout's `state/`, the
  * agent's default) names a node that run's server knew.
  */
-const agentState = process.env['STATE_DIR'] ? { path: process.env['STATE_DIR'], own: false } : { path: mkdtempSync(join(tmpdir(), 'lormas-dev-agent-')), own: true };
+// A STATE_DIR of the caller's is used as the agent resolves it: against the checkout, its working folder.
+const agentState = process.env['STATE_DIR'] ? { path: resolve(root, process.env['STATE_DIR']), own: false } : { path: mkdtempSync(join(tmpdir(), 'lormas-dev-agent-')), own: true };
 /** In cluster mode: the balancer, the engine and the database, stopped after the replicas. */
 const services: { proxy: Proxy | null; nats: NatsServer | null; postgres: Postgres | null } = { proxy: null, nats: null, postgres: null };
 
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
       });
     });
   let url: string;
-  /** What cluster mode started, said after the dashboard's address (which comes first). */
+  /** What was started and where, said after the dashboard's address (which comes first). */
   const notes: string[] = [];
   if (clusterMode) {
     [services.nats, services.postgres] = await Promise.all([startNats(), startPostgres()]);

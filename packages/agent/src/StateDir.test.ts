@@ -27,6 +27,14 @@ describe('StateDir', () => {
     assert.equal(statSync(dir).mode & 0o777, 0o700);
   });
 
+  it('says a file or a link where the folder should be is not a folder', (t) => {
+    const base = scratch(t);
+    mkdirSync(join(base, 'real'));
+    symlinkSync(join(base, 'real'), join(base, 'link'));
+    writeFileSync(join(base, 'file'), '');
+    for (const name of ['file', 'link']) assert.throws(() => StateDir.open(join(base, name)), new RegExp(`${join(base, name)} must be a folder, not a link or a file`));
+  });
+
   it('refuses a link, a file, and a folder of another user', (t) => {
     const base = scratch(t);
     mkdirSync(join(base, 'real'));

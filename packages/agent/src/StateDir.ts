@@ -49,10 +49,13 @@ export class StateDir {
   /** Opens (creating it if needed) the folder at `dir`; throws `StateDirError`. */
   static open(dir: string): StateDir {
     const folder = path.resolve(dir);
+    const notAFolder = () => new StateDirError(`${folder} must be a folder, not a link or a file`);
     try {
+      const existing = lstatSync(folder, { throwIfNoEntry: false });
+      if (existing !== undefined && !existing.isDirectory()) throw notAFolder();
       mkdirSync(folder, { recursive: true, mode: FOLDER_MODE });
       const stat = lstatSync(folder);
-      if (stat.isSymbolicLink() || !stat.isDirectory()) throw new StateDirError(`${folder} must be a folder, not a link or a file`);
+      if (stat.isSymbolicLink() || !stat.isDirectory()) throw notAFolder();
       const uid = process.getuid?.();
       if (uid !== undefined && stat.uid !== uid) throw new StateDirError(`${folder} belongs to uid ${stat.uid}, not to this agent's user (${uid})`);
       if ((stat.mode & 0o777) !== FOLDER_MODE) chmodSync(folder, FOLDER_MODE);

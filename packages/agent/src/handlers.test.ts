@@ -16,6 +16,7 @@ const NODE = 'node-1';
  */
 function engine(options: { image?: Record<string, string>; afterCreate?: Record<string, string> } = {}) {
   const calls: string[] = [];
+  let volumeCreations = 0;
   let image = options.image;
   let created: Record<string, string> = {};
   const runtime = {
@@ -43,7 +44,7 @@ function engine(options: { image?: Record<string, string>; afterCreate?: Record<
   const services = {
     runtime,
     ledger: new OperationLedger(),
-    mounts: { forCreate: async () => [], createVolumes: async () => {} },
+    mounts: { forCreate: async () => [], createVolumes: async () => void volumeCreations++ },
     forbidden: new ForbiddenPaths(),
     config: { nodeId: NODE, nodeName: 'one', guardRails: DEFAULT_GUARD_RAILS, heartbeatIntervalMs: 5_000 },
   } as unknown as AgentServices;
@@ -51,7 +52,7 @@ function engine(options: { image?: Record<string, string>; afterCreate?: Record<
   let n = 0;
   const create = (input: Partial<CreateInput> = {}) =>
     handlers.containers.create(CreateContainerInput.parse({ operationId: `op-${++n}`, spec: { name: 'web', image: 'app:1' }, ...input }));
-  return { create, calls, labels: () => created };
+  return { create, calls, labels: () => created, volumeCreations: () => volumeCreations };
 }
 
 describe('containers.create and the image it is made from', () => {
@@ -80,6 +81,8 @@ describe('containers.create and the image it is made from', () => {
     const e = engine();
     await assert.rejects(e.create({ pull: 'never' }), (error: unknown) => error instanceof AgentError && error.code === 'NOT_FOUND' && /no such image: app:1/.test(error.message));
     assert.ok(!e.calls.includes('create') && !e.calls.includes('pull'));
+    assert.deepEqual(e.calls, ['imageLabels'], 'looked at once');
+    assert.equal(e.volumeCreations(), 0, 'no volume made for a container that cannot be created');
   });
 
   it('removes a container whose image was retagged with a lormas.* label after the look, and starts nothing', async () => {

@@ -68,13 +68,11 @@ export function createHandlers(services: AgentServices) {
 
   /**
    * Creates the container with every `lormas.*` label the agent's, and checks it came out so.
-   * `imageLabels` are the image's from a look just before, when that look found it; otherwise
-   * they are read here. The check after the create catches an image retagged since.
+   * `imageLabels` are the image's as the create looked at them; the check after the create
+   * catches an image retagged since.
    */
-  async function createLabelled(input: Parameters<AgentHandlers['containers']['create']>[0], imageLabels?: Record<string, string>): Promise<string> {
-    const fromImage = imageLabels ?? (await runtime.imageLabels(input.spec.image));
-    if (fromImage === undefined) throw new AgentError('NOT_FOUND', `no such image: ${input.spec.image}`);
-    const labels = reservedLabels({ nodeId: config.nodeId, serverId: input.serverId, fenceAfterMs: input.fenceAfterMs }, fromImage);
+  async function createLabelled(input: Parameters<AgentHandlers['containers']['create']>[0], imageLabels: Record<string, string>): Promise<string> {
+    const labels = reservedLabels({ nodeId: config.nodeId, serverId: input.serverId, fenceAfterMs: input.fenceAfterMs }, imageLabels);
     const containerId = await runtime.create(input.spec, labels);
     try {
       assertReservedLabels((await runtime.labelsOf(containerId)).labels, labels);
@@ -120,9 +118,12 @@ export function createHandlers(services: AgentServices) {
           const looked = input.pull === 'always' ? undefined : await runtime.imageLabels(spec.image);
           const pulled = input.pull === 'always' || (input.pull === 'missing' && looked === undefined);
           if (pulled) await pullImage(spec.image, emit);
+          const imageLabels = pulled ? await runtime.imageLabels(spec.image) : looked;
+          // Refused before anything is made: no volume for a container that cannot be created.
+          if (imageLabels === undefined) throw new AgentError('NOT_FOUND', `no such image: ${spec.image}`);
           emit({ type: 'creating', name: spec.name });
           await mounts.createVolumes(missingVolumes);
-          const containerId = await createLabelled(input, pulled ? undefined : looked);
+          const containerId = await createLabelled(input, imageLabels);
           emit({ type: 'created', containerId });
           if (!input.start) return { containerId, name: spec.name, state: 'created' };
           emit({ type: 'starting', containerId });

@@ -42,6 +42,7 @@ async function resolveToken(settings: AgentSettings, state: StateDir, logger: Lo
     return await joinNode({ ...settings, joinCode: settings.joinCode }, state, logger);
   } catch (error) {
     if (error instanceof JoinRefusedError) return fail(`JOIN_CODE: ${error.message}`);
+    if (error instanceof TokenFileError) return fail(`TOKEN_FILE: ${error.message}`);
     if (error instanceof JoinTimeoutError) {
       process.stderr.write(`lormas-agent: JOIN_CODE: ${error.message}\n`);
       return 1;

@@ -66,6 +66,13 @@ describe('TokenFile', () => {
     assert.equal(existsSync(writing), true);
   });
 
+  it('names the token file, not its temporary name, when it cannot be written', () => {
+    const notAFolder = path.join(folder, 'plain-file');
+    writeFileSync(notAFolder, '');
+    const file = path.join(notAFolder, 'node-token');
+    assert.throws(() => writeTokenFile(file, 'a.b.c'), (error: unknown) => error instanceof TokenFileError && error.message === `${file} cannot be written: ENOTDIR`);
+  });
+
   it('refuses to keep or read what is not a compact JWT', () => {
     const file = path.join(folder, 'other-token');
     assert.throws(() => writeTokenFile(file, 'not a token'), TokenFileError);

@@ -45,9 +45,19 @@ export function writeTokenFile(file: string, token: string): void {
   const temporary = tokenTemporary(file, process.pid);
   // Writes here are synchronous: none of this process's is in flight.
   removeDeadWritersFiles(path.dirname(file), tokenWriterOf(file), () => false);
-  rmSync(temporary, { force: true });
-  writeFileSync(temporary, `${token}\n`, { mode: TOKEN_MODE, flag: 'wx' });
-  renameSync(temporary, file);
+  try {
+    rmSync(temporary, { force: true });
+    writeFileSync(temporary, `${token}\n`, { mode: TOKEN_MODE, flag: 'wx' });
+    renameSync(temporary, file);
+  } catch (error) {
+    try {
+      // A copy of the token must not stay behind a rename that failed.
+      rmSync(temporary, { force: true });
+    } catch {
+      // Nothing was written there, or it cannot be removed: the sweep of the next write tries again.
+    }
+    throw new TokenFileError(`${file} cannot be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
 }
 
 /**

@@ -69,4 +69,15 @@ describe('heartbeatRecord', () => {
       settings,
     );
   });
+
+  it("keeps the contract's keys of the engine only, whatever an object beside them carries", () => {
+    // The hub's checks refuse these (issue-16-heartbeats-past-the-fast-path); the record must not depend on it.
+    const hostile = JSON.parse('{"up":false,"error":"down","extra":"x","__proto__":{"polluted":true}}') as Heartbeat['engine'];
+    const record = recordHeartbeat(sampleHeartbeat({ seq: 1, engine: hostile }));
+    assert.deepEqual(Object.keys(record.engine), ['up', 'error']);
+    assert.equal(Object.getPrototypeOf(record.engine), Object.prototype);
+    assert.equal((record.engine as { polluted?: unknown }).polluted, undefined);
+    assignHeartbeat(record, sampleHeartbeat({ seq: 2, engine: JSON.parse('{"up":true,"version":"27.0","extra":"y"}') as Heartbeat['engine'] }));
+    assert.deepEqual(Object.keys(record.engine), ['up', 'version']);
+  });
 });

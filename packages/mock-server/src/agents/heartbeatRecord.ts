@@ -18,7 +18,7 @@ export type HeartbeatRecord = Heartbeat;
 
 /** A record of `beat`, sharing no object with it (`beat` is the one its listeners were handed). */
 export function recordHeartbeat(beat: Heartbeat): HeartbeatRecord {
-  return { seq: beat.seq, at: beat.at, nodeName: beat.nodeName, ...heartbeatFigures(beat), engine: { ...beat.engine } };
+  return { seq: beat.seq, at: beat.at, nodeName: beat.nodeName, ...heartbeatFigures(beat), engine: engineOf(beat.engine) };
 }
 
 /**
@@ -45,7 +45,7 @@ export function assignHeartbeat(record: HeartbeatRecord, beat: Heartbeat): void 
   uptime.agentSeconds = beat.uptime.agentSeconds;
   const engine = beat.engine;
   const kept = record.engine;
-  if (kept.up !== engine.up || kept.version !== engine.version || kept.error !== engine.error || presentKeys(kept) !== presentKeys(engine)) record.engine = { ...engine };
+  if (kept.up !== engine.up || kept.version !== engine.version || kept.error !== engine.error || presentKeys(kept) !== presentKeys(engine)) record.engine = engineOf(engine);
 }
 
 /**
@@ -63,6 +63,18 @@ export function heartbeatFigures(record: HeartbeatRecord): Pick<Heartbeat, 'cpu'
     uptime: { hostSeconds: uptime.hostSeconds, agentSeconds: uptime.agentSeconds },
     engine: record.engine,
   };
+}
+
+/**
+ * A copy of the engine's health with its contract's keys only, each there when it is there in
+ * `engine`: whatever else an object carries (an extra key, an own `__proto__`) stays out of the
+ * record, whichever check let it through.
+ */
+function engineOf(engine: EngineHealth): EngineHealth {
+  const copy: EngineHealth = { up: engine.up };
+  if (Object.hasOwn(engine, 'version')) copy.version = engine.version;
+  if (Object.hasOwn(engine, 'error')) copy.error = engine.error;
+  return copy;
 }
 
 /** Which of the engine's optional keys are there: `{ up, version: undefined }` and `{ up }` differ. */
